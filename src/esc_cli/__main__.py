@@ -1,0 +1,3 @@
+from esc_cli.app import main
+
+main()

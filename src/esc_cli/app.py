@@ -1,0 +1,125 @@
+"""The Typer root: global options, the Env in ctx.obj, sub-apps, and the one place that
+turns exceptions into `error: ...` and an exit code."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from esc_cli import __version__
+
+app = typer.Typer(
+    name="esc",
+    help="Terminal-first escalation manager for customer-support teams.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"esc {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[Optional[str], typer.Option("--db", envvar="ESC_DB", metavar="PATH",
+                                              help="Store file (default: esc.db in the user data dir)")] = None,
+    as_user: Annotated[Optional[str], typer.Option("--as", envvar="ESC_USER", metavar="USER",
+                                                   help="Acting user recorded on events (default: OS login)")] = None,
+    now: Annotated[Optional[str], typer.Option("--now", envvar="ESC_NOW", metavar="TIME",
+                                               help="Act at this ISO-8601 instant (read in --tz without an offset)")] = None,
+    tz: Annotated[Optional[str], typer.Option("--tz", envvar="ESC_TZ", metavar="ZONE",
+                                              help="Display zone (default: system zone)")] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit")] = False,
+) -> None:
+    from esc_cli.env import Env
+
+    if ctx.resilient_parsing:
+        # shell completion: build nothing that can fail
+        ctx.obj = {"db": db}
+        return
+    ctx.obj = Env.build(db, as_user, now, tz)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def _register() -> None:
+    from esc_cli.commands import admin, cases, lists
+
+    cases.register(app)
+    lists.register(app)
+    admin.register(app)
+    for name in ("ops", "data"):
+        try:
+            module = __import__(f"esc_cli.commands.{name}", fromlist=["register"])
+        except ModuleNotFoundError as err:
+            if err.name != f"esc_cli.commands.{name}":
+                raise
+            continue
+        module.register(app)
+
+
+_register()
+
+
+def _error(message: str, code: int) -> int:
+    from esc_cli.render.output import clean
+
+    sys.stderr.write(f"error: {clean(message)}\n")
+    return code
+
+
+def main(argv: list[str] | None = None) -> None:
+    from typer import exceptions as typer_errors
+    from typer._click import exceptions as click_errors
+
+    from esc_cli.errors import EscError
+
+    command = typer.main.get_command(app)
+    code = 0
+    try:
+        result = command.main(args=argv, prog_name="esc", standalone_mode=False)
+        if isinstance(result, int):
+            code = result
+    except EscError as err:
+        code = _error(err.line(), err.exit_code)
+    except click_errors.NoArgsIsHelpError as err:
+        sys.stdout.write(err.format_message())
+    except click_errors.UsageError as err:
+        code = _error(err.format_message(), 2)
+    except click_errors.ClickException as err:
+        code = _error(err.format_message(), 2)
+    except typer_errors.Exit as err:
+        code = err.exit_code
+    except (typer_errors.Abort, KeyboardInterrupt):
+        code = _error("interrupted", 130)
+    except BrokenPipeError:
+        _silence_stdout()
+    except SystemExit as err:  # Rich exits 1 itself on a broken pipe
+        _silence_stdout()
+        code = err.code if isinstance(err.code, int) else 1
+    except Exception as err:  # a bug: still one line, never a traceback
+        code = _error(f"internal error: {type(err).__name__}: {err}", 1)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    sys.exit(code)
+
+
+def _silence_stdout() -> None:
+    """The reader went away (`esc queue | head`): drop the rest quietly."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass

@@ -1,0 +1,155 @@
+"""Setting up: the store, the tier ladder, people and the SLA policy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from esc_cli.commands.common import Json, output
+
+tier_app = typer.Typer(help="The escalation ladder.", no_args_is_help=True)
+owner_app = typer.Typer(help="People cases are assigned to.", no_args_is_help=True)
+policy_app = typer.Typer(help="The SLA policy.", no_args_is_help=True)
+
+
+def _read_file(path: Path, what: str) -> str:
+    from esc_cli.errors import NotFound, UsageError
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotFound(f"no such {what} file: {path}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text") from None
+    except OSError as err:
+        raise UsageError(f"cannot read {path}: {err.strerror}") from None
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(help="Create the store with the default tiers and policy.")
+    def init(
+        ctx: typer.Context,
+        policy: Annotated[Optional[Path], typer.Option("--policy", help="Start with this policy TOML")] = None,
+        json: Json = False,
+    ) -> None:
+        from esc_cli import services
+        from esc_cli.render.output import clean
+
+        text = _read_file(policy, "policy") if policy else None
+        created, path = services.init_store(ctx.obj, text)
+        out = output(ctx, json)
+        if out.as_json:
+            out.json({"created": created, "db": path})
+        elif created:
+            out.line(f"initialised esc store at {clean(path)}")
+        else:
+            out.line(f"esc store at {clean(path)} is already initialised; nothing changed")
+
+    app.add_typer(tier_app, name="tier")
+    app.add_typer(owner_app, name="owner")
+    app.add_typer(policy_app, name="policy")
+
+
+@tier_app.command("list", help="The escalation matrix: tiers, people, teams, stale times, rules.")
+def tier_list(ctx: typer.Context, json: Json = False) -> None:
+    from esc_cli import services
+    from esc_cli.render import views
+
+    views.tier_list(output(ctx, json), services.tier_list(ctx.obj))
+
+
+@tier_app.command("add", help="Add a tier at the top of the ladder, or rename/edit an existing one.")
+def tier_add(
+    ctx: typer.Context,
+    level: Annotated[int, typer.Argument(help="Tier level (1 is frontline)")],
+    name: Annotated[str, typer.Argument(help="Tier name")],
+    stale_after: Annotated[Optional[str], typer.Option("--stale-after", help="SPAN or none")] = None,
+    json: Json = False,
+) -> None:
+    from esc_cli import services
+    from esc_cli.render import views
+
+    views.tier_list(output(ctx, json), services.tier_add(ctx.obj, level, name, stale_after))
+
+
+@owner_app.command("add", help="Add an owner, or update and reactivate an existing one.")
+def owner_add(
+    ctx: typer.Context,
+    handle: Annotated[str, typer.Argument(help="Handle, e.g. alice")],
+    name: Annotated[Optional[str], typer.Option()] = None,
+    email: Annotated[Optional[str], typer.Option()] = None,
+    tier: Annotated[Optional[int], typer.Option(help="Tier the owner works at (default: 1)")] = None,
+    team: Annotated[Optional[list[str]], typer.Option("--team", help="Team (repeatable)")] = None,
+    capacity: Annotated[Optional[int], typer.Option(help="Max cases in new/open/pending")] = None,
+    json: Json = False,
+) -> None:
+    from esc_cli import services
+    from esc_cli.render import views
+
+    doc = services.owner_add(ctx.obj, handle, name, email, tier, team, capacity)
+    views.owner_written(output(ctx, json), doc, "saved")
+
+
+@owner_app.command("list", help="Owners with their load.")
+def owner_list(ctx: typer.Context, json: Json = False) -> None:
+    from esc_cli import services
+    from esc_cli.render import views
+
+    views.owner_list(output(ctx, json), services.owner_list(ctx.obj))
+
+
+@owner_app.command("deactivate", help="Deactivate an owner and unassign their unresolved cases.")
+def owner_deactivate(
+    ctx: typer.Context,
+    handle: Annotated[str, typer.Argument(help="Owner handle")],
+    json: Json = False,
+) -> None:
+    from esc_cli import services
+    from esc_cli.render import views
+
+    views.owner_written(output(ctx, json), services.owner_deactivate(ctx.obj, handle), "deactivated")
+
+
+@policy_app.command("show", help="The current policy, secrets masked.")
+def policy_show(ctx: typer.Context, json: Json = False) -> None:
+    from esc_cli import services
+    from esc_cli.domain.policy import dump_policy, masked
+    from esc_cli.render import views
+
+    version, text, policy = services.policy_current(ctx.obj)
+    document = masked(policy.raw())
+    shown = text if document == policy.raw() else dump_policy(document)
+    views.policy_text(output(ctx, json), version, shown, document)
+
+
+@policy_app.command("export", help="The current policy as TOML (secrets kept, so it reloads).")
+def policy_export(ctx: typer.Context) -> None:
+    import sys
+
+    from esc_cli import services
+
+    _, text, _ = services.policy_current(ctx.obj)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@policy_app.command("load", help="Replace the policy (validated first); --recompute moves open cases.")
+def policy_load(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Policy TOML file")],
+    recompute: Annotated[bool, typer.Option("--recompute", help="Recompute due times of unresolved cases")] = False,
+    json: Json = False,
+) -> None:
+    from esc_cli import services
+
+    result = services.policy_load(ctx.obj, _read_file(file, "policy"), recompute)
+    out = output(ctx, json)
+    if out.as_json:
+        out.json(result)
+        return
+    line = f"policy version {result['version']} loaded"
+    if recompute:
+        line += (f"; {result['due_times_moved']} due time(s) moved on "
+                 f"{result['cases_moved']} case(s)")
+    out.line(line)

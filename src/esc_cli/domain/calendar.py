@@ -1,0 +1,345 @@
+"""Calendars that SLA targets are measured in: `24x7` and business hours.
+
+Every instant is an ``int`` of epoch seconds in UTC. A business calendar is
+defined in local wall-clock time (working days, opening hours, holidays in an
+IANA zone); each local date's opening hours are converted to UTC once, per
+date, so daylight-saving changes are exact:
+
+- a local time inside a DST gap maps to the first valid instant after it;
+- an ambiguous local time (the repeated hour) maps to its first occurrence;
+- opening hours that span a switch count the real elapsed seconds.
+
+The `holidays` package is imported only when a calendar names a country.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, timedelta
+from typing import Protocol, runtime_checkable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+Instant = int
+
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# A calendar with no working time in this many consecutive days is broken.
+MAX_IDLE_DAYS = 3660
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_DAY = 86400
+_HOURS = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
+
+
+@runtime_checkable
+class Calendar(Protocol):
+    """What the SLA clocks need from a calendar."""
+
+    name: str
+    zone: str
+
+    def add(self, start: Instant, seconds: int) -> Instant:
+        """The earliest instant t >= start with working(start, t) == seconds."""
+        ...
+
+    def working(self, start: Instant, end: Instant) -> int:
+        """Working seconds in [start, end); 0 when end <= start."""
+        ...
+
+    def spans(self, start: Instant, end: Instant) -> list[tuple[Instant, Instant]]:
+        """The working intervals clipped to [start, end), in order."""
+        ...
+
+
+def _check_seconds(seconds: int) -> None:
+    if seconds < 0:
+        raise ValueError(f"cannot add a negative duration ({seconds}s)")
+
+
+class TwentyFourSeven:
+    """Every second counts: wall-clock elapsed time."""
+
+    def __init__(self) -> None:
+        self.name = "24x7"
+        self.zone = "UTC"
+
+    def __repr__(self) -> str:
+        return "TwentyFourSeven()"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TwentyFourSeven)
+
+    def __hash__(self) -> int:
+        return hash("24x7")
+
+    def add(self, start: Instant, seconds: int) -> Instant:
+        _check_seconds(seconds)
+        return start + seconds
+
+    def working(self, start: Instant, end: Instant) -> int:
+        return max(0, end - start)
+
+    def spans(self, start: Instant, end: Instant) -> list[tuple[Instant, Instant]]:
+        return [(start, end)] if end > start else []
+
+
+TWENTY_FOUR_SEVEN = TwentyFourSeven()
+
+
+# --- opening hours as text -------------------------------------------------
+
+
+def _minute(hour: str, minute: str, *, end: bool, text: str) -> int:
+    h, m = int(hour), int(minute)
+    if m > 59 or h > 24 or (h == 24 and (m != 0 or not end)):
+        raise ValueError(f"bad time of day in opening hours {text!r}")
+    return h * 60 + m
+
+
+def _check_hours(hours: Sequence[tuple[int, int]], shown: object) -> list[tuple[int, int]]:
+    """Validate minute intervals: non-empty, each 0 <= start < end <= 1440, sorted, disjoint."""
+    result = [(int(a), int(b)) for a, b in hours]
+    if not result:
+        raise ValueError(f"opening hours are empty: {shown!r}")
+    previous_end = 0
+    for a, b in result:
+        if not 0 <= a < b <= 1440:
+            raise ValueError(f"opening hours must run forwards within a day: {shown!r}")
+        if a < previous_end:
+            raise ValueError(f"opening hours overlap or are out of order: {shown!r}")
+        previous_end = b
+    return result
+
+
+def hours_from_text(value: str | list[str]) -> list[tuple[int, int]]:
+    """Parse "09:00-17:00" or ["09:00-12:00", "13:00-17:00"] into minute intervals.
+
+    Minutes are counted from local midnight; "24:00" is allowed as an end.
+    Raises ValueError naming the bad value for anything malformed, empty,
+    overlapping or out of order.
+    """
+    if isinstance(value, str):
+        items: list[object] = [value]
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        raise ValueError(f"opening hours must be text such as '09:00-17:00' or a list of them, got {value!r}")
+    if not items:
+        raise ValueError(f"opening hours are empty: {value!r}")
+    result = []
+    for item in items:
+        match = _HOURS.fullmatch(item) if isinstance(item, str) else None
+        if match is None:
+            raise ValueError(f"expected opening hours such as '09:00-17:00', got {item!r}")
+        start = _minute(match[1], match[2], end=False, text=item)
+        end = _minute(match[3], match[4], end=True, text=item)
+        if end <= start:
+            raise ValueError(f"opening hours must end after they start: {item!r}")
+        result.append((start, end))
+    return _check_hours(result, value)
+
+
+def hours_to_text(hours: Sequence[tuple[int, int]]) -> str | list[str]:
+    """The inverse of `hours_from_text`: one string for one interval, else a list."""
+    texts = [f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}" for a, b in hours]
+    return texts[0] if len(texts) == 1 else texts
+
+
+# --- business calendars ----------------------------------------------------
+
+
+class BusinessCalendar:
+    """Working days and opening hours in an IANA zone, minus holidays."""
+
+    def __init__(
+        self,
+        name: str,
+        zone: str,
+        days: Sequence[str],
+        hours: Sequence[tuple[int, int]],
+        holidays: Sequence[date] = (),
+        country: str | None = None,
+        subdivision: str | None = None,
+    ) -> None:
+        self.name = name
+        self.zone = zone
+        try:
+            self._tz = ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {zone!r}") from exc
+        self._utc = zone in ("UTC", "Etc/UTC", "Etc/UCT", "UCT", "Zulu", "Etc/Zulu")
+
+        if isinstance(days, str) or not days:
+            raise ValueError(f"working days must be a non-empty list such as ['mon', 'fri'], got {days!r}")
+        weekdays = set()
+        for day in days:
+            if day not in WEEKDAYS:
+                raise ValueError(f"unknown weekday {day!r} (use {', '.join(WEEKDAYS)})")
+            weekdays.add(WEEKDAYS.index(day))
+        self.days: tuple[str, ...] = tuple(d for i, d in enumerate(WEEKDAYS) if i in weekdays)
+        self._weekdays = frozenset(weekdays)
+
+        self.hours: tuple[tuple[int, int], ...] = tuple(_check_hours(hours, hours))
+        merged: list[tuple[int, int]] = []
+        for a, b in self.hours:  # touching intervals ("09:00-12:00", "12:00-17:00") are one
+            if merged and merged[-1][1] == a:
+                merged[-1] = (merged[-1][0], b)
+            else:
+                merged.append((a, b))
+        self._minutes = tuple(merged)
+
+        self.holidays: tuple[date, ...] = tuple(sorted(set(holidays)))
+        self._holiday_ordinals = frozenset(d.toordinal() for d in self.holidays)
+        self.country = country.upper() if country else None
+        self.subdivision = subdivision or None
+        if self.subdivision and not self.country:
+            raise ValueError(f"a holiday subdivision ({subdivision!r}) needs a country")
+        self._country_years: dict[int, frozenset[int]] = {}
+        if self.country:
+            self._holiday_table(())  # no years: only checks the country and subdivision
+
+        self._days: dict[int, tuple[tuple[Instant, Instant], ...]] = {}
+
+    def __repr__(self) -> str:
+        return (
+            f"BusinessCalendar({self.name!r}, {self.zone!r}, days={list(self.days)!r}, "
+            f"hours={hours_to_text(self.hours)!r}, holidays={len(self.holidays)}, "
+            f"country={self.country!r}, subdivision={self.subdivision!r})"
+        )
+
+    # -- holidays
+
+    def _holiday_table(self, years: int | tuple[int, ...]):  # -> holidays.HolidayBase
+        import holidays as holidays_package  # slow import: only when a country is named
+
+        try:
+            return holidays_package.country_holidays(self.country, subdiv=self.subdivision, years=years)
+        except NotImplementedError as exc:
+            if self.subdivision:
+                raise ValueError(
+                    f"unknown holiday country/subdivision {self.country!r}/{self.subdivision!r}: {exc}"
+                ) from exc
+            raise ValueError(f"unknown holiday country {self.country!r}: {exc}") from exc
+
+    def _country_holidays(self, year: int) -> frozenset[int]:
+        """Ordinals of the country's public holidays in `year`, computed once per year."""
+        cached = self._country_years.get(year)
+        if cached is None:
+            table = self._holiday_table(year)
+            cached = frozenset(d.toordinal() for d in table if d.year == year)
+            self._country_years[year] = cached
+        return cached
+
+    def is_holiday(self, day: date) -> bool:
+        ordinal = day.toordinal()
+        if ordinal in self._holiday_ordinals:
+            return True
+        return bool(self.country) and ordinal in self._country_holidays(day.year)
+
+    # -- local time to UTC
+
+    def _local_to_utc(self, ordinal: int, minute: int) -> Instant:
+        """UTC instant of `minute` after local midnight of the date `ordinal`."""
+        if self._utc:
+            return (ordinal - _EPOCH_ORDINAL) * _DAY + minute * 60
+        naive = datetime.fromordinal(ordinal) + timedelta(minutes=minute)
+        instant = int(naive.replace(tzinfo=self._tz).timestamp())  # fold=0: first occurrence
+        back = datetime.fromtimestamp(instant, self._tz).replace(tzinfo=None)
+        if back == naive:
+            return instant
+        # In a gap: fold=0 read it with the offset before the switch, which lands
+        # after the switch; fold=1 lands before it. The switch instant lies between.
+        low = int(naive.replace(tzinfo=self._tz, fold=1).timestamp())
+        high = instant
+        after = datetime.fromtimestamp(high, self._tz).utcoffset()
+        while high - low > 1:
+            mid = (low + high) // 2
+            if datetime.fromtimestamp(mid, self._tz).utcoffset() == after:
+                high = mid
+            else:
+                low = mid
+        return high
+
+    def _local_ordinal(self, instant: Instant) -> int:
+        if self._utc:
+            return instant // _DAY + _EPOCH_ORDINAL
+        return datetime.fromtimestamp(instant, self._tz).toordinal()
+
+    def day_intervals(self, ordinal: int) -> tuple[tuple[Instant, Instant], ...]:
+        """The UTC working intervals of one local date (by `date.toordinal()`), memoised."""
+        cached = self._days.get(ordinal)
+        if cached is not None:
+            return cached
+        intervals: tuple[tuple[Instant, Instant], ...] = ()
+        if (ordinal - 1) % 7 in self._weekdays and not self.is_holiday(date.fromordinal(ordinal)):
+            found = []
+            for a, b in self._minutes:
+                start, end = self._local_to_utc(ordinal, a), self._local_to_utc(ordinal, b)
+                if end > start:  # an interval wholly inside a DST gap is empty
+                    found.append((start, end))
+            intervals = tuple(found)
+        self._days[ordinal] = intervals
+        return intervals
+
+    def _intervals(self, start: Instant, end: Instant | None = None) -> Iterator[tuple[Instant, Instant]]:
+        """Working intervals that end after `start`, clipped to it, in order.
+
+        Without `end` the stream is endless (for `add`), so a calendar with no
+        working time at all raises ValueError instead of looping forever.
+        """
+        # Begin a day early: a local date's hours never start before its midnight,
+        # but the day before is cheap insurance against odd zones.
+        ordinal = self._local_ordinal(start) - 1
+        last = None if end is None else self._local_ordinal(end) + 1
+        idle = 0
+        while last is None or ordinal <= last:
+            intervals = self.day_intervals(ordinal)
+            if intervals:
+                idle = 0
+                for a, b in intervals:
+                    if b > start:
+                        yield (max(a, start), b)
+            else:
+                idle += 1
+                if idle > MAX_IDLE_DAYS:
+                    raise ValueError(f"calendar {self.name!r} has no working time in {MAX_IDLE_DAYS} days")
+            ordinal += 1
+
+    # -- the Calendar protocol
+
+    def add(self, start: Instant, seconds: int) -> Instant:
+        _check_seconds(seconds)
+        if seconds == 0:
+            return start
+        remaining = seconds
+        for a, b in self._intervals(start):
+            length = b - a
+            if remaining <= length:
+                return a + remaining
+            remaining -= length
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def working(self, start: Instant, end: Instant) -> int:
+        if end <= start:
+            return 0
+        total = 0
+        for a, b in self._intervals(start, end):
+            if a >= end:
+                break
+            total += min(b, end) - a
+        return total
+
+    def spans(self, start: Instant, end: Instant) -> list[tuple[Instant, Instant]]:
+        result: list[tuple[Instant, Instant]] = []
+        if end <= start:
+            return result
+        for a, b in self._intervals(start, end):
+            if a >= end:
+                break
+            b = min(b, end)
+            if result and result[-1][1] == a:  # 24:00 meets the next day's 00:00
+                result[-1] = (result[-1][0], b)
+            else:
+                result.append((a, b))
+        return result

@@ -1,0 +1,123 @@
+"""Cases, owners and events as plain values. Instants are int epoch seconds in UTC."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+STATES = ("new", "open", "pending", "resolved", "closed")
+UNRESOLVED = ("new", "open", "pending")
+CLOCKS = ("response", "update", "resolution")
+CHANNELS = ("email", "phone", "chat", "web", "other")
+EVENT_KINDS = (
+    "opened", "acknowledged", "assigned", "note", "customer_update", "escalated",
+    "deescalated", "pending", "resumed", "resolved", "reopened", "closed",
+    "feedback", "changed", "warned", "breached",
+)
+TITLE_MAX = 500
+TEXT_MAX_BYTES = 1024 * 1024
+SWEEP_ACTOR = "sweep"
+
+
+@dataclass(frozen=True)
+class Event:
+    at: int
+    actor: str
+    kind: str
+    field: str | None = None
+    from_value: str | None = None
+    to_value: str | None = None
+    reason: str | None = None
+
+    def document(self) -> dict:
+        return {
+            "at": iso(self.at),
+            "actor": self.actor,
+            "kind": self.kind,
+            "field": self.field,
+            "from": self.from_value,
+            "to": self.to_value,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Owner:
+    handle: str
+    name: str | None = None
+    email: str | None = None
+    tier: int = 1
+    teams: tuple[str, ...] = ()
+    capacity: int | None = None
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Case:
+    """A case row. Fields below `csat` are derived from the events by `sla.project`."""
+
+    id: int | None
+    title: str
+    customer: str
+    priority: str
+    category: str
+    channel: str
+    opened_at: int
+    policy_version: int
+    description: str = ""
+    tier: int = 1
+    team: str | None = None
+    owner: str | None = None
+    state: str = "new"
+    tags: tuple[str, ...] = ()
+    csat: int | None = None
+    acknowledged_at: int | None = None
+    resolved_at: int | None = None
+    closed_at: int | None = None
+    respond_by: int | None = None
+    respond_warn: int | None = None
+    update_by: int | None = None
+    update_warn: int | None = None
+    resolve_by: int | None = None
+    resolve_warn: int | None = None
+    due_at: int | None = None
+    warn_at: int | None = None
+    paused_since: int | None = None
+    update_missed: bool = False
+    escalations: int = 0
+    reopened: int = 0
+    tier_since: int = 0
+    last_activity_at: int = 0
+    last_event_at: int = 0
+    sweep_at: int | None = None
+    extra: dict = field(default_factory=dict, compare=False)
+
+
+def iso(instant: int | None) -> str | None:
+    if instant is None:
+        return None
+    return datetime.fromtimestamp(instant, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def event_hash(previous: bytes, case_id: int, event: Event) -> bytes:
+    """SHA-256 over the event's content and its predecessor's hash: edits, removals and
+    reorderings all break the chain."""
+    body = json.dumps(
+        [case_id, event.at, event.actor, event.kind, event.field,
+         event.from_value, event.to_value, event.reason],
+        ensure_ascii=False, separators=(",", ":"),
+    ).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(previous + body).digest()
+
+
+def chain_breaks(case_id: int, events_with_hashes: list[tuple[Event, bytes]]) -> int | None:
+    """Index of the first event whose stored hash does not verify, or None."""
+    previous = b""
+    for index, (event, stored) in enumerate(events_with_hashes):
+        expected = event_hash(previous, case_id, event)
+        if stored != expected:
+            return index
+        previous = stored
+    return None

@@ -1,0 +1,83 @@
+"""Which notifications a write creates (SPEC §3), and what each says."""
+
+from __future__ import annotations
+
+import hashlib
+
+from esc_cli.domain.model import Case, Event, iso
+
+
+def recipient_of(case: Case, owner_email: str | None) -> tuple[str, dict]:
+    if case.owner:
+        label = f"owner:{case.owner}"
+    elif case.team:
+        label = f"team:{case.team}"
+    else:
+        label = f"tier:{case.tier}"
+    return label, {"owner": case.owner, "email": owner_email if case.owner else None,
+                   "team": case.team, "tier": case.tier}
+
+
+def _stable_id(case_id: int, event: Event) -> str:
+    key = f"{case_id}|{event.at}|{event.kind}|{event.field}|{event.to_value}|{event.actor}"
+    return "n" + hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+def _text(kind: str, case: Case, clocks: list[str], from_tier, to_tier, due: str | None,
+          reason: str | None) -> str:
+    label = f"#{case.id} {case.title!r} ({case.priority}, {case.customer})"
+    label = " ".join(label.split())
+    if kind == "warning":
+        return f"[esc] {label}: {clocks[0]} SLA at risk, due {due}"
+    if kind == "breach":
+        return f"[esc] {label}: {clocks[0]} SLA breached (was due {due})"
+    where = f"tier {from_tier} -> {to_tier}" if from_tier != to_tier else f"team {case.team}"
+    return f"[esc] {label} escalated {where}: {reason}"
+
+
+def notifications_for(case: Case, new_events: list[Event], owner_email: str | None) -> list[dict]:
+    """One notification per warning, per breach and per escalation; breaches that caused
+    the sweep's escalation ride on the escalation's notification."""
+    escalations = [e for e in new_events if e.kind == "escalated"]
+    breaches = [e for e in new_events if e.kind == "breached"]
+    warnings = [e for e in new_events if e.kind == "warned"]
+    merged = bool(breaches) and any(e.actor == "sweep" for e in escalations)
+    recipient, recipient_doc = recipient_of(case, owner_email)
+    result = []
+
+    def build(kind: str, event: Event, clocks: list[str], due: str | None, from_tier, to_tier,
+              reason: str | None) -> dict:
+        return {
+            "id": _stable_id(case.id, event),
+            "kind": kind,
+            "at": iso(event.at),
+            "case": case.id,
+            "title": case.title,
+            "customer": case.customer,
+            "priority": case.priority,
+            "clock": ",".join(clocks) if clocks else None,
+            "due": due,
+            "from_tier": from_tier,
+            "to_tier": to_tier,
+            "team": case.team,
+            "recipient": recipient_doc,
+            "recipient_label": recipient,
+            "text": _text(kind, case, clocks, from_tier, to_tier, due, reason),
+        }
+
+    for event in warnings:
+        result.append(build("warning", event, [event.field], event.to_value, case.tier, case.tier,
+                            None))
+    if not merged:
+        for event in breaches:
+            result.append(build("breach", event, [event.field], event.to_value, case.tier,
+                                case.tier, None))
+    for event in escalations:
+        clocks = [b.field for b in breaches] if merged and event.actor == "sweep" else []
+        due = breaches[0].to_value if clocks else None
+        if event.field == "tier":
+            from_tier, to_tier = int(event.from_value), int(event.to_value)
+        else:
+            from_tier = to_tier = case.tier
+        result.append(build("escalation", event, clocks, due, from_tier, to_tier, event.reason))
+    return result

@@ -1,0 +1,223 @@
+"""The three SLA clocks of a case, replayed from its event history.
+
+Everything the store keeps about clocks (due and warn instants, pauses, missed flags)
+is a projection of the events and the case's policy version, so `explain`, `doctor`,
+`set --priority` and `policy load --recompute` all recompute the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from esc_cli.domain.model import SWEEP_ACTOR, Case, Event
+
+PAUSED_STATES = ("pending", "resolved", "closed")
+RESPONSE_KINDS = ("acknowledged", "customer_update", "resolved")
+
+
+@dataclass(frozen=True)
+class ClockTrace:
+    """One clock, as far as the history goes: what `explain` prints and the case stores."""
+
+    clock: str
+    target: int | None  # seconds of calendar time; None when the priority has none
+    calendar: str
+    zone: str
+    started_at: int | None
+    stopped_at: int | None  # when it stopped for good (response answered, case resolved)
+    paused: tuple[tuple[int, int | None], ...]  # pauses subtracted (end None: still paused)
+    warn_at: int | None
+    due_at: int | None
+    state: str  # running | stopped | frozen | off
+    missed: bool = False  # stopped (or last cycle stopped) after its due time
+
+    def status(self, now: int) -> str:
+        if self.state == "running" and self.due_at is not None:
+            if now >= self.due_at:
+                return "breached"
+            if self.warn_at is not None and now >= self.warn_at:
+                return "at_risk"
+            return "ok"
+        if self.state in ("stopped", "frozen") and self.missed:
+            return "missed"
+        if self.state == "stopped":
+            return "met"
+        return "ok"
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The moments of a history that move clocks."""
+
+    state: str
+    first_response: int | None
+    pauses: tuple[tuple[int, int | None], ...]
+    update_restarts: tuple[int, ...]
+    update_stops: tuple[int, ...]
+    resolved_at: int | None
+    closed_at: int | None
+
+
+def timeline(events: list[Event]) -> Timeline:
+    state = "new"
+    first_response = None
+    pauses: list[tuple[int, int | None]] = []
+    pause_start = None
+    restarts: list[int] = []
+    stops: list[int] = []
+    resolved_at = closed_at = None
+    for event in events:
+        if first_response is None and event.kind in RESPONSE_KINDS:
+            first_response = event.at
+            if event.kind != "resolved":
+                restarts.append(event.at)
+        elif event.kind == "customer_update" and state == "open":
+            restarts.append(event.at)
+        if event.field != "state" or event.to_value is None:
+            continue
+        new_state = event.to_value
+        if new_state in PAUSED_STATES and state not in PAUSED_STATES:
+            pause_start = event.at
+            if state == "open":
+                stops.append(event.at)
+        elif new_state not in PAUSED_STATES and state in PAUSED_STATES:
+            pauses.append((pause_start, event.at))
+            pause_start = None
+            if new_state == "open":
+                restarts.append(event.at)
+        if new_state == "resolved":
+            resolved_at = event.at
+        elif new_state == "closed":
+            closed_at = event.at
+        elif new_state not in PAUSED_STATES:
+            resolved_at = closed_at = None
+        state = new_state
+    if pause_start is not None:
+        pauses.append((pause_start, None))
+    return Timeline(state, first_response, tuple(pauses), tuple(restarts), tuple(stops),
+                    resolved_at, closed_at)
+
+
+def _fraction(seconds: int, warn_fraction: float) -> int:
+    return int(round(seconds * warn_fraction))
+
+
+def trace_clocks(policy, priority: str, opened_at: int, events: list[Event]) -> dict[str, ClockTrace]:
+    """All three clocks of a case with this priority and history under `policy`."""
+    target = policy.priorities[priority]
+    calendar = policy.calendar(target.calendar)
+    warn_fraction = policy.warn_at
+    line = timeline(events)
+    zone = calendar.zone
+
+    # response: never paused (a case cannot wait on the customer before answering)
+    respond_due = calendar.add(opened_at, target.respond)
+    respond_warn = calendar.add(opened_at, _fraction(target.respond, warn_fraction))
+    if line.first_response is not None:
+        response = ClockTrace("response", target.respond, calendar.name, zone, opened_at,
+                              line.first_response, (), respond_warn, respond_due, "stopped",
+                              missed=line.first_response > respond_due)
+    else:
+        response = ClockTrace("response", target.respond, calendar.name, zone, opened_at, None,
+                              (), respond_warn, respond_due,
+                              "frozen" if line.state in PAUSED_STATES else "running")
+
+    # resolution: each finished pause moves the due time later by the working time it took
+    paused_work = sum(calendar.working(start, end) for start, end in line.pauses if end is not None)
+    resolve_due = calendar.add(opened_at, target.resolve + paused_work)
+    resolve_warn = calendar.add(opened_at, _fraction(target.resolve, warn_fraction) + paused_work)
+    if line.state in ("resolved", "closed"):
+        resolution_state = "stopped"
+        stopped = line.resolved_at
+    elif line.state == "pending":
+        resolution_state, stopped = "frozen", None
+    else:
+        resolution_state, stopped = "running", None
+    resolution = ClockTrace("resolution", target.resolve, calendar.name, zone, opened_at, stopped,
+                            line.pauses, resolve_warn, resolve_due, resolution_state,
+                            missed=stopped is not None and stopped > resolve_due)
+
+    # update: restarts at every customer-visible note, resume and reopen; runs only while open
+    if target.update is None or not line.update_restarts:
+        update = ClockTrace("update", target.update, calendar.name, zone, None, None, (),
+                            None, None, "off")
+    else:
+        cycle_start = line.update_restarts[-1]
+        due = calendar.add(cycle_start, target.update)
+        warn = calendar.add(cycle_start, _fraction(target.update, warn_fraction))
+        if line.state == "open":
+            update = ClockTrace("update", target.update, calendar.name, zone, cycle_start, None,
+                                (), warn, due, "running")
+        else:
+            stop = next((s for s in line.update_stops if s >= cycle_start), None)
+            update = ClockTrace("update", target.update, calendar.name, zone, cycle_start, stop,
+                                (), warn, due, "frozen" if line.state == "pending" else "stopped",
+                                missed=stop is not None and stop > due)
+    return {"response": response, "update": update, "resolution": resolution}
+
+
+def project(case: Case, events: list[Event], policy) -> Case:
+    """The case with every event-derived field recomputed from its history."""
+    clocks = trace_clocks(policy, case.priority, case.opened_at, events)
+    line = timeline(events)
+    response, update, resolution = clocks["response"], clocks["update"], clocks["resolution"]
+    running = [c for c in clocks.values() if c.state == "running"]
+    tier_since = case.opened_at
+    last_activity = case.opened_at
+    for event in events:
+        if event.field == "tier" and event.kind in ("escalated", "deescalated"):
+            tier_since = event.at
+        if event.actor != SWEEP_ACTOR:
+            last_activity = event.at
+    return replace(
+        case,
+        state=line.state if events else case.state,
+        acknowledged_at=line.first_response,
+        resolved_at=line.resolved_at,
+        closed_at=line.closed_at,
+        respond_by=response.due_at,
+        respond_warn=response.warn_at,
+        update_by=update.due_at if update.state == "running" else None,
+        update_warn=update.warn_at if update.state == "running" else None,
+        resolve_by=resolution.due_at,
+        resolve_warn=resolution.warn_at,
+        due_at=min((c.due_at for c in running), default=None),
+        warn_at=min((c.warn_at for c in running), default=None),
+        paused_since=line.pauses[-1][0] if line.state == "pending" and line.pauses else None,
+        update_missed=update.state != "running" and update.missed,
+        escalations=sum(1 for e in events if e.kind == "escalated"),
+        reopened=sum(1 for e in events if e.kind == "reopened"),
+        tier_since=tier_since,
+        last_activity_at=last_activity,
+        last_event_at=events[-1].at if events else case.opened_at,
+    )
+
+
+def clock_statuses(case: Case, now: int) -> tuple[list[str], list[str], list[str]]:
+    """(at_risk, breached, missed) clock names from the stored columns alone, so list
+    screens need no event replay. A clock appears in at most one list."""
+    at_risk: list[str] = []
+    breached: list[str] = []
+    missed: list[str] = []
+    state = case.state
+    columns = (
+        ("response", case.respond_warn, case.respond_by,
+         case.acknowledged_at is None and state in ("new", "open"),
+         case.acknowledged_at is not None and case.respond_by is not None
+         and case.acknowledged_at > case.respond_by),
+        ("update", case.update_warn, case.update_by,
+         case.update_by is not None and state == "open",
+         case.update_missed),
+        ("resolution", case.resolve_warn, case.resolve_by, state in ("new", "open"),
+         state in ("resolved", "closed") and case.resolved_at is not None
+         and case.resolve_by is not None and case.resolved_at > case.resolve_by),
+    )
+    for name, warn, due, running, was_missed in columns:
+        if running and due is not None:
+            if now >= due:
+                breached.append(name)
+            elif warn is not None and now >= warn:
+                at_risk.append(name)
+        elif was_missed:
+            missed.append(name)
+    return at_risk, breached, missed

@@ -1,0 +1,139 @@
+"""What the sweep does to one case at one instant, and when it next has work there.
+
+`plan` is the only place that decides warnings, breaches, escalations and closes;
+`explain` asks `next_action` (built on the same functions) what comes next, so the
+prediction and the sweep cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from esc_cli.domain.model import Case, Event, iso
+from esc_cli.domain.sla import trace_clocks
+
+ESCALATING_CLOCKS = ("response", "resolution")
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    warn: tuple[tuple[str, int], ...] = ()  # (clock, due)
+    breach: tuple[tuple[str, int], ...] = ()
+    escalate_to: int | None = None
+    escalate_reason: str | None = None
+    escalate_cause: str | None = None  # "breach" | "stale"
+    close: bool = False
+    skipped: bool = False  # the case has history later than the sweep's "now"
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.warn or self.breach or self.escalate_to or self.close)
+
+
+def _recorded(events: list[Event]) -> set[tuple[str, str, str]]:
+    return {(e.kind, e.field, e.to_value) for e in events if e.kind in ("warned", "breached")}
+
+
+def stale_deadline(case: Case, policy) -> int | None:
+    """When a breached case at its tier counts as stale: `stale_after` of calendar time
+    after the later of its last human activity and its arrival at the tier."""
+    tier = policy.tiers.get(case.tier)
+    if tier is None or tier.stale_after is None or case.tier >= policy.top_tier:
+        return None
+    calendar = policy.calendar_for(case.priority)
+    return calendar.add(max(case.last_activity_at, case.tier_since), tier.stale_after)
+
+
+def plan(case: Case, events: list[Event], policy, now: int) -> SweepPlan:
+    if case.last_event_at > now:
+        return SweepPlan(skipped=True)
+    if case.state == "resolved":
+        due_close = case.resolved_at is not None and case.resolved_at + policy.close_after <= now
+        return SweepPlan(close=due_close)
+    if case.state not in ("new", "open"):
+        return SweepPlan()
+    done = _recorded(events)
+    clocks = trace_clocks(policy, case.priority, case.opened_at, events)
+    warn, breach, breached_now = [], [], []
+    for name, clock in clocks.items():
+        if clock.state != "running" or clock.due_at is None:
+            continue
+        due_text = iso(clock.due_at)
+        if now >= clock.due_at:
+            breached_now.append(name)
+            if ("breached", name, due_text) not in done:
+                breach.append((name, clock.due_at))
+        elif clock.warn_at is not None and now >= clock.warn_at:
+            if ("warned", name, due_text) not in done:
+                warn.append((name, clock.due_at))
+    escalate_to = reason = cause = None
+    if case.tier < policy.top_tier:
+        newly = [name for name, _ in breach if name in ESCALATING_CLOCKS]
+        if newly:
+            escalate_to, cause = case.tier + 1, "breach"
+            reason = " and ".join(newly) + " SLA breached"
+        elif any(name in ESCALATING_CLOCKS for name in breached_now):
+            deadline = stale_deadline(case, policy)
+            if deadline is not None and now >= deadline:
+                escalate_to, cause = case.tier + 1, "stale"
+                span = policy.tiers[case.tier].stale_after
+                from esc_cli.domain.spans import format_span
+
+                reason = f"stale: no activity at tier {case.tier} for {format_span(span)}"
+    return SweepPlan(tuple(warn), tuple(breach), escalate_to, reason, cause)
+
+
+def _candidates(case: Case, events: list[Event], policy) -> list[tuple[int, str, int | None]]:
+    """(instant, action, tier) for every future sweep action, given no other change."""
+    if case.state == "resolved" and case.resolved_at is not None:
+        return [(case.resolved_at + policy.close_after, "close", None)]
+    if case.state not in ("new", "open"):
+        return []
+    done = _recorded(events)
+    clocks = trace_clocks(policy, case.priority, case.opened_at, events)
+    found = []
+    can_climb = case.tier < policy.top_tier
+    earliest_breach = None
+    for name, clock in clocks.items():
+        if clock.state != "running" or clock.due_at is None:
+            continue
+        due_text = iso(clock.due_at)
+        escalates = name in ESCALATING_CLOCKS
+        if escalates:
+            earliest_breach = min(earliest_breach or clock.due_at, clock.due_at)
+        if ("breached", name, due_text) in done:
+            continue
+        if clock.warn_at is not None and clock.warn_at < clock.due_at and (
+            ("warned", name, due_text) not in done
+        ):
+            found.append((clock.warn_at, f"warn:{name}", None))
+        if escalates and can_climb:
+            found.append((clock.due_at, f"escalate:{name}", case.tier + 1))
+        else:
+            found.append((clock.due_at, f"breach:{name}", None))
+    deadline = stale_deadline(case, policy)
+    if deadline is not None and earliest_breach is not None:
+        found.append((max(deadline, earliest_breach), "escalate:stale", case.tier + 1))
+    return found
+
+
+def next_run_at(case: Case, events: list[Event], policy) -> int | None:
+    """The instant the sweep next has something to do for this case (indexed in the store)."""
+    return min((at for at, _, _ in _candidates(case, events, policy)), default=None)
+
+
+def next_action(case: Case, events: list[Event], policy) -> dict | None:
+    """What the sweep will do next and when: `{action, at, tier}` for `explain`."""
+    found = _candidates(case, events, policy)
+    if not found:
+        return None
+    at, action, tier = min(found, key=lambda item: (item[0], item[1].startswith("warn")))
+    verb, _, clock = action.partition(":")
+    described = {
+        "warn": f"warn {clock}",
+        "breach": f"record {clock} breach",
+        "escalate": "escalate" if clock == "stale" else "escalate",
+        "close": "close",
+    }[verb]
+    return {"action": described, "at": at, "tier": tier, "clock": clock or None}

@@ -1,0 +1,129 @@
+"""Env: everything a command needs from the outside world, resolved once per process.
+
+Store path, acting user, "now", display zone and output mode come from flags, then
+environment variables, then defaults. Nothing else reads the clock or the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from esc_cli.errors import UsageError
+
+
+def default_db_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("esc", appauthor=False)) / "esc.db"
+
+
+def system_zone() -> str:
+    name = os.environ.get("TZ", "").lstrip(":")
+    if name and _zone_exists(name):
+        return name
+    try:
+        link = os.readlink("/etc/localtime")
+        marker = "zoneinfo/"
+        if marker in link:
+            candidate = link.split(marker, 1)[1]
+            if _zone_exists(candidate):
+                return candidate
+    except OSError:
+        pass
+    try:
+        candidate = Path("/etc/timezone").read_text().strip()
+        if _zone_exists(candidate):
+            return candidate
+    except OSError:
+        pass
+    return "UTC"
+
+
+def _zone_exists(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+        return True
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+
+
+def check_zone(name: str, what: str = "time zone") -> str:
+    if not name or not _zone_exists(name):
+        raise UsageError(f"unknown {what} '{name}' (use an IANA name such as Europe/Berlin)")
+    return name
+
+
+def parse_instant(text: str, zone: str, what: str = "--now") -> int:
+    """An ISO-8601 time as epoch seconds; without an offset it is read in `zone`.
+    A local time that does not exist (DST gap) is refused; an ambiguous one takes the
+    first occurrence."""
+    raw = text.strip()
+    try:
+        parsed = datetime.fromisoformat(raw.replace("z", "Z"))
+    except ValueError:
+        raise UsageError(f"{what}: '{text}' is not an ISO-8601 time (e.g. 2026-11-02T10:15)") from None
+    if parsed.tzinfo is None:
+        local_zone = ZoneInfo(zone)
+        first = parsed.replace(tzinfo=local_zone, fold=0)
+        round_trip = first.astimezone(timezone.utc).astimezone(local_zone)
+        if round_trip.replace(tzinfo=None) != parsed:
+            raise UsageError(f"{what}: {text} does not exist in {zone} (a daylight-saving gap)")
+        parsed = first
+    return int(parsed.timestamp())
+
+
+@dataclass
+class Env:
+    db_path: Path
+    user: str
+    now: int
+    tz: str
+    stdout_tty: bool
+    stderr_tty: bool
+    no_color: bool
+    _store: object = field(default=None, repr=False)
+
+    @classmethod
+    def build(cls, db: str | None, user: str | None, now: str | None, tz: str | None) -> "Env":
+        zone = check_zone(tz) if tz else system_zone()
+        if not user:
+            import getpass
+
+            try:
+                user = getpass.getuser()
+            except Exception:
+                user = "unknown"
+        instant = parse_instant(now, zone) if now else int(time.time())
+        path = Path(db).expanduser() if db else default_db_path()
+        return cls(
+            db_path=path,
+            user=user,
+            now=instant,
+            tz=zone,
+            stdout_tty=sys.stdout.isatty(),
+            stderr_tty=sys.stderr.isatty(),
+            no_color="NO_COLOR" in os.environ,
+        )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+    def store(self):
+        """The opened store, refusing a missing, foreign or newer file."""
+        if self._store is None:
+            from esc_cli.store.db import Store
+
+            self._store = Store.open(self.db_path)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None

@@ -1,0 +1,113 @@
+"""Where output goes and in what form: Rich on a terminal, tab-separated text in a pipe,
+one JSON document with --json. Untrusted text is cleaned here before any console sees it."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+# C0 and C1 controls, DEL, and the bidi embeddings/overrides/isolates that can make text
+# display differently from what it is. Newline and tab are kept only in multi-line text.
+_ANSI = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"           # CSI ... final
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC ... BEL or ST
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"      # DCS, SOS, PM, APC strings
+    r"|\x1b[@-Z\\-_]"                       # other two-byte escapes
+    r"|\x9b[0-?]*[ -/]*[@-~]"
+)
+_CONTROL_SINGLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+_CONTROL_MULTI = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
+def clean(text, multiline: bool = False) -> str:
+    """Untrusted text made safe to print: escape sequences and control characters
+    removed; in single-line fields newlines and tabs become spaces."""
+    if text is None:
+        return ""
+    value = _ANSI.sub("", str(text))
+    if multiline:
+        return _CONTROL_MULTI.sub("", value)
+    value = value.replace("\n", " ").replace("\t", " ").replace("\r", " ")
+    return _CONTROL_SINGLE.sub("", value)
+
+
+def parse_iso(text: str | None) -> int | None:
+    if not text:
+        return None
+    return int(datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp())
+
+
+def duration(seconds: int) -> str:
+    """`3h 5m`, `2d 4h`, `12m`, `40s`: the two largest units, as a lead reads them."""
+    seconds = abs(int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, _ = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    return f"{minutes}m"
+
+
+def relative(instant: int | None, now: int) -> str:
+    if instant is None:
+        return ""
+    delta = instant - now
+    if delta >= 0:
+        return f"in {duration(delta)}" if delta >= 60 else "due now"
+    return f"{duration(-delta)} overdue"
+
+
+def local_time(instant: int | None, zone: str, with_zone: bool = False) -> str:
+    if instant is None:
+        return ""
+    moment = datetime.fromtimestamp(instant, ZoneInfo(zone))
+    text = moment.strftime("%a %d %b %Y %H:%M")
+    return f"{text} {moment.tzname()}" if with_zone else text
+
+
+class Output:
+    """One per command: knows if stdout is a terminal, if colour is allowed, if --json."""
+
+    def __init__(self, env, as_json: bool = False):
+        self.env = env
+        self.as_json = as_json
+        self.tty = env.stdout_tty
+        self._console = None
+
+    @property
+    def rich(self) -> bool:
+        return self.tty and not self.as_json
+
+    def console(self):
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(
+                no_color=self.env.no_color, highlight=False, emoji=False, soft_wrap=False
+            )
+        return self._console
+
+    def json(self, document) -> None:
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+
+    def line(self, text: str = "") -> None:
+        sys.stdout.write(text + "\n")
+
+    def tsv(self, headers: list[str], rows: list[list]) -> None:
+        """A pipe gets a header row and tab-separated rows, nothing else."""
+        out = ["\t".join(headers)]
+        for row in rows:
+            out.append("\t".join(clean(v) if v is not None else "" for v in row))
+        sys.stdout.write("\n".join(out) + "\n")
+
+
+def note(env, text: str) -> None:
+    """A hint or progress line: always stderr, never mixed with data."""
+    sys.stderr.write(text + "\n")

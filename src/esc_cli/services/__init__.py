@@ -1,0 +1,466 @@
+"""Use cases: each write is one BEGIN IMMEDIATE transaction that reads the rows, asks
+the domain, writes the case and its events, and commits."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from esc_cli.domain import lifecycle
+from esc_cli.domain.documents import case_document, owner_document
+from esc_cli.domain.model import Case, Event, Owner
+from esc_cli.errors import Conflict, NotFound, StoreError, UsageError
+from esc_cli.store import cases as case_rows
+from esc_cli.store import people, policies
+
+
+class Policies:
+    """Parsed policy versions for one transaction. SLA targets and calendars come from
+    the case's recorded version; the ladder, close_after, rules, categories and channels
+    always from the current one."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self._parsed: dict[int, object] = {}
+        self._current_id: int | None = None
+
+    def _parse(self, version_id: int, text: str):
+        from esc_cli.domain.policy import PolicyError, parse_policy
+
+        if version_id not in self._parsed:
+            try:
+                self._parsed[version_id] = parse_policy(text)
+            except PolicyError as err:
+                raise StoreError(f"stored policy version {version_id} is invalid: {err}",
+                                 hint="run esc doctor") from None
+        return self._parsed[version_id]
+
+    @property
+    def current_id(self) -> int:
+        if self._current_id is None:
+            self._current_id, text = policies.current(self.conn)
+            self._parse(self._current_id, text)
+        return self._current_id
+
+    @property
+    def current(self):
+        return self._parsed[self.current_id]
+
+    def for_version(self, version_id: int):
+        current = self.current
+        if version_id == self.current_id:
+            return current
+        text = policies.version(self.conn, version_id)
+        if text is None:
+            return current
+        recorded = self._parse(version_id, text)
+        return replace(recorded, tiers=current.tiers, close_after=current.close_after,
+                       rules=current.rules, channels=current.channels,
+                       categories=current.categories)
+
+    def for_case(self, case: Case):
+        return self.for_version(case.policy_version)
+
+    def tier_names(self) -> dict[int, str]:
+        return {level: tier.name for level, tier in self.current.tiers.items()}
+
+
+def parse_case_id(text: str) -> int:
+    raw = str(text).strip()
+    if raw.startswith("#"):
+        raw = raw[1:]
+    if not raw.isdigit() or int(raw) <= 0 or not raw.isascii():
+        raise UsageError(f"'{text}' is not a case id (a positive integer such as 42 or #42)")
+    value = int(raw)
+    if value > 2**62:
+        raise UsageError(f"'{text}' is not a case id (too large)")
+    return value
+
+
+# -- store setup -----------------------------------------------------------
+
+def init_store(env, policy_text: str | None) -> tuple[bool, str]:
+    from esc_cli.domain.policy import DEFAULT_POLICY_TOML, PolicyError, parse_policy
+    from esc_cli.store.db import Store
+
+    text = policy_text if policy_text is not None else DEFAULT_POLICY_TOML
+    try:
+        parse_policy(text)
+    except PolicyError as err:
+        raise UsageError(f"policy: {err}") from None
+    store, created = Store.initialise(env.db_path)
+    env._store = store
+    with store.write() as conn:
+        has_policy = conn.execute("SELECT count(*) FROM policy_versions").fetchone()[0]
+        if not has_policy:
+            policies.add(conn, text, env.now, env.user)
+            created = True
+    return created, str(env.db_path)
+
+
+# -- the write path ----------------------------------------------------------
+
+def _owner_and_load(conn, handle: str) -> tuple[Owner, int]:
+    owner = lifecycle.require_owner(people.get_owner(conn, handle), handle)
+    return owner, people.load(conn, handle)
+
+
+def _save(conn, env, pols: Policies, case: Case, old_events: list[Event], new_events: list[Event],
+          policy, run_rules: bool, now: int | None = None) -> Case:
+    """Run the trigger rules if asked, settle the derived fields, and write the case,
+    its new events and the notifications they cause, all in the caller's transaction."""
+    from esc_cli.domain import notices, rules
+    from esc_cli.store import outbox
+
+    now = env.now if now is None else now
+    events = old_events + new_events
+    current = pols.current
+    if run_rules and current.rules and case.state != "closed":
+        def lookup(handle):
+            owner = people.get_owner(conn, handle)
+            return owner, people.load(conn, handle) if owner else 0
+
+        before = case.priority
+        case, rule_events = rules.apply_rules(case, events, current, now, lookup)
+        if rule_events:
+            if case.priority != before:
+                case = replace(case, policy_version=pols.current_id)
+                policy = current
+            new_events = new_events + rule_events
+            events = events + rule_events
+    case = lifecycle.settle(case, events, policy)
+    case_rows.update_case(conn, case)
+    case_rows.append_events(conn, case.id, new_events)
+    created = []
+    if any(e.kind in ("escalated", "warned", "breached") for e in new_events):
+        owner = people.get_owner(conn, case.owner) if case.owner else None
+        channels = [c.name for c in current.channels]
+        for payload in notices.notifications_for(case, new_events, owner.email if owner else None):
+            if outbox.add(conn, payload, channels, now):
+                created.append(payload)
+    case.extra["notifications"] = created
+    return case
+
+
+def _mutate(env, case_id, move, run_rules: bool = False) -> dict:
+    """Load a case under the write lock, apply `move(conn, case, policy, pols)` and save it."""
+    case_id = parse_case_id(case_id)
+    store = env.store()
+    with store.write() as conn:
+        pols = Policies(conn)
+        case = case_rows.get_case(conn, case_id)
+        events = case_rows.get_events(conn, case_id)
+        policy = pols.for_case(case)
+        changed, new_events = move(conn, case, policy, pols)
+        if new_events:
+            if changed.policy_version != case.policy_version:
+                policy = pols.for_version(changed.policy_version)
+            changed = _save(conn, env, pols, changed, events, new_events, policy, run_rules)
+        return case_document(changed, pols.tier_names(), env.now)
+
+
+def open_case(env, *, title, customer, priority, category, description, channel, owner,
+              tier, team, tags) -> dict:
+    store = env.store()
+    with store.write() as conn:
+        pols = Policies(conn)
+        policy = pols.current
+        owner_record = None
+        if owner:
+            owner_record, _ = _owner_and_load(conn, owner)
+        case, events = lifecycle.open_case(
+            title=title, customer=customer, priority=priority,
+            category=category or ("other" if "other" in policy.categories else policy.categories[0]),
+            channel=channel or "other", description=description or "", tier=tier or 1,
+            team=team, owner=owner_record, tags=tuple(tags or ()), policy=policy,
+            policy_version=pols.current_id, now=env.now, actor=env.user,
+        )
+        case = replace(case, id=case_rows.next_case_id(conn))
+        case = lifecycle.settle(case, events, policy)
+        case_rows.insert_case(conn, case)
+        case = _save(conn, env, pols, case, [], events, policy, run_rules=True)
+        return case_document(case, pols.tier_names(), env.now)
+
+
+def acknowledge(env, case_id) -> dict:
+    return _mutate(env, case_id, lambda conn, case, policy, pols: lifecycle.acknowledge(case, env.now, env.user))
+
+
+def assign(env, case_id, handle: str, force: bool = False) -> dict:
+    def move(conn, case, policy, pols):
+        owner, load = _owner_and_load(conn, handle)
+        return lifecycle.assign(case, owner, load, force, env.now, env.user)
+
+    return _mutate(env, case_id, move)
+
+
+def take(env, case_id, force: bool = False) -> dict:
+    return assign(env, case_id, env.user, force)
+
+
+def note(env, case_id, text: str, customer_visible: bool) -> dict:
+    return _mutate(env, case_id, lambda conn, case, policy, pols:
+                   lifecycle.note(case, text, customer_visible, env.now, env.user))
+
+
+def escalate(env, case_id, *, reason, to=None, team=None, owner=None) -> dict:
+    def move(conn, case, policy, pols):
+        owner_record = _owner_and_load(conn, owner)[0] if owner else None
+        current_owner = people.get_owner(conn, case.owner) if case.owner else None
+        return lifecycle.escalate(case, policy, reason=reason, to=to, team=team,
+                                  owner=owner_record, current_owner=current_owner,
+                                  now=env.now, actor=env.user)
+
+    return _mutate(env, case_id, move)
+
+
+def deescalate(env, case_id, *, reason, to=None) -> dict:
+    return _mutate(env, case_id, lambda conn, case, policy, pols: lifecycle.deescalate(
+        case, policy, reason=reason, to=to, now=env.now, actor=env.user))
+
+
+def pending(env, case_id, reason: str) -> dict:
+    return _mutate(env, case_id, lambda conn, case, policy, pols:
+                   lifecycle.set_pending(case, reason, env.now, env.user))
+
+
+def resume(env, case_id) -> dict:
+    return _mutate(env, case_id, lambda conn, case, policy, pols: lifecycle.resume(case, env.now, env.user))
+
+
+def resolve(env, case_id, resolution: str) -> dict:
+    return _mutate(env, case_id, lambda conn, case, policy, pols:
+                   lifecycle.resolve(case, resolution, env.now, env.user))
+
+
+def reopen(env, case_id, reason: str) -> dict:
+    return _mutate(env, case_id, lambda conn, case, policy, pols:
+                   lifecycle.reopen(case, reason, env.now, env.user), run_rules=True)
+
+
+def close(env, case_id) -> dict:
+    return _mutate(env, case_id, lambda conn, case, policy, pols: lifecycle.close(case, env.now, env.user))
+
+
+def feedback(env, case_id, csat: int, comment: str | None) -> dict:
+    return _mutate(env, case_id, lambda conn, case, policy, pols:
+                   lifecycle.feedback(case, csat, comment, env.now, env.user), run_rules=True)
+
+
+def set_fields(env, case_id, changes: dict, add_tags, remove_tags) -> dict:
+    if not any(v is not None for v in changes.values()) and not add_tags and not remove_tags:
+        raise UsageError("nothing to change (give at least one of --priority, --category, "
+                         "--title, --customer, --channel, --team, --tag, --untag)")
+
+    def move(conn, case, policy, pols):
+        changed, events = lifecycle.set_fields(case, pols.current, changes, tuple(add_tags or ()),
+                                               tuple(remove_tags or ()), env.now, env.user)
+        if changed.priority != case.priority:
+            # A new priority means new targets: recompute from opened_at under the current policy.
+            changed = replace(changed, policy_version=pols.current_id)
+        return changed, events
+
+    return _mutate(env, case_id, move, run_rules=True)
+
+
+# -- reads -------------------------------------------------------------------
+
+def show(env, case_id) -> dict:
+    from esc_cli.domain.documents import clock_document
+    from esc_cli.domain.sla import trace_clocks
+
+    case_id = parse_case_id(case_id)
+    store = env.store()
+    with store.read() as conn:
+        pols = Policies(conn)
+        case = case_rows.get_case(conn, case_id)
+        events = case_rows.get_events(conn, case_id)
+        policy = pols.for_case(case)
+        document = case_document(case, pols.tier_names(), env.now, events)
+        traces = trace_clocks(policy, case.priority, case.opened_at, events)
+        calendar = policy.calendar_for(case.priority)
+        document["clocks"] = [clock_document(t, env.now, calendar) for t in traces.values()]
+        return document
+
+
+def queue(env, filters: dict, sort: str, limit: int) -> list[dict]:
+    from esc_cli.store import queries
+
+    store = env.store()
+    with store.read() as conn:
+        pols = Policies(conn)
+        if filters.get("owner") == "me":
+            filters = dict(filters, owner=env.user)
+        if filters.get("priority"):
+            filters = dict(filters, priority=lifecycle.check_priority(filters["priority"]))
+        if filters.get("tier") is not None:
+            lifecycle.check_tier(pols.current, filters["tier"])
+        rows = queries.queue(conn, filters, sort, limit, env.now)
+        names = pols.tier_names()
+        return [case_document(case, names, env.now) for case in rows]
+
+
+# -- ladder, people, policy ------------------------------------------------------
+
+def tier_list(env) -> list[dict]:
+    store = env.store()
+    with store.read() as conn:
+        policy = Policies(conn).current
+        owners = [o for o in people.list_owners(conn) if o.active]
+        result = []
+        for level, tier in sorted(policy.tiers.items()):
+            from esc_cli.domain.spans import format_span
+
+            members = [o for o in owners if o.tier == level]
+            teams = sorted({t for o in members for t in o.teams})
+            rules = [r.name for r in policy.rules if _rule_tier(r, policy) == level]
+            result.append({
+                "level": level,
+                "name": tier.name,
+                "stale_after": format_span(tier.stale_after) if tier.stale_after else None,
+                "owners": [o.handle for o in members],
+                "teams": teams,
+                "rules": rules,
+            })
+        return result
+
+
+def _rule_tier(rule, policy) -> int | None:
+    tier = rule.then.get("tier")
+    return int(tier) if tier is not None else None
+
+
+def tier_add(env, level: int, name: str, stale_after: str | None) -> list[dict]:
+    from esc_cli.domain.policy import dump_policy, parse_policy, with_tier
+    from esc_cli.domain.spans import parse_span
+
+    if not name.strip():
+        raise UsageError("tier name must not be empty")
+    if stale_after is None or stale_after.strip().lower() == "none":
+        stale = None
+    else:
+        try:
+            stale = parse_span(stale_after)
+        except ValueError as err:
+            raise UsageError(f"--stale-after: {err}") from None
+        if stale == 0:
+            raise UsageError("--stale-after must be longer than 0 (or none)")
+    store = env.store()
+    with store.write() as conn:
+        pols = Policies(conn)
+        try:
+            document = with_tier(pols.current.raw(), level, name.strip(), stale)
+        except ValueError as err:
+            raise UsageError(str(err)) from None
+        text = dump_policy(document)
+        parse_policy(text)
+        policies.add(conn, text, env.now, env.user)
+        _recheck_sweep(conn, env.now)
+    return tier_list(env)
+
+
+def _recheck_sweep(conn, now: int) -> None:
+    """The ladder or close_after changed: cases whose next sweep action depends on them
+    get looked at by the next sweep, which reschedules them."""
+    conn.execute(
+        "UPDATE cases SET sweep_at = ? WHERE (state IN ('new', 'open') AND due_at <= ?) "
+        "OR state = 'resolved'",
+        (now, now),
+    )
+
+
+def owner_add(env, handle: str, name, email, tier, teams, capacity) -> dict:
+    handle = handle.strip()
+    if not handle or any(ch.isspace() for ch in handle):
+        raise UsageError(f"'{handle}' is not a valid handle (no spaces)")
+    if capacity is not None and capacity < 0:
+        raise UsageError("--capacity must be 0 or more")
+    store = env.store()
+    with store.write() as conn:
+        pols = Policies(conn)
+        if tier is not None:
+            lifecycle.check_tier(pols.current, tier)
+        existing = people.get_owner(conn, handle)
+        base = existing or Owner(handle)
+        owner = Owner(
+            handle=handle,
+            name=name if name is not None else base.name,
+            email=email if email is not None else base.email,
+            tier=tier if tier is not None else base.tier,
+            teams=tuple(teams) if teams else base.teams,
+            capacity=capacity if capacity is not None else base.capacity,
+            active=True,
+        )
+        people.save_owner(conn, owner)
+        return owner_document(owner, people.load(conn, handle))
+
+
+def owner_list(env) -> list[dict]:
+    store = env.store()
+    with store.read() as conn:
+        loads = people.loads(conn)
+        return [owner_document(o, loads.get(o.handle, 0)) for o in people.list_owners(conn)]
+
+
+def owner_deactivate(env, handle: str) -> dict:
+    store = env.store()
+    with store.write() as conn:
+        owner = lifecycle.require_owner(people.get_owner(conn, handle), handle)
+        pols = Policies(conn)
+        for case_id in people.unresolved_case_ids(conn, handle):
+            case = case_rows.get_case(conn, case_id)
+            if case.last_event_at > env.now:
+                raise Conflict(f"case #{case_id} has history later than now; cannot unassign")
+            events = case_rows.get_events(conn, case_id)
+            changed, new_events = lifecycle.unassign(case, env.now, env.user,
+                                                     f"{handle} deactivated")
+            _save(conn, env, pols, changed, events, new_events, pols.for_case(changed), False)
+        owner = replace(owner, active=False)
+        people.save_owner(conn, owner)
+        return owner_document(owner, 0)
+
+
+def policy_current(env) -> tuple[int, str, object]:
+    store = env.store()
+    with store.read() as conn:
+        pols = Policies(conn)
+        version = pols.current_id
+        return version, policies.current(conn)[1], pols.current
+
+
+def policy_load(env, text: str, recompute: bool) -> dict:
+    from esc_cli.domain.policy import PolicyError, parse_policy
+
+    try:
+        parse_policy(text)
+    except PolicyError as err:
+        raise UsageError(f"policy: {err}") from None
+    store = env.store()
+    with store.write() as conn:
+        version = policies.add(conn, text, env.now, env.user)
+        pols = Policies(conn)
+        moved_cases = moved_times = 0
+        if recompute:
+            moved_cases, moved_times = _recompute_all(conn, env, pols, version)
+        _recheck_sweep(conn, env.now)
+        return {"version": version, "recomputed": recompute, "cases_moved": moved_cases,
+                "due_times_moved": moved_times}
+
+
+def _recompute_all(conn, env, pols: Policies, version: int) -> tuple[int, int]:
+    policy = pols.for_version(version)
+    ids = [r[0] for r in conn.execute(
+        "SELECT id FROM cases WHERE state IN ('new', 'open', 'pending') ORDER BY id")]
+    moved_cases = moved_times = 0
+    for case_id in ids:
+        case = case_rows.get_case(conn, case_id)
+        events = case_rows.get_events(conn, case_id)
+        updated = lifecycle.settle(replace(case, policy_version=version), events, policy)
+        changes = sum(
+            1 for name in ("respond_by", "update_by", "resolve_by")
+            if getattr(updated, name) != getattr(case, name)
+        )
+        if changes:
+            moved_cases += 1
+            moved_times += changes
+        case_rows.update_case(conn, updated)
+    return moved_cases, moved_times

@@ -1,0 +1,101 @@
+"""Reading and writing case rows and their hash-chained events."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import fields
+
+from esc_cli.domain.model import Case, Event, event_hash
+from esc_cli.errors import NotFound
+
+CASE_COLUMNS = tuple(f.name for f in fields(Case) if f.name not in ("extra",))
+_SELECT_CASE = f"SELECT {', '.join(CASE_COLUMNS)} FROM cases"
+
+
+def case_from_row(row) -> Case:
+    values = dict(zip(CASE_COLUMNS, row))
+    values["tags"] = tuple(json.loads(values["tags"] or "[]"))
+    values["update_missed"] = bool(values["update_missed"])
+    return Case(**values)
+
+
+def _row_values(case: Case) -> list:
+    values = []
+    for name in CASE_COLUMNS:
+        value = getattr(case, name)
+        if name == "tags":
+            value = json.dumps(list(value), ensure_ascii=False)
+        elif name == "update_missed":
+            value = int(value)
+        values.append(value)
+    return values
+
+
+def get_case(conn: sqlite3.Connection, case_id: int) -> Case:
+    row = conn.execute(f"{_SELECT_CASE} WHERE id = ?", (case_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no case #{case_id}")
+    return case_from_row(row)
+
+
+def get_events(conn: sqlite3.Connection, case_id: int) -> list[Event]:
+    rows = conn.execute(
+        "SELECT at, actor, kind, field, from_value, to_value, reason FROM events "
+        "WHERE case_id = ? ORDER BY id",
+        (case_id,),
+    ).fetchall()
+    return [Event(*row) for row in rows]
+
+
+def get_events_with_hashes(conn: sqlite3.Connection, case_id: int) -> list[tuple[Event, bytes]]:
+    rows = conn.execute(
+        "SELECT at, actor, kind, field, from_value, to_value, reason, hash FROM events "
+        "WHERE case_id = ? ORDER BY id",
+        (case_id,),
+    ).fetchall()
+    return [(Event(*row[:7]), bytes(row[7])) for row in rows]
+
+
+def insert_case(conn: sqlite3.Connection, case: Case) -> int:
+    columns = [c for c in CASE_COLUMNS if not (c == "id" and case.id is None)]
+    values = _row_values(case)
+    if case.id is None:
+        values = values[1:]
+    placeholders = ", ".join("?" for _ in columns)
+    cursor = conn.execute(
+        f"INSERT INTO cases ({', '.join(columns)}) VALUES ({placeholders})", values
+    )
+    return case.id if case.id is not None else cursor.lastrowid
+
+
+def update_case(conn: sqlite3.Connection, case: Case) -> None:
+    assignments = ", ".join(f"{c} = ?" for c in CASE_COLUMNS[1:])
+    conn.execute(
+        f"UPDATE cases SET {assignments} WHERE id = ?", _row_values(case)[1:] + [case.id]
+    )
+
+
+def append_events(conn: sqlite3.Connection, case_id: int, events: list[Event]) -> None:
+    if not events:
+        return
+    row = conn.execute(
+        "SELECT hash FROM events WHERE case_id = ? ORDER BY id DESC LIMIT 1", (case_id,)
+    ).fetchone()
+    previous = bytes(row[0]) if row else b""
+    rows = []
+    for event in events:
+        previous = event_hash(previous, case_id, event)
+        rows.append(
+            (case_id, event.at, event.actor, event.kind, event.field,
+             event.from_value, event.to_value, event.reason, previous)
+        )
+    conn.executemany(
+        "INSERT INTO events (case_id, at, actor, kind, field, from_value, to_value, reason, hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+def next_case_id(conn: sqlite3.Connection) -> int:
+    return (conn.execute("SELECT max(id) FROM cases").fetchone()[0] or 0) + 1

@@ -1,0 +1,190 @@
+"""The SQLite connection: opening, identifying, migrating, and write transactions."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+
+from esc_cli.errors import Conflict, StoreError
+from esc_cli.store.migrations import SCHEMA_VERSION
+
+# "ESC1" — marks a file as an esc store, so a foreign SQLite file is refused, not migrated.
+APPLICATION_ID = 0x45534331
+BUSY_TIMEOUT_MS = int(os.environ.get("ESC_BUSY_TIMEOUT_MS", "10000"))
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    # isolation_level=None: we issue BEGIN IMMEDIATE ourselves (a deferred BEGIN fails
+    # under concurrent writers where IMMEDIATE waits on the busy timeout).
+    conn = sqlite3.connect(
+        str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+    )
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return conn
+
+
+def _is_locked(err: sqlite3.Error) -> bool:
+    text = str(err).lower()
+    return "locked" in text or "busy" in text
+
+
+def _create_private_file(path: Path) -> None:
+    """Create an empty store file readable by its owner only; SQLite gives the -wal and
+    -shm files the same mode as the database file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(fd)
+
+
+class Store:
+    def __init__(self, path: Path, conn: sqlite3.Connection):
+        self.path = path
+        self.conn = conn
+
+    # -- opening -------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path) -> "Store":
+        """Open an existing, initialised store, upgrading an older schema in place."""
+        if not path.exists():
+            raise StoreError(f"no esc store at {path}", hint="run esc init")
+        if path.is_dir():
+            raise StoreError(f"{path} is a directory, not an esc store")
+        conn = _connect(path)
+        store = cls(path, conn)
+        try:
+            version = store._identify()
+            if version == 0:
+                raise StoreError(f"{path} is not initialised", hint="run esc init")
+            if version < SCHEMA_VERSION:
+                store._migrate()
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.DatabaseError as err:
+            conn.close()
+            raise store._database_error(err) from None
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    @classmethod
+    def initialise(cls, path: Path) -> tuple["Store", bool]:
+        """Open or create a store; returns (store, created)."""
+        if path.is_dir():
+            raise StoreError(f"{path} is a directory, not an esc store")
+        if not path.exists():
+            try:
+                _create_private_file(path)
+            except FileExistsError:
+                pass
+            except OSError as err:
+                raise StoreError(f"cannot create {path}: {err.strerror}") from None
+        conn = _connect(path)
+        store = cls(path, conn)
+        try:
+            version = store._identify()
+            if version:
+                if version < SCHEMA_VERSION:
+                    store._migrate()
+                return store, False
+            conn.execute("PRAGMA journal_mode = WAL")
+            created = store._migrate()
+            conn.execute("PRAGMA synchronous = NORMAL")
+            return store, created
+        except sqlite3.DatabaseError as err:
+            conn.close()
+            raise store._database_error(err) from None
+        except BaseException:
+            conn.close()
+            raise
+
+    def _identify(self) -> int:
+        """The store's schema version; 0 for an empty file. Refuses foreign and newer files."""
+        application_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if application_id != APPLICATION_ID:
+            has_tables = self.conn.execute(
+                "SELECT count(*) FROM sqlite_master"
+            ).fetchone()[0]
+            if application_id == 0 and not has_tables:
+                return 0
+            raise StoreError(
+                f"{self.path} is not an esc store", hint="point --db or ESC_DB at an esc store"
+            )
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {version}, newer than this esc "
+                f"understands ({SCHEMA_VERSION})",
+                hint="upgrade esc",
+            )
+        return version
+
+    def _migrate(self) -> bool:
+        """Bring the schema up to date under the write lock; True if this call created it."""
+        from esc_cli.store.migrations import migrate
+
+        with self.write():
+            # Another process may have migrated while we waited for the lock.
+            current = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            if current >= SCHEMA_VERSION:
+                return False
+            migrate(self.conn)
+            self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            return current == 0
+
+    def _database_error(self, err: sqlite3.DatabaseError) -> StoreError:
+        if _is_locked(err):
+            return StoreError(
+                f"the store {self.path} is busy (locked by another esc past the "
+                f"{BUSY_TIMEOUT_MS // 1000}s busy timeout)",
+                hint="try again",
+            )
+        text = str(err)
+        if "not a database" in text or "file is encrypted" in text:
+            return StoreError(f"{self.path} is not an esc store (not a SQLite database)")
+        return StoreError(f"store error on {self.path}: {text}")
+
+    # -- transactions --------------------------------------------------------
+
+    @contextmanager
+    def write(self):
+        """One BEGIN IMMEDIATE transaction: the write lock is taken up front, so two
+        writers queue on the busy timeout instead of failing mid-transaction."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as err:
+            raise self._database_error(err) from None
+        try:
+            yield self.conn
+        except BaseException as err:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if isinstance(err, sqlite3.IntegrityError):
+                raise Conflict(f"conflicting write: {err}") from None
+            if isinstance(err, sqlite3.DatabaseError):
+                raise self._database_error(err) from None
+            raise
+        else:
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.DatabaseError as err:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise self._database_error(err) from None
+
+    @contextmanager
+    def read(self):
+        """A consistent snapshot for multi-query reads."""
+        try:
+            self.conn.execute("BEGIN")
+            yield self.conn
+        except sqlite3.DatabaseError as err:
+            raise self._database_error(err) from None
+        finally:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self.conn.close()

@@ -56,7 +56,7 @@ def _register() -> None:
     cases.register(app)
     lists.register(app)
     admin.register(app)
-    for name in ("ops", "data"):
+    for name in ("ops", "report", "data", "maint"):
         try:
             module = __import__(f"esc_cli.commands.{name}", fromlist=["register"])
         except ModuleNotFoundError as err:

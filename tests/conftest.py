@@ -11,8 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ESC = str(Path(sys.executable).with_name("esc"))
+
+# Property and state-machine budgets: "ci" (the default) is small and derandomized so a
+# run is fast and repeatable; HYPOTHESIS_PROFILE=long explores far more, at random.
+settings.register_profile("ci", max_examples=25, stateful_step_count=20, deadline=None,
+                          derandomize=True, database=None)
+settings.register_profile("long", max_examples=400, stateful_step_count=50, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @dataclass

@@ -84,8 +84,10 @@ def main(argv: list[str] | None = None) -> None:
 
     command = typer.main.get_command(app)
     code = 0
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        result = command.main(args=argv, prog_name="esc", standalone_mode=False)
+        _check_arguments(args)
+        result = command.main(args=args, prog_name="esc", standalone_mode=False)
         if isinstance(result, int):
             code = result
     except EscError as err:
@@ -112,6 +114,18 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         _silence_stdout()
     sys.exit(code)
+
+
+def _check_arguments(args: list[str]) -> None:
+    """Python hands bytes that are not UTF-8 over as lone surrogates; they cannot be
+    stored or printed, so refuse them here as a bad value."""
+    from esc_cli.errors import UsageError
+
+    for position, arg in enumerate(args, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UsageError(f"argument {position} is not valid UTF-8 text") from None
 
 
 def _silence_stdout() -> None:

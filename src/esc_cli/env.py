@@ -99,6 +99,10 @@ class Env:
                 user = getpass.getuser()
             except Exception:
                 user = "unknown"
+        try:
+            user.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UsageError("the acting user (--as / ESC_USER) is not valid UTF-8 text") from None
         instant = parse_instant(now, zone) if now else int(time.time())
         path = Path(db).expanduser() if db else default_db_path()
         return cls(
@@ -108,7 +112,7 @@ class Env:
             tz=zone,
             stdout_tty=sys.stdout.isatty(),
             stderr_tty=sys.stderr.isatty(),
-            no_color="NO_COLOR" in os.environ,
+            no_color=os.environ.get("NO_COLOR", "") != "",  # no-color.org: set and non-empty
         )
 
     @property

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from esc_cli.commands.common import Json, output
+from esc_cli.commands.common import Json, complete_owner, complete_team, complete_tier, output
 
 tier_app = typer.Typer(help="The escalation ladder.", no_args_is_help=True)
 owner_app = typer.Typer(help="People cases are assigned to.", no_args_is_help=True)
@@ -63,7 +63,7 @@ def tier_list(ctx: typer.Context, json: Json = False) -> None:
 @tier_app.command("add", help="Add a tier at the top of the ladder, or rename/edit an existing one.")
 def tier_add(
     ctx: typer.Context,
-    level: Annotated[int, typer.Argument(help="Tier level (1 is frontline)")],
+    level: Annotated[int, typer.Argument(help="Tier level (1 is frontline)", autocompletion=complete_tier)],
     name: Annotated[str, typer.Argument(help="Tier name")],
     stale_after: Annotated[Optional[str], typer.Option("--stale-after", help="SPAN or none")] = None,
     json: Json = False,
@@ -77,11 +77,13 @@ def tier_add(
 @owner_app.command("add", help="Add an owner, or update and reactivate an existing one.")
 def owner_add(
     ctx: typer.Context,
-    handle: Annotated[str, typer.Argument(help="Handle, e.g. alice")],
+    handle: Annotated[str, typer.Argument(help="Handle, e.g. alice", autocompletion=complete_owner)],
     name: Annotated[Optional[str], typer.Option()] = None,
     email: Annotated[Optional[str], typer.Option()] = None,
-    tier: Annotated[Optional[int], typer.Option(help="Tier the owner works at (default: 1)")] = None,
-    team: Annotated[Optional[list[str]], typer.Option("--team", help="Team (repeatable)")] = None,
+    tier: Annotated[Optional[int], typer.Option(help="Tier the owner works at (default: 1)",
+                                                autocompletion=complete_tier)] = None,
+    team: Annotated[Optional[list[str]], typer.Option("--team", help="Team (repeatable)",
+                                                       autocompletion=complete_team)] = None,
     capacity: Annotated[Optional[int], typer.Option(help="Max cases in new/open/pending")] = None,
     json: Json = False,
 ) -> None:
@@ -103,7 +105,7 @@ def owner_list(ctx: typer.Context, json: Json = False) -> None:
 @owner_app.command("deactivate", help="Deactivate an owner and unassign their unresolved cases.")
 def owner_deactivate(
     ctx: typer.Context,
-    handle: Annotated[str, typer.Argument(help="Owner handle")],
+    handle: Annotated[str, typer.Argument(help="Owner handle", autocompletion=complete_owner)],
     json: Json = False,
 ) -> None:
     from esc_cli import services

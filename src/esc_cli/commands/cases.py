@@ -6,7 +6,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from esc_cli.commands.common import CaseId, Json, output
+from esc_cli.commands.common import (
+    CaseId, Json, complete_owner, complete_team, complete_tier, output,
+)
 
 Reason = Annotated[str, typer.Option("--reason", "-r", help="Why (required)")]
 
@@ -21,9 +23,9 @@ def register(app: typer.Typer) -> None:
         category: Annotated[Optional[str], typer.Option(help="Category from the policy (default: other)")] = None,
         description: Annotated[Optional[str], typer.Option("--description", "-d")] = None,
         channel: Annotated[Optional[str], typer.Option(help="email|phone|chat|web|other")] = None,
-        owner: Annotated[Optional[str], typer.Option(help="Owner handle")] = None,
-        tier: Annotated[Optional[int], typer.Option(help="Start at this tier (default: 1)")] = None,
-        team: Annotated[Optional[str], typer.Option(help="Functional team")] = None,
+        owner: Annotated[Optional[str], typer.Option(help="Owner handle", autocompletion=complete_owner)] = None,
+        tier: Annotated[Optional[int], typer.Option(help="Start at this tier (default: 1)", autocompletion=complete_tier)] = None,
+        team: Annotated[Optional[str], typer.Option(help="Functional team", autocompletion=complete_team)] = None,
         tag: Annotated[Optional[list[str]], typer.Option("--tag", "-t", help="Tag (repeatable)")] = None,
         json: Json = False,
     ) -> None:
@@ -46,7 +48,7 @@ def register(app: typer.Typer) -> None:
     def assign(
         ctx: typer.Context,
         case_id: CaseId,
-        handle: Annotated[str, typer.Argument(help="Owner handle")],
+        handle: Annotated[str, typer.Argument(help="Owner handle", autocompletion=complete_owner)],
         force: Annotated[bool, typer.Option("--force", help="Assign past the owner's capacity")] = False,
         json: Json = False,
     ) -> None:
@@ -88,15 +90,18 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         case_id: CaseId,
         reason: Reason,
-        to: Annotated[Optional[int], typer.Option("--to", help="Target tier")] = None,
-        team: Annotated[Optional[str], typer.Option("--team", help="Functional escalation to a team")] = None,
-        owner: Annotated[Optional[str], typer.Option("--owner", help="New owner")] = None,
+        to: Annotated[Optional[int], typer.Option("--to", help="Target tier", autocompletion=complete_tier)] = None,
+        team: Annotated[Optional[str], typer.Option("--team", help="Functional escalation to a team",
+                                                    autocompletion=complete_team)] = None,
+        owner: Annotated[Optional[str], typer.Option("--owner", help="New owner", autocompletion=complete_owner)] = None,
+        force: Annotated[bool, typer.Option("--force", help="Give it to --owner past their capacity")] = False,
         json: Json = False,
     ) -> None:
         from esc_cli import services
         from esc_cli.render import views
 
-        doc = services.escalate(ctx.obj, case_id, reason=reason, to=to, team=team, owner=owner)
+        doc = services.escalate(ctx.obj, case_id, reason=reason, to=to, team=team, owner=owner,
+                                force=force)
         where = f"to tier {doc['tier']} ({doc['tier_name']})"
         if team and to is None:
             where = f"to team {doc['team']}"
@@ -107,7 +112,7 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         case_id: CaseId,
         reason: Reason,
-        to: Annotated[Optional[int], typer.Option("--to", help="Target tier")] = None,
+        to: Annotated[Optional[int], typer.Option("--to", help="Target tier", autocompletion=complete_tier)] = None,
         json: Json = False,
     ) -> None:
         from esc_cli import services
@@ -179,7 +184,7 @@ def register(app: typer.Typer) -> None:
         title: Annotated[Optional[str], typer.Option()] = None,
         customer: Annotated[Optional[str], typer.Option()] = None,
         channel: Annotated[Optional[str], typer.Option()] = None,
-        team: Annotated[Optional[str], typer.Option()] = None,
+        team: Annotated[Optional[str], typer.Option(autocompletion=complete_team)] = None,
         tag: Annotated[Optional[list[str]], typer.Option("--tag", help="Add a tag (repeatable)")] = None,
         untag: Annotated[Optional[list[str]], typer.Option("--untag", help="Remove a tag (repeatable)")] = None,
         json: Json = False,

@@ -6,17 +6,20 @@ from typing import Annotated, Optional
 
 import typer
 
-from esc_cli.commands.common import Json, output
+from esc_cli.commands.common import (
+    Json, complete_owner_or_me, complete_team, complete_tier, output,
+)
 
 
 def register(app: typer.Typer) -> None:
     @app.command(help="The work list: unresolved cases, most urgent first.")
     def queue(
         ctx: typer.Context,
-        tier: Annotated[Optional[int], typer.Option(help="Only this tier")] = None,
-        owner: Annotated[Optional[str], typer.Option(help="Only this owner ('me' for yourself)")] = None,
+        tier: Annotated[Optional[int], typer.Option(help="Only this tier", autocompletion=complete_tier)] = None,
+        owner: Annotated[Optional[str], typer.Option(help="Only this owner ('me' for yourself)",
+                                                     autocompletion=complete_owner_or_me)] = None,
         unassigned: Annotated[bool, typer.Option("--unassigned", help="Only cases with no owner")] = False,
-        team: Annotated[Optional[str], typer.Option(help="Only this team")] = None,
+        team: Annotated[Optional[str], typer.Option(help="Only this team", autocompletion=complete_team)] = None,
         priority: Annotated[Optional[str], typer.Option("--priority", "-p", help="Only this priority")] = None,
         category: Annotated[Optional[str], typer.Option(help="Only this category")] = None,
         state: Annotated[Optional[list[str]], typer.Option(help="States to list (repeatable or comma-separated) (default: new,open,pending)")] = None,

@@ -69,6 +69,17 @@ def owner_document(owner: Owner, load: int) -> dict:
     }
 
 
+def _target_text(seconds: int | None, calendar: str, format_span) -> str | None:
+    """A business target counts opening hours, so `40h` must not read as `1d16h`
+    (a business day is not 24 hours); only 24x7 targets may show days."""
+    if seconds is None:
+        return None
+    if calendar == "24x7" or seconds < 86400:
+        return format_span(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}h" + (format_span(rest) if rest else "")
+
+
 def clock_document(trace, now: int, calendar=None, until: int | None = None) -> dict:
     """One clock for `explain` and `show`: target, calendar, spans worked and paused."""
     from esc_cli.domain.spans import format_span
@@ -88,7 +99,7 @@ def clock_document(trace, now: int, calendar=None, until: int | None = None) -> 
             worked.extend(calendar.spans(cursor, end))
     return {
         "clock": trace.clock,
-        "target": format_span(trace.target) if trace.target is not None else None,
+        "target": _target_text(trace.target, trace.calendar, format_span),
         "calendar": trace.calendar,
         "zone": trace.zone,
         "started_at": iso(trace.started_at),

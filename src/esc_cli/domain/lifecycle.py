@@ -40,7 +40,11 @@ def check_text(value: str, what: str, required: bool = False) -> str:
         return value
     if required and not value.strip():
         raise UsageError(f"{what} must not be empty")
-    if len(value.encode("utf-8", "surrogatepass")) > TEXT_MAX_BYTES:
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate: bytes that were never UTF-8
+        raise UsageError(f"{what} is not valid UTF-8 text") from None
+    if size > TEXT_MAX_BYTES:
         raise UsageError(f"{what} is longer than 1 MiB")
     return value
 
@@ -82,6 +86,14 @@ def check_tier(policy, tier: int) -> int:
     return tier
 
 
+def check_capacity(owner: Owner, load: int, force: bool, hint: str) -> None:
+    """Capacity guards every assignment a person asks for (assign, take, open --owner,
+    escalate --owner), as it guards trigger rules."""
+    if owner.capacity is not None and load >= owner.capacity and not force:
+        raise Conflict(f"{owner.handle} is at capacity ({load} of {owner.capacity} cases)",
+                       hint=hint)
+
+
 def settle(case: Case, events: list[Event], policy) -> Case:
     """Recompute every event-derived field, including when the sweep next has work."""
     case = sla.project(case, events, policy)
@@ -92,7 +104,8 @@ def settle(case: Case, events: list[Event], policy) -> Case:
 
 def open_case(*, title: str, customer: str, priority: str, category: str, channel: str,
               description: str, tier: int, team: str | None, owner: Owner | None,
-              tags: tuple[str, ...], policy, policy_version: int, now: int, actor: str) -> Change:
+              tags: tuple[str, ...], policy, policy_version: int, now: int, actor: str,
+              owner_load: int = 0) -> Change:
     check_title(title)
     check_text(customer, "customer", required=True)
     check_text(description or "", "description")
@@ -107,6 +120,9 @@ def open_case(*, title: str, customer: str, priority: str, category: str, channe
     )
     if owner is not None and not owner.active:
         raise Conflict(f"owner '{owner.handle}' is inactive")
+    if owner is not None:
+        check_capacity(owner, owner_load, False,
+                       "open it without --owner, then esc assign ID HANDLE --force")
     return case, [Event(now, actor, "opened", "state", None, "new", None)]
 
 
@@ -123,11 +139,7 @@ def assign(case: Case, owner: Owner, load: int, force: bool, now: int, actor: st
         raise Conflict(f"owner '{owner.handle}' is inactive")
     if case.owner == owner.handle:
         return case, []
-    if owner.capacity is not None and load >= owner.capacity and not force:
-        raise Conflict(
-            f"{owner.handle} is at capacity ({load} of {owner.capacity} cases)",
-            hint="use --force to assign anyway",
-        )
+    check_capacity(owner, load, force, "use --force to assign anyway")
     event = Event(now, actor, "assigned", "owner", case.owner, owner.handle, reason)
     return replace(case, owner=owner.handle), [event]
 
@@ -159,7 +171,8 @@ def _owner_after_climb(case: Case, new_tier: int, owner: Owner | None,
 
 
 def escalate(case: Case, policy, *, reason: str, to: int | None, team: str | None,
-             owner: Owner | None, current_owner: Owner | None, now: int, actor: str) -> Change:
+             owner: Owner | None, current_owner: Owner | None, now: int, actor: str,
+             owner_load: int = 0, force: bool = False) -> Change:
     check_text(reason, "reason", required=True)
     top = policy.top_tier
     if to is not None and (to <= case.tier or to > top):
@@ -171,6 +184,8 @@ def escalate(case: Case, policy, *, reason: str, to: int | None, team: str | Non
     _writable(case, now, "escalate")
     if owner is not None and not owner.active:
         raise Conflict(f"owner '{owner.handle}' is inactive")
+    if owner is not None and owner.handle != case.owner:
+        check_capacity(owner, owner_load, force, "use --force to assign anyway")
     functional = team is not None and to is None
     if functional:
         new_tier = case.tier

@@ -88,6 +88,9 @@ def apply_rules(case: Case, events: list[Event], policy, now: int,
                 owner_lookup: OwnerLookup) -> tuple[Case, list[Event]]:
     """Run every rule that has not fired on this case; returns the case and new events."""
     fired = {e.actor for e in events if e.actor.startswith("rule:")}
+    # the count is derived from the history, and the move being saved may be a reopen
+    # the case row does not know of yet
+    case = replace(case, reopened=sum(1 for e in events if e.kind == "reopened"))
     new_events: list[Event] = []
     for rule in policy.rules:
         if f"rule:{rule.name}" in fired or not matches(rule, case):

@@ -7,9 +7,9 @@ prediction and the sweep cannot disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from esc_cli.domain.model import Case, Event, iso
+from esc_cli.domain.model import SWEEP_ACTOR, Case, Event, Owner, iso
 from esc_cli.domain.sla import trace_clocks
 
 ESCALATING_CLOCKS = ("response", "resolution")
@@ -72,7 +72,8 @@ def plan(case: Case, events: list[Event], policy, now: int) -> SweepPlan:
         newly = [name for name, _ in breach if name in ESCALATING_CLOCKS]
         if newly:
             escalate_to, cause = case.tier + 1, "breach"
-            reason = " and ".join(newly) + " SLA breached"
+            # every clock breached in this run, as the one notification covers them all
+            reason = _joined([name for name, _ in breach]) + " SLA breached"
         elif any(name in ESCALATING_CLOCKS for name in breached_now):
             deadline = stale_deadline(case, policy)
             if deadline is not None and now >= deadline:
@@ -124,16 +125,82 @@ def next_run_at(case: Case, events: list[Event], policy) -> int | None:
 
 
 def next_action(case: Case, events: list[Event], policy) -> dict | None:
-    """What the sweep will do next and when: `{action, at, tier}` for `explain`."""
+    """What the sweep will do next and when: `{action, at, tier, clock}` for `explain`.
+
+    `action` is one of warn, breach, escalate, close; `clock` names the clock concerned
+    (`stale` for a re-escalation of an idle case); `tier` is the tier an escalation
+    goes to. When several things fall on one instant the weightiest is named."""
     found = _candidates(case, events, policy)
     if not found:
         return None
-    at, action, tier = min(found, key=lambda item: (item[0], item[1].startswith("warn")))
+    rank = {"escalate": 0, "close": 1, "breach": 2, "warn": 3}
+    at, action, tier = min(found, key=lambda item: (item[0], rank[item[1].partition(":")[0]]))
     verb, _, clock = action.partition(":")
-    described = {
-        "warn": f"warn {clock}",
-        "breach": f"record {clock} breach",
-        "escalate": "escalate" if clock == "stale" else "escalate",
-        "close": "close",
-    }[verb]
-    return {"action": described, "at": at, "tier": tier, "clock": clock or None}
+    return {"action": verb, "at": at, "tier": tier, "clock": clock or None}
+
+
+def _joined(names: list[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def apply(case: Case, plan: SweepPlan, policy, now: int,
+          current_owner: Owner | None) -> tuple[Case, list[Event]]:
+    """The case after the sweep carries out `plan`, and the events that record it.
+
+    The owner is kept through an escalation only when their tier reaches the new one,
+    exactly as with a manual escalation; otherwise the case waits, unassigned, in the
+    new tier's queue."""
+    events: list[Event] = []
+    for clock, due in plan.warn:
+        events.append(Event(now, SWEEP_ACTOR, "warned", clock, None, iso(due),
+                            f"{clock} SLA at risk"))
+    for clock, due in plan.breach:
+        events.append(Event(now, SWEEP_ACTOR, "breached", clock, None, iso(due),
+                            f"{clock} SLA breached"))
+    if plan.escalate_to is not None:
+        events.append(Event(now, SWEEP_ACTOR, "escalated", "tier", str(case.tier),
+                            str(plan.escalate_to), plan.escalate_reason))
+        owner = case.owner
+        if owner is not None and (current_owner is None or current_owner.tier < plan.escalate_to):
+            events.append(Event(now, SWEEP_ACTOR, "assigned", "owner", owner, None,
+                                plan.escalate_reason))
+            owner = None
+        case = replace(case, tier=plan.escalate_to, owner=owner)
+    if plan.close:
+        from esc_cli.domain.spans import format_span
+
+        events.append(Event(now, SWEEP_ACTOR, "closed", "state", "resolved", "closed",
+                            f"resolved for {format_span(policy.close_after)}"))
+        case = replace(case, state="closed")
+    return case, events
+
+
+def worst_clock(case: Case, now: int, horizon: int | None = None) -> tuple[int, str, int] | None:
+    """The clock `overdue` lists a case by: `(band, clock, due)` with band 0 breached,
+    1 at risk, 2 falling due before `horizon`; within a band the earliest due. Reads
+    only the stored columns, like the queue."""
+    state = case.state
+    if state not in ("new", "open"):
+        return None
+    running = (
+        ("response", case.respond_warn, case.respond_by, case.acknowledged_at is None),
+        ("update", case.update_warn, case.update_by, state == "open"),
+        ("resolution", case.resolve_warn, case.resolve_by, True),
+    )
+    best = None
+    for name, warn, due, runs in running:
+        if not runs or due is None:
+            continue
+        if now >= due:
+            band = 0
+        elif warn is not None and now >= warn:
+            band = 1
+        elif horizon is not None and due <= horizon:
+            band = 2
+        else:
+            continue
+        if best is None or (band, due) < (best[0], best[2]):
+            best = (band, name, due)
+    return best

@@ -22,6 +22,9 @@ _CONTROL_SINGLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200
 _CONTROL_MULTI = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
 
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u2028\u2029]")
+
+
 def clean(text, multiline: bool = False) -> str:
     """Untrusted text made safe to print: escape sequences and control characters
     removed; in single-line fields newlines and tabs become spaces."""
@@ -72,6 +75,17 @@ def local_time(instant: int | None, zone: str, with_zone: bool = False) -> str:
     return f"{text} {moment.tzname()}" if with_zone else text
 
 
+def short_time(instant: int | None, zone: str, now: int) -> str:
+    """`Mon 02 Nov 09:15` within the current year, `02 Nov 2025 09:15` outside it."""
+    if instant is None:
+        return ""
+    tz = ZoneInfo(zone)
+    moment = datetime.fromtimestamp(instant, tz)
+    if moment.year == datetime.fromtimestamp(now, tz).year:
+        return moment.strftime("%a %d %b %H:%M")
+    return moment.strftime("%d %b %Y %H:%M")
+
+
 class Output:
     """One per command: knows if stdout is a terminal, if colour is allowed, if --json."""
 
@@ -89,13 +103,20 @@ class Output:
         if self._console is None:
             from rich.console import Console
 
+            # NO_COLOR: Rich alone would drop colours but keep bold and dim; a user who
+            # sets it wants plain text, so no escape sequences at all.
+            extra = {"color_system": None} if self.env.no_color else {}
             self._console = Console(
-                no_color=self.env.no_color, highlight=False, emoji=False, soft_wrap=False
+                no_color=self.env.no_color, highlight=False, emoji=False, soft_wrap=False,
+                **extra
             )
         return self._console
 
     def json(self, document) -> None:
-        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        text = json.dumps(document, ensure_ascii=False, indent=2)
+        # JSON escapes C0 itself but passes C1 controls and bidi overrides through raw,
+        # which a terminal may act on; \uXXXX keeps the value exactly as stored.
+        sys.stdout.write(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
     def line(self, text: str = "") -> None:
         sys.stdout.write(text + "\n")

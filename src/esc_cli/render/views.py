@@ -3,7 +3,9 @@ and prints them: Rich on a terminal, TSV in a pipe, JSON with --json."""
 
 from __future__ import annotations
 
-from esc_cli.render.output import Output, clean, duration, local_time, parse_iso, relative
+from esc_cli.render.output import (
+    Output, clean, duration, local_time, parse_iso, relative, short_time,
+)
 
 PRIORITY_STYLE = {"urgent": "bold white on red", "high": "bold red", "medium": "yellow",
                   "low": "cyan"}
@@ -86,22 +88,25 @@ def case_detail(out: Output, doc: dict) -> None:
 
     clocks = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in ("clock", "target", "calendar", "due", "status"):
-        clocks.add_column(column)
+        # the due instant and its status must stay on one line each to be read at a glance
+        clocks.add_column(column, no_wrap=column != "calendar", overflow="ellipsis",
+                          max_width=14 if column == "calendar" else None)
     for clock in doc.get("clocks", []):
         clocks.add_row(clock["clock"], clock["target"] or "-", clean(clock["calendar"]),
-                       local_time(parse_iso(clock["due_at"]), zone), _clock_status(clock, now))
+                       short_time(parse_iso(clock["due_at"]), zone, now),
+                       _clock_status(clock, now))
 
     timeline = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in ("when", "who", "what", "detail"):
         timeline.add_column(column, overflow="fold")
     for event in doc.get("events", []):
-        timeline.add_row(local_time(parse_iso(event["at"]), zone), _text(event["actor"]),
+        timeline.add_row(short_time(parse_iso(event["at"]), zone, now), _text(event["actor"]),
                          event["kind"], _text(_event_detail(event), multiline=True))
     parts = [facts]
     if doc["description"]:
         parts += [Text(""), _text(doc["description"], multiline=True)]
     parts += [Text(""), Text("SLA clocks", style="bold"), clocks,
-              Text("Timeline", style="bold"), timeline]
+              Text(""), Text("Timeline", style="bold"), timeline]
     out.console().print(Panel(Group(*parts), title=head, title_align="left", box=box.ROUNDED))
 
 
@@ -139,6 +144,7 @@ def _case_plain(out: Output, doc: dict) -> None:
               "customer", "category", "channel", "tags", "opened_at", "acknowledged_at",
               "resolved_at", "closed_at", "respond_by", "update_by", "resolve_by", "at_risk",
               "breached", "missed", "escalations", "reopened", "csat")
+    out.line("field\tvalue")  # every table in a pipe starts with a header row
     for name in fields:
         value = doc[name]
         if isinstance(value, list):
@@ -169,7 +175,6 @@ def case_list(out: Output, docs: list[dict], empty: str = "no cases") -> None:
                   d["due_at"], d["due_clock"], _status_word(d), d["customer"], d["title"]]
                  for d in docs])
         return
-    from rich import box
     from rich.table import Table
     from rich.text import Text
 
@@ -177,27 +182,48 @@ def case_list(out: Output, docs: list[dict], empty: str = "no cases") -> None:
     if not docs:
         console.print(Text(empty, style="dim"))
         return
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
-    table.add_column("id", justify="right", no_wrap=True)
-    table.add_column("pri", no_wrap=True)
-    table.add_column("state", no_wrap=True)
-    table.add_column("tier", no_wrap=True)
-    table.add_column("owner", no_wrap=True, max_width=14, overflow="ellipsis")
-    table.add_column("due", no_wrap=True)
-    table.add_column("customer", no_wrap=True, max_width=18, overflow="ellipsis")
-    table.add_column("title", ratio=1, no_wrap=True, overflow="ellipsis", min_width=12)
-    for d in docs:
-        table.add_row(
-            f"#{d['id']}",
+    headers = ("id", "pri", "state", "tier", "owner", "due", "customer", "title")
+    rows = [
+        (
+            Text(f"#{d['id']}"),
             Text(d["priority"], style=PRIORITY_STYLE.get(d["priority"], "")),
             Text(d["state"], style=STATE_STYLE.get(d["state"], "")),
-            _text(f"{d['tier']} {d['tier_name'] or ''}"),
+            _text(f"{d['tier']} {d['tier_name'] or ''}".strip()),
             _text(d["owner"] or "-", None if d["owner"] else "dim"),
             _due_cell(d, now),
             _text(d["customer"]),
             _text(d["title"]),
         )
+        for d in docs
+    ]
+    natural = [max([len(h)] + [row[i].cell_len for row in rows]) for i, h in enumerate(headers)]
+    widths = _fit(natural, console.width - 2 * (len(headers) - 1), QUEUE_SHRINK)
+    # box=None keeps two spaces between columns: at 80 columns every one counts
+    table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold")
+    for index, header in enumerate(headers):
+        table.add_column(header, justify="right" if header == "id" else "left", no_wrap=True,
+                         overflow="ellipsis", width=widths[index])
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
+
+
+# Which queue columns give up width first on a narrow terminal, and how far: the clock
+# name after the due time, then the tier name, customer, owner, and the title last.
+QUEUE_SHRINK = ((5, 14), (3, 8), (6, 12), (4, 8), (7, 20), (6, 8), (3, 6), (4, 6), (7, 10))
+
+
+def _fit(natural: list[int], available: int, stages) -> list[int]:
+    """Column widths that fit `available` cells, shrinking columns stage by stage, each
+    down to its floor; a terminal too narrow even then gets the floors."""
+    widths = list(natural)
+    for column, floor in stages:
+        excess = sum(widths) - available
+        if excess <= 0:
+            break
+        if widths[column] > floor:
+            widths[column] -= min(excess, widths[column] - floor)
+    return widths
 
 
 def _status_word(doc: dict) -> str:

@@ -90,8 +90,7 @@ def init_store(env, policy_text: str | None) -> tuple[bool, str]:
     store, created = Store.initialise(env.db_path)
     env._store = store
     with store.write() as conn:
-        has_policy = conn.execute("SELECT count(*) FROM policy_versions").fetchone()[0]
-        if not has_policy:
+        if policies.count(conn) == 0:
             policies.add(conn, text, env.now, env.user)
             created = True
     return created, str(env.db_path)
@@ -164,15 +163,15 @@ def open_case(env, *, title, customer, priority, category, description, channel,
     with store.write() as conn:
         pols = Policies(conn)
         policy = pols.current
-        owner_record = None
+        owner_record, load = None, 0
         if owner:
-            owner_record, _ = _owner_and_load(conn, owner)
+            owner_record, load = _owner_and_load(conn, owner)
         case, events = lifecycle.open_case(
             title=title, customer=customer, priority=priority,
             category=category or ("other" if "other" in policy.categories else policy.categories[0]),
             channel=channel or "other", description=description or "", tier=tier or 1,
             team=team, owner=owner_record, tags=tuple(tags or ()), policy=policy,
-            policy_version=pols.current_id, now=env.now, actor=env.user,
+            policy_version=pols.current_id, now=env.now, actor=env.user, owner_load=load,
         )
         case = replace(case, id=case_rows.next_case_id(conn))
         case = lifecycle.settle(case, events, policy)
@@ -202,13 +201,13 @@ def note(env, case_id, text: str, customer_visible: bool) -> dict:
                    lifecycle.note(case, text, customer_visible, env.now, env.user))
 
 
-def escalate(env, case_id, *, reason, to=None, team=None, owner=None) -> dict:
+def escalate(env, case_id, *, reason, to=None, team=None, owner=None, force=False) -> dict:
     def move(conn, case, policy, pols):
-        owner_record = _owner_and_load(conn, owner)[0] if owner else None
+        owner_record, load = _owner_and_load(conn, owner) if owner else (None, 0)
         current_owner = people.get_owner(conn, case.owner) if case.owner else None
         return lifecycle.escalate(case, policy, reason=reason, to=to, team=team,
                                   owner=owner_record, current_owner=current_owner,
-                                  now=env.now, actor=env.user)
+                                  now=env.now, actor=env.user, owner_load=load, force=force)
 
     return _mutate(env, case_id, move)
 
@@ -361,11 +360,7 @@ def tier_add(env, level: int, name: str, stale_after: str | None) -> list[dict]:
 def _recheck_sweep(conn, now: int) -> None:
     """The ladder or close_after changed: cases whose next sweep action depends on them
     get looked at by the next sweep, which reschedules them."""
-    conn.execute(
-        "UPDATE cases SET sweep_at = ? WHERE (state IN ('new', 'open') AND due_at <= ?) "
-        "OR state = 'resolved'",
-        (now, now),
-    )
+    case_rows.requeue_for_sweep(conn, now)
 
 
 def owner_add(env, handle: str, name, email, tier, teams, capacity) -> dict:
@@ -431,11 +426,19 @@ def policy_load(env, text: str, recompute: bool) -> dict:
     from esc_cli.domain.policy import PolicyError, parse_policy
 
     try:
-        parse_policy(text)
+        new_policy = parse_policy(text)
     except PolicyError as err:
         raise UsageError(f"policy: {err}") from None
     store = env.store()
     with store.write() as conn:
+        highest = case_rows.highest_live_tier(conn)
+        if highest > new_policy.top_tier:
+            # a case left above the top of the ladder could neither climb nor be shown
+            raise Conflict(
+                f"the policy's ladder stops at tier {new_policy.top_tier} but cases not yet "
+                f"closed are at tier {highest}",
+                hint="de-escalate or close them first, or keep the tier",
+            )
         version = policies.add(conn, text, env.now, env.user)
         pols = Policies(conn)
         moved_cases = moved_times = 0
@@ -448,8 +451,7 @@ def policy_load(env, text: str, recompute: bool) -> dict:
 
 def _recompute_all(conn, env, pols: Policies, version: int) -> tuple[int, int]:
     policy = pols.for_version(version)
-    ids = [r[0] for r in conn.execute(
-        "SELECT id FROM cases WHERE state IN ('new', 'open', 'pending') ORDER BY id")]
+    ids = case_rows.unresolved_ids(conn)
     moved_cases = moved_times = 0
     for case_id in ids:
         case = case_rows.get_case(conn, case_id)

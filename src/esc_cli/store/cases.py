@@ -99,3 +99,21 @@ def append_events(conn: sqlite3.Connection, case_id: int, events: list[Event]) -
 
 def next_case_id(conn: sqlite3.Connection) -> int:
     return (conn.execute("SELECT max(id) FROM cases").fetchone()[0] or 0) + 1
+
+
+def unresolved_ids(conn: sqlite3.Connection) -> list[int]:
+    return [r[0] for r in conn.execute(
+        "SELECT id FROM cases WHERE state IN ('new', 'open', 'pending') ORDER BY id")]
+
+
+def highest_live_tier(conn: sqlite3.Connection) -> int:
+    """The highest tier a case that can still be worked (anything not closed) is at."""
+    return conn.execute("SELECT coalesce(max(tier), 1) FROM cases WHERE state != 'closed'").fetchone()[0]
+
+
+def requeue_for_sweep(conn: sqlite3.Connection, now: int) -> None:
+    conn.execute(
+        "UPDATE cases SET sweep_at = ? WHERE (state IN ('new', 'open') AND due_at <= ?) "
+        "OR state = 'resolved'",
+        (now, now),
+    )

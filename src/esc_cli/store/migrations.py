@@ -120,7 +120,125 @@ def _m001_core(db) -> None:
     )
 
 
-MIGRATIONS = [("0001_core", _m001_core)]
+# Event kinds whose reason is text a person wrote about the problem: notes, customer
+# updates, resolutions and the customer's feedback comment.
+SEARCHED_EVENT_KINDS = ("note", "customer_update", "resolved", "feedback")
+
+
+def _m002_fts(db) -> None:
+    """Full-text search for `esc search`, and an event counter for `esc doctor`.
+
+    One FTS5 row per case: its title, description and notes (the reasons of
+    SEARCHED_EVENT_KINDS events) as three columns, so every word of a query can match
+    anywhere in the case and bm25 weighs title, description and notes on one scale.
+    The index reads its text through the view `case_search_docs` (external content:
+    nothing is stored twice), and triggers keep it in step with cases and events.
+
+    Not sqlite-utils' `enable_fts()`: it runs `executescript()`, which commits the
+    BEGIN IMMEDIATE a migration runs in, and it indexes one table's columns only.
+
+    detail=none stores no positions (about a third of detail=full): bm25 ranking is
+    unchanged, FTS5 re-reads the matched rows for it; phrase and column queries are
+    lost, and `esc search` never builds them.
+
+    cases.event_count counts the events ever written to a case (a trigger, so every
+    writer keeps it): the hash chain proves an event was edited, reordered or removed
+    from the middle, the count proves the newest ones were not deleted."""
+    kinds = ", ".join(f"'{kind}'" for kind in SEARCHED_EVENT_KINDS)
+
+    def notes(case_id: str, without: str = "NULL") -> str:
+        # FTS5 deletes by the tokens a row was indexed with, so each trigger rebuilds
+        # the old notes (order does not matter, the set of texts does).
+        return (f"(SELECT group_concat(reason, ' ') FROM events WHERE case_id = {case_id} "
+                f"AND kind IN ({kinds}) AND reason IS NOT NULL AND id IS NOT {without})")
+
+    def searched(row: str) -> str:
+        return f"{row}.kind IN ({kinds}) AND {row}.reason IS NOT NULL"
+
+    def reindex(case_id: str, old_notes: str, when: str = "1") -> str:
+        return f"""
+            INSERT INTO cases_fts (cases_fts, rowid, title, description, notes)
+            SELECT 'delete', id, title, description, {old_notes}
+            FROM cases WHERE id = {case_id} AND {when};
+            INSERT INTO cases_fts (rowid, title, description, notes)
+            SELECT id, title, description, {notes('cases.id')}
+            FROM cases WHERE id = {case_id} AND {when};"""
+
+    def with_old(without_new: str, row: str) -> str:
+        return (f"CASE WHEN {searched(row)} THEN coalesce({without_new} || ' ', '') || {row}.reason "
+                f"ELSE {without_new} END")
+
+    statements = [
+        f"""CREATE VIEW case_search_docs AS
+            SELECT id, title, description, {notes('cases.id')} AS notes FROM cases""",
+        """CREATE VIRTUAL TABLE cases_fts USING fts5(
+            title, description, notes, content = 'case_search_docs', content_rowid = 'id',
+            tokenize = 'porter unicode61 remove_diacritics 2', detail = none)""",
+        f"""CREATE TRIGGER cases_fts_ai AFTER INSERT ON cases BEGIN
+            INSERT INTO cases_fts (rowid, title, description, notes)
+            VALUES (new.id, new.title, new.description, {notes('new.id')});
+        END""",
+        f"""CREATE TRIGGER cases_fts_ad AFTER DELETE ON cases BEGIN
+            INSERT INTO cases_fts (cases_fts, rowid, title, description, notes)
+            VALUES ('delete', old.id, old.title, old.description, {notes('old.id')});
+        END""",
+        # Every case write rewrites every column; re-index only when the text changed.
+        f"""CREATE TRIGGER cases_fts_au AFTER UPDATE OF id, title, description ON cases
+        WHEN old.id IS NOT new.id OR old.title IS NOT new.title
+            OR old.description IS NOT new.description BEGIN
+            INSERT INTO cases_fts (cases_fts, rowid, title, description, notes)
+            VALUES ('delete', old.id, old.title, old.description, {notes('old.id')});
+            INSERT INTO cases_fts (rowid, title, description, notes)
+            VALUES (new.id, new.title, new.description, {notes('new.id')});
+        END""",
+        f"""CREATE TRIGGER cases_fts_events_ai AFTER INSERT ON events
+        WHEN {searched('new')} BEGIN
+            {reindex('new.case_id', notes('new.case_id', 'new.id'))}
+        END""",
+        # esc never updates or deletes an event; these keep the index true to the tables
+        # when someone does so by hand (which doctor then reports).
+        f"""CREATE TRIGGER cases_fts_events_ad AFTER DELETE ON events
+        WHEN {searched('old')} BEGIN
+            {reindex('old.case_id', with_old(notes('old.case_id'), 'old'))}
+        END""",
+        f"""CREATE TRIGGER cases_fts_events_au AFTER UPDATE ON events
+        WHEN ({searched('old')}) OR ({searched('new')}) BEGIN
+            {reindex('old.case_id', with_old(notes('old.case_id', 'new.id'), 'old'))}
+            {reindex('new.case_id', notes('new.case_id', 'new.id'),
+                     when='new.case_id IS NOT old.case_id')}
+        END""",
+        "INSERT INTO cases_fts (cases_fts) VALUES ('rebuild')",
+        "ALTER TABLE cases ADD COLUMN event_count INTEGER NOT NULL DEFAULT 0",
+        "UPDATE cases SET event_count = (SELECT count(*) FROM events WHERE case_id = cases.id)",
+        """CREATE TRIGGER events_count_ai AFTER INSERT ON events BEGIN
+            UPDATE cases SET event_count = event_count + 1 WHERE id = new.case_id;
+        END""",
+    ]
+    for statement in statements:
+        db.execute(statement)
+
+
+def _m003_report_indexes(db) -> None:
+    # esc report: SLA clocks that stopped or fell due in a window are found through
+    # their stop and due columns; the backlog at an instant starts from the unresolved
+    # cases opened before it.
+    _run(db, 
+        """
+        CREATE INDEX cases_acknowledged_at ON cases(acknowledged_at)
+            WHERE acknowledged_at IS NOT NULL;
+        CREATE INDEX cases_respond_by ON cases(respond_by);
+        CREATE INDEX cases_resolve_by ON cases(resolve_by);
+        CREATE INDEX cases_unresolved_opened ON cases(opened_at)
+            WHERE state IN ('new', 'open', 'pending');
+        """
+    )
+
+
+MIGRATIONS = [
+    ("0001_core", _m001_core),
+    ("0002_fts", _m002_fts),
+    ("0003_report_indexes", _m003_report_indexes),
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

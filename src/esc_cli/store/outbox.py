@@ -42,6 +42,38 @@ def due_deliveries(conn: sqlite3.Connection, now: int | None, limit: int = 500) 
     return conn.execute(sql, params).fetchall()
 
 
+def claim(conn: sqlite3.Connection, channels: list[str], now: int, lease_until: int,
+          ignore_backoff: bool = False) -> tuple | None:
+    """Take the next delivery that is due on one of `channels`: (notification_id, channel,
+    attempts, payload), marked `sending` until `lease_until` so that a sweep running at
+    the same time leaves it alone. Call inside a write transaction. A sender that dies
+    mid-send loses its lease when `lease_until` passes and the delivery is due again.
+
+    `ignore_backoff` (esc notify retry) also takes failed deliveries still waiting out
+    their backoff, but never one another process holds a live lease on."""
+    if not channels:
+        return None
+    marks = ", ".join("?" for _ in channels)
+    due = "d.next_attempt_at <= ?"
+    if ignore_backoff:
+        due = f"(d.state != 'sending' OR {due})"
+    row = conn.execute(
+        "SELECT d.notification_id, d.channel, d.attempts, n.payload FROM deliveries d "
+        "JOIN notifications n ON n.id = d.notification_id "
+        f"WHERE d.state != 'delivered' AND d.channel IN ({marks}) AND {due} "
+        "ORDER BY d.next_attempt_at, n.rowid, d.channel LIMIT 1",
+        [*channels, now],
+    ).fetchone()
+    if row is None:
+        return None
+    conn.execute(
+        "UPDATE deliveries SET state = 'sending', next_attempt_at = ? "
+        "WHERE notification_id = ? AND channel = ?",
+        (lease_until, row[0], row[1]),
+    )
+    return row
+
+
 def record_attempt(conn: sqlite3.Connection, notification_id: str, channel: str, ok: bool,
                    error: str | None, next_attempt_at: int | None) -> None:
     conn.execute(
@@ -52,31 +84,57 @@ def record_attempt(conn: sqlite3.Connection, notification_id: str, channel: str,
     )
 
 
-def listing(conn: sqlite3.Connection, limit: int | None = None, pending_only: bool = False) -> list[dict]:
-    sql = "SELECT id, case_id, kind, recipient, created_at FROM notifications"
+def listing(conn: sqlite3.Connection, limit: int | None = None, pending_only: bool = False,
+            case_id: int | None = None) -> list[dict]:
+    """The outbox in the order it was written (the newest `limit` of it), each
+    notification with its deliveries; instants stay epoch seconds."""
+    clauses, params = [], []
     if pending_only:
-        sql += (" WHERE id IN (SELECT notification_id FROM deliveries "
-                "WHERE state != 'delivered')")
-    sql += " ORDER BY created_at DESC, id"
+        clauses.append("id IN (SELECT notification_id FROM deliveries WHERE state != 'delivered')")
+    if case_id is not None:
+        clauses.append("case_id = ?")
+        params.append(case_id)
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    sql = f"SELECT id, case_id, kind, recipient, created_at FROM notifications{where}"
     if limit:
-        sql += f" LIMIT {int(limit)}"
-    notes = conn.execute(sql).fetchall()
-    result = []
-    for note_id, case_id, kind, recipient, created_at in notes:
-        deliveries = conn.execute(
-            "SELECT channel, state, attempts, last_error, next_attempt_at FROM deliveries "
-            "WHERE notification_id = ? ORDER BY channel",
-            (note_id,),
+        sql = (f"SELECT * FROM ({sql} ORDER BY created_at DESC, rowid DESC LIMIT ?) "
+               "ORDER BY created_at, rowid")
+        params.append(int(limit))
+    else:
+        sql += " ORDER BY created_at, rowid"
+    result: dict[str, dict] = {}
+    for note_id, case, kind, recipient, created_at in conn.execute(sql, params):
+        result[note_id] = {"id": note_id, "case": case, "kind": kind, "recipient": recipient,
+                           "created_at": created_at, "deliveries": []}
+    if not result:
+        return []
+    ids = list(result)
+    for start in range(0, len(ids), 500):  # a few queries, not one per notification
+        chunk = ids[start:start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        rows = conn.execute(
+            "SELECT notification_id, channel, state, attempts, last_error, next_attempt_at "
+            f"FROM deliveries WHERE notification_id IN ({marks}) ORDER BY notification_id, channel",
+            chunk,
         ).fetchall()
-        result.append({
-            "id": note_id, "case": case_id, "kind": kind, "recipient": recipient,
-            "created_at": created_at,
-            "deliveries": [
-                {"channel": c, "state": s, "attempts": a, "last_error": e, "next_attempt_at": n}
-                for c, s, a, e, n in deliveries
-            ],
-        })
-    return result
+        for note_id, channel, state, attempts, error, next_at in rows:
+            result[note_id]["deliveries"].append(
+                {"channel": channel, "state": state, "attempts": attempts, "last_error": error,
+                 "next_attempt_at": next_at})
+    return list(result.values())
+
+
+def delivery_states(conn: sqlite3.Connection, ids: list[str]) -> dict[str, list[str]]:
+    """Each notification's delivery states, one per channel it was recorded for."""
+    states: dict[str, list[str]] = {i: [] for i in ids}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        for note_id, state in conn.execute(
+                f"SELECT notification_id, state FROM deliveries WHERE notification_id IN ({marks})",
+                chunk):
+            states[note_id].append(state)
+    return states
 
 
 def undelivered_count(conn: sqlite3.Connection) -> int:

@@ -32,3 +32,7 @@ def add(conn: sqlite3.Connection, toml: str, at: int, actor: str) -> int:
         "INSERT INTO policy_versions (created_at, actor, toml) VALUES (?, ?, ?)", (at, actor, toml)
     )
     return cursor.lastrowid
+
+
+def count(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM policy_versions").fetchone()[0]

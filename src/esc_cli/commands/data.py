@@ -1,0 +1,261 @@
+"""Bulk in and out, and the demo: `esc import`, `esc export`, `esc demo`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from esc_cli.commands.common import Json, output
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("import", help="Import cases, owners, or a whole export (CSV or JSON, by the "
+                                "file's extension). Any bad row: nothing is imported.")
+    def import_(
+        ctx: typer.Context,
+        file: Annotated[Path, typer.Argument(metavar="FILE", help="A .csv or .json file")],
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row; write nothing")] = False,
+        json: Json = False,
+    ) -> None:
+        import sys
+
+        from esc_cli.render.output import clean
+        from esc_cli.services import data
+
+        def bad_row(label: str, reasons: list[str]) -> None:
+            sys.stderr.write(f"error: {clean(label)}: {clean('; '.join(reasons))}\n")
+
+        env = ctx.obj
+        summary = data.import_file(env, file, dry_run=dry_run, on_error=bad_row,
+                                   progress=_progress(env))
+        out = output(ctx, json)
+        if out.as_json:
+            out.json(summary)
+        else:
+            out.line(_import_line(summary))
+
+    @app.command(help="Write the whole store out: JSON (policy versions, owners, cases with "
+                      "their events; re-imports into an empty store) or CSV (case fields).")
+    def export(
+        ctx: typer.Context,
+        format: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="json|csv")] = "json",
+        output_file: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE",
+                                                            help="Write to FILE instead of stdout")] = None,
+    ) -> None:
+        import sys
+
+        from esc_cli.services import data
+
+        env = ctx.obj
+        fmt = format.strip().lower()
+        if fmt not in ("json", "csv"):
+            from esc_cli.errors import UsageError
+
+            raise UsageError(f"unknown format '{format}' (use json or csv)")
+        if output_file is None:
+            progress = _progress(env) if not env.stdout_tty else data.Progress()
+            data.export(env, fmt, sys.stdout, progress)
+            return
+        counts = _export_to_file(env, fmt, output_file)
+        from esc_cli.render.output import clean
+
+        detail = f" ({counts['events']} events)" if fmt == "json" else ""
+        sys.stdout.write(f"exported {counts['cases']} cases{detail} to {clean(str(output_file))}\n")
+
+    @app.command(help="Load the sample data into a new store and show its queue, overdue "
+                      "cases and report (never touches ESC_DB or --db).")
+    def demo(
+        ctx: typer.Context,
+        into: Annotated[Optional[str], typer.Option("--into", metavar="PATH",
+                                                    help="Create the demo store here (must not exist; "
+                                                         "default: a new temporary directory)")] = None,
+        json: Json = False,
+    ) -> None:
+        from esc_cli.services import data
+
+        env = ctx.obj
+        result = data.demo(env, into, _progress(env))
+        _show_demo(output(ctx, json), result)
+
+
+# -- progress ----------------------------------------------------------------------------
+
+def _progress(env):
+    """A Rich bar on stderr when stderr is a terminal; silent otherwise."""
+    from esc_cli.services.data import Progress
+
+    if not env.stderr_tty:
+        return Progress()
+
+    class Bar(Progress):
+        # Rich's advance takes a lock; rows arrive far faster than a bar can show them,
+        # so amounts are handed over in steps of half a percent.
+        def __init__(self):
+            self.bar = None
+            self.pending = 0
+            self.step = 1
+
+        def start(self, description, total):
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress as RichProgress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+            self.bar = RichProgress(
+                TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True, no_color=env.no_color), transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(description, total=total)
+            self.pending = 0
+            self.step = max(1, (total or 0) // 200)
+
+        def advance(self, amount):
+            self.pending += amount
+            if self.bar is not None and self.pending >= self.step:
+                self.bar.advance(self.task, self.pending)
+                self.pending = 0
+
+        def stop(self):
+            if self.bar is not None:
+                self.bar.stop()
+                self.bar = None
+
+    return Bar()
+
+
+# -- import and export -------------------------------------------------------------------
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _import_line(summary: dict) -> str:
+    parts = []
+    if summary["policy_versions"]:
+        parts.append(_plural(summary["policy_versions"], "policy version"))
+    if summary["owners"] or summary["kind"] == "owners":
+        parts.append(_plural(summary["owners"], "owner"))
+    if summary["kind"] != "owners":
+        cases = _plural(summary["cases"], "case")
+        if not summary["dry_run"]:
+            cases += f" ({_plural(summary['events'], 'event')})"
+        parts.append(cases)
+    what = ", ".join(parts)
+    if summary["dry_run"]:
+        return f"checked {what}: no problems (dry run: nothing imported)"
+    line = f"imported {what}"
+    if summary["rules_fired"]:
+        line += f"; trigger rules changed {_plural(summary['rules_fired'], 'case')}"
+    return line
+
+
+def _export_to_file(env, fmt: str, target: Path) -> dict:
+    """Write next to the target and rename over it, so a failed export leaves no half
+    file; created 0600 like the store, since it holds the same customer data."""
+    import os
+
+    from esc_cli.errors import UsageError
+    from esc_cli.services import data
+
+    target = target.expanduser()
+    if target.is_dir():
+        raise UsageError(f"{target} is a directory: --output takes a file name")
+    if target.exists() and target.resolve() == env.db_path.resolve():
+        raise UsageError(f"{target} is the store itself: export to another file")
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as err:
+        raise UsageError(f"cannot write {target}: {err.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            counts = data.export(env, fmt, handle, _progress(env))
+        os.replace(temporary, target)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+    return counts
+
+
+# -- the demo ----------------------------------------------------------------------------
+
+def _show_demo(out, result: dict) -> None:
+    import dataclasses
+
+    from esc_cli.render import views
+    from esc_cli.render.output import local_time, parse_iso
+
+    if out.as_json:
+        out.json(result)
+        return
+    # The views read "now" from the env: show the demo at the sample's instant.
+    env = dataclasses.replace(out.env, now=parse_iso(result["now"]), _store=None)
+    out.env = env
+    when = local_time(env.now, env.tz, with_zone=True)
+    cases = sum(i.get("cases", 0) for i in result["imported"].values())
+    owners = sum(i.get("owners", 0) for i in result["imported"].values())
+    intro = f"esc demo: {cases} sample cases and {owners} owners, as they stand at {when}"
+
+    def heading(text: str) -> None:
+        if out.tty:
+            out.console().print()
+            out.console().rule(text, align="left", style="bold")
+        else:
+            out.line("")
+            out.line(f"# {text}")
+
+    if out.tty:
+        out.console().print(intro, style="bold", markup=False, highlight=False)
+    else:
+        out.line(f"# {intro}")
+    sweep = result["sweep"]
+    if sweep is not None:
+        line = (f"sweep at the sample's now: {len(sweep['warned'])} warned, "
+                f"{len(sweep['breached'])} breached, {len(sweep['escalated'])} escalated, "
+                f"{len(sweep['closed'])} closed, {len(sweep['notified'])} notified")
+        out.console().print(line, style="dim", markup=False) if out.tty else out.line(f"# {line}")
+
+    shown = len(result["queue"])
+    heading(f"queue: the {shown} most urgent of {result['unresolved']} unresolved cases")
+    views.case_list(out, result["queue"], empty="the queue is empty")
+
+    if result["overdue"] is not None:
+        heading(f"overdue: {len(result['overdue'])} cases breached or at risk")
+        try:
+            from esc_cli.render.ops import overdue as show_overdue
+        except ImportError:
+            views.case_list(out, result["overdue"], empty="nothing is overdue")
+        else:
+            show_overdue(out, result["overdue"], None)
+
+    if result["report"] is not None:
+        heading("report: the last 30 days")
+        _show_report(env, result["report"])
+
+    heading("open this store again")
+    command = result["command"]
+    if out.tty:
+        out.console().print(f"  {command}", style="bold", markup=False, highlight=False)
+        out.console().print(
+            f"  (the sample acts at {result['now']}; add --now {result['now']} to any command "
+            f"to see it as it stands here)", style="dim", markup=False, highlight=False)
+    else:
+        out.line(command)
+        out.line(f"# the sample acts at {result['now']}: add --now {result['now']} to see it as shown")
+
+
+def _show_report(env, document: dict) -> None:
+    try:
+        from esc_cli.render.report_formats import emit
+    except ImportError:
+        import json
+        import sys
+
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        return
+    emit(env, document, "table", None, None)

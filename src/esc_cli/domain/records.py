@@ -1,0 +1,590 @@
+"""Rows of an import file (CSV or JSON) checked and turned into cases, events and owners.
+
+Pure: a `Checker` is built from the policy, the known owners, the display zone and
+"now"; `check_case` / `check_owner` return a normalised record or the reasons the row
+is bad. Nothing here reads the store or the clock, so the import service can validate
+a million rows before it writes one.
+
+A case row without `events` carries its history in fields (`state`, `tier`, `owner`,
+`acknowledged_at`, `resolved_at`, `closed_at`, `paused_since`, `csat`); `history`
+writes the events that history implies, in time order:
+
+    opened (opened_at) -> escalated 1->tier (opened_at, when tier > 1 and the row does
+    not say `escalations = 0`) -> assigned (opened_at) -> acknowledged (acknowledged_at)
+    -> pending (paused_since, else now) -> resolved (resolved_at) -> feedback
+    (resolved_at) -> closed (closed_at)
+
+A row with `events` is restored as given after checking the events are well formed,
+in time order, and a legal walk through the state machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from esc_cli.domain.model import (
+    CHANNELS, EVENT_KINDS, STATES, TEXT_MAX_BYTES, TITLE_MAX, Case, Event, Owner, iso,
+)
+
+# Fields of the case object an import understands.
+CASE_FIELDS = (
+    "id", "title", "description", "customer", "category", "priority", "channel", "state",
+    "tier", "team", "owner", "tags", "opened_at", "acknowledged_at", "resolved_at",
+    "closed_at", "paused_since", "csat", "escalations", "policy_version", "events",
+)
+# Fields esc computes: accepted (so an export re-imports) and recomputed.
+DERIVED_FIELDS = (
+    "tier_name", "respond_by", "update_by", "resolve_by", "at_risk", "breached", "missed",
+    "reopened", "due_at", "due_clock", "clocks",
+)
+REQUIRED_CASE_FIELDS = ("title", "customer", "priority")
+OWNER_FIELDS = ("handle", "name", "email", "tier", "teams", "capacity", "active")
+DERIVED_OWNER_FIELDS = ("load",)
+
+# Legal state moves (SPEC §1), as (from, to) pairs an event may record.
+MOVES = {
+    ("new", "open"), ("open", "pending"), ("pending", "open"), ("new", "resolved"),
+    ("open", "resolved"), ("pending", "resolved"), ("resolved", "open"),
+    ("resolved", "closed"),
+}
+MAX_ID = 2**62
+_TRUE = ("true", "yes", "y", "1")
+_FALSE = ("false", "no", "n", "0")
+
+
+class RowError(ValueError):
+    """One reason a row is bad; a row collects all of them."""
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """A checked case row: values canonical, instants as epoch seconds."""
+
+    id: int | None
+    title: str
+    customer: str
+    priority: str
+    category: str
+    channel: str
+    description: str
+    tier: int
+    team: str | None
+    owner: str | None
+    tags: tuple[str, ...]
+    csat: int | None
+    state: str
+    opened_at: int
+    acknowledged_at: int | None
+    resolved_at: int | None
+    closed_at: int | None
+    paused_since: int | None
+    escalated: bool  # write an `escalated` event for a tier above 1
+    events: tuple[Event, ...] | None
+    policy_version: int | None
+
+
+@dataclass
+class Checker:
+    """What a row is checked against. `owners` holds every handle a row may name (the
+    store's and the file's own); `policy_versions` the versions a restored case may cite."""
+
+    policy: object
+    owners: dict
+    zone: str
+    now: int
+    policy_versions: frozenset = frozenset()
+
+    def __post_init__(self) -> None:
+        self._tz = ZoneInfo(self.zone)
+        self._categories = {c.lower(): c for c in self.policy.categories}
+
+
+# -- values --------------------------------------------------------------------
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _string(value, name: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise RowError(f"{name} must be text, got {type(value).__name__}")
+    text = str(value)
+    if len(text.encode("utf-8", "surrogatepass")) > TEXT_MAX_BYTES:
+        raise RowError(f"{name} is longer than 1 MiB")
+    return text
+
+
+def _integer(value, name: str, low: int | None = None, high: int | None = None) -> int:
+    if isinstance(value, bool):
+        raise RowError(f"{name} must be a whole number, got {value!r}")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("#") and name == "id":
+            text = text[1:]
+        if not (text.isascii() and text.lstrip("-").isdigit()):
+            raise RowError(f"{name} must be a whole number, got {value!r}")
+        value = int(text)
+    if not isinstance(value, int):
+        raise RowError(f"{name} must be a whole number, got {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        span = f"{low}..{high}" if high is not None else f"{low} or more"
+        raise RowError(f"{name} must be {span}, got {value}")
+    return value
+
+
+def _list(value, name: str) -> tuple[str, ...]:
+    """A list in JSON, or `a;b;c` in CSV."""
+    if isinstance(value, str):
+        items = value.split(";")
+    elif isinstance(value, (list, tuple)):
+        items = []
+        for item in value:
+            if not isinstance(item, str):
+                raise RowError(f"{name} must be a list of text, got {item!r} in it")
+            items.append(item)
+    else:
+        raise RowError(f"{name} must be a list (or 'a;b' in CSV), got {type(value).__name__}")
+    return tuple(dict.fromkeys(i.strip() for i in items if i.strip()))
+
+
+def _boolean(value, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    raise RowError(f"{name} must be true or false, got {value!r}")
+
+
+def parse_time(value, name: str, checker: Checker) -> int:
+    """An ISO-8601 time (read in the display zone without an offset, a date alone is its
+    local midnight) as epoch seconds; never later than now."""
+    if isinstance(value, bool) or not isinstance(value, str):
+        raise RowError(f"{name} must be an ISO-8601 time such as 2026-11-02T10:15:00Z, got {value!r}")
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise RowError(f"{name} {value!r} is not a valid time (ISO-8601, e.g. 2026-11-02T10:15:00Z)") from None
+    if parsed.tzinfo is None:
+        local = parsed.replace(tzinfo=checker._tz, fold=0)
+        back = local.astimezone(timezone.utc).astimezone(checker._tz)
+        if back.replace(tzinfo=None) != parsed:
+            raise RowError(f"{name} {value!r} does not exist in {checker.zone} (a daylight-saving gap)")
+        parsed = local
+    instant = int(parsed.timestamp())
+    if instant > checker.now:
+        raise RowError(f"{name} {iso(instant)} is later than now ({iso(checker.now)})")
+    return instant
+
+
+def _unknown(raw: dict, known: tuple[str, ...]) -> list[str]:
+    return [key for key in raw if key not in known]
+
+
+# -- cases -------------------------------------------------------------------------
+
+def check_case(raw: dict, checker: Checker, allow_events: bool = True) -> tuple[CaseRecord | None, list[str]]:
+    """The row as a CaseRecord, or None and every reason it is bad."""
+    from esc_cli.domain.policy import normalise_priority
+
+    errors: list[str] = []
+    values: dict = {}
+
+    def take(name, convert):
+        value = raw.get(name)
+        if _blank(value):
+            return None
+        try:
+            return convert(value)
+        except RowError as err:
+            errors.append(str(err))
+            return None
+
+    for key in _unknown(raw, CASE_FIELDS + DERIVED_FIELDS):
+        errors.append(f"unknown field '{key}'")
+    for name in REQUIRED_CASE_FIELDS:
+        if _blank(raw.get(name)):
+            errors.append(f"{name} is missing" if name not in raw else f"{name} is empty")
+
+    values["id"] = take("id", lambda v: _integer(v, "id", 1, MAX_ID))
+    values["title"] = take("title", lambda v: _string(v, "title"))
+    if values["title"] is not None and len(values["title"]) > TITLE_MAX:
+        errors.append(f"title is {len(values['title'])} characters, more than {TITLE_MAX}")
+    values["customer"] = take("customer", lambda v: _string(v, "customer"))
+    values["description"] = take("description", lambda v: _string(v, "description")) or ""
+
+    def priority(value):
+        try:
+            return normalise_priority(value)
+        except ValueError:
+            raise RowError(f"unknown priority {value!r} (use urgent, high, medium, low or p1..p4)") from None
+
+    values["priority"] = take("priority", priority)
+
+    def category(value):
+        found = checker._categories.get(str(value).strip().lower())
+        if found is None:
+            raise RowError(f"unknown category {value!r} (use {', '.join(checker.policy.categories)})")
+        return found
+
+    values["category"] = take("category", category)
+
+    def channel(value):
+        text = str(value).strip().lower()
+        if text not in CHANNELS:
+            raise RowError(f"unknown channel {value!r} (use {', '.join(CHANNELS)})")
+        return text
+
+    values["channel"] = take("channel", channel)
+
+    def tier(value):
+        level = _integer(value, "tier")
+        if level not in checker.policy.tiers:
+            raise RowError(f"unknown tier {level} (the ladder is 1..{checker.policy.top_tier})")
+        return level
+
+    values["tier"] = take("tier", tier)
+    values["team"] = take("team", lambda v: _string(v, "team").strip() or None)
+
+    def owner(value):
+        handle = _string(value, "owner").strip()
+        if handle not in checker.owners:
+            raise RowError(f"unknown owner {handle!r} (add it with esc owner add, or import an owners file first)")
+        return handle
+
+    values["owner"] = take("owner", owner)
+    values["tags"] = take("tags", lambda v: _list(v, "tags")) or ()
+    values["csat"] = take("csat", lambda v: _integer(v, "csat", 1, 5))
+
+    def state(value):
+        text = str(value).strip().lower()
+        if text not in STATES:
+            raise RowError(f"unknown state {value!r} (use {', '.join(STATES)})")
+        return text
+
+    values["state"] = take("state", state)
+    for name in ("opened_at", "acknowledged_at", "resolved_at", "closed_at", "paused_since"):
+        values[name] = take(name, lambda v, n=name: parse_time(v, n, checker))
+    values["escalations"] = take("escalations", lambda v: _integer(v, "escalations", 0))
+    values["policy_version"] = take("policy_version", lambda v: _integer(v, "policy_version", 1))
+
+    events = None
+    if not _blank(raw.get("events")):
+        if not allow_events:
+            errors.append("events can only be given in a JSON file")
+        else:
+            events = _check_events(raw["events"], checker, errors)
+    if errors:
+        return None, errors
+
+    if events is not None:
+        record = _record_from_events(values, set(raw), events, errors, checker)
+    else:
+        record = _record_from_fields(values, errors, checker)
+    if errors:
+        return None, errors
+    return record, []
+
+
+def _record_from_fields(values: dict, errors: list[str], checker: Checker) -> CaseRecord | None:
+    opened = values["opened_at"] if values["opened_at"] is not None else checker.now
+    ack, resolved, closed = values["acknowledged_at"], values["resolved_at"], values["closed_at"]
+    paused = values["paused_since"]
+    state = values["state"]
+    if state is None:
+        state = ("closed" if closed is not None else "resolved" if resolved is not None
+                 else "open" if ack is not None else "new")
+
+    if ack is not None and ack < opened:
+        errors.append(f"acknowledged_at {iso(ack)} is before opened_at {iso(opened)}")
+    if resolved is not None and resolved < opened:
+        errors.append(f"opened_at {iso(opened)} is after resolved_at {iso(resolved)}")
+    if resolved is not None and ack is not None and resolved < ack:
+        errors.append(f"acknowledged_at {iso(ack)} is after resolved_at {iso(resolved)}")
+    if closed is not None and resolved is not None and closed < resolved:
+        errors.append(f"closed_at {iso(closed)} is before resolved_at {iso(resolved)}")
+    if closed is not None and resolved is None:
+        errors.append("closed_at needs resolved_at (a case is resolved before it is closed)")
+
+    if state in ("open", "pending") and ack is None:
+        errors.append(f"state {state} needs acknowledged_at (when the first response was)")
+    if state in ("new", "open", "pending") and (resolved is not None or closed is not None):
+        errors.append(f"state {state} cannot have resolved_at or closed_at")
+    if state == "new" and ack is not None:
+        errors.append("state new cannot have acknowledged_at (acknowledging opens a case)")
+    if state in ("resolved", "closed") and resolved is None:
+        errors.append(f"state {state} needs resolved_at")
+    if state == "closed" and closed is None:
+        errors.append("state closed needs closed_at")
+    if state == "resolved" and closed is not None:
+        errors.append("state resolved cannot have closed_at (use state closed)")
+    if paused is not None:
+        if state != "pending":
+            errors.append(f"paused_since is only for pending cases, not {state}")
+        elif ack is not None and paused < ack:
+            errors.append(f"paused_since {iso(paused)} is before acknowledged_at {iso(ack)}")
+    if values["csat"] is not None and state not in ("resolved", "closed"):
+        errors.append(f"csat is only given after resolution, but the case is {state}")
+    if errors:
+        return None
+    tier = values["tier"] or 1
+    return CaseRecord(
+        id=values["id"], title=values["title"], customer=values["customer"],
+        priority=values["priority"], category=_default_category(values, checker),
+        channel=values["channel"] or "other", description=values["description"], tier=tier,
+        team=values["team"], owner=values["owner"], tags=values["tags"], csat=values["csat"],
+        state=state, opened_at=opened, acknowledged_at=ack, resolved_at=resolved,
+        closed_at=closed, paused_since=paused if state == "pending" else None,
+        escalated=tier > 1 and values["escalations"] != 0, events=None,
+        policy_version=values["policy_version"],
+    )
+
+
+def _default_category(values: dict, checker: Checker) -> str:
+    if values["category"] is not None:
+        return values["category"]
+    categories = checker.policy.categories
+    return "other" if "other" in categories else categories[0]
+
+
+def _check_events(value, checker: Checker, errors: list[str]) -> tuple[Event, ...] | None:
+    if not isinstance(value, list):
+        errors.append(f"events must be a list, got {type(value).__name__}")
+        return None
+    events: list[Event] = []
+    for index, item in enumerate(value, start=1):
+        where = f"events[{index}]"
+        if not isinstance(item, dict):
+            errors.append(f"{where} must be an object")
+            return None
+        unknown = _unknown(item, ("at", "actor", "kind", "field", "from", "to", "reason"))
+        if unknown:
+            errors.append(f"{where}: unknown field '{unknown[0]}'")
+            return None
+        try:
+            at = parse_time(item.get("at"), f"{where}.at", checker)
+            actor = item.get("actor")
+            if not isinstance(actor, str) or not actor.strip():
+                raise RowError(f"{where}.actor must be a non-empty text")
+            kind = item.get("kind")
+            if kind not in EVENT_KINDS:
+                raise RowError(f"{where}.kind {kind!r} is not an event kind")
+            parts = []
+            for key in ("field", "from", "to", "reason"):
+                part = item.get(key)
+                if part is not None and not isinstance(part, str):
+                    if isinstance(part, int) and not isinstance(part, bool):
+                        part = str(part)
+                    else:
+                        raise RowError(f"{where}.{key} must be text or null")
+                if part is not None:
+                    _string(part, f"{where}.{key}")
+                parts.append(part)
+        except RowError as err:
+            errors.append(str(err))
+            return None
+        if events and at < events[-1].at:
+            errors.append(f"{where} at {iso(at)} is earlier than the event before it: events must be in time order")
+            return None
+        events.append(Event(at, actor, kind, *parts))
+    if not events:
+        errors.append("events is empty (a case's history starts with its opened event)")
+        return None
+    if events[0].kind != "opened":
+        errors.append(f"events[1] is {events[0].kind!r}: a case's history starts with 'opened'")
+        return None
+    state = None
+    for index, event in enumerate(events, start=1):
+        if event.field != "state" or event.to_value is None:
+            continue
+        move = (event.from_value, event.to_value)
+        if index == 1:
+            if move != (None, "new"):
+                errors.append("events[1]: an opened event moves the state from null to 'new'")
+                return None
+        elif event.from_value != state or move not in MOVES:
+            errors.append(f"events[{index}]: {event.kind} moves {event.from_value} -> "
+                          f"{event.to_value}, but the case is {state} there")
+            return None
+        state = event.to_value
+    return tuple(events)
+
+
+def _last_value(events, field: str, default):
+    for event in reversed(events):
+        if event.field == field:
+            return event.to_value
+    return default
+
+
+def _record_from_events(values: dict, given: set, events: tuple[Event, ...], errors: list[str],
+                        checker: Checker) -> CaseRecord | None:
+    from esc_cli.domain.sla import timeline
+
+    line = timeline(list(events))
+    opened = events[0].at
+    if values["opened_at"] is not None and values["opened_at"] != opened:
+        errors.append(f"opened_at {iso(values['opened_at'])} is not the time of its opened event ({iso(opened)})")
+    if values["state"] is not None and values["state"] != line.state:
+        errors.append(f"state {values['state']} does not match its events, which leave it {line.state}")
+    for name, derived in (("acknowledged_at", line.first_response), ("resolved_at", line.resolved_at),
+                          ("closed_at", line.closed_at)):
+        if values[name] is not None and values[name] != derived:
+            errors.append(f"{name} {iso(values[name])} does not match its events ({iso(derived) or 'none'})")
+    version = values["policy_version"]
+    if version is not None and checker.policy_versions and version not in checker.policy_versions:
+        errors.append(f"policy_version {version} is not among the file's policy versions")
+    # Fields the record leaves out are what its events last set them to.
+    tier = values["tier"]
+    if tier is None:
+        last = _last_value(events, "tier", "1")
+        tier = int(last) if str(last).isdigit() else 1
+        if tier not in checker.policy.tiers:
+            errors.append(f"its events leave it at tier {tier}, which is not on the ladder")
+    owner = values["owner"]
+    if "owner" not in given:
+        owner = _last_value(events, "owner", None)
+        if owner is not None and owner not in checker.owners:
+            errors.append(f"its events assign it to unknown owner {owner!r}")
+    team = values["team"] if "team" in given else _last_value(events, "team", None)
+    csat = values["csat"]
+    if csat is None and "csat" not in given:
+        last = _last_value(events, "csat", None)
+        csat = int(last) if last is not None and str(last).isdigit() else None
+    if errors:
+        return None
+    return CaseRecord(
+        id=values["id"], title=values["title"], customer=values["customer"],
+        priority=values["priority"], category=_default_category(values, checker),
+        channel=values["channel"] or "other", description=values["description"], tier=tier,
+        team=team, owner=owner, tags=values["tags"], csat=csat, state=line.state,
+        opened_at=opened, acknowledged_at=line.first_response, resolved_at=line.resolved_at,
+        closed_at=line.closed_at, paused_since=None, escalated=False, events=events,
+        policy_version=version,
+    )
+
+
+def history(record: CaseRecord, actor: str, now: int) -> list[Event]:
+    """The events a row's fields imply (see the module docstring), in time order."""
+    if record.events is not None:
+        return list(record.events)
+    opened = record.opened_at
+    events = [Event(opened, actor, "opened", "state", None, "new", "imported")]
+    if record.escalated:
+        events.append(Event(opened, actor, "escalated", "tier", "1", str(record.tier),
+                            f"imported at tier {record.tier}"))
+    if record.owner:
+        events.append(Event(opened, actor, "assigned", "owner", None, record.owner, None))
+    state = "new"
+    if record.acknowledged_at is not None:
+        events.append(Event(record.acknowledged_at, actor, "acknowledged", "state", "new", "open", None))
+        state = "open"
+    if record.state == "pending":
+        at = record.paused_since if record.paused_since is not None else now
+        events.append(Event(at, actor, "pending", "state", "open", "pending", "imported as pending"))
+    if record.resolved_at is not None:
+        events.append(Event(record.resolved_at, actor, "resolved", "state", state, "resolved", "imported"))
+        if record.csat is not None:
+            events.append(Event(record.resolved_at, actor, "feedback", "csat", None, str(record.csat), None))
+    if record.closed_at is not None:
+        events.append(Event(record.closed_at, actor, "closed", "state", "resolved", "closed", None))
+    return events
+
+
+def case_of(record: CaseRecord, case_id: int, policy_version: int) -> Case:
+    """The case row before its derived fields are settled from the events."""
+    return Case(
+        id=case_id, title=record.title, customer=record.customer, priority=record.priority,
+        category=record.category, channel=record.channel, opened_at=record.opened_at,
+        policy_version=policy_version, description=record.description, tier=record.tier,
+        team=record.team, owner=record.owner, state=record.state, tags=record.tags,
+        csat=record.csat, tier_since=record.opened_at, last_activity_at=record.opened_at,
+        last_event_at=record.opened_at,
+    )
+
+
+# -- owners -------------------------------------------------------------------------
+
+def check_owner(raw: dict, policy) -> tuple[Owner | None, list[str]]:
+    errors: list[str] = []
+    for key in _unknown(raw, OWNER_FIELDS + DERIVED_OWNER_FIELDS):
+        errors.append(f"unknown field '{key}'")
+    handle = raw.get("handle")
+    if _blank(handle):
+        errors.append("handle is missing" if "handle" not in raw else "handle is empty")
+    elif not isinstance(handle, str) or any(ch.isspace() for ch in handle.strip()):
+        errors.append(f"handle {handle!r} is not valid (text without spaces)")
+    result: dict = {}
+    for name, convert in (
+        ("name", lambda v: _string(v, "name")),
+        ("email", lambda v: _string(v, "email").strip()),
+        ("tier", lambda v: _integer(v, "tier")),
+        ("teams", lambda v: _list(v, "teams")),
+        ("capacity", lambda v: _integer(v, "capacity", 0)),
+        ("active", lambda v: _boolean(v, "active")),
+    ):
+        value = raw.get(name)
+        if _blank(value):
+            continue
+        try:
+            result[name] = convert(value)
+        except RowError as err:
+            errors.append(str(err))
+    tier = result.get("tier", 1)
+    if "tier" in result and tier not in policy.tiers:
+        errors.append(f"unknown tier {tier} (the ladder is 1..{policy.top_tier})")
+    if errors:
+        return None, errors
+    return Owner(
+        handle=handle.strip(), name=result.get("name"), email=result.get("email"), tier=tier,
+        teams=result.get("teams", ()), capacity=result.get("capacity"),
+        active=result.get("active", True),
+    ), []
+
+
+def is_owner_row(raw: dict) -> bool:
+    return "handle" in raw
+
+
+def check_policy_version(raw, position: int) -> tuple[tuple[int, int, str, str] | None, list[str]]:
+    """One element of an export's `policy` list: {version, created_at, actor, toml}."""
+    from esc_cli.domain.policy import PolicyError, parse_policy
+
+    if not isinstance(raw, dict):
+        return None, ["must be an object {version, created_at, actor, toml}"]
+    errors = [f"unknown field '{k}'" for k in _unknown(raw, ("version", "created_at", "actor", "toml"))]
+    version = raw.get("version", position)
+    try:
+        version = _integer(version, "version", 1)
+    except RowError as err:
+        errors.append(str(err))
+    created = raw.get("created_at")
+    instant = 0
+    if isinstance(created, str):
+        try:
+            instant = int(datetime.strptime(created.strip(), "%Y-%m-%dT%H:%M:%SZ")
+                          .replace(tzinfo=timezone.utc).timestamp())
+        except ValueError:
+            errors.append(f"created_at {created!r} is not a valid time (e.g. 2026-11-02T10:15:00Z)")
+    elif created is not None:
+        errors.append("created_at must be a time such as 2026-11-02T10:15:00Z")
+    actor = raw.get("actor") or "import"
+    if not isinstance(actor, str):
+        errors.append("actor must be text")
+    text = raw.get("toml")
+    if not isinstance(text, str):
+        errors.append("toml is missing (the policy file's text)")
+    else:
+        try:
+            parse_policy(text)
+        except PolicyError as err:
+            errors.append(f"policy: {err}")
+    if errors:
+        return None, errors
+    return (version, instant, actor, text), []

@@ -1,0 +1,221 @@
+"""The report as a terminal dashboard: KPI tiles with the change against the previous
+window, SLA and times per priority, backlog age bars, a sparkline per trend series and
+the breakdown table. It fits 80 columns and spreads out on a wider terminal."""
+
+from __future__ import annotations
+
+from esc_cli.render.output import clean
+from esc_cli.render.report_formats import (
+    SERIES, change, fmt_figure, fmt_pair, fmt_rate, partial_days, sparkline, window_days,
+    window_text,
+)
+
+TILES = (
+    ("opened", "Opened"), ("resolved", "Resolved"), ("backlog", "Backlog"),
+    ("escalation_rate", "Escalation"), ("fcr_rate", "FCR"), ("reopen_rate", "Reopens"),
+    ("csat_avg", "CSAT"), ("response_sla_met", "Response SLA"),
+    ("resolution_sla_met", "Resolution SLA"),
+)
+MOOD = {"good": "bold green", "bad": "bold red", "neutral": "dim", "none": "dim"}
+PRIORITY_STYLE = {"urgent": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
+COLUMN_LABELS = {"opened": "opened", "resolved": "resolved", "backlog": "backlog",
+                 "escalation_rate": "escal.", "fcr_rate": "FCR", "reopen_rate": "reopen",
+                 "csat_avg": "CSAT", "response_sla_met": "resp.\nSLA",
+                 "resolution_sla_met": "resol.\nSLA", "time_to_respond": "respond\np50 / p90",
+                 "time_to_resolve": "resolve\np50 / p90"}
+# Breakdown columns in the order they are dropped last-first when the terminal is narrow.
+COLUMN_ORDER = ("opened", "resolved", "backlog", "escalation_rate", "fcr_rate",
+                "response_sla_met", "resolution_sla_met", "csat_avg", "reopen_rate",
+                "time_to_respond", "time_to_resolve")
+BREAKDOWN_ROWS = 20
+WIDE = 110
+
+
+def dashboard(console, document: dict, dimension: str | None, zone: str) -> None:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    width = console.width
+    parts = []
+    parts.append(Text("Escalation report", style="bold"))
+    parts.append(Text(f"{window_text(document, zone)} · ▲/▼ against the "
+                      f"{window_days(document)} before", style="dim"))
+    parts.append(_tiles(document, width))
+
+    sla = _priority_table(document, narrow=width < WIDE)
+    if width >= WIDE:
+        sla_width = _natural_width(console, sla)
+        side = max(24, width - sla_width - 4)
+        row = Table.grid(padding=(0, 4))
+        row.add_column()
+        row.add_column()
+        row.add_row(sla, _aging(document, side))
+        parts += [Text(""), row]
+    else:
+        parts += [Text(""), sla, Text(""), _aging(document, width)]
+    parts += [Text(""), _trend(document, width, partial_days(document, zone))]
+    if document.get("by") is not None:
+        parts += [Text(""), *_breakdown(console, document, dimension, width)]
+    console.print(Group(*parts))
+
+
+def _tiles(document: dict, width: int):
+    from rich import box
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    per_row = 9 if width >= 170 else (5 if width >= WIDE else 3)
+    previous = document["previous"]
+    grid = Table.grid(expand=True, padding=(0, 1))
+    for _ in range(per_row):
+        grid.add_column(ratio=1)
+    cells = []
+    for key, label in TILES:
+        moved, mood = change(key, document[key], previous[key])
+        body = Text(no_wrap=True, overflow="ellipsis")
+        body.append(fmt_figure(key, document[key]), style="bold")
+        if key == "csat_avg":
+            body.append(f"  n={document['csat_count']}", style="dim")
+        body.append("\n")
+        body.append(moved or "–", style=MOOD[mood])
+        body.append("\n")
+        body.append(f"was {fmt_figure(key, previous[key])}", style="dim")
+        cells.append(Panel(body, title=label, title_align="left", box=box.ROUNDED,
+                           padding=(0, 1)))
+    while len(cells) % per_row:
+        cells.append(Text(""))
+    for start in range(0, len(cells), per_row):
+        grid.add_row(*cells[start:start + per_row])
+    return grid
+
+
+def _priority_table(document: dict, narrow: bool):
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=narrow,
+                  title="SLA and times by priority", title_justify="left", title_style="bold")
+    table.add_column("priority", no_wrap=True)
+    sla_names = ("resp.\nSLA", "resol.\nSLA") if narrow else ("response\nSLA", "resolution\nSLA")
+    for name in ("opened", "backlog", *sla_names, "respond\np50 / p90", "resolve\np50 / p90"):
+        table.add_column(name, justify="right", no_wrap=True)
+
+    def row(name, style, figures):
+        table.add_row(Text(name, style=style), str(figures["opened"]), str(figures["backlog"]),
+                      fmt_rate(figures["response_sla_met"]), fmt_rate(figures["resolution_sla_met"]),
+                      fmt_pair(figures["time_to_respond"]), fmt_pair(figures["time_to_resolve"]))
+
+    for priority, figures in document["by_priority"].items():
+        row(priority, PRIORITY_STYLE.get(priority, ""), figures)
+    table.add_section()
+    row("all", "bold", document)
+    return table
+
+
+def _aging(document: dict, width: int):
+    from rich.table import Table
+    from rich.text import Text
+
+    aging = document["aging"]
+    top = max(aging.values(), default=0)
+    digits = max(len(str(v)) for v in aging.values()) if aging else 1
+    room = max(4, min(48, width - 6 - digits - 2))
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(justify="right", no_wrap=True)
+    for label, count in aging.items():
+        length = round(room * count / top) if top else 0
+        if count and not length:
+            length = 1
+        grid.add_row(label, Text("█" * length, style="magenta") if length else Text("·", style="dim"),
+                     str(count))
+    title = Text(f"Backlog age ({document['backlog']} open cases)", style="bold")
+    return _stack(title, grid)
+
+
+def _trend(document: dict, width: int, partial: str):
+    from rich.table import Table
+    from rich.text import Text
+
+    trend = document["trend"]
+    totals = {s: sum(d[s] for d in trend) for s in SERIES}
+    peaks = {s: max((d[s] for d in trend), default=0) for s in SERIES}
+    tail = max(len(f"{totals[s]} total, max {peaks[s]}/day") for s in SERIES)
+    room = max(8, width - 10 - tail - 2)
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(no_wrap=True)
+    styles = {"opened": "blue", "resolved": "green", "escalated": "red"}
+    # A wide terminal gets up to three columns a day; a long window, days per column.
+    stretch = max(1, min(3, room // max(1, len(trend))))
+    spark_width = 0
+    for series in SERIES:
+        line = sparkline([d[series] for d in trend], room)
+        spark_width = len(line)
+        grid.add_row(series, Text("".join(ch * stretch for ch in line), style=styles[series]),
+                     Text(f"{totals[series]} total, max {peaks[series]}/day", style="dim"))
+    per = -(-len(trend) // spark_width) if spark_width else 1
+    unit = "by day" if per == 1 else f"by {per} days"
+    first = trend[0]["date"] if trend else ""
+    last = trend[-1]["date"] if trend else ""
+    title = Text()
+    title.append("Daily trend", style="bold")
+    title.append(f"  {first} → {last}, {unit}", style="dim")
+    if partial:
+        return _stack(title, grid, Text(partial, style="dim"))
+    return _stack(title, grid)
+
+
+def _breakdown(console, document: dict, dimension: str | None, width: int) -> list:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    entries = document["by"]
+    dimension = dimension or "value"
+    hidden = 0
+    if len(entries) > BREAKDOWN_ROWS:
+        busiest = sorted(entries, key=lambda e: -(e["opened"] + e["resolved"] + e["backlog"]))
+        keep = {id(e) for e in busiest[:BREAKDOWN_ROWS]}
+        hidden = len(entries) - BREAKDOWN_ROWS
+        entries = [e for e in entries if id(e) in keep]
+    columns = list(COLUMN_ORDER)
+    while True:
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True,
+                      title=f"By {dimension}", title_justify="left", title_style="bold")
+        table.add_column(dimension, no_wrap=True, max_width=max(12, min(28, width // 5)),
+                         overflow="ellipsis")
+        for key in columns:
+            table.add_column(COLUMN_LABELS[key], justify="right", no_wrap=True)
+        for entry in entries:
+            table.add_row(Text(clean(entry["value"])),
+                          *(fmt_figure(key, entry[key]) for key in columns))
+        if _natural_width(console, table) <= width or len(columns) <= 3:
+            break
+        columns.pop()
+    parts = [table]
+    if hidden:
+        parts.append(Text(f"… and {hidden} more {dimension} values with less activity "
+                          f"(all of them: --format csv)", style="dim"))
+    dropped = [COLUMN_LABELS[k].replace("\n", " ") for k in COLUMN_ORDER if k not in columns]
+    if dropped:
+        parts.append(Text(f"(on a wider terminal also: {', '.join(dropped)})", style="dim"))
+    return parts
+
+
+def _natural_width(console, renderable) -> int:
+    """Width the renderable wants with no terminal edge to squeeze it."""
+    from rich.measure import Measurement
+
+    return Measurement.get(console, console.options.update_width(10_000), renderable).maximum
+
+
+def _stack(*renderables):
+    from rich.console import Group
+
+    return Group(*renderables)

@@ -1,0 +1,384 @@
+"""Views of the sweep's result, the overdue list, explain, and the notification outbox."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from esc_cli.render.output import Output, clean, duration, local_time, parse_iso, relative
+
+PRIORITY_STYLE = {"urgent": "bold white on red", "high": "bold red", "medium": "yellow",
+                  "low": "cyan"}
+
+
+def _text(value, style: str = ""):
+    from rich.text import Text
+
+    return Text(clean(value), style=style)
+
+
+def _fitted(console, headers: list[str], rows: list[list], shrink, right=("id", "case"),
+            fold: tuple[str, ...] = ()):
+    """A table as the queue draws it: two spaces between columns, each as wide as its
+    content, shrunk column by column (`shrink`: (index, floor) stages) to fit the
+    terminal; cut with an ellipsis, or wrapped for the `fold` columns."""
+    from rich.table import Table
+
+    from esc_cli.render.views import _fit
+
+    natural = [max([len(h)] + [max((len(line) for line in row[i].plain.split("\n")), default=0)
+                               for row in rows]) for i, h in enumerate(headers)]
+    widths = _fit(natural, console.width - 2 * (len(headers) - 1), shrink)
+    table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold")
+    for index, header in enumerate(headers):
+        folded = header in fold
+        table.add_column(header, justify="right" if header in right else "left",
+                         no_wrap=not folded, overflow="fold" if folded else "ellipsis",
+                         width=widths[index])
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+# Which columns give up width first on a narrow terminal, and down to what.
+OVERDUE_SHRINK = ((6, 8), (3, 6), (7, 12), (5, 11), (4, 5), (6, 6), (3, 5), (7, 10),
+                  (1, 4))
+
+
+# -- sweep ----------------------------------------------------------------------------
+
+def summary_line(doc: dict) -> str:
+    """`sweep: 2 warned, 1 breached, 1 escalated, 0 closed, 3 notified (1 failed)`, and
+    `; 2 retried` when notifications of earlier runs were sent again."""
+    counts = (f"{len(doc['warned'])} warned, {len(doc['breached'])} breached, "
+              f"{len(doc['escalated'])} escalated, {len(doc['closed'])} closed, "
+              f"{len(doc['notified'])} notified")
+    if doc.get("dry_run"):
+        return f"sweep --dry-run: {counts}; nothing written"
+    line = f"sweep: {counts} ({doc['failed']} failed)"
+    if doc.get("retried"):
+        line += f"; {len(doc['retried'])} retried"
+    return line
+
+
+def _happened(doc: dict) -> bool:
+    return any(doc.get(key) for key in ("warned", "breached", "escalated", "closed", "notified",
+                                        "retried"))
+
+
+def sweep_result(out: Output, doc: dict) -> None:
+    """Cron manners: nothing at all when nothing happened, else one line (cron mails
+    it); delivery failures one line per channel on stderr."""
+    if out.as_json:
+        out.json(doc)
+        return
+    for failure in doc.get("failures", []):
+        retry_at = parse_iso(failure["next_attempt_at"])
+        wait = f"next try in {duration(retry_at - out.env.now)}" if retry_at else "will retry"
+        sys.stderr.write(f"sweep: {clean(failure['channel'])} failed: {clean(failure['error'])} "
+                         f"({wait}; esc notify retry sends now)\n")
+    if doc.get("dry_run"):
+        for line in _dry_run_lines(doc):
+            out.line(line)
+        if not _happened(doc):
+            out.line(f"sweep --dry-run: nothing to do ({doc['checked']} checked)")
+            return
+    elif not _happened(doc):
+        return
+    out.line(summary_line(doc))
+
+
+def _dry_run_lines(doc: dict) -> list[str]:
+    lines = [f"would warn #{w['case']}: {w['clock']} SLA at risk" for w in doc["warned"]]
+    lines += [f"would record #{b['case']}: {b['clock']} SLA breached" for b in doc["breached"]]
+    lines += [f"would escalate #{e['case']} from tier {e['from']} to {e['to']}: "
+              f"{clean(e['reason'])}" for e in doc["escalated"]]
+    lines += [f"would close #{c['case']}" for c in doc["closed"]]
+    lines += [f"would notify {clean(n['recipient'])} about #{n['case']} ({n['kind']})"
+              for n in doc["notified"]]
+    return lines
+
+
+class ProgressBar:
+    """A progress bar for a large sweep: on stderr, and only when stderr is a terminal."""
+
+    def __init__(self, env):
+        self.env = env
+        self._progress = None
+
+    def start(self, total: int):
+        if not self.env.stderr_tty:
+            return None
+        from rich.console import Console
+        from rich.progress import Progress
+
+        console = Console(file=sys.stderr, no_color=self.env.no_color)
+        self._progress = Progress(console=console, transient=True)
+        self._progress.start()
+        task = self._progress.add_task("sweeping", total=total)
+        return lambda: self._progress.advance(task)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
+# -- overdue ----------------------------------------------------------------------------
+
+def _clock_words(doc: dict, now: int) -> str:
+    status = doc["clock_status"]
+    if status == "breached":
+        return f"{duration(doc['overdue_by'])} overdue"
+    if status == "at_risk":
+        return f"at risk, {duration(doc['due_in'])} left"
+    return f"due in {duration(doc['due_in'])}"
+
+
+def overdue(out: Output, docs: list[dict], within: str | None) -> None:
+    now = out.env.now
+    if out.as_json:
+        out.json(docs)
+        return
+    if not out.tty:
+        out.tsv(["id", "priority", "state", "tier", "owner", "team", "clock", "status",
+                 "due_at", "overdue_by", "customer", "title"],
+                [[d["id"], d["priority"], d["state"], d["tier"], d["owner"], d["team"],
+                  d["clock"], d["clock_status"], d["clock_due"],
+                  d["overdue_by"] if d["overdue_by"] is not None else "",
+                  d["customer"], d["title"]] for d in docs])
+        return
+    from rich.text import Text
+
+    console = out.console()
+    if not docs:
+        extra = f" or due within {clean(within)}" if within else ""
+        console.print(Text(f"nothing breached or at risk{extra}", style="dim"))
+        return
+    rows = []
+    for d in docs:
+        style = {"breached": "bold red", "at_risk": "yellow"}.get(d["clock_status"], "")
+        rows.append([
+            Text(f"#{d['id']}"),
+            Text(d["priority"], style=PRIORITY_STYLE.get(d["priority"], "")),
+            Text(str(d["tier"])),
+            _text(d["owner"] or "-", "" if d["owner"] else "dim"),
+            Text(d["clock"]),
+            Text(_clock_words(d, now), style=style),
+            _text(d["customer"]),
+            _text(d["title"]),
+        ])
+    table = _fitted(console, ["id", "pri", "tier", "owner", "clock", "status", "customer",
+                              "title"], rows, OVERDUE_SHRINK)
+    console.print(table)
+
+
+# -- explain ------------------------------------------------------------------------------
+
+def _span_text(start: int, end: int, zone: str) -> str:
+    tz = ZoneInfo(zone)
+    a = datetime.fromtimestamp(start, tz)
+    b = datetime.fromtimestamp(end, tz)
+    if a.date() == b.date():
+        return f"{a:%a %d %b %H:%M}–{b:%H:%M} {b.tzname()}"
+    return f"{a:%a %d %b %H:%M} {a.tzname()} → {b:%a %d %b %H:%M} {b.tzname()}"
+
+
+def _hours(seconds: int) -> str:
+    """Working time in hours and minutes (`40h`, `3h 30m`): business days are not 24h."""
+    hours, rest = divmod(int(seconds), 3600)
+    minutes = rest // 60
+    if hours and minutes:
+        return f"{hours}h {minutes}m"
+    return f"{hours}h" if hours else f"{minutes}m"
+
+
+def _status_words(clock: dict, now: int) -> tuple[str, str]:
+    status, due = clock["status"], parse_iso(clock["due_at"])
+    stopped = parse_iso(clock.get("stopped_at"))
+    if clock["state"] == "off":
+        return ("no target for this priority" if clock["target"] is None
+                else "not started (starts at the first response)"), "dim"
+    if status == "breached":
+        return f"BREACHED {duration(now - due)} ago", "bold red"
+    if status == "at_risk":
+        return f"AT RISK, due {relative(due, now)}", "yellow"
+    if status == "missed":
+        return (f"missed by {duration(stopped - due)}" if stopped and due else "missed"), "red"
+    if status == "met":
+        return (f"met with {duration(due - stopped)} to spare" if stopped and due else "met"), "green"
+    if clock["state"] == "frozen":
+        return "paused (waiting on the customer)", "magenta"
+    return f"ok, due {relative(due, now)}", "green"
+
+
+def explain_lines(doc: dict, now: int, zone: str) -> list[tuple[str, str]]:
+    """The explanation as (text, style) lines, shared by the terminal and the pipe."""
+    lines: list[tuple[str, str]] = []
+    owner = doc["owner"] or "unassigned"
+    version = f"policy v{doc['policy_version']}"
+    if doc["current_policy_version"] != doc["policy_version"]:
+        version += f" (current is v{doc['current_policy_version']})"
+    lines.append((f"#{doc['case']} {clean(doc['title'])}", "bold"))
+    lines.append((f"{doc['priority']} · {doc['state']} · tier {doc['tier']} "
+                  f"{clean(doc['tier_name'] or '')} · {clean(owner)} · {version}", "dim"))
+    percent = round(doc["warn_fraction"] * 100)
+    for clock in doc["clocks"]:
+        lines.append(("", ""))
+        words, style = _status_words(clock, now)
+        head = f"{clock['clock']}: "
+        if clock["target"] is not None:
+            head += f"target {clock['target']} on the {clean(clock['calendar'])} calendar ({clean(clock['zone'])})"
+        lines.append((head + f" — {words}", "bold"))
+        if clock["state"] == "off":
+            continue
+        cal_zone = clock["zone"]
+        lines.append((f"  started   {local_time(parse_iso(clock['started_at']), zone, True)}", ""))
+        if clock.get("stopped_at"):
+            lines.append((f"  stopped   {local_time(parse_iso(clock['stopped_at']), zone, True)}", ""))
+        total = 0
+        for span in clock["worked"]:
+            start, end = parse_iso(span["from"]), parse_iso(span["to"])
+            total += end - start
+            # a running clock's spans run on to its due instant: say which are still ahead
+            parts = [(start, end, "worked")]
+            if start < now < end:
+                parts = [(start, now, "worked"), (now, end, "ahead")]
+            elif start >= now:
+                parts = [(start, end, "ahead")]
+            for a, b, label in parts:
+                text = _span_text(a, b, cal_zone)
+                if zone != cal_zone:
+                    text += f"  ({_span_text(a, b, zone)})"
+                lines.append((f"  {label:<9} {text}", "" if label == "worked" else "dim"))
+        if clock["worked"]:
+            lines.append((f"            {_hours(total)} of working time: the target"
+                          if clock["state"] == "running" else
+                          f"            {_hours(total)} of working time counted", "dim"))
+        for pause in clock["paused"]:
+            start, end = parse_iso(pause["from"]), parse_iso(pause["to"])
+            if end is None:
+                lines.append((f"  paused    since {local_time(start, zone, True)} "
+                              "(frozen until the case resumes)", "magenta"))
+            else:
+                lines.append((f"  paused    {_span_text(start, end, zone)} "
+                              f"(subtracted)", "magenta"))
+        lines.append((f"  warn at   {local_time(parse_iso(clock['warn_at']), zone, True)}"
+                      f"  ({percent}% of the target)", ""))
+        lines.append((f"  due at    {local_time(parse_iso(clock['due_at']), zone, True)}", ""))
+    lines.append(("", ""))
+    lines.append(_next_line(doc, now, zone))
+    return lines
+
+
+def _next_line(doc: dict, now: int, zone: str) -> tuple[str, str]:
+    upcoming = doc["next"]
+    if upcoming is None:
+        reason = {"pending": "its clocks are paused while it waits on the customer",
+                  "closed": "it is closed"}.get(doc["state"], "no clock will warn or breach")
+        return (f"Next: nothing; {reason}", "bold")
+    at = parse_iso(upcoming["at"])
+    when = local_time(at, zone, True)
+    soon = "the next sweep does it" if at <= now else relative(at, now)
+    action, clock = upcoming["action"], upcoming.get("clock")
+    if action == "escalate":
+        why = ("no activity at its tier for the tier's stale_after" if clock == "stale"
+               else f"{clock} SLA breach")
+        name = f" {upcoming['tier_name']}" if upcoming.get("tier_name") else ""
+        text = f"Next: escalate to tier {upcoming['tier']} at {when} ({clean(name.strip()) + ', ' if name else ''}{why}; {soon})"
+    elif action == "warn":
+        text = f"Next: warn at {when} ({clock} SLA at risk; {soon})"
+    elif action == "breach":
+        text = f"Next: record a breach at {when} ({clock} SLA; {soon})"
+    else:
+        text = f"Next: close at {when} ({soon})"
+    return (text, "bold")
+
+
+def explain(out: Output, doc: dict) -> None:
+    if out.as_json:
+        out.json(doc)
+        return
+    lines = explain_lines(doc, out.env.now, out.env.tz)
+    if not out.tty:
+        for text, _ in lines:
+            out.line(text)
+        return
+    from rich.text import Text
+
+    console = out.console()
+    for text, style in lines:
+        console.print(Text(text, style=style))
+
+
+# -- the outbox -------------------------------------------------------------------------------
+
+def _delivery_words(delivery: dict, now: int, zone: str) -> str:
+    state = delivery["state"]
+    if state == "delivered":
+        return "delivered"
+    text = state
+    if delivery["attempts"]:
+        text += f" after {delivery['attempts']} attempt{'s' if delivery['attempts'] > 1 else ''}"
+        retry_at = parse_iso(delivery["next_attempt_at"])
+        if retry_at is not None:
+            text += (f", next try {local_time(retry_at, zone)}" if retry_at > now
+                     else ", retried at the next sweep")
+    if delivery["last_error"]:
+        text += f": {delivery['last_error']}"
+    return text
+
+
+def outbox(out: Output, rows_in: list[dict]) -> None:
+    if out.as_json:
+        out.json(rows_in)
+        return
+    if not out.tty:
+        data = []
+        for r in rows_in:
+            deliveries = r["deliveries"] or [None]
+            for d in deliveries:
+                data.append([r["id"], r["case"], r["kind"], r["recipient"], r["created_at"],
+                             d and d["channel"], d and d["state"], d and d["attempts"],
+                             d and d["last_error"], d and d["next_attempt_at"]])
+        out.tsv(["id", "case", "kind", "recipient", "created_at", "channel", "state", "attempts",
+                 "last_error", "next_attempt_at"], data)
+        return
+    from rich.text import Text
+
+    console = out.console()
+    if not rows_in:
+        console.print(Text("the outbox is empty", style="dim"))
+        return
+    # like a mail log: one heading line per notification, one line per channel under it
+    now, zone = out.env.now, out.env.tz
+    for r in rows_in:
+        head = Text()
+        head.append(local_time(parse_iso(r["created_at"]), zone), style="dim")
+        head.append(f"  #{r['case']} {r['kind']} to ")
+        head.append(clean(r["recipient"]), style="bold")
+        head.append(f"  {r['id']}", style="dim")
+        console.print(head)
+        if not r["deliveries"]:
+            console.print(Text("    no channel configured", style="dim"))
+        for d in r["deliveries"]:
+            style = {"delivered": "green", "failed": "red"}.get(d["state"], "yellow")
+            line = Text(f"    {clean(d['channel'])}  ")
+            line.append(clean(_delivery_words(d, now, zone)), style=style)
+            console.print(line)
+
+
+def retried(out: Output, doc: dict) -> None:
+    if out.as_json:
+        out.json(doc)
+        return
+    for attempt in doc["attempts"]:
+        if not attempt["delivered"]:
+            sys.stderr.write(f"notify: {clean(attempt['channel'])} failed for #{attempt['case']} "
+                             f"({attempt['id']}): {clean(attempt['error'])}\n")
+    if not doc["attempts"]:
+        out.line("nothing to deliver" if doc["channels"]
+                 else "no notification channel configured; nothing to deliver")
+        return
+    out.line(f"notify: {doc['delivered']} delivered, {doc['failed']} failed")

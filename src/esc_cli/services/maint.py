@@ -1,0 +1,587 @@
+"""Keeping a store healthy and findable: full-text search, shell completion from the
+store, online backup, and `esc doctor`."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from esc_cli.domain.model import STATES, iso
+from esc_cli.errors import StoreError, UsageError
+
+# -- search ------------------------------------------------------------------------
+
+
+def search(env, text: str, filters: dict, limit: int) -> list[dict]:
+    """Cases matching every word of `text`, best match first. Unlike the queue, every
+    state is searched unless `--state` says otherwise: "have we seen this before?" is
+    usually answered by a resolved case."""
+    from esc_cli.domain import lifecycle
+    from esc_cli.domain.documents import case_document
+    from esc_cli.services import Policies
+    from esc_cli.store import search as fts
+
+    if limit < 0:
+        raise UsageError("--limit must be 0 (all) or more")
+    terms = fts.query_terms(text)
+    store = env.store()
+    with store.read() as conn:
+        pols = Policies(conn)
+        filters = dict(filters)
+        if filters.get("owner") == "me":
+            filters["owner"] = env.user
+        if filters.get("priority"):
+            filters["priority"] = lifecycle.check_priority(filters["priority"])
+        if filters.get("tier") is not None:
+            lifecycle.check_tier(pols.current, filters["tier"])
+        if not filters.get("state"):
+            filters["state"] = list(STATES)
+        try:
+            rows = fts.search(conn, terms, filters, limit, env.now)
+        except sqlite3.OperationalError as err:
+            if "no such table" in str(err):
+                raise StoreError("the store has no search index", hint="run esc doctor") from None
+            raise
+        names = pols.tier_names()
+        return [case_document(case, names, env.now) for case in rows]
+
+
+# -- shell completion ----------------------------------------------------------------
+
+# A value is offered only when a shell can insert it as one plain word.
+_PLAIN_VALUE = re.compile(r"^[\w.@+:/-]+$")
+_HELP_UNSAFE = re.compile(r"[\\`$\"'\[\]]")
+PRIORITIES = ("urgent", "high", "medium", "low")
+
+
+def completions(ctx, kind: str, incomplete: str) -> list:
+    """Candidates for one parameter, read from the store named by --db / ESC_DB / the
+    default path. Completion runs on every TAB: it opens the store read-only, never
+    migrates or waits, and says nothing when anything goes wrong."""
+    try:
+        return _completions(ctx, kind, incomplete or "")
+    except Exception:
+        return []
+
+
+def _completions(ctx, kind: str, incomplete: str) -> list:
+    if kind == "priority":
+        return list(PRIORITIES)
+    if kind == "state":
+        return list(STATES)
+    from esc_cli.store import search as lookups
+
+    conn = lookups.connect_readonly(_completion_db(ctx))
+    try:
+        if kind == "case":
+            return _case_candidates(conn, incomplete)
+        if kind in ("owner", "owner_or_me"):
+            found = [(_plain(h), _help(n) if n else None) for h, n in lookups.owner_candidates(conn)]
+            if kind == "owner_or_me":
+                found.append(("me", "yourself (--as / ESC_USER)"))
+            return [(value, help_) if help_ else value for value, help_ in found if value]
+        if kind == "team":
+            teams = set(lookups.team_candidates(conn)) | set(_policy_doc(conn).get("teams", ()))
+            return sorted(t for t in teams if _plain(t))
+        if kind == "tier":
+            return [(str(level), _help(name)) for level, name in _policy_doc(conn)["tiers"]]
+        if kind == "category":
+            return [c for c in _policy_doc(conn)["categories"] if _plain(c)]
+        return []
+    finally:
+        conn.close()
+
+
+def _completion_db(ctx) -> Path:
+    # The root callback does not run while completing; its parsed --db (or ESC_DB,
+    # which click resolves into the same parameter) is on the root context.
+    root = ctx.find_root()
+    db = (root.params or {}).get("db")
+    if not db and isinstance(root.obj, dict):
+        db = root.obj.get("db")
+    db = db or os.environ.get("ESC_DB")
+    if db:
+        return Path(db).expanduser()
+    from esc_cli.env import default_db_path
+
+    return default_db_path()
+
+
+def _case_candidates(conn, incomplete: str) -> list:
+    from esc_cli.store import search as lookups
+
+    hashed = incomplete.startswith("#")
+    digits = incomplete[1:] if hashed else incomplete
+    if digits and not (digits.isascii() and digits.isdigit()):
+        return []
+    mark = "#" if hashed else ""
+    return [(f"{mark}{case_id}", _help(f"{state}: {title}"))
+            for case_id, state, title in lookups.case_candidates(conn, digits)]
+
+
+def _policy_doc(conn) -> dict:
+    """Tiers, categories and rule teams from the current policy's TOML, read without
+    building calendars (completion has no time for that)."""
+    import tomllib
+
+    row = conn.execute("SELECT toml FROM policy_versions ORDER BY id DESC LIMIT 1").fetchone()
+    doc = tomllib.loads(row[0]) if row else {}
+    tiers = []
+    for level, spec in (doc.get("tiers") or {}).items():
+        if str(level).isdigit():
+            name = spec.get("name", "") if isinstance(spec, dict) else ""
+            tiers.append((int(level), str(name)))
+    teams = []
+    for rule in doc.get("rules") or []:
+        team = (rule.get("then") or {}).get("team") if isinstance(rule, dict) else None
+        if isinstance(team, str):
+            teams.append(team)
+    categories = doc.get("categories") or [
+        "technical", "billing", "service-delay", "policy", "product-quality", "other"]
+    return {"tiers": sorted(tiers), "teams": teams,
+            "categories": [c for c in categories if isinstance(c, str)]}
+
+
+def _plain(value) -> str:
+    return value if isinstance(value, str) and _PLAIN_VALUE.match(value) else ""
+
+
+def _help(text) -> str:
+    """Untrusted text made safe as a description: zsh's completion evaluates it inside
+    quotes and Typer renders it as Rich markup, so quotes, backslashes, `$`, backticks
+    and brackets go too."""
+    from esc_cli.render.output import clean
+
+    value = _HELP_UNSAFE.sub(" ", clean(text))
+    value = " ".join(value.split())
+    return value if len(value) <= 60 else value[:59] + "…"
+
+
+# -- backup ----------------------------------------------------------------------------
+
+
+def backup(env, target: str, force: bool) -> dict:
+    """Copy the store to `target` with SQLite's online backup API: one consistent
+    snapshot, taken while other esc processes keep writing (WAL readers never block
+    writers). The copy is written beside the target and moved into place only once
+    checked, so FILE is never a half-written store; it is created 0600."""
+    from datetime import datetime, timezone
+
+    store = env.store()
+    dest = Path(target).expanduser()
+    if dest.is_dir():
+        stamp = datetime.fromtimestamp(env.now, timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        dest = dest / f"esc-{stamp}.db"
+    if not dest.parent.is_dir():
+        raise UsageError(f"cannot write {dest}: directory {dest.parent} does not exist")
+    if dest.exists() or dest.is_symlink():
+        if _same_file(dest, store.path):
+            raise UsageError(f"{dest} is the store itself", hint="back it up to another file")
+        if not force:
+            raise UsageError(f"{dest} already exists", hint="use --force to replace it")
+        if dest.is_dir():
+            raise UsageError(f"{dest} is a directory")
+    staging = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
+    try:
+        _create_private(staging)
+        copy = sqlite3.connect(str(staging), isolation_level=None)
+        try:
+            # pages=-1: the whole store in one step, so one read snapshot; copying in
+            # steps restarts whenever another process writes and may never finish.
+            store.conn.backup(copy, pages=-1)
+            check = copy.execute("PRAGMA quick_check").fetchone()[0]
+            cases = copy.execute("SELECT count(*) FROM cases").fetchone()[0]
+            events = copy.execute("SELECT count(*) FROM events").fetchone()[0]
+            version = copy.execute("PRAGMA user_version").fetchone()[0]
+        finally:
+            copy.close()
+        if check != "ok":
+            raise StoreError(f"the backup failed its check ({check})", hint="run esc doctor")
+        _publish(staging, dest, force)
+    except OSError as err:
+        raise StoreError(f"cannot write {dest}: {err.strerror or err}") from None
+    except sqlite3.DatabaseError as err:
+        raise StoreError(f"backup to {dest} failed: {err}") from None
+    finally:
+        for leftover in (staging, Path(f"{staging}-wal"), Path(f"{staging}-shm"),
+                         Path(f"{staging}-journal")):
+            try:
+                leftover.unlink()
+            except OSError:
+                pass
+    return {"file": str(dest), "bytes": dest.stat().st_size, "cases": cases,
+            "events": events, "schema_version": version, "at": iso(env.now)}
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _create_private(path: Path) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(fd)
+
+
+def _publish(staging: Path, dest: Path, force: bool) -> None:
+    if force:
+        os.replace(staging, dest)
+        return
+    try:
+        # A hard link never replaces a file that appeared since we looked.
+        os.link(staging, dest)
+    except FileExistsError:
+        raise UsageError(f"{dest} already exists", hint="use --force to replace it") from None
+    except OSError:
+        if dest.exists():
+            raise UsageError(f"{dest} already exists", hint="use --force to replace it") from None
+        os.replace(staging, dest)
+
+
+# -- doctor ----------------------------------------------------------------------------
+
+DUE_COLUMNS = ("respond_by", "respond_warn", "update_by", "update_warn", "resolve_by",
+               "resolve_warn", "due_at", "warn_at")
+SHOWN_PROBLEMS = 20
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool = True
+    summary: str = ""
+    hint: str = ""
+    problems: list[tuple[int | None, str]] = field(default_factory=list)
+    repaired: str = ""
+
+    def fail(self, case_id: int | None, problem: str) -> None:
+        self.ok = False
+        self.problems.append((case_id, problem))
+
+    def document(self) -> dict:
+        cases = sorted({case_id for case_id, _ in self.problems if case_id is not None})
+        detail = self.summary
+        if self.problems:
+            shown = [f"#{c}: {p}" if c is not None else p
+                     for c, p in self.problems[:SHOWN_PROBLEMS]]
+            more = len(self.problems) - len(shown)
+            detail += " — " + "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
+        if self.hint and not self.ok:
+            detail += f". What to do: {self.hint}"
+        return {"name": self.name, "ok": self.ok, "detail": detail, "cases": cases}
+
+
+def doctor(env, repair: bool = False, progress=None) -> dict:
+    """Every check of SPEC §5 on the store at env.db_path. Returns
+    `{ok, checks: [{name, ok, detail, cases}]}` plus, for the views, the checks
+    themselves under "_checks". Undelivered notifications are reported, never damage.
+
+    With `repair`, what can be rebuilt from the history is: stored due times that
+    disagree with a recomputation, and the search index. A broken hash chain cannot
+    be repaired: the history is the evidence."""
+    from esc_cli.store import integrity
+    from esc_cli.store.db import APPLICATION_ID, Store, _connect
+    from esc_cli.store.migrations import MIGRATION_SET, MIGRATIONS, SCHEMA_VERSION
+
+    path = env.db_path
+    if not path.exists():
+        raise StoreError(f"no esc store at {path}", hint="run esc init")
+    if path.is_dir():
+        raise StoreError(f"{path} is a directory, not an esc store")
+    progress = progress or (lambda *args: None)
+    checks: list[Check] = []
+
+    conn = _connect(path)
+    store = None
+    try:
+        check = Check("integrity", summary="SQLite integrity check passed")
+        checks.append(check)
+        try:
+            messages = integrity.integrity_messages(conn)
+            application_id, version = integrity.identity(conn)
+        except sqlite3.DatabaseError as err:
+            check.summary = "the file cannot be read as a SQLite database"
+            check.fail(None, str(err))
+            check.hint = "point --db or ESC_DB at an esc store"
+            checks.append(Check("schema", ok=False, summary="not an esc store",
+                                hint="point --db or ESC_DB at an esc store"))
+            return _report(checks)
+        if messages:
+            check.summary = "SQLite found damage in the file"
+            for message in messages:
+                check.fail(None, " ".join(message.split())[:300])
+            check.hint = ("restore the latest backup (esc backup FILE makes one), or "
+                          "recover what is left with: sqlite3 STORE .recover")
+
+        check = Check("schema")
+        checks.append(check)
+        if application_id == 0 and not integrity.has_tables(conn):
+            check.summary = "the store is not initialised"
+            check.fail(None, "the file is empty")
+            check.hint = "run esc init"
+            return _report(checks)
+        if application_id != APPLICATION_ID:
+            check.fail(None, f"{path} is not an esc store (application id {application_id:#x})")
+            check.summary = "not an esc store"
+            check.hint = "point --db or ESC_DB at an esc store"
+            return _report(checks)
+        if version > SCHEMA_VERSION:
+            check.summary = f"schema version {version} is newer than this esc understands ({SCHEMA_VERSION})"
+            check.fail(None, "written by a newer esc")
+            check.hint = "upgrade esc"
+            return _report(checks)
+        if version == 0:
+            check.summary = "the store is not initialised"
+            check.fail(None, "no schema")
+            check.hint = "run esc init"
+            return _report(checks)
+        upgraded = ""
+        if version < SCHEMA_VERSION and check_ok(checks):
+            conn.close()
+            store = Store.open(path)  # every command upgrades an older store; so does doctor
+            conn = store.conn
+            upgraded = f" (upgraded from version {version})"
+            version = SCHEMA_VERSION
+        if store is None:
+            store = Store(path, conn)
+        applied = _guard(checks, "schema",
+                         lambda: integrity.applied_migrations(store.conn, MIGRATION_SET))
+        missing = [name for name, _ in MIGRATIONS[:version] if name not in (applied or [])]
+        check.summary = f"schema version {version} of {SCHEMA_VERSION}{upgraded}"
+        if missing and applied is not None:
+            check.fail(None, "migrations not recorded: " + ", ".join(missing))
+            check.hint = "restore the latest backup"
+        if version < SCHEMA_VERSION:
+            check.fail(None, f"version {version} was not upgraded: the file is damaged")
+            check.hint = "restore the latest backup"
+
+        def read_checks():
+            with store.read() as conn:
+                totals = _guard(checks, "schema", lambda: integrity.counts(conn))
+                bad = _guard(checks, "policy", lambda: _check_policy(conn, checks)) or []
+                _guard(checks, "hash_chain", lambda: _check_chains(conn, checks, totals, progress))
+                return _guard(checks, "due_times",
+                              lambda: _check_due_times(conn, checks, totals, bad, progress))
+
+        broken = _guard(checks, "integrity", read_checks)
+        if repair and broken:
+            _guard(checks, "due_times", lambda: _repair_due_times(store, checks, broken))
+        _guard(checks, "search_index", lambda: _check_search_index(store, checks, repair))
+        _guard(checks, "notifications", lambda: _check_notifications(store.conn, checks))
+        return _report(checks)
+    finally:
+        if store is not None:
+            store.close()
+        else:
+            conn.close()
+
+
+def check_ok(checks: list[Check]) -> bool:
+    return all(c.ok for c in checks)
+
+
+def _guard(checks: list[Check], name: str, work):
+    """Run one check; a store too damaged to read fails that check instead of the run."""
+    try:
+        return work()
+    except (sqlite3.DatabaseError, StoreError) as err:
+        check = next((c for c in checks if c.name == name), None)
+        if check is None:
+            check = Check(name)
+            checks.append(check)
+        check.summary = check.summary or "could not be checked"
+        check.fail(None, f"could not be read: {err}")
+        check.hint = "restore the latest backup (esc backup FILE makes one)"
+        return None
+
+
+def _report(checks: list[Check]) -> dict:
+    return {"ok": check_ok(checks), "checks": [c.document() for c in checks], "_checks": checks}
+
+
+def _check_policy(conn, checks: list[Check]) -> list[int]:
+    from esc_cli.domain.policy import PolicyError, parse_policy
+    from esc_cli.store import integrity
+
+    check = Check("policy", hint=("load a valid policy with esc policy load FILE.toml "
+                                  "--recompute, which moves unresolved cases off a broken version"))
+    checks.append(check)
+    bad: list[int] = []
+    total = 0
+    for version_id, text in integrity.policy_versions(conn):
+        total += 1
+        try:
+            parse_policy(text)
+        except (PolicyError, ValueError, TypeError) as err:
+            bad.append(version_id)
+            check.fail(None, f"version {version_id} does not parse: {err}")
+    if total == 0:
+        check.fail(None, "the store holds no policy")
+        check.hint = "restore the latest backup, or load a policy with esc policy load FILE.toml"
+    for case_id, version_id in integrity.cases_on_versions(conn, bad):
+        problem = ("is on policy version {v}, which does not parse" if version_id in bad
+                   else "is on policy version {v}, which the store does not hold")
+        check.fail(case_id, problem.format(v=version_id))
+    check.summary = (f"{total} policy version{'s' if total != 1 else ''}, all valid" if check.ok
+                     else f"{len(bad)} of {total} policy versions invalid or missing")
+    return bad
+
+
+def _check_chains(conn, checks: list[Check], totals, progress) -> None:
+    """Every case's events against their hash chain, and against the number of events
+    the case has ever had written (removing the newest leaves the chain intact)."""
+    from esc_cli.domain.model import chain_breaks
+    from esc_cli.store import integrity
+
+    check = Check("hash_chain", hint=("restore these cases from a backup taken before the "
+                                      "damage (esc backup FILE makes one); their history "
+                                      "can no longer be trusted"))
+    checks.append(check)
+    total_events = totals[2] if totals else 0
+    seen = 0
+    cases = integrity.case_event_counts(conn)
+    pending = next(cases, None)
+
+    def missing_history(case_id: int) -> None:
+        check.fail(case_id, "has no history: all its events are gone")
+
+    for case_id, chain in integrity.event_chains(conn):
+        while pending is not None and pending[0] < case_id:
+            missing_history(pending[0])
+            pending = next(cases, None)
+        if pending is None or pending[0] != case_id:
+            check.fail(case_id, f"{len(chain)} event(s) belong to a case that does not exist")
+        else:
+            written = pending[1] or 0
+            pending = next(cases, None)
+            index = chain_breaks(case_id, chain)
+            if index is not None:
+                event = chain[index][0]
+                check.fail(case_id, (
+                    f"event {index + 1} of {len(chain)} ({event.kind} at {_when(event.at)}) does "
+                    "not match its hash: an event was edited, removed or reordered"))
+            elif written > len(chain):
+                missing = written - len(chain)
+                check.fail(case_id, (
+                    f"{missing} of its {written} events {'is' if missing == 1 else 'are'} "
+                    "missing: the newest were deleted"))
+        seen += len(chain)
+        progress("hash_chain", seen, total_events)
+    while pending is not None:
+        missing_history(pending[0])
+        pending = next(cases, None)
+    damaged = len({c for c, _ in check.problems})
+    check.summary = ("every case's history verifies" if check.ok else
+                     f"{damaged} case{'s' if damaged != 1 else ''} with damaged history")
+
+
+def _when(at) -> str:
+    try:
+        return iso(int(at))
+    except (TypeError, ValueError, OverflowError, OSError):
+        return str(at)
+
+
+def _check_due_times(conn, checks: list[Check], totals, bad_versions, progress) -> list[int]:
+    """Each unresolved case's stored due times against a replay of its history under its
+    policy version: the sweep and the queue trust the stored columns."""
+    from esc_cli.domain import lifecycle
+    from esc_cli.services import Policies
+    from esc_cli.store import cases as case_rows
+    from esc_cli.store import integrity
+
+    check = Check("due_times", hint="run esc doctor --repair to recompute them from the history")
+    checks.append(check)
+    pols = Policies(conn)
+    total = totals[1] if totals else 0
+    done = 0
+    broken: list[int] = []
+    for case in integrity.unresolved_cases(conn):
+        done += 1
+        progress("due_times", done, total)
+        if bad_versions and case.policy_version in bad_versions:
+            check.fail(case.id, f"cannot be recomputed: policy version {case.policy_version} is invalid")
+            continue
+        events = case_rows.get_events(conn, case.id)
+        try:
+            expected = lifecycle.settle(case, events, pols.for_case(case))
+        except (StoreError, sqlite3.DatabaseError):
+            raise
+        except Exception as err:  # a history the domain cannot replay is damage too
+            check.fail(case.id, f"cannot be recomputed from its history: {err}")
+            continue
+        differences = [
+            f"{name} stored {_when(getattr(case, name)) if getattr(case, name) is not None else 'none'}, "
+            f"recomputed {_when(getattr(expected, name)) if getattr(expected, name) is not None else 'none'}"
+            for name in DUE_COLUMNS if getattr(case, name) != getattr(expected, name)
+        ]
+        # The sweep finds work through sweep_at: looking early is harmless (a policy or
+        # ladder change asks for that), looking late or never misses an escalation.
+        if expected.sweep_at is not None and (case.sweep_at is None or case.sweep_at > expected.sweep_at):
+            stored = _when(case.sweep_at) if case.sweep_at is not None else "none"
+            differences.append(f"sweep_at stored {stored}, due by {_when(expected.sweep_at)}")
+        if differences:
+            broken.append(case.id)
+            check.fail(case.id, "; ".join(differences))
+    check.summary = (f"{done} unresolved case{'s agree' if done != 1 else ' agrees'} with a recomputation"
+                     if check.ok else
+                     f"{len(check.problems)} of {done} unresolved cases disagree with a recomputation")
+    return broken
+
+
+def _repair_due_times(store, checks: list[Check], broken: list[int]) -> None:
+    from esc_cli.domain import lifecycle
+    from esc_cli.services import Policies
+    from esc_cli.store import cases as case_rows
+
+    check = next(c for c in checks if c.name == "due_times")
+    fixed = []
+    with store.write() as conn:
+        pols = Policies(conn)
+        for case_id in broken:
+            case = case_rows.get_case(conn, case_id)
+            events = case_rows.get_events(conn, case_id)
+            case_rows.update_case(conn, lifecycle.settle(case, events, pols.for_case(case)))
+            fixed.append(case_id)
+    remaining = [(c, p) for c, p in check.problems if c not in set(fixed)]
+    check.problems = remaining
+    check.ok = not remaining
+    check.repaired = f"recomputed the due times of {len(fixed)} case{'s' if len(fixed) != 1 else ''}"
+    check.summary = check.repaired + ("" if check.ok else "; others still fail")
+
+
+def _check_search_index(store, checks: list[Check], repair: bool) -> None:
+    from esc_cli.store import search as fts
+
+    check = Check("search_index", summary="the search index is consistent",
+                  hint="run esc doctor --repair to rebuild it")
+    checks.append(check)
+    problems = fts.index_problems(store.conn)
+    if not problems:
+        return
+    if repair:
+        with store.write() as conn:
+            fts.rebuild_index(conn)
+        problems = fts.index_problems(store.conn)
+        if not problems:
+            check.repaired = check.summary = "rebuilt the search index"
+            return
+    check.summary = "the search index is damaged"
+    for problem in problems:
+        check.fail(None, problem)
+
+
+def _check_notifications(conn, checks: list[Check]) -> None:
+    from esc_cli.store import integrity
+
+    deliveries, notifications = integrity.undelivered(conn)
+    summary = ("every notification delivered" if not deliveries else
+               f"{notifications} notification{'s' if notifications != 1 else ''} waiting for "
+               f"delivery ({deliveries} deliver{'ies' if deliveries != 1 else 'y'}; "
+               "see esc notify list, deliver with esc notify retry) — not damage")
+    checks.append(Check("notifications", summary=summary))

@@ -1,0 +1,219 @@
+"""Delivering the outbox to the policy's channels (SPEC §3), after the state is committed.
+
+At-least-once: each (notification, channel) is claimed under the write lock with a
+lease before it is sent and its outcome recorded after, so sweeps running at once
+never send the same thing twice, and a sender killed mid-send only delays a retry.
+A channel that fails once in a run is not tried again in that run: a dead webhook
+costs one timeout per sweep, not one per notification.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from esc_cli.domain.model import iso
+
+BACKOFF_FIRST = 60
+BACKOFF_MAX = 3600
+# How long a claim stays ours beyond the channel's own timeout: covers the two short
+# transactions around the send and a slow process start.
+LEASE_MARGIN = 60
+_ERROR_MAX = 500
+
+
+@dataclass(frozen=True)
+class Attempt:
+    notification_id: str
+    case: int
+    kind: str
+    recipient: str
+    channel: str
+    delivered: bool
+    error: str | None
+    attempts: int
+    next_attempt_at: int | None
+
+
+def backoff(attempts: int) -> int:
+    """Seconds before the next try after `attempts` failures: 1, 2, 4 ... minutes, at most 1h."""
+    return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+
+
+def deliver(store, policy, now: int, ignore_backoff: bool = False) -> list[Attempt]:
+    """Send every delivery that is due at `now` (all undelivered ones with
+    `ignore_backoff`) to its channel; returns what was tried, in order."""
+    from esc_cli.store import outbox
+
+    channels = {c.name: c for c in policy.channels}
+    if not channels:
+        return []
+    broken: set[str] = set()
+    attempts: list[Attempt] = []
+    while True:
+        live = [name for name in channels if name not in broken]
+        if not live:
+            break
+        lease = max(channels[name].timeout for name in live) + LEASE_MARGIN
+        with store.write() as conn:
+            claimed = outbox.claim(conn, live, now, now + lease, ignore_backoff)
+        if claimed is None:
+            break
+        note_id, channel_name, tries, payload_text = claimed
+        payload = json.loads(payload_text)
+        error = send(channels[channel_name], payload_text.encode("utf-8"))
+        if error is not None:
+            from esc_cli.domain.policy import mask_text
+
+            error = mask_text(error, policy.raw())[:_ERROR_MAX]
+            broken.add(channel_name)
+        tries += 1
+        next_at = None if error is None else now + backoff(tries)
+        with store.write() as conn:
+            outbox.record_attempt(conn, note_id, channel_name, error is None, error, next_at)
+        attempts.append(Attempt(note_id, payload.get("case"), payload.get("kind"),
+                                _recipient_label(payload), channel_name, error is None, error,
+                                tries, next_at))
+    return attempts
+
+
+def _recipient_label(payload: dict) -> str:
+    recipient = payload.get("recipient") or {}
+    if recipient.get("owner"):
+        return f"owner:{recipient['owner']}"
+    if recipient.get("team"):
+        return f"team:{recipient['team']}"
+    return f"tier:{recipient.get('tier')}"
+
+
+# -- channels ------------------------------------------------------------------------
+
+def send(channel, body: bytes) -> str | None:
+    """Deliver one payload; None on success, else why not (unmasked)."""
+    if channel.type == "command":
+        return _run_command(channel, body)
+    return _post_webhook(channel, body)
+
+
+def _run_command(channel, body: bytes) -> str | None:
+    import subprocess
+
+    try:
+        proc = subprocess.run(
+            list(channel.argv), input=body, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            timeout=channel.timeout, close_fds=True, shell=False,
+        )
+    except subprocess.TimeoutExpired:
+        return f"{channel.argv[0]}: timed out after {channel.timeout}s"
+    except OSError as err:
+        return f"cannot run {channel.argv[0]}: {err.strerror or err}"
+    if proc.returncode != 0:
+        detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        reason = (f"exit status {proc.returncode}" if proc.returncode > 0
+                  else f"killed by signal {-proc.returncode}")
+        return f"{channel.argv[0]}: {reason}" + (f": {detail[-1]}" if detail else "")
+    return None
+
+
+class _NoRedirect:
+    """Built lazily: a redirect answer is a failure, never a re-POST somewhere else."""
+
+    handler = None
+
+    @classmethod
+    def opener(cls):
+        import urllib.request
+
+        if cls.handler is None:
+            class Handler(urllib.request.HTTPRedirectHandler):
+                def redirect_request(self, *args, **kwargs):
+                    return None
+
+            cls.handler = urllib.request.build_opener(Handler)
+        return cls.handler
+
+
+def _post_webhook(channel, body: bytes) -> str | None:
+    import socket
+    import urllib.error
+    import urllib.request
+
+    from esc_cli import __version__
+
+    headers = {"Content-Type": "application/json; charset=utf-8",
+               "User-Agent": f"esc/{__version__}"}
+    headers.update(channel.headers)
+    request = urllib.request.Request(channel.url, data=body, headers=headers, method="POST")
+    try:
+        with _NoRedirect.opener().open(request, timeout=channel.timeout) as response:
+            status = response.status
+            response.read(65536)
+    except urllib.error.HTTPError as err:
+        return f"HTTP {err.code} {err.reason}".rstrip()
+    except urllib.error.URLError as err:
+        reason = err.reason
+        if isinstance(reason, (socket.timeout, TimeoutError)):
+            return f"timed out after {channel.timeout}s"
+        return f"cannot reach {channel.url}: {reason}"
+    except (socket.timeout, TimeoutError):
+        return f"timed out after {channel.timeout}s"
+    except (OSError, ValueError) as err:
+        return f"cannot reach {channel.url}: {err}"
+    if not 200 <= status < 300:
+        return f"HTTP {status}"
+    return None
+
+
+# -- the outbox as a lead reads it ---------------------------------------------------------
+
+def outbox_list(env, pending_only: bool = False, case_id=None, limit: int = 0) -> list[dict]:
+    """SPEC §4 `notify list`: every notification and each channel's delivery state."""
+    from esc_cli.errors import UsageError
+    from esc_cli.services import parse_case_id
+    from esc_cli.store import outbox
+
+    if limit < 0:
+        raise UsageError("--limit must be 0 (all) or more")
+    case = parse_case_id(case_id) if case_id is not None else None
+    store = env.store()
+    with store.read() as conn:
+        rows = outbox.listing(conn, limit=limit or None, pending_only=pending_only, case_id=case)
+    for row in rows:
+        row["created_at"] = iso(row["created_at"])
+        for delivery in row["deliveries"]:
+            delivery["state"] = _public_state(delivery["state"], delivery["attempts"])
+            delivery["next_attempt_at"] = iso(delivery["next_attempt_at"])
+    return rows
+
+
+def _public_state(state: str, attempts: int) -> str:
+    # `sending` is a claim in progress: to a reader it is still waiting for its outcome
+    if state == "sending":
+        return "failed" if attempts else "pending"
+    return state
+
+
+def retry(env) -> dict:
+    """`esc notify retry`: deliver everything undelivered now, ignoring the backoff."""
+    from esc_cli.services import Policies
+
+    store = env.store()
+    with store.read() as conn:
+        policy = Policies(conn).current
+    attempts = deliver(store, policy, env.now, ignore_backoff=True)
+    return attempts_document(env.now, attempts, configured=bool(policy.channels))
+
+
+def attempts_document(now: int, attempts: list[Attempt], configured: bool) -> dict:
+    return {
+        "now": iso(now),
+        "channels": configured,
+        "delivered": sum(1 for a in attempts if a.delivered),
+        "failed": sum(1 for a in attempts if not a.delivered),
+        "attempts": [
+            {"id": a.notification_id, "case": a.case, "kind": a.kind, "recipient": a.recipient,
+             "channel": a.channel, "delivered": a.delivered, "error": a.error,
+             "attempts": a.attempts, "next_attempt_at": iso(a.next_attempt_at)}
+            for a in attempts
+        ],
+    }

@@ -1,0 +1,275 @@
+"""`esc sweep` (SPEC §3): warn, record breaches, escalate, close, then deliver.
+
+Work is found through the indexed `cases.sweep_at`; each case is re-read and changed
+inside its own BEGIN IMMEDIATE transaction, so sweeps running at once serialise per
+case and the second one finds nothing left to do. A sweep killed half-way leaves every
+case either fully swept or untouched.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from esc_cli.domain import notices
+from esc_cli.domain import sweep as sweep_domain
+from esc_cli.domain.model import iso
+from esc_cli.store import cases as case_rows
+from esc_cli.store import people, sweep_queries
+
+BATCH = 200
+# A backlog this large gets a progress bar (on a terminal only).
+PROGRESS_FROM = 200
+
+
+class _Run:
+    def __init__(self, now: int, dry_run: bool):
+        self.now = now
+        self.dry_run = dry_run
+        self.checked = 0
+        self.warned: list[dict] = []
+        self.breached: list[dict] = []
+        self.escalated: list[dict] = []
+        self.closed: list[dict] = []
+        self.created: list[dict] = []  # notification payloads written (or that would be)
+
+
+def sweep(env, dry_run: bool = False,
+          progress: Callable[[int], Callable[[], None]] | None = None) -> dict:
+    """Sweep every case with work due at `env.now`; returns the result document of
+    SPEC §4 (plus `dry_run`). `progress(total)` returns a per-case callback."""
+    from esc_cli.services import Policies
+
+    store = env.store()
+    now = env.now
+    run = _Run(now, dry_run)
+    tick = None
+    if progress is not None:
+        with store.read() as conn:
+            total = sweep_queries.count_due(conn, now)
+        if total >= PROGRESS_FROM:
+            tick = progress(total)
+    after = None
+    revisit_guard: set[int] = set()
+    while True:
+        with store.read() as conn:
+            batch = sweep_queries.due_cases(conn, now, after, BATCH)
+            pols = Policies(conn)
+            policy = pols.current  # parsed once per batch, not once per case
+        if not batch:
+            break
+        after = batch[-1]
+        for _, case_id in batch:
+            if case_id in revisit_guard:
+                continue
+            with (store.read() if dry_run else store.write()) as conn:
+                again = _sweep_case(conn, env, pols, case_id, run)
+            if again:
+                revisit_guard.add(case_id)
+            if tick is not None:
+                tick()
+    states: dict[str, list[str]] = {}
+    earlier: list = []  # notifications written by earlier runs that this one re-sent
+    failures: list[dict] = []
+    if not dry_run:
+        from esc_cli.services import notify
+        from esc_cli.store import outbox
+
+        attempts = notify.deliver(store, policy, now)
+        known = {p["id"] for p in run.created}
+        for attempt in attempts:
+            if attempt.notification_id not in known:
+                known.add(attempt.notification_id)
+                earlier.append(attempt)
+        ids = [p["id"] for p in run.created] + [a.notification_id for a in earlier]
+        if ids:
+            with store.read() as conn:
+                states = outbox.delivery_states(conn, ids)
+        failures = _failures(attempts)
+
+    def entry(note_id, case, kind, recipient) -> dict:
+        found = states.get(note_id, [])
+        return {"case": case, "kind": kind, "recipient": recipient,
+                "delivered": bool(found) and all(state == "delivered" for state in found)}
+
+    def left_over(note_id) -> bool:
+        # failed, or still pending because its channel failed earlier in this run; a
+        # delivery another sweep is sending right now ("sending") is neither
+        return any(state in ("failed", "pending") for state in states.get(note_id, []))
+
+    # `notified` holds what this run wrote, so sweeps running at once never count one
+    # notification twice; re-sends of older ones are `retried`
+    notified = [entry(p["id"], p["case"], p["kind"], p["recipient_label"]) for p in run.created]
+    retried = [entry(a.notification_id, a.case, a.kind, a.recipient) for a in earlier]
+    failed = (sum(1 for p in run.created if left_over(p["id"]))
+              + sum(1 for a in earlier if left_over(a.notification_id)))
+    return {
+        "now": iso(now),
+        "dry_run": dry_run,
+        "checked": run.checked,
+        "warned": run.warned,
+        "breached": run.breached,
+        "escalated": run.escalated,
+        "closed": run.closed,
+        "notified": notified,
+        "retried": retried,
+        "failed": failed,
+        "channels": len(policy.channels),
+        "failures": failures,
+    }
+
+
+def _sweep_case(conn, env, pols, case_id: int, run: _Run) -> bool:
+    """Plan and (unless dry) carry out the sweep of one case in the caller's transaction.
+    Returns True when the case may still look due in this run (so it is not revisited)."""
+    from esc_cli.domain import lifecycle
+    from esc_cli.services import _save
+
+    now = run.now
+    case = case_rows.get_case(conn, case_id)
+    if case.sweep_at is None or case.sweep_at > now:
+        return False  # another sweep got here first, or a write rescheduled it
+    run.checked += 1
+    events = case_rows.get_events(conn, case_id)
+    policy = pols.for_case(case)
+    plan = sweep_domain.plan(case, events, policy, now)
+    if plan.skipped:
+        return True
+    if plan.empty:
+        # scheduled early (a policy or ladder change asks for a look): reschedule
+        upcoming = sweep_domain.next_run_at(case, events, policy)
+        if upcoming != case.sweep_at and not run.dry_run:
+            sweep_queries.set_sweep_at(conn, case_id, upcoming)
+        return upcoming is not None and upcoming <= now
+    owner = people.get_owner(conn, case.owner) if case.owner else None
+    changed, new_events = sweep_domain.apply(case, plan, policy, now, owner)
+    for clock, _ in plan.warn:
+        run.warned.append({"case": case_id, "clock": clock})
+    for clock, _ in plan.breach:
+        run.breached.append({"case": case_id, "clock": clock})
+    if plan.escalate_to is not None:
+        run.escalated.append({"case": case_id, "from": case.tier, "to": plan.escalate_to,
+                              "reason": plan.escalate_reason})
+    if plan.close:
+        run.closed.append({"case": case_id})
+    if run.dry_run:
+        settled = lifecycle.settle(changed, events + new_events, policy)
+        new_owner = people.get_owner(conn, settled.owner) if settled.owner else None
+        run.created.extend(notices.notifications_for(
+            settled, new_events, new_owner.email if new_owner else None))
+        return False
+    saved = _save(conn, env, pols, changed, events, new_events, policy, run_rules=False, now=now)
+    run.created.extend(saved.extra.get("notifications", []))
+    return saved.sweep_at is not None and saved.sweep_at <= now
+
+
+def _failures(attempts) -> list[dict]:
+    """The last failure of each channel that failed in this run (one line each in the
+    cron mail, however many notifications were waiting on it)."""
+    last: dict[str, object] = {}
+    for attempt in attempts:
+        if not attempt.delivered:
+            last[attempt.channel] = attempt
+    return [{"channel": a.channel, "error": a.error, "next_attempt_at": iso(a.next_attempt_at)}
+            for a in last.values()]
+
+
+# -- reads that answer "what is late, and why" ------------------------------------------
+
+def overdue(env, tier: int | None = None, team: str | None = None,
+            within: str | None = None) -> list[dict]:
+    """SPEC §4 `overdue`: breached and at-risk unresolved cases, one row per case by its
+    worst clock, worst first; `within` adds running clocks falling due before now+SPAN.
+    Each case object gains `clock`, `clock_status` (breached|at_risk|due_soon),
+    `clock_due`, `overdue_by` and `due_in` (seconds, null when they do not apply)."""
+    from esc_cli.domain import lifecycle
+    from esc_cli.domain.documents import case_document
+    from esc_cli.errors import UsageError
+    from esc_cli.services import Policies
+
+    now = env.now
+    horizon = now
+    if within is not None:
+        from esc_cli.domain.spans import parse_span
+
+        try:
+            horizon = now + parse_span(within)
+        except ValueError as err:
+            raise UsageError(f"--within: {err}") from None
+    team = team.strip() if team is not None else None
+    store = env.store()
+    with store.read() as conn:
+        pols = Policies(conn)
+        if tier is not None:
+            lifecycle.check_tier(pols.current, tier)
+        rows = sweep_queries.overdue(conn, now, horizon, tier, team or None)
+        names = pols.tier_names()
+    ranked = []
+    for case in rows:
+        worst = sweep_domain.worst_clock(case, now, horizon if within is not None else None)
+        if worst is None:
+            continue
+        band, clock, due = worst
+        ranked.append(((band, due, _PRIORITY_ORDER.get(case.priority, 9), case.id), case, worst))
+    ranked.sort(key=lambda item: item[0])
+    result = []
+    for _, case, (band, clock, due) in ranked:
+        document = case_document(case, names, now)
+        document["clock"] = clock
+        document["clock_status"] = ("breached", "at_risk", "due_soon")[band]
+        document["clock_due"] = iso(due)
+        document["overdue_by"] = now - due if now >= due else None
+        document["due_in"] = due - now if due > now else None
+        result.append(document)
+    return result
+
+
+_PRIORITY_ORDER = {"urgent": 0, "high": 1, "medium": 2, "low": 3}
+
+
+def explain(env, case_id) -> dict:
+    """SPEC §4 `explain`: each clock as the sweep computes it, and the sweep's next move
+    on the case, from the same domain functions the sweep runs."""
+    from esc_cli.domain.documents import clock_document
+    from esc_cli.domain.sla import trace_clocks
+    from esc_cli.services import Policies, parse_case_id
+
+    case_id = parse_case_id(case_id)
+    now = env.now
+    store = env.store()
+    with store.read() as conn:
+        pols = Policies(conn)
+        case = case_rows.get_case(conn, case_id)
+        events = case_rows.get_events(conn, case_id)
+        policy = pols.for_case(case)
+        names = pols.tier_names()
+        current_version = pols.current_id
+    calendar = policy.calendar_for(case.priority)
+    clocks = []
+    for trace in trace_clocks(policy, case.priority, case.opened_at, events).values():
+        document = clock_document(trace, now, calendar)
+        if trace.state == "running" and trace.due_at is not None:
+            # the working time that makes up the target: from the start to the due instant
+            document["worked"] = clock_document(trace, trace.due_at, calendar)["worked"]
+        clocks.append(document)
+    upcoming = sweep_domain.next_action(case, events, policy)
+    if upcoming is not None:
+        upcoming = dict(upcoming, at=iso(upcoming["at"]))
+        if upcoming["action"] == "escalate":
+            upcoming["tier_name"] = names.get(upcoming["tier"])
+    stale = sweep_domain.stale_deadline(case, policy)
+    return {
+        "case": case.id,
+        "title": case.title,
+        "priority": case.priority,
+        "state": case.state,
+        "tier": case.tier,
+        "tier_name": names.get(case.tier),
+        "owner": case.owner,
+        "policy_version": case.policy_version,
+        "current_policy_version": current_version,
+        "warn_fraction": policy.warn_at,
+        "stale_from": iso(stale) if stale is not None and case.state in ("new", "open") else None,
+        "clocks": clocks,
+        "next": upcoming,
+    }
+

@@ -1,0 +1,132 @@
+"""Set-based reads and writes for import and export: batches in, batches out.
+
+Import writes thousands of cases per `executemany`; export walks the cases by id in
+pages (keyset pagination, never OFFSET) and fetches each page's events in one query.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+
+from esc_cli.domain.model import Case, Event, Owner, event_hash
+from esc_cli.store.cases import _SELECT_CASE, CASE_COLUMNS, _row_values, case_from_row
+
+_INSERT_CASE = (
+    f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in CASE_COLUMNS)})"
+)
+_INSERT_EVENT = (
+    "INSERT INTO events (case_id, at, actor, kind, field, from_value, to_value, reason, hash) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+# -- facts the import checks against --------------------------------------------------
+
+def case_count(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+
+
+def unresolved_count(conn: sqlite3.Connection) -> int:
+    return conn.execute(
+        "SELECT count(*) FROM cases WHERE state IN ('new', 'open', 'pending')").fetchone()[0]
+
+
+def max_case_id(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT coalesce(max(id), 0) FROM cases").fetchone()[0]
+
+
+def existing_ids(conn: sqlite3.Connection, ids: Iterable[int]) -> set[int]:
+    """Which of `ids` are taken, in one query however many there are."""
+    wanted = json.dumps(list(ids))
+    return {row[0] for row in conn.execute(
+        "SELECT id FROM cases WHERE id IN (SELECT value FROM json_each(?))", (wanted,))}
+
+
+# -- writes -------------------------------------------------------------------------------
+
+def prepare_bulk_write(conn: sqlite3.Connection) -> None:
+    """A big import rewrites the same pages many times (the event-count trigger touches
+    each new case once per event): a page cache that holds them keeps the transaction
+    from spilling to the WAL over and over. An upper bound, used only as needed."""
+    conn.execute("PRAGMA cache_size = -262144")
+
+
+def event_rows(case_id: int, events: list[Event]) -> list[tuple]:
+    """Rows for the events table, hash-chained from the case's first event (the case is
+    new, so there is no earlier hash to continue from)."""
+    previous = b""
+    rows = []
+    for event in events:
+        previous = event_hash(previous, case_id, event)
+        rows.append((case_id, event.at, event.actor, event.kind, event.field,
+                     event.from_value, event.to_value, event.reason, previous))
+    return rows
+
+
+def insert_cases(conn: sqlite3.Connection, cases: list[Case], events: list[tuple]) -> None:
+    """New cases (with their ids) and their event rows from `event_rows`."""
+    conn.executemany(_INSERT_CASE, [_row_values(case) for case in cases])
+    conn.executemany(_INSERT_EVENT, events)
+
+
+def upsert_owners(conn: sqlite3.Connection, owners: list[Owner]) -> None:
+    conn.executemany(
+        "INSERT INTO owners (handle, name, email, tier, teams, capacity, active) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(handle) DO UPDATE SET name = excluded.name, email = excluded.email, "
+        "tier = excluded.tier, teams = excluded.teams, capacity = excluded.capacity, "
+        "active = excluded.active",
+        [(o.handle, o.name, o.email, o.tier, json.dumps(list(o.teams), ensure_ascii=False),
+          o.capacity, int(o.active)) for o in owners],
+    )
+
+
+def replace_policy_versions(conn: sqlite3.Connection, versions: list[tuple[int, int, str, str]]) -> None:
+    """Restore an export's policy history with its own version ids. Only for a store with
+    no cases: nothing then refers to the versions being replaced."""
+    conn.execute("DELETE FROM policy_versions")
+    conn.executemany(
+        "INSERT INTO policy_versions (id, created_at, actor, toml) VALUES (?, ?, ?, ?)", versions)
+
+
+def add_notifications(conn: sqlite3.Connection, payloads: list[dict], channels: list[str],
+                      created_at: int) -> None:
+    if not payloads:
+        return
+    conn.executemany(
+        "INSERT OR IGNORE INTO notifications (id, case_id, kind, recipient, created_at, payload) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [(p["id"], p["case"], p["kind"], p["recipient_label"], created_at,
+          json.dumps({k: v for k, v in p.items() if k != "recipient_label"}, ensure_ascii=False))
+         for p in payloads],
+    )
+    conn.executemany(
+        "INSERT OR IGNORE INTO deliveries (notification_id, channel, state, attempts, next_attempt_at) "
+        "VALUES (?, ?, 'pending', 0, ?)",
+        [(p["id"], channel, created_at) for p in payloads for channel in channels],
+    )
+
+
+# -- export ---------------------------------------------------------------------------------
+
+def iter_case_pages(conn: sqlite3.Connection, size: int = 2000) -> Iterator[list[tuple[Case, list[Event]]]]:
+    """Every case with its events, in id order, `size` cases per page."""
+    after = 0
+    while True:
+        cases = [case_from_row(row) for row in conn.execute(
+            f"{_SELECT_CASE} WHERE id > ? ORDER BY id LIMIT ?", (after, size))]
+        if not cases:
+            return
+        first, last = cases[0].id, cases[-1].id
+        by_case: dict[int, list[Event]] = {case.id: [] for case in cases}
+        for row in conn.execute(
+            "SELECT case_id, at, actor, kind, field, from_value, to_value, reason FROM events "
+            "WHERE case_id BETWEEN ? AND ? ORDER BY case_id, id", (first, last)):
+            bucket = by_case.get(row[0])
+            if bucket is not None:  # events of a deleted case (damage) are doctor's business
+                bucket.append(Event(*row[1:]))
+        yield [(case, by_case[case.id]) for case in cases]
+        after = last

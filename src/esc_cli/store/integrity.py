@@ -1,0 +1,98 @@
+"""The reads `esc doctor` makes: SQLite's own checks, the store's identity, and every
+case and event, streamed in id order so memory stays flat at a million cases."""
+
+from __future__ import annotations
+
+import sqlite3
+from itertools import groupby
+from operator import itemgetter
+from typing import Iterator
+
+from esc_cli.domain.model import Event
+from esc_cli.store.cases import _SELECT_CASE, case_from_row
+
+UNRESOLVED_SQL = "state IN ('new', 'open', 'pending')"
+
+
+def integrity_messages(conn: sqlite3.Connection, limit: int = 20) -> list[str]:
+    """SQLite's `PRAGMA integrity_check`: an empty list when the file is sound."""
+    messages = [row[0] for row in conn.execute(f"PRAGMA integrity_check({int(limit)})")]
+    return [] if messages == ["ok"] else messages
+
+
+def identity(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(application_id, user_version)."""
+    application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    return application_id, version
+
+
+def has_tables(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+
+
+def applied_migrations(conn: sqlite3.Connection, migration_set: str) -> list[str]:
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'"
+    ).fetchone()
+    if not exists:
+        return []
+    return [row[0] for row in conn.execute(
+        "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid",
+        (migration_set,),
+    )]
+
+
+def counts(conn: sqlite3.Connection) -> tuple[int, int, int]:
+    """(cases, unresolved cases, events): the totals progress is measured against."""
+    cases = conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+    unresolved = conn.execute(f"SELECT count(*) FROM cases WHERE {UNRESOLVED_SQL}").fetchone()[0]
+    events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    return cases, unresolved, events
+
+
+def policy_versions(conn: sqlite3.Connection) -> Iterator[tuple[int, str]]:
+    yield from conn.execute("SELECT id, toml FROM policy_versions ORDER BY id")
+
+
+def cases_on_versions(conn: sqlite3.Connection, version_ids: list[int]) -> list[tuple[int, int]]:
+    """(case id, policy version) of cases recorded on one of `version_ids`, or on a
+    version the store does not hold."""
+    marks = ", ".join("?" for _ in version_ids) or "NULL"
+    return conn.execute(
+        f"SELECT id, policy_version FROM cases WHERE policy_version IN ({marks}) "
+        "OR policy_version NOT IN (SELECT id FROM policy_versions) ORDER BY id",
+        list(version_ids),
+    ).fetchall()
+
+
+def case_event_counts(conn: sqlite3.Connection) -> Iterator[tuple[int, int]]:
+    """(case id, events ever written to it) for every case, in id order."""
+    yield from conn.execute("SELECT id, event_count FROM cases ORDER BY id")
+
+
+def event_chains(conn: sqlite3.Connection) -> Iterator[tuple[int, list[tuple[Event, bytes]]]]:
+    """(case id, its events with their stored hashes) for every case that has events,
+    in case id order, one case in memory at a time."""
+    cursor = conn.execute(
+        "SELECT case_id, at, actor, kind, field, from_value, to_value, reason, hash "
+        "FROM events ORDER BY case_id, id"
+    )
+    for case_id, rows in groupby(cursor, key=itemgetter(0)):
+        yield case_id, [
+            (Event(*row[1:8]), row[8] if isinstance(row[8], bytes) else b"") for row in rows
+        ]
+
+
+def unresolved_cases(conn: sqlite3.Connection) -> Iterator:
+    for row in conn.execute(f"{_SELECT_CASE} WHERE {UNRESOLVED_SQL} ORDER BY id"):
+        yield case_from_row(row)
+
+
+def undelivered(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(deliveries not yet delivered, notifications they belong to)."""
+    row = conn.execute(
+        "SELECT count(*), count(DISTINCT notification_id) FROM deliveries "
+        "WHERE state != 'delivered'"
+    ).fetchone()
+    return row[0], row[1]

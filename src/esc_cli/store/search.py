@@ -1,0 +1,164 @@
+"""Full-text search over cases and their notes, and the small look-ups shell completion
+makes. The FTS5 tables and their triggers are made by migration 0002_fts."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+from esc_cli.errors import UsageError
+from esc_cli.store.cases import CASE_COLUMNS, case_from_row
+from esc_cli.store.queries import case_filters
+
+MAX_TERMS = 32
+RANK_WINDOW = 2000
+# A title hit says more about a case than a hit in its description, and that more
+# than a hit in the notes written while working it.
+TITLE_WEIGHT, DESCRIPTION_WEIGHT, NOTES_WEIGHT = 5.0, 2.0, 1.0
+
+# Letters and digits are token characters to FTS5's unicode61 tokenizer whatever the
+# Unicode version, so each such run is exactly one token: never a phrase, which the
+# detail=none index cannot answer.
+_WORD = re.compile(r"([^\W_]+)(\*?)")
+
+
+def query_terms(text: str) -> list[str]:
+    """The FTS5 terms for what a person typed: each word quoted, so FTS5 syntax in it
+    (AND, NOT, NEAR, quotes, colons, parentheses) is only text; `word*` keeps its star
+    and matches as a prefix. Every term must match (AND)."""
+    terms: list[str] = []
+    for word, star in _WORD.findall(text or ""):
+        term = f'"{word.lower()}"' + ("*" if star else "")
+        if term not in terms:
+            terms.append(term)
+    if not terms:
+        raise UsageError("search text has no words to look for")
+    if len(terms) > MAX_TERMS:
+        raise UsageError(f"search text has {len(terms)} different words, more than {MAX_TERMS}")
+    return terms
+
+
+def search(conn: sqlite3.Connection, terms: list[str], filters: dict, limit: int,
+           now: int) -> list:
+    """Cases in which every term occurs in the title, the description or the notes
+    (migration 0002's search document), best match first: bm25 with a title hit
+    weighing most, then the description, then the notes; newer cases first on a tie.
+
+    bm25 costs ~35 µs a case on the detail=none index (FTS5 re-reads the text), so a
+    word found in most of a million cases would take seconds to rank. Only the newest
+    RANK_WINDOW matches (or `limit`, if larger; all with limit 0) are ranked: any
+    search with fewer matches than that, which is nearly every useful one, is ranked
+    exactly; a vaguer one ranks the recent cases, the ones people look for."""
+    clauses, params = case_filters(filters, now)
+    params["query"] = " ".join(terms)
+    where = f"cases_fts MATCH :query AND {' AND '.join(clauses)}"
+    columns = ", ".join(f"cases.{name}" for name in CASE_COLUMNS)
+    ranked = (f"ORDER BY bm25(cases_fts, {TITLE_WEIGHT}, {DESCRIPTION_WEIGHT}, {NOTES_WEIGHT}), "
+              "cases.id DESC")
+    join = "FROM cases_fts JOIN cases ON cases.id = cases_fts.rowid"
+    if limit:
+        # The window is a rowid range, which FTS5 answers from its index: the oldest
+        # of the newest matches bounds it.
+        params["skip"] = max(RANK_WINDOW, limit) - 1
+        oldest = conn.execute(
+            f"SELECT cases_fts.rowid {join} WHERE {where} "
+            "ORDER BY cases_fts.rowid DESC LIMIT 1 OFFSET :skip", params).fetchone()
+        if oldest is not None:
+            where += " AND cases_fts.rowid >= :oldest"
+            params["oldest"] = oldest[0]
+        params["limit"] = limit
+        sql = f"SELECT {columns} {join} WHERE {where} {ranked} LIMIT :limit"
+    else:
+        sql = f"SELECT {columns} {join} WHERE {where} {ranked}"
+    return [case_from_row(row) for row in conn.execute(sql, params)]
+
+
+# -- the search index itself (esc doctor) -------------------------------------------
+
+FTS_TABLES = ("cases_fts",)
+
+
+def index_problems(conn: sqlite3.Connection) -> list[str]:
+    """FTS5's own consistency check of each index (it takes the write lock briefly)."""
+    problems = []
+    for table in FTS_TABLES:
+        try:
+            conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
+        except sqlite3.DatabaseError as err:
+            problems.append(f"{table}: {err}")
+    return problems
+
+
+def rebuild_index(conn: sqlite3.Connection) -> None:
+    """Re-index every case and searched event from the tables; in the caller's transaction."""
+    for table in FTS_TABLES:
+        conn.execute(f"INSERT INTO {table} ({table}) VALUES ('rebuild')")
+
+
+# -- shell completion ---------------------------------------------------------------
+
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """A connection that can neither write nor wait: completion runs on every TAB."""
+    from esc_cli.store.db import APPLICATION_ID
+
+    uri = Path(path).expanduser().absolute().as_uri() + "?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, timeout=0.2)
+    try:
+        if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            raise sqlite3.DatabaseError("not an esc store")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+UNRESOLVED_SQL = "state IN ('new', 'open', 'pending')"
+
+
+def case_candidates(conn: sqlite3.Connection, prefix: str, limit: int = 50) -> list[tuple]:
+    """(id, state, title) of cases whose id starts with `prefix` (all digits or empty):
+    unresolved cases first, newest first; then, for a typed prefix, the others.
+
+    The others are read by id ranges (4, 40-49, 400-499, ...), shortest first, so a
+    million-case store is never scanned for them."""
+    found: list[tuple] = []
+    if prefix:
+        rows = conn.execute(
+            f"SELECT id, state, title FROM cases WHERE {UNRESOLVED_SQL} "
+            "AND CAST(id AS TEXT) LIKE ? ORDER BY id DESC LIMIT ?",
+            (prefix + "%", limit),
+        ).fetchall()
+    else:
+        rows = conn.execute(
+            f"SELECT id, state, title FROM cases WHERE {UNRESOLVED_SQL} ORDER BY id DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+    found.extend(rows)
+    if not prefix or prefix.startswith("0") or len(found) >= limit:
+        return found
+    top = conn.execute("SELECT max(id) FROM cases").fetchone()[0] or 0
+    low = high = int(prefix)
+    while low <= top and len(found) < limit:
+        found.extend(conn.execute(
+            f"SELECT id, state, title FROM cases WHERE id BETWEEN ? AND ? AND NOT {UNRESOLVED_SQL} "
+            "ORDER BY id DESC LIMIT ?",
+            (low, high, limit - len(found)),
+        ).fetchall())
+        low, high = low * 10, high * 10 + 9
+    return found
+
+
+def owner_candidates(conn: sqlite3.Connection) -> list[tuple[str, str | None]]:
+    return conn.execute(
+        "SELECT handle, name FROM owners WHERE active = 1 ORDER BY handle"
+    ).fetchall()
+
+
+def team_candidates(conn: sqlite3.Connection) -> list[str]:
+    """Teams people work in, and teams unresolved cases sit with."""
+    rows = conn.execute(
+        "SELECT value FROM owners, json_each(owners.teams) WHERE owners.active = 1 "
+        f"UNION SELECT team FROM cases WHERE {UNRESOLVED_SQL} AND team IS NOT NULL"
+    ).fetchall()
+    return sorted({row[0] for row in rows if isinstance(row[0], str)})

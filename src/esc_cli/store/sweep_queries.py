@@ -1,0 +1,59 @@
+"""The reads the sweep and `overdue` need, over the indexed instants of the cases table.
+
+`cases.sweep_at` (partial index `cases_sweep_at`) is the next instant the sweep has
+work on a case; every write recomputes it, so "what is due" never scans every case.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from esc_cli.store.cases import _SELECT_CASE, case_from_row
+
+
+def due_cases(conn: sqlite3.Connection, now: int, after: tuple[int, int] | None,
+              limit: int) -> list[tuple[int, int]]:
+    """(sweep_at, id) of cases the sweep has work on at `now`, in index order, the
+    next `limit` after the keyset `after` (so a large backlog is read in batches)."""
+    if after is None:
+        sql = ("SELECT sweep_at, id FROM cases WHERE sweep_at <= ? "
+               "ORDER BY sweep_at, id LIMIT ?")
+        params: tuple = (now, limit)
+    else:
+        sql = ("SELECT sweep_at, id FROM cases WHERE sweep_at <= ? AND (sweep_at, id) > (?, ?) "
+               "ORDER BY sweep_at, id LIMIT ?")
+        params = (now, after[0], after[1], limit)
+    return conn.execute(sql, params).fetchall()
+
+
+def count_due(conn: sqlite3.Connection, now: int) -> int:
+    return conn.execute("SELECT count(*) FROM cases WHERE sweep_at <= ?", (now,)).fetchone()[0]
+
+
+def set_sweep_at(conn: sqlite3.Connection, case_id: int, sweep_at: int | None) -> None:
+    """Reschedule a case the sweep looked at and found nothing to do on (its schedule
+    was moved up by a policy or ladder change)."""
+    conn.execute("UPDATE cases SET sweep_at = ? WHERE id = ?", (sweep_at, case_id))
+
+
+def overdue(conn: sqlite3.Connection, now: int, horizon: int, tier: int | None,
+            team: str | None) -> list:
+    """Unresolved cases with a running clock at risk or breached at `now`, or falling due
+    by `horizon`. Pending cases have no running clock (due_at and warn_at are NULL), so
+    they never match. A case's earliest warn instant is never later than its earliest
+    due instant, hence the two conditions."""
+    clauses = [
+        # spelled as the partial index is, so only unresolved cases are looked at
+        "state IN ('new', 'open', 'pending')",
+        "due_at IS NOT NULL",
+        "(warn_at <= :now OR due_at <= :horizon)",
+    ]
+    params: dict = {"now": now, "horizon": horizon}
+    if tier is not None:
+        clauses.append("tier = :tier")
+        params["tier"] = tier
+    if team is not None:
+        clauses.append("team = :team")
+        params["team"] = team
+    sql = f"{_SELECT_CASE} WHERE {' AND '.join(clauses)} ORDER BY due_at, id"
+    return [case_from_row(row) for row in conn.execute(sql, params)]

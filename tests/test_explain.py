@@ -1,0 +1,169 @@
+"""`esc explain`: how each due time was computed, and what the sweep does next — which
+must be exactly what the sweep then does at that instant.
+
+Default policy; 2026-11-02 and 2026-11-09 are Mondays, 2026-11-06 a Friday. The
+business calendar is Mon-Fri 09:00-17:00 UTC."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+CLOCK_KEYS = {"clock", "target", "calendar", "zone", "started_at", "worked", "paused", "warn_at",
+              "due_at", "state", "status"}
+
+
+def test_business_case_with_a_weekend_pause(esc):
+    # SPEC §2: paused Friday 16:00 to Monday 10:00 moves the resolution due by two hours
+    case = str(esc.doc("open", "Invoice wrong", "--customer", "Initech", "--priority", "medium",
+                       now="2026-11-06T15:00:00Z")["id"])
+    esc.ok("ack", case, now="2026-11-06T15:30:00Z")
+    esc.ok("pending", case, "--reason", "need the PO number", now="2026-11-06T16:00:00Z")
+    esc.ok("resume", case, now="2026-11-09T10:00:00Z")
+    doc = esc.doc("explain", case, now="2026-11-09T12:00:00Z")
+    assert doc["case"] == int(case)
+    clocks = {c["clock"]: c for c in doc["clocks"]}
+    assert list(clocks) == ["response", "update", "resolution"]
+    assert all(CLOCK_KEYS <= set(c) for c in doc["clocks"])
+    resolution = clocks["resolution"]
+    assert (resolution["target"], resolution["calendar"], resolution["zone"]) == ("40h", "business", "UTC")
+    assert (resolution["state"], resolution["status"]) == ("running", "ok")
+    assert resolution["paused"] == [{"from": "2026-11-06T16:00:00Z", "to": "2026-11-09T10:00:00Z"}]
+    # 40h of opening hours: Fri 15-16 (1h), Mon 10-17 (7h), Tue-Thu (24h), Fri 13th 09-17
+    # (8h); without the pause it would have been due Fri 13th 15:00
+    assert resolution["worked"] == [
+        {"from": "2026-11-06T15:00:00Z", "to": "2026-11-06T16:00:00Z"},
+        {"from": "2026-11-09T10:00:00Z", "to": "2026-11-09T17:00:00Z"},
+        {"from": "2026-11-10T09:00:00Z", "to": "2026-11-10T17:00:00Z"},
+        {"from": "2026-11-11T09:00:00Z", "to": "2026-11-11T17:00:00Z"},
+        {"from": "2026-11-12T09:00:00Z", "to": "2026-11-12T17:00:00Z"},
+        {"from": "2026-11-13T09:00:00Z", "to": "2026-11-13T17:00:00Z"},
+    ]
+    assert resolution["due_at"] == "2026-11-13T17:00:00Z"
+    # warn at 32h: Fri 1h + Mon 7h + Tue-Thu 24h -> Thu 17:00
+    assert resolution["warn_at"] == "2026-11-12T17:00:00Z"
+    response = clocks["response"]
+    assert (response["state"], response["status"], response["stopped_at"]) == (
+        "stopped", "met", "2026-11-06T15:30:00Z")
+    assert response["worked"] == [{"from": "2026-11-06T15:00:00Z", "to": "2026-11-06T15:30:00Z"}]
+    # the update clock restarted at resume: 16h of opening hours from Mon 10:00 -> Wed 10:00,
+    # warn at 12h48m -> Tue 14:48
+    update = clocks["update"]
+    assert (update["started_at"], update["due_at"], update["warn_at"]) == (
+        "2026-11-09T10:00:00Z", "2026-11-11T10:00:00Z", "2026-11-10T14:48:00Z")
+    assert doc["next"] == {"action": "warn", "at": "2026-11-10T14:48:00Z", "tier": None,
+                           "clock": "update"}
+
+
+def test_predicted_next_action_is_what_the_sweep_does(esc):
+    """Jump from prediction to prediction: at each `next.at` the sweep takes exactly the
+    predicted action, then the case climbs to the top tier and nothing is left."""
+    case = str(esc.doc("open", "Checkout down", "--customer", "Globex", "--priority", "urgent",
+                       now="2026-11-02T10:00:00Z")["id"])
+    esc.ok("ack", case, now="2026-11-02T10:05:00Z")
+    seen = []
+    now = "2026-11-02T10:05:00Z"
+    for _ in range(12):
+        upcoming = esc.doc("explain", case, now=now)["next"]
+        if upcoming is None:
+            break
+        now = upcoming["at"]
+        result = esc.doc("sweep", now=now)
+        action, clock, tier = upcoming["action"], upcoming["clock"], upcoming["tier"]
+        seen.append((now[11:16], action, clock, tier))
+        if action == "warn":
+            assert result["warned"] == [{"case": int(case), "clock": clock}]
+        elif action == "breach":
+            assert result["breached"] == [{"case": int(case), "clock": clock}]
+            assert result["escalated"] == []
+        elif action == "escalate":
+            assert [(e["case"], e["to"]) for e in result["escalated"]] == [(int(case), tier)]
+    assert seen == [
+        ("10:53", "warn", "update", None),          # 0.8 x 1h after the ack at 10:05
+        ("11:05", "breach", "update", None),        # update breaches: recorded, no climb
+        ("13:12", "warn", "resolution", None),      # 0.8 x 4h
+        ("14:00", "escalate", "resolution", 2),
+        ("18:00", "escalate", "stale", 3),          # idle at tier 2 since 14:00 for 4h
+        ("22:00", "escalate", "stale", 4),          # tier 4 is the top: the climb stops
+    ]
+    final = esc.doc("explain", case, now=now)
+    assert final["tier"] == 4 and final["next"] is None
+    assert esc.doc("sweep", now="2026-11-09T10:00:00Z")["escalated"] == []
+
+
+def test_resolved_case_predicts_its_close(esc):
+    case = str(esc.doc("open", "x", "--customer", "a", "--priority", "low")["id"])
+    esc.ok("resolve", case, "--resolution", "done", now="2026-11-02T11:00:00Z")
+    upcoming = esc.doc("explain", case, now="2026-11-02T11:00:00Z")["next"]
+    assert (upcoming["action"], upcoming["at"]) == ("close", "2026-11-09T11:00:00Z")
+    assert esc.doc("sweep", now=upcoming["at"])["closed"] == [{"case": int(case)}]
+    closed = esc.doc("explain", case, now=upcoming["at"])
+    assert closed["next"] is None and closed["state"] == "closed"
+
+
+def test_pending_case_has_frozen_clocks_and_nothing_next(esc):
+    case = str(esc.doc("open", "x", "--customer", "a", "--priority", "high")["id"])
+    esc.ok("ack", case, now="2026-11-02T10:10:00Z")
+    esc.ok("pending", case, "--reason", "waiting", now="2026-11-02T10:20:00Z")
+    doc = esc.doc("explain", case, now="2026-11-05T10:00:00Z")
+    assert doc["next"] is None
+    states = {c["clock"]: (c["state"], c["status"]) for c in doc["clocks"]}
+    assert states == {"response": ("stopped", "met"), "update": ("frozen", "ok"),
+                      "resolution": ("frozen", "ok")}
+    resolution = next(c for c in doc["clocks"] if c["clock"] == "resolution")
+    assert resolution["paused"] == [{"from": "2026-11-02T10:20:00Z", "to": None}]
+    plain = esc.ok("explain", case, now="2026-11-05T10:00:00Z").out
+    assert "Next: nothing; its clocks are paused while it waits on the customer" in plain
+
+
+def test_plain_explanation_reads_well(esc):
+    esc.tz = "Europe/Berlin"
+    case = str(esc.doc("open", "VPN \x1b[31mdown", "--customer", "a", "--priority", "medium",
+                       now="2026-11-02T15:00:00Z")["id"])
+    text = esc.ok("explain", case, now="2026-11-02T16:00:00Z").out
+    lines = text.splitlines()
+    assert lines[0] == f"#{case} VPN down"  # the escape sequence is removed
+    assert "response: target 4h on the business calendar (UTC) — ok, due in 19h" in lines
+    # spans are shown in the calendar's zone, and in the display zone next to them
+    assert "  worked    Mon 02 Nov 15:00–16:00 UTC  (Mon 02 Nov 16:00–17:00 CET)" in lines
+    assert "  ahead     Mon 02 Nov 16:00–17:00 UTC  (Mon 02 Nov 17:00–18:00 CET)" in lines
+    assert "  ahead     Tue 03 Nov 09:00–11:00 UTC  (Tue 03 Nov 10:00–12:00 CET)" in lines
+    assert "  due at    Tue 03 Nov 2026 12:00 CET" in lines
+    # respond 4h: Mon 15-17 + Tue 09-11 -> Tue 11:00 UTC; warn at 3h12m -> Tue 10:12 UTC
+    assert lines[-1] == "Next: warn at Tue 03 Nov 2026 11:12 CET (response SLA at risk; in 18h 12m)"
+
+
+@dataclass
+class _Env:
+    now: int
+    tz: str = "UTC"
+    stdout_tty: bool = True
+    no_color: bool = True
+
+
+def test_terminal_view_names_the_escalation(esc):
+    from rich.console import Console
+
+    from esc_cli.render import ops
+    from esc_cli.render.output import Output, parse_iso
+
+    case = str(esc.doc("open", "Checkout down", "--customer", "Globex", "--priority", "urgent")["id"])
+    esc.ok("sweep", now="2026-11-02T10:15:00Z")  # response breached: tier 2
+    esc.ok("sweep", now="2026-11-02T13:12:00Z")  # resolution at risk (0.8 x 4h)
+    doc = esc.doc("explain", case, now="2026-11-02T13:30:00Z")
+    out = Output(_Env(parse_iso("2026-11-02T13:30:00Z")))
+    buffer = io.StringIO()
+    out._console = Console(file=buffer, width=100, no_color=True, record=True)
+    ops.explain(out, doc)
+    screen = buffer.getvalue()
+    assert "response: target 15m on the 24x7 calendar (UTC) — BREACHED 3h 15m ago" in screen
+    assert "resolution: target 4h on the 24x7 calendar (UTC) — AT RISK, due in 30m" in screen
+    assert "urgent · new · tier 2 Specialist · unassigned · policy v1" in screen
+    # resolution due 14:00: the next climb is to tier 3
+    assert ("Next: escalate to tier 3 at Mon 02 Nov 2026 14:00 UTC (Manager, resolution SLA "
+            "breach; in 30m)") in screen
+
+
+def test_unknown_and_bad_ids(esc):
+    assert esc("explain", "99").code == 3
+    assert esc("explain", "abc").code == 2

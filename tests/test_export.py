@@ -1,0 +1,168 @@
+"""`esc export` and the round trip: export, import into an empty store, same figures."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import stat
+
+import pytest
+
+from tests.conftest import EscRunner
+
+
+@pytest.fixture
+def worked(esc, tmp_path):
+    """A store with a little of everything: two policy versions, owners, escalations,
+    pauses, a reopen, feedback, a rule, and text that needs escaping."""
+    policy = tmp_path / "policy.toml"
+    policy.write_text(esc.ok("policy", "export").out + """
+[[rules]]
+name = "billing-team"
+when = { category = "billing" }
+then = { team = "billing" }
+""", encoding="utf-8")
+    esc.ok("owner", "add", "bob", "--tier", "1", "--team", "billing", "--capacity", "9")
+    esc.ok("owner", "add", "carol", "--tier", "2", "--email", "carol@example.com")
+    day = "2026-10-2{}T{}:00:00Z"
+    esc.ok("open", "Printer \"on fire\"", "--customer", "Globex, Inc.", "--priority", "high",
+           "--owner", "bob", "--tag", "hw", now=day.format(0, "09"))
+    esc.ok("policy", "load", str(policy), now=day.format(0, "09"))
+    esc.ok("open", "Invoice wrong\nsecond line", "--customer", "Initech", "--priority", "medium",
+           "--category", "billing", "--description", "Über café ✓", now=day.format(0, "10"))
+    esc.ok("open", "Slow", "--customer", "Hooli", "--priority", "low", now=day.format(1, "09"))
+    esc.ok("ack", "1", now=day.format(0, "09").replace(":00:00", ":20:00"))
+    esc.ok("escalate", "1", "--reason", "needs carol", "--owner", "carol", now=day.format(0, "11"))
+    esc.ok("note", "2", "on it", "--customer", now=day.format(0, "12"))
+    esc.ok("pending", "2", "--reason", "logs please", now=day.format(0, "13"))
+    esc.ok("resume", "2", now=day.format(2, "09"))
+    esc.ok("resolve", "1", "--resolution", "new toner", now=day.format(1, "10"))
+    esc.ok("feedback", "1", "--csat", "2", "--comment", "slow", now=day.format(1, "12"))
+    esc.ok("reopen", "1", "--reason", "back again", now=day.format(2, "10"))
+    esc.ok("resolve", "1", "--resolution", "really fixed", now=day.format(3, "10"))
+    esc.ok("escalate", "3", "--reason", "network", "--team", "network", now=day.format(3, "11"))
+    return esc
+
+
+def _without_export_time(text: str) -> str:
+    document = json.loads(text)
+    document.pop("exported_at")
+    return json.dumps(document, sort_keys=True)
+
+
+def test_json_export_is_one_document_with_policy_owners_and_cases(worked):
+    document = json.loads(worked.ok("export").out)
+    assert [v["version"] for v in document["policy"]] == [1, 2]
+    assert set(document["policy"][0]) == {"version", "created_at", "actor", "toml"}
+    assert [o["handle"] for o in document["owners"]] == ["bob", "carol"]
+    assert [c["id"] for c in document["cases"]] == [1, 2, 3]
+    first = document["cases"][0]
+    assert first["title"] == 'Printer "on fire"' and first["policy_version"] == 1
+    assert [e["kind"] for e in first["events"]][:3] == ["opened", "acknowledged", "escalated"]
+    shown = worked.doc("show", "1")
+    shown.pop("clocks")
+    assert first == shown
+
+
+def test_round_trip_reproduces_cases_events_and_report(worked, tmp_path):
+    exported = tmp_path / "all.json"
+    worked.ok("export", "--output", str(exported))
+    fresh = EscRunner(tmp_path / "fresh.db")
+    fresh.ok("init")
+    summary = fresh.doc("import", str(exported))
+    assert (summary["cases"], summary["owners"], summary["policy_versions"]) == (3, 2, 2)
+    assert _without_export_time(fresh.ok("export").out) == _without_export_time(worked.ok("export").out)
+    for case in ("1", "2", "3"):
+        assert fresh.doc("show", case) == worked.doc("show", case)
+    if fresh("report", "--help").code == 0:
+        window = ("--since", "2026-10-01", "--until", "2026-11-02")
+        assert fresh.doc("report", *window) == worked.doc("report", *window)
+        by_owner = (*window, "--by", "owner")
+        assert fresh.doc("report", *by_owner) == worked.doc("report", *by_owner)
+    # the restored hash chains verify: the next event continues them
+    fresh.ok("note", "2", "after the move")
+    if fresh("doctor", "--help").code == 0:
+        assert fresh.doc("doctor")["ok"] is True
+
+
+def test_a_document_into_a_store_with_cases_keeps_the_stores_policy(worked, tmp_path):
+    exported = tmp_path / "all.json"
+    worked.ok("export", "--output", str(exported))
+    other = EscRunner(tmp_path / "other.db")
+    other.ok("init")
+    other.ok("open", "Mine", "--customer", "Me", "--priority", "low")
+    result = other("import", str(exported))
+    assert result.code == 2 and "id 1 is already a case in the store" in result.err
+    document = json.loads(exported.read_text())
+    for case in document["cases"]:
+        case["id"] += 100
+    exported.write_text(json.dumps(document))
+    summary = other.doc("import", str(exported))
+    assert summary["policy_versions"] == 0 and summary["cases"] == 3
+    assert [v["version"] for v in json.loads(other.ok("export").out)["policy"]] == [1]
+    assert other.doc("show", "101")["events"] == worked.doc("show", "1")["events"]
+
+
+def test_csv_export_holds_case_fields_and_reimports(worked, tmp_path):
+    text = worked.ok("export", "--format", "csv").out
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["id"] for r in rows] == ["1", "2", "3"]
+    assert "events" not in rows[0] and rows[0]["tags"] == "hw"
+    assert rows[1]["title"] == "Invoice wrong\nsecond line" and rows[1]["description"] == "Über café ✓"
+    assert rows[0]["customer"] == "Globex, Inc." and rows[0]["state"] == "resolved"
+    target = tmp_path / "cases.csv"
+    worked.ok("export", "-f", "csv", "-o", str(target))
+    fresh = EscRunner(tmp_path / "fresh.db")
+    fresh.ok("init")
+    fresh.ok("owner", "add", "bob")
+    fresh.ok("owner", "add", "carol", "--tier", "2")
+    fresh.ok("import", str(target))
+    for case in ("1", "2", "3"):
+        before, after = worked.doc("show", case), fresh.doc("show", case)
+        for field in ("title", "customer", "priority", "state", "tier", "owner", "team", "tags",
+                      "opened_at", "acknowledged_at", "resolved_at", "csat"):
+            assert after[field] == before[field], (case, field)
+
+
+def test_export_to_a_file_is_private_and_never_the_store(worked, tmp_path):
+    target = tmp_path / "out.json"
+    result = worked.ok("export", "-o", str(target))
+    assert result.out.startswith("exported 3 cases (") and str(target) in result.out
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    json.loads(target.read_text())
+    refused = worked("export", "-o", str(worked.db))
+    assert refused.code == 2 and "is the store itself" in refused.err
+    assert worked("export", "-o", str(tmp_path)).code == 2
+    assert worked("export", "--format", "xml").code == 2
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_empty_store_exports_and_reimports(esc, tmp_path):
+    target = tmp_path / "empty.json"
+    esc.ok("export", "-o", str(target))
+    assert json.loads(target.read_text())["cases"] == []
+    fresh = EscRunner(tmp_path / "fresh.db")
+    fresh.ok("init")
+    assert fresh.doc("import", str(target))["cases"] == 0
+    assert esc.ok("export", "--format", "csv").out.count("\n") == 1
+
+
+def test_an_export_streams_in_pages(esc, tmp_path, monkeypatch):
+    """More cases than one page, so the page boundary is crossed and nothing is lost."""
+    from esc_cli.store import bulk
+
+    real = bulk.iter_case_pages
+    monkeypatch.setattr(bulk, "iter_case_pages", lambda conn, size=2000: real(conn, 2))
+    rows = "".join(f"Case {n},Cust,low\n" for n in range(5))
+    esc.ok("import", str(_file(tmp_path, "c.csv", "title,customer,priority\n" + rows)))
+    document = json.loads(esc.ok("export").out)
+    assert [c["id"] for c in document["cases"]] == [1, 2, 3, 4, 5]
+    assert all(len(c["events"]) == 1 for c in document["cases"])
+
+
+def _file(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,224 @@
+"""esc search: FTS5 over titles, descriptions and notes, ranked, with the queue filters."""
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from esc_cli.store.search import query_terms
+from tests.conftest import EscRunner
+
+
+def _open(esc, title, description="", priority="medium", **options):
+    args = ["open", title, "--customer", options.pop("customer", "Globex"), "--priority", priority]
+    if description:
+        args += ["--description", description]
+    for name, value in options.items():
+        args += [f"--{name}", str(value)]
+    return esc.doc(*args)["id"]
+
+
+def _ids(esc, *args):
+    return [doc["id"] for doc in esc.doc("search", *args)]
+
+
+def test_title_hits_rank_above_description_and_note_hits(esc):
+    in_note = _open(esc, "Cannot log in", "SSO loop on the portal")
+    esc.ok("note", str(in_note), "customer says the printer driver also crashed")
+    in_title = _open(esc, "Printer jams on every job")
+    in_description = _open(esc, "Office hardware", "the printer in room 4 is out of toner")
+    _open(esc, "Refund request", "double charge on invoice 1182")
+
+    assert _ids(esc, "printer") == [in_title, in_description, in_note]
+
+
+def test_more_hits_in_a_case_of_the_same_length_rank_higher(esc):
+    once = _open(esc, "Printer offline", "nothing prints from floor two")
+    twice = _open(esc, "Printer offline", "printer shows errors on floor two")
+    thrice = _open(esc, "Printer offline", "printer shows errors on floor two")
+    esc.ok("note", str(thrice), "printer")
+    _open(esc, "Unrelated", "filler text")
+    assert _ids(esc, "printer") == [thrice, twice, once]
+
+
+def test_every_word_must_occur_somewhere_in_the_case(esc):
+    split = _open(esc, "VPN disconnects", "after ten minutes")
+    esc.ok("note", str(split), "happens only on the Berlin gateway", "--customer")
+    vpn_only = _open(esc, "VPN slow")
+    berlin_only = _open(esc, "Berlin office move")
+
+    assert _ids(esc, "vpn", "berlin") == [split]
+    assert _ids(esc, "vpn berlin") == [split]
+    assert set(_ids(esc, "vpn")) == {split, vpn_only}
+    assert set(_ids(esc, "berlin")) == {split, berlin_only}
+
+
+def test_notes_customer_updates_resolutions_and_feedback_are_searched(esc):
+    case = _open(esc, "Slow dashboard")
+    esc.ok("note", str(case), "internal: suspect the reporting replica")
+    esc.ok("note", str(case), "we are looking into it", "--customer")
+    esc.ok("resolve", str(case), "--resolution", "rebuilt the materialised aggregates")
+    esc.ok("feedback", str(case), "--csat", "2", "--comment", "took forever")
+    other = _open(esc, "Unrelated")
+    esc.ok("escalate", str(other), "--reason", "replica lag suspected")
+
+    for word in ("replica", "looking", "aggregates", "forever"):
+        assert _ids(esc, word) == [case], word
+
+
+def test_searching_finds_stems_prefixes_and_unaccented_forms(esc):
+    case = _open(esc, "Café crème machine leaks", "Refunds requested for damaged units")
+    assert _ids(esc, "cafe") == [case]
+    assert _ids(esc, "refund") == [case]
+    assert _ids(esc, "dama*") == [case]
+    assert _ids(esc, "CRÈME") == [case]
+
+
+def test_index_follows_title_and_description_changes(esc):
+    case = _open(esc, "Wrong invoice address")
+    esc.ok("set", str(case), "--title", "Wrong shipping address")
+    assert _ids(esc, "invoice") == []
+    assert _ids(esc, "shipping") == [case]
+
+
+@pytest.mark.parametrize("text", [
+    '"unbalanced', "AND", "printer AND", "NEAR(printer fire)", "title:printer",
+    "printer OR", "(printer", "-printer", "^printer", "printer*fire", 'say "hi" NOT',
+    "a' OR 1=1 --", "\\printer\\",
+])
+def test_fts_syntax_in_the_text_is_just_words(esc, text):
+    _open(esc, "Printer on fire")
+    result = esc("search", "--json", "--", text)
+    assert result.code == 0, result.err
+    assert "Traceback" not in result.err and "internal error" not in result.err
+    assert isinstance(result.json(), list)
+
+
+@pytest.mark.parametrize("text", ["", "***", "  ", "!!! ???"])
+def test_text_without_words_exits_2(esc, text):
+    result = esc("search", text)
+    assert result.code == 2
+    assert result.err.startswith("error:") and "no words" in result.err
+
+
+def test_too_many_words_exit_2(esc):
+    words = " ".join(f"w{i}" for i in range(40))
+    result = esc("search", words)
+    assert result.code == 2 and result.err.startswith("error:")
+
+
+def test_all_states_are_searched_unless_state_narrows_it(esc):
+    open_case = _open(esc, "Printer smoke")
+    closed_case = _open(esc, "Printer toner")
+    esc.ok("resolve", str(closed_case), "--resolution", "printer fixed")
+    esc.ok("close", str(closed_case))
+
+    assert set(_ids(esc, "printer")) == {open_case, closed_case}
+    assert _ids(esc, "printer", "--state", "closed") == [closed_case]
+    assert _ids(esc, "printer", "--state", "new,open,pending") == [open_case]
+    bad = esc("search", "printer", "--state", "done")
+    assert bad.code == 2 and "unknown state" in bad.err
+
+
+def test_queue_filters_apply(esc):
+    esc.ok("owner", "add", "alice")
+    esc.ok("owner", "add", "bob", "--tier", "2", "--team", "billing")
+    mine = _open(esc, "Billing portal printer", priority="urgent", owner="alice", team="billing")
+    bobs = _open(esc, "Printer in billing", priority="low", owner="bob", tier=2)
+    nobody = _open(esc, "Printer queue stuck", category="technical")
+
+    assert _ids(esc, "printer", "--owner", "me") == [mine]
+    assert _ids(esc, "printer", "--owner", "bob") == [bobs]
+    assert _ids(esc, "printer", "--unassigned") == [nobody]
+    assert _ids(esc, "printer", "--priority", "p1") == [mine]
+    assert _ids(esc, "printer", "--tier", "2") == [bobs]
+    assert _ids(esc, "printer", "--team", "billing") == [mine]
+    assert _ids(esc, "printer", "--category", "technical") == [nobody]
+    assert len(_ids(esc, "printer", "--limit", "2")) == 2
+    assert len(_ids(esc, "printer", "--limit", "0")) == 3
+    assert esc("search", "printer", "--limit", "-1").code == 2
+    assert esc("search", "printer", "--tier", "9").code == 2
+    assert esc("search", "printer", "--priority", "p9").code == 2
+
+
+def test_json_is_an_array_of_case_objects(esc):
+    case = _open(esc, "Printer on fire", "smoke everywhere", priority="high")
+    docs = esc.doc("search", "smoke")
+    assert [d["id"] for d in docs] == [case]
+    for key in ("id", "title", "description", "customer", "category", "priority", "channel",
+                "state", "tier", "tier_name", "team", "owner", "tags", "opened_at",
+                "respond_by", "at_risk", "breached", "missed", "escalations", "csat"):
+        assert key in docs[0]
+    assert docs[0]["title"] == "Printer on fire"
+    assert esc.doc("search", "nothing-like-this") == []
+
+
+def test_pipe_output_is_a_tsv_table(esc):
+    case = _open(esc, "Printer\ton fire \x1b[31mred")
+    out = esc.ok("search", "printer").out.splitlines()
+    assert out[0].split("\t")[0] == "id"
+    row = out[1].split("\t")
+    assert row[0] == str(case) and "\x1b" not in out[1] and row[-1] == "Printer on fire red"
+    assert esc.ok("search", "absent").out.splitlines() == [out[0]]
+
+
+def test_query_terms_quote_every_word():
+    assert query_terms('printer "on" fire*') == ['"printer"', '"on"', '"fire"*']
+    assert query_terms("Printer printer PRINTER") == ['"printer"']
+    assert query_terms("e-mail NEAR(x)") == ['"e"', '"mail"', '"near"', '"x"']
+
+
+def test_a_first_schema_store_is_searchable_after_upgrade(tmp_path):
+    db = tmp_path / "old.db"
+    shutil.copy(Path(__file__).parent / "fixtures" / "schema_v1.db", db)
+    with sqlite3.connect(db) as conn:
+        title, case_id = conn.execute("SELECT title, id FROM cases ORDER BY id LIMIT 1").fetchone()
+        note = conn.execute(
+            "SELECT case_id, reason FROM events WHERE kind = 'note' AND reason IS NOT NULL LIMIT 1"
+        ).fetchone()
+    esc = EscRunner(db, now="2026-10-03T09:00:00Z")
+    word = max(title.split(), key=len)
+    assert case_id in _ids(esc, word)
+    assert note is not None
+    note_word = max(note[1].split(), key=len)
+    assert note[0] in _ids(esc, note_word)
+
+
+def _vocabulary(conn):
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, cases_fts, row)")
+    return sorted(conn.execute("SELECT term, doc FROM temp.vocab").fetchall())
+
+
+def _matches(conn, word):
+    return sorted(r[0] for r in conn.execute(
+        "SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?", (f'"{word}"',)))
+
+
+def test_the_index_stays_true_to_the_tables_when_events_are_edited_by_hand(esc):
+    first = _open(esc, "Printer on fire", "smoke")
+    esc.ok("note", str(first), "alpha note")
+    esc.ok("note", str(first), "bravo note", "--customer")
+    second = _open(esc, "Login loop")
+    esc.ok("note", str(second), "charlie note")
+    conn = sqlite3.connect(esc.db)
+    note_ids = [r[0] for r in conn.execute("SELECT id FROM events WHERE kind IN ('note', 'customer_update') ORDER BY id")]
+    edits = [
+        "UPDATE events SET reason = 'delta note' WHERE id = ?",
+        "DELETE FROM events WHERE id = ?",
+        "UPDATE events SET id = 9999 WHERE id = ?",
+        f"UPDATE events SET case_id = {first} WHERE id = ?",
+        "UPDATE events SET kind = 'opened' WHERE id = ?",
+    ]
+    for sql, event_id in zip(edits, note_ids + [9999, 9999]):
+        with conn:
+            conn.execute(sql, (event_id,))
+        live = _vocabulary(conn)
+        with conn:
+            conn.execute("INSERT INTO cases_fts (cases_fts) VALUES ('rebuild')")
+        assert live == _vocabulary(conn), sql
+    assert _matches(conn, "delta") == [first]
+    assert _matches(conn, "alpha") == [] and _matches(conn, "bravo") == []
+    assert _matches(conn, "charlie") == []  # moved to the first case, then no longer a note
+    assert _matches(conn, "smoke") == [first] and _matches(conn, "login") == [second]
+    conn.close()

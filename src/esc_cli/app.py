@@ -69,6 +69,17 @@ def _register() -> None:
 _register()
 
 
+_COMMAND = None
+
+
+def _click_command():
+    """Built on first use, not at import: once per process (tests call main() many times)."""
+    global _COMMAND
+    if _COMMAND is None:
+        _COMMAND = typer.main.get_command(app)
+    return _COMMAND
+
+
 def _error(message: str, code: int) -> int:
     from esc_cli.render.output import clean
 
@@ -82,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from esc_cli.errors import EscError
 
-    command = typer.main.get_command(app)
+    command = _click_command()
     code = 0
     args = sys.argv[1:] if argv is None else list(argv)
     try:

@@ -222,3 +222,16 @@ def test_the_index_stays_true_to_the_tables_when_events_are_edited_by_hand(esc):
     assert _matches(conn, "charlie") == []  # moved to the first case, then no longer a note
     assert _matches(conn, "smoke") == [first] and _matches(conn, "login") == [second]
     conn.close()
+
+
+
+def test_only_the_newest_matches_are_ranked_past_the_window(esc, monkeypatch):
+    import esc_cli.store.search as fts
+
+    best = _open(esc, "Printer", "printer printer")  # the strongest match, and the oldest
+    older = _open(esc, "Office hardware", "a printer and a scanner on floor two")
+    newer = _open(esc, "Printer offline", "since the weekend")
+    monkeypatch.setattr(fts, "RANK_WINDOW", 2)
+    assert _ids(esc, "printer", "--limit", "2") == [newer, older]
+    assert _ids(esc, "printer", "--limit", "3") == [best, newer, older]
+    assert _ids(esc, "printer", "--limit", "0") == [best, newer, older]

@@ -562,6 +562,9 @@ def _check_search_index(store, checks: list[Check], repair: bool) -> None:
                   hint="run esc doctor --repair to rebuild it")
     checks.append(check)
     problems = fts.index_problems(store.conn)
+    if problems is None:
+        check.summary = "not checked: the store is read-only"
+        return
     if not problems:
         return
     if repair:

@@ -79,12 +79,17 @@ def search(conn: sqlite3.Connection, terms: list[str], filters: dict, limit: int
 FTS_TABLES = ("cases_fts",)
 
 
-def index_problems(conn: sqlite3.Connection) -> list[str]:
-    """FTS5's own consistency check of each index (it takes the write lock briefly)."""
+def index_problems(conn: sqlite3.Connection) -> list[str] | None:
+    """FTS5's own consistency check of each index; None when it cannot run because the
+    file is read-only (the check is an INSERT and takes the write lock briefly)."""
     problems = []
     for table in FTS_TABLES:
         try:
             conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
+        except sqlite3.OperationalError as err:
+            if "readonly" in str(err):
+                return None
+            problems.append(f"{table}: {err}")
         except sqlite3.DatabaseError as err:
             problems.append(f"{table}: {err}")
     return problems
@@ -124,9 +129,11 @@ def case_candidates(conn: sqlite3.Connection, prefix: str, limit: int = 50) -> l
     million-case store is never scanned for them."""
     found: list[tuple] = []
     if prefix:
+        # `+id`: sorting the few matches beats walking every case in id order to
+        # find them; this way the planner reads a partial index of unresolved cases.
         rows = conn.execute(
             f"SELECT id, state, title FROM cases WHERE {UNRESOLVED_SQL} "
-            "AND CAST(id AS TEXT) LIKE ? ORDER BY id DESC LIMIT ?",
+            "AND CAST(id AS TEXT) LIKE ? ORDER BY +id DESC LIMIT ?",
             (prefix + "%", limit),
         ).fetchall()
     else:

@@ -178,6 +178,11 @@ def test_a_csv_history_becomes_events_in_time_order(team, tmp_path):
         ("closed", "2026-10-03T09:00:00Z"),
     ]
     assert {e["actor"] for e in case["events"]} == {"alice"}
+    conn = sqlite3.connect(team.db)
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(cases)")}
+    if "event_count" in columns:  # kept by a trigger elsewhere; import sets it in bulk
+        assert conn.execute("SELECT event_count FROM cases WHERE id = 1").fetchone()[0] == 7
+    conn.close()
 
 
 def test_defaults_opened_now_next_ids_and_escalations_zero(team, tmp_path):

@@ -28,8 +28,7 @@ def _due_cell(doc: dict, now: int):
     if due is None:
         return Text("")
     style = "bold red" if doc["breached"] else ("yellow" if doc["at_risk"] else "")
-    clock = doc.get("due_clock") or ""
-    return Text(f"{relative(due, now)} ({clock})" if clock else relative(due, now), style=style)
+    return Text(relative(due, now), style=style)
 
 
 # -- writes --------------------------------------------------------------------
@@ -182,7 +181,7 @@ def case_list(out: Output, docs: list[dict], empty: str = "no cases") -> None:
     if not docs:
         console.print(Text(empty, style="dim"))
         return
-    headers = ("id", "pri", "state", "tier", "owner", "due", "customer", "title")
+    headers = ("id", "pri", "state", "tier", "owner", "due", "clock", "customer", "title")
     rows = [
         (
             Text(f"#{d['id']}"),
@@ -191,6 +190,7 @@ def case_list(out: Output, docs: list[dict], empty: str = "no cases") -> None:
             _text(f"{d['tier']} {d['tier_name'] or ''}".strip()),
             _text(d["owner"] or "-", None if d["owner"] else "dim"),
             _due_cell(d, now),
+            Text(d.get("due_clock") or "" if d["state"] != "pending" else "", style="dim"),
             _text(d["customer"]),
             _text(d["title"]),
         )
@@ -209,8 +209,8 @@ def case_list(out: Output, docs: list[dict], empty: str = "no cases") -> None:
 
 
 # Which queue columns give up width first on a narrow terminal, and how far: the clock
-# name after the due time, then the tier name, customer, owner, and the title last.
-QUEUE_SHRINK = ((5, 14), (3, 8), (6, 12), (4, 8), (7, 20), (6, 8), (3, 6), (4, 6), (7, 10))
+# name, then the tier name, customer, owner, the title; the due time never shrinks.
+QUEUE_SHRINK = ((6, 4), (3, 8), (7, 12), (4, 8), (8, 20), (7, 8), (6, 0), (3, 6), (4, 6), (8, 10))
 
 
 def _fit(natural: list[int], available: int, stages) -> list[int]:

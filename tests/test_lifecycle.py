@@ -399,3 +399,25 @@ def test_policy_cannot_drop_a_tier_that_live_cases_are_at(esc, tmp_path):
     esc.ok("close", case)
     esc.ok("policy", "load", str(path))
     assert [t["level"] for t in esc.doc("tier", "list")] == [1, 2, 3]
+
+
+def test_functional_escalation_must_move_the_case(esc):
+    case = open_case(esc, "high", "--team", "billing")
+    refused(esc, ("escalate", case, "--reason", "r", "--team", "billing"), 2)
+    refused(esc, ("escalate", case, "--reason", "r", "--team", " "), 2)
+    doc = esc.doc("escalate", case, "--reason", "r", "--team", "billing", "--to", "2")
+    assert (doc["tier"], doc["team"]) == (2, "billing")
+
+
+def test_tags_and_teams_are_trimmed_and_checked(esc):
+    doc = esc.doc("open", "t", "--customer", "c", "--priority", "high", "--tag", " vip ",
+                  "--tag", "vip", "--tag", "", "--team", " billing ")
+    assert (doc["tags"], doc["team"]) == (["vip"], "billing")
+    case = str(doc["id"])
+    refused(esc, ("open", "t", "--customer", "c", "--priority", "high", "--tag", "a;b"), 2)
+    refused(esc, ("set", case, "--tag", "x;y"), 2)
+    doc = esc.doc("set", case, "--tag", "eu", "--untag", " vip")
+    assert doc["tags"] == ["eu"]
+    event = esc.doc("show", case)["events"][-1]
+    assert (event["field"], event["from"], event["to"]) == ("tags", "vip", "eu")
+    assert esc.doc("set", case, "--team", "")["team"] is None

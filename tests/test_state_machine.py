@@ -100,10 +100,14 @@ class CaseLifecycle(RuleBasedStateMachine):
     @rule(priority=st.sampled_from(PRIORITIES + ("p1", "p4")), tier=st.integers(1, 4),
           owner=st.sampled_from([None, "alice", "bob"]))
     def open(self, priority, tier, owner):
-        doc = self._try(True, services.open_case, title="Printer on fire", customer="Globex",
+        # bob takes at most 2 unresolved cases; past that, open --owner bob is refused
+        load = sum(1 for cid in self.ids if (c := self._case(cid)).owner == "bob"
+                   and c.state in UNRESOLVED)
+        doc = self._try(owner != "bob" or load < 2, services.open_case, title="Printer on fire", customer="Globex",
                         priority=priority, category=None, description="", channel=None,
                         owner=owner, tier=tier, team=None, tags=["vip"])
-        self.ids.append(doc["id"])
+        if doc is not None:
+            self.ids.append(doc["id"])
 
     def _pick(self, index: int) -> int:
         return self.ids[index % len(self.ids)]
@@ -131,6 +135,25 @@ class CaseLifecycle(RuleBasedStateMachine):
             assert doc["state"] == expected
 
     @precondition(lambda self: self.ids)
+    @rule(index=st.integers(0, 50), back=st.integers(1, 86400),
+          move=st.sampled_from(["note", "ack", "resolve", "escalate", "set"]))
+    def write_in_the_past(self, index, back, move):
+        """A write earlier than the case's last event is refused, whatever the move."""
+        case_id = self._pick(index)
+        now, self.env.now = self.env.now, self._case(case_id).last_event_at - back
+        try:
+            call, args, kwargs = {
+                "note": (services.note, (case_id, "late", False), {}),
+                "ack": (services.acknowledge, (case_id,), {}),
+                "resolve": (services.resolve, (case_id, "late"), {}),
+                "escalate": (services.escalate, (case_id,), {"reason": "late", "team": "x"}),
+                "set": (services.set_fields, (case_id, {"category": "billing"}, [], []), {}),
+            }[move]
+            self._try(False, call, *args, **kwargs)
+        finally:
+            self.env.now = now
+
+    @precondition(lambda self: self.ids)
     @rule(index=st.integers(0, 50), customer=st.booleans())
     def note(self, index, customer):
         case_id = self._pick(index)
@@ -147,6 +170,8 @@ class CaseLifecycle(RuleBasedStateMachine):
         case = self._case(case_id)
         if to is not None and not case.tier < to <= 4:
             legal = False  # a bad value, whatever the state
+        elif to is None and team is not None and team == case.team:
+            legal = False  # a functional escalation to the team it is already with
         elif case.state == "closed":
             legal = False
         elif to is None and team is not None:

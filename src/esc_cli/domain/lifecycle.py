@@ -56,6 +56,23 @@ def check_title(title: str) -> str:
     return title
 
 
+def check_tags(tags) -> tuple[str, ...]:
+    """Tags trimmed, blanks dropped, duplicates folded. `;` joins tags in CSV and in
+    `changed` events, so a tag may not contain one."""
+    result = []
+    for tag in tags:
+        value = check_text((tag or "").strip(), "tag")
+        if ";" in value:
+            raise UsageError(f"tag '{value}' contains ';' (it separates tags)")
+        if value and value not in result:
+            result.append(value)
+    return tuple(result)
+
+
+def check_team(team: str | None) -> str | None:
+    return check_text((team or "").strip(), "team") or None
+
+
 def check_channel(channel: str) -> str:
     value = channel.strip().lower()
     if value not in CHANNELS:
@@ -113,9 +130,9 @@ def open_case(*, title: str, customer: str, priority: str, category: str, channe
         id=None, title=title, customer=customer, priority=check_priority(priority),
         category=check_category(policy, category), channel=check_channel(channel),
         opened_at=now, policy_version=policy_version, description=description or "",
-        tier=check_tier(policy, tier), team=team or None,
+        tier=check_tier(policy, tier), team=check_team(team),
         owner=owner.handle if owner else None, state="new",
-        tags=tuple(dict.fromkeys(t for t in tags if t)), tier_since=now,
+        tags=check_tags(tags), tier_since=now,
         last_activity_at=now, last_event_at=now,
     )
     if owner is not None and not owner.active:
@@ -174,6 +191,13 @@ def escalate(case: Case, policy, *, reason: str, to: int | None, team: str | Non
              owner: Owner | None, current_owner: Owner | None, now: int, actor: str,
              owner_load: int = 0, force: bool = False) -> Change:
     check_text(reason, "reason", required=True)
+    if team is not None:
+        team = check_team(team)
+        if team is None:
+            raise UsageError("--team must not be empty")
+        if to is None and team == case.team:
+            # like --to at the current tier: nothing would move
+            raise UsageError(f"case #{case.id} is already with team {team}")
     top = policy.top_tier
     if to is not None and (to <= case.tier or to > top):
         if to > top:
@@ -292,8 +316,9 @@ def set_fields(case: Case, policy, changes: dict, add_tags: tuple[str, ...],
         elif name == "customer":
             check_text(value, "customer", required=True)
         elif name == "team":
-            value = value.strip() or None
+            value = check_team(value)
         checked[name] = value
+    add_tags, remove_tags = check_tags(add_tags), check_tags(remove_tags)
     _writable(case, now, "change")
     events = []
     for name, value in checked.items():
@@ -302,7 +327,7 @@ def set_fields(case: Case, policy, changes: dict, add_tags: tuple[str, ...],
             events.append(Event(now, actor, "changed", name, old, value, reason))
     tags = list(case.tags)
     for tag in add_tags:
-        if tag and tag not in tags:
+        if tag not in tags:
             tags.append(tag)
     tags = [t for t in tags if t not in remove_tags]
     if tuple(tags) != case.tags:

@@ -113,8 +113,8 @@ def check_capacity(owner: Owner, load: int, force: bool, hint: str) -> None:
 
 def settle(case: Case, events: list[Event], policy) -> Case:
     """Recompute every event-derived field, including when the sweep next has work."""
-    case = sla.project(case, events, policy)
-    return replace(case, sweep_at=sweep.next_run_at(case, events, policy))
+    case, clocks = sla.project_traced(case, events, policy)
+    return replace(case, sweep_at=sweep.next_run_at(case, events, policy, clocks))
 
 
 # -- moves -------------------------------------------------------------------

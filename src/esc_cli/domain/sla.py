@@ -102,12 +102,15 @@ def _fraction(seconds: int, warn_fraction: float) -> int:
     return int(round(seconds * warn_fraction))
 
 
-def trace_clocks(policy, priority: str, opened_at: int, events: list[Event]) -> dict[str, ClockTrace]:
-    """All three clocks of a case with this priority and history under `policy`."""
+def trace_clocks(policy, priority: str, opened_at: int, events: list[Event],
+                 line: Timeline | None = None) -> dict[str, ClockTrace]:
+    """All three clocks of a case with this priority and history under `policy`
+    (`line`: the history's timeline, when the caller has it already)."""
     target = policy.priorities[priority]
     calendar = policy.calendar(target.calendar)
     warn_fraction = policy.warn_at
-    line = timeline(events)
+    if line is None:
+        line = timeline(events)
     zone = calendar.zone
 
     # response: never paused (a case cannot wait on the customer before answering)
@@ -158,8 +161,14 @@ def trace_clocks(policy, priority: str, opened_at: int, events: list[Event]) -> 
 
 def project(case: Case, events: list[Event], policy) -> Case:
     """The case with every event-derived field recomputed from its history."""
-    clocks = trace_clocks(policy, case.priority, case.opened_at, events)
+    return project_traced(case, events, policy)[0]
+
+
+def project_traced(case: Case, events: list[Event], policy) -> tuple[Case, dict[str, ClockTrace]]:
+    """`project`, and the clocks it replayed (the sweep's next run needs the same ones:
+    replaying the history once instead of twice halves the cost of a write)."""
     line = timeline(events)
+    clocks = trace_clocks(policy, case.priority, case.opened_at, events, line)
     response, update, resolution = clocks["response"], clocks["update"], clocks["resolution"]
     running = [c for c in clocks.values() if c.state == "running"]
     tier_since = case.opened_at
@@ -190,7 +199,7 @@ def project(case: Case, events: list[Event], policy) -> Case:
         tier_since=tier_since,
         last_activity_at=last_activity,
         last_event_at=events[-1].at if events else case.opened_at,
-    )
+    ), clocks
 
 
 def clock_statuses(case: Case, now: int) -> tuple[list[str], list[str], list[str]]:

@@ -85,14 +85,16 @@ def plan(case: Case, events: list[Event], policy, now: int) -> SweepPlan:
     return SweepPlan(tuple(warn), tuple(breach), escalate_to, reason, cause)
 
 
-def _candidates(case: Case, events: list[Event], policy) -> list[tuple[int, str, int | None]]:
+def _candidates(case: Case, events: list[Event], policy,
+                clocks: dict | None = None) -> list[tuple[int, str, int | None]]:
     """(instant, action, tier) for every future sweep action, given no other change."""
     if case.state == "resolved" and case.resolved_at is not None:
         return [(case.resolved_at + policy.close_after, "close", None)]
     if case.state not in ("new", "open"):
         return []
     done = _recorded(events)
-    clocks = trace_clocks(policy, case.priority, case.opened_at, events)
+    if clocks is None:
+        clocks = trace_clocks(policy, case.priority, case.opened_at, events)
     found = []
     can_climb = case.tier < policy.top_tier
     earliest_breach = None
@@ -119,9 +121,10 @@ def _candidates(case: Case, events: list[Event], policy) -> list[tuple[int, str,
     return found
 
 
-def next_run_at(case: Case, events: list[Event], policy) -> int | None:
-    """The instant the sweep next has something to do for this case (indexed in the store)."""
-    return min((at for at, _, _ in _candidates(case, events, policy)), default=None)
+def next_run_at(case: Case, events: list[Event], policy, clocks: dict | None = None) -> int | None:
+    """The instant the sweep next has something to do for this case (indexed in the store).
+    `clocks`: the case's `trace_clocks`, when the caller has replayed them already."""
+    return min((at for at, _, _ in _candidates(case, events, policy, clocks)), default=None)
 
 
 def next_action(case: Case, events: list[Event], policy) -> dict | None:

@@ -447,6 +447,14 @@ class Importer:
         return Checker(self.policy, owners, self.env.tz, self.env.now, versions)
 
     def check_cases(self, records: Iterator[Record], allow_events: bool) -> None:
+        for case in self.checked_stream(records, allow_events):
+            if self.kept is not None:
+                self.kept.append(case)
+                if len(self.kept) > KEEP_CHECKED:
+                    self.kept = None
+
+    def checked_stream(self, records: Iterator[Record], allow_events: bool):
+        """Check each record; yield the good ones (bad ones go to `reject`)."""
         from esc_cli.domain.records import check_case
         from esc_cli.store import bulk
 
@@ -479,10 +487,7 @@ class Importer:
                 self.reject(record.label, reasons)
                 continue
             self.checked_cases += 1
-            if self.kept is not None:
-                self.kept.append(case)
-                if len(self.kept) > KEEP_CHECKED:
-                    self.kept = None
+            yield case
         flush()
 
     def check_keys(self, keys: list[str]) -> None:
@@ -642,7 +647,10 @@ def import_file(env, path: Path, *, dry_run: bool, on_error: ErrorSink,
     with transaction as conn:
         importer = Importer(env, conn, source, on_error, progress)
         importer.summary["dry_run"] = dry_run
-        _check(importer, source, progress)
+        if dry_run or not _one_pass(source):
+            _check(importer, source, progress)
+        else:
+            _check_header(importer, source)
         if importer.bad:
             noun = "bad row" if importer.bad == 1 else "bad rows"
             raise UsageError(f"{importer.bad} {noun} in {path}; nothing imported")
@@ -651,6 +659,16 @@ def import_file(env, path: Path, *, dry_run: bool, on_error: ErrorSink,
             return importer.summary
         if source.kind == "owners":
             importer.write_owners()
+        elif _one_pass(source):
+            # Every row gets an id from the store alone, so nothing in a later row changes
+            # how an earlier one is written: check and write in the same pass, and let a
+            # bad row roll the whole transaction back when the pass is over.
+            good = importer.checked_stream(importer._pass("importing", source.records(progress)), False)
+            importer.write_cases(case for case in good if not importer.bad)
+            if importer.bad:
+                noun = "bad row" if importer.bad == 1 else "bad rows"
+                raise UsageError(f"{importer.bad} {noun} in {path}; nothing imported")
+            return importer.summary
         elif source.kind == "cases":
             events_allowed = isinstance(source, JsonSource)
             importer.write_cases(importer.checked(lambda: source.records(progress), events_allowed))
@@ -661,7 +679,14 @@ def import_file(env, path: Path, *, dry_run: bool, on_error: ErrorSink,
         return importer.summary
 
 
-def _check(importer: Importer, source, progress: Progress) -> None:
+def _one_pass(source) -> bool:
+    """A CSV of cases without ids: each row's id comes from the store, never from a later
+    row, so the rows can be checked and written in one pass (two for anything else: an
+    id-less row is numbered after the file's highest id)."""
+    return isinstance(source, CsvSource) and source.kind == "cases" and "id" not in source.columns
+
+
+def _check_header(importer: Importer, source) -> bool:
     from esc_cli.domain.records import CASE_FIELDS, DERIVED_FIELDS, DERIVED_OWNER_FIELDS, OWNER_FIELDS
 
     if isinstance(source, CsvSource):
@@ -672,7 +697,13 @@ def _check(importer: Importer, source, progress: Progress) -> None:
             problems = source.header_problems(known, ("title", "customer", "priority"))
         if problems:
             importer.reject("line 1", problems)
-            return
+            return False
+    return True
+
+
+def _check(importer: Importer, source, progress: Progress) -> None:
+    if not _check_header(importer, source):
+        return
     if source.kind == "owners":
         importer.check_owners(importer._pass("checking", source.records(progress)))
     elif source.kind == "cases":
@@ -746,8 +777,13 @@ def export(env, fmt: str, out, progress: Progress | None = None) -> dict:
                     progress.advance(len(page))
                 return counts
 
+            from esc_cli.render.output import _JSON_UNSAFE
+
             def dumps(value) -> str:
-                return json.dumps(value, ensure_ascii=False)
+                # as --json does: C1 controls and bidi overrides as \uXXXX, so an export
+                # shown on a terminal cannot drive it; the value read back is the same
+                return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}",
+                                        json.dumps(value, ensure_ascii=False))
 
             versions = [{"version": v, "created_at": iso(at), "actor": actor, "toml": text}
                         for v, at, actor, text in policies.all_versions(conn)]

@@ -7,6 +7,7 @@ pages (keyset pagination, never OFFSET) and fetches each page's events in one qu
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 
@@ -74,12 +75,41 @@ def _has_event_count(conn: sqlite3.Connection) -> bool:
     return any(row[1] == "event_count" for row in conn.execute("PRAGMA table_info(cases)"))
 
 
+# Triggers that do nothing, or only per-row what one statement can do per batch, while
+# new cases go in after their events (see insert_cases).
+_EVENT_TRIGGERS = ("events_count_ai", "cases_fts_events_ai")
+_CASE_INDEX_TRIGGER = "cases_fts_ai"
+_TRIGGER_BODY = re.compile(
+    r"\bBEGIN\s+INSERT\s+INTO\s+(\w+)\s*(\([^()]*\))\s*VALUES\s*\((.*)\)\s*;\s*END\s*$",
+    re.DOTALL | re.IGNORECASE)
+
+
+def _index_statement(trigger_sql: str) -> str | None:
+    """The search-index trigger on new cases, as one statement for many cases: its own
+    INSERT ... VALUES (new.…) run as INSERT ... SELECT … FROM cases AS new, so the
+    documents indexed are the trigger's own whatever migration wrote it. None when the
+    trigger is not that single INSERT (then it is left to fire row by row)."""
+    match = _TRIGGER_BODY.search(trigger_sql)
+    if match is None:
+        return None
+    table, columns, values = match.groups()
+    return (f"INSERT INTO {table} {columns} SELECT {values} FROM cases AS new "
+            "WHERE new.id IN (SELECT value FROM json_each(?)) ORDER BY new.id")
+
+
 def insert_cases(conn: sqlite3.Connection, cases: list[Case], events: list[tuple]) -> None:
     """New cases (with their ids) and their event rows from `event_rows`.
 
     The events go in first and each case row carries its event count: the trigger that
     keeps `cases.event_count` would otherwise rewrite the case row once per event,
-    which costs more than all the other writes of an import together."""
+    which costs more than all the other writes of an import together.
+
+    Firing the remaining triggers row by row costs more than the inserts themselves.
+    While the events go in their cases do not exist yet (the ids are new), so the event
+    triggers (count, search index) find no case and do nothing; the case trigger indexes
+    each new case with the notes of its events, which one statement does for the whole
+    batch afterwards. So those triggers are dropped for the batch and made again from
+    their own SQL, inside the import's transaction: a failure rolls all of it back."""
     if not _has_event_count(conn):
         conn.executemany(_INSERT_CASE, [_row_values(case) for case in cases])
         conn.executemany(_INSERT_EVENT, events)
@@ -87,9 +117,27 @@ def insert_cases(conn: sqlite3.Connection, cases: list[Case], events: list[tuple
     counts: dict[int, int] = {}
     for row in events:
         counts[row[0]] = counts.get(row[0], 0) + 1
-    conn.executemany(_INSERT_EVENT, events)
-    conn.executemany(_INSERT_COUNTED_CASE,
-                     [_row_values(case) + [counts.get(case.id, 0)] for case in cases])
+    case_rows = [_row_values(case) + [counts.get(case.id, 0)] for case in cases]
+    names = (*_EVENT_TRIGGERS, _CASE_INDEX_TRIGGER)
+    triggers = dict(conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('cases', 'events') "
+        f"AND name IN ({', '.join('?' for _ in names)})", names))
+    index = None
+    if _CASE_INDEX_TRIGGER in triggers:
+        index = _index_statement(triggers[_CASE_INDEX_TRIGGER])
+        if index is None:
+            del triggers[_CASE_INDEX_TRIGGER]
+    for name in triggers:
+        conn.execute(f'DROP TRIGGER "{name}"')
+    try:
+        conn.executemany(_INSERT_EVENT, events)
+        conn.executemany(_INSERT_COUNTED_CASE, case_rows)
+        if index is not None:
+            conn.execute(index, (json.dumps([case.id for case in cases]),))
+    finally:
+        if conn.in_transaction:
+            for sql in triggers.values():
+                conn.execute(sql)
 
 
 def upsert_owners(conn: sqlite3.Connection, owners: list[Owner]) -> None:

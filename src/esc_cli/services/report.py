@@ -26,7 +26,7 @@ def report(env, since: str | None = None, until: str | None = None, by: str | No
     store = env.store()
     with store.read() as conn:
         current = q.figures(conn, window, env.now, dimension)
-        previous = q.figures(conn, window.previous(), env.now)
+        previous = q.figures(conn, window.previous(), env.now, backlog_total_only=True)
         trend = q.trend(conn, days)
 
     document = {"since": iso(window.since), "until": iso(window.until)}

@@ -251,7 +251,7 @@ def _m004_report_perf(db) -> None:
             WHERE kind = 'feedback';
         CREATE INDEX events_feedback_case ON events(case_id, id, kind) WHERE kind = 'feedback';
         CREATE INDEX events_escalated_at ON events(at, case_id, kind) WHERE kind = 'escalated';
-        CREATE INDEX events_state_at ON events(at, case_id, id, from_value, field)
+        CREATE INDEX events_state_at ON events(at, from_value, to_value, field)
             WHERE field = 'state';
         """
     )

@@ -162,6 +162,26 @@ def backlog(conn: sqlite3.Connection, before: int, age_at: int, group: str) -> d
     return _keyed(rows, ("backlog",) + tuple(f"aging_{i}" for i in range(len(AGING))))
 
 
+def backlog_total(conn: sqlite3.Connection, before: int) -> int:
+    """How many cases were in new/open/pending just before `before`: the number
+    unresolved now, less the net moves into those states since. A case's state events
+    form a chain (each leaves the state the previous one entered, the first, `opened`,
+    leaves none), so over its moves at or after `before` the net count telescopes to
+    "unresolved now" minus "unresolved then"; a case opened since then nets to zero.
+    One walk of events_state_at, no per-case grouping."""
+    first = conn.execute("SELECT min(opened_at) FROM cases").fetchone()[0]
+    if first is None or before <= first:
+        return 0  # nothing was open yet: skip walking every state event
+    return conn.execute(
+        f"""SELECT (SELECT count(*) FROM cases WHERE state IN {UNRESOLVED_SQL})
+                 - (SELECT coalesce(sum((coalesce(to_value, '') IN {UNRESOLVED_SQL})
+                                        - (coalesce(from_value, '') IN {UNRESOLVED_SQL})), 0)
+                    FROM events INDEXED BY events_state_at
+                    WHERE field = 'state' AND at >= :t)""",
+        {"t": before},
+    ).fetchone()[0]
+
+
 # -- percentiles -------------------------------------------------------------------
 
 def time_to_respond(conn: sqlite3.Connection, window: Window, group: str | None) -> dict:
@@ -278,9 +298,12 @@ def trend(conn: sqlite3.Connection, days: list[tuple[str, int, int]]) -> list[di
 # -- one window --------------------------------------------------------------------
 
 def figures(conn: sqlite3.Connection, window: Window, now: int,
-            dimension: str | None = None) -> dict:
+            dimension: str | None = None, backlog_total_only: bool = False) -> dict:
     """Raw counts of one window: {"all": {...}, "priority": {p: {...}}, "value": {v: {...}}}
-    ("value" only with a dimension; its keys are the raw column values)."""
+    ("value" only with a dimension; its keys are the raw column values).
+
+    backlog_total_only (the `previous` window): the backlog only in "all", without
+    aging, counted without finding each case's state (backlog_total)."""
     group = GROUP_SQL[dimension]
     # Backlog is the state at `until`, or now if that is earlier; "now" includes what
     # happened at this very second, `until` (half-open) does not.
@@ -289,7 +312,7 @@ def figures(conn: sqlite3.Connection, window: Window, now: int,
     result: dict = {"all": {}, "priority": {}, "value": {}}
     for part in (opened(conn, window, group), resolved(conn, window, group),
                  sla(conn, window, now, group), csat(conn, window, group),
-                 backlog(conn, before, age_at, group)):
+                 {} if backlog_total_only else backlog(conn, before, age_at, group)):
         for (priority, value), counts in part.items():
             targets = [result["all"], result["priority"].setdefault(priority, {})]
             if dimension is not None:
@@ -297,6 +320,8 @@ def figures(conn: sqlite3.Connection, window: Window, now: int,
             for target in targets:
                 for key, number in counts.items():
                     target[key] = target.get(key, 0) + (number or 0)
+    if backlog_total_only:
+        result["all"]["backlog"] = backlog_total(conn, before)
     by_value = dimension is not None
     for part in (time_to_respond(conn, window, group if by_value else None),
                  time_to_resolve(conn, window, group if by_value else None)):

@@ -114,7 +114,10 @@ def check_capacity(owner: Owner, load: int, force: bool, hint: str) -> None:
 def settle(case: Case, events: list[Event], policy) -> Case:
     """Recompute every event-derived field, including when the sweep next has work."""
     case, clocks = sla.project_traced(case, events, policy)
-    return replace(case, sweep_at=sweep.next_run_at(case, events, policy, clocks))
+    # `case` is the new object project_traced just made, seen by no one else yet: set its
+    # last derived field in place rather than copying all of them once more
+    object.__setattr__(case, "sweep_at", sweep.next_run_at(case, events, policy, clocks))
+    return case
 
 
 # -- moves -------------------------------------------------------------------

@@ -104,12 +104,15 @@ def iso(instant: int | None) -> str | None:
 def event_hash(previous: bytes, case_id: int, event: Event) -> bytes:
     """SHA-256 over the event's content and its predecessor's hash: edits, removals and
     reorderings all break the chain."""
-    body = json.dumps(
+    body = _HASH_JSON.encode(
         [case_id, event.at, event.actor, event.kind, event.field,
          event.from_value, event.to_value, event.reason],
-        ensure_ascii=False, separators=(",", ":"),
     ).encode("utf-8", "surrogatepass")
     return hashlib.sha256(previous + body).digest()
+
+
+# what json.dumps(..., ensure_ascii=False, separators=(",", ":")) would build per call
+_HASH_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def chain_breaks(case_id: int, events_with_hashes: list[tuple[Event, bytes]]) -> int | None:

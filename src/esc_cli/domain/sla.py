@@ -7,7 +7,7 @@ is a projection of the events and the case's policy version, so `explain`, `doct
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from esc_cli.domain.model import SWEEP_ACTOR, Case, Event
 
@@ -159,6 +159,18 @@ def trace_clocks(policy, priority: str, opened_at: int, events: list[Event],
     return {"response": response, "update": update, "resolution": resolution}
 
 
+def _with(case: Case, **changes) -> Case:
+    """`dataclasses.replace` for a Case, without re-running its generated __init__ (a
+    frozen dataclass sets each of its ~40 fields through object.__setattr__): the
+    same new object, at a fraction of the cost, which counts on every write and
+    import. Case has no __post_init__ and no InitVar for replace to honour."""
+    new = object.__new__(Case)
+    values = new.__dict__
+    values.update(case.__dict__)
+    values.update(changes)
+    return new
+
+
 def project(case: Case, events: list[Event], policy) -> Case:
     """The case with every event-derived field recomputed from its history."""
     return project_traced(case, events, policy)[0]
@@ -178,7 +190,7 @@ def project_traced(case: Case, events: list[Event], policy) -> tuple[Case, dict[
             tier_since = event.at
         if event.actor != SWEEP_ACTOR:
             last_activity = event.at
-    return replace(
+    return _with(
         case,
         state=line.state if events else case.state,
         acknowledged_at=line.first_response,

@@ -104,9 +104,10 @@ def _owner_and_load(conn, handle: str) -> tuple[Owner, int]:
 
 
 def _save(conn, env, pols: Policies, case: Case, old_events: list[Event], new_events: list[Event],
-          policy, run_rules: bool, now: int | None = None) -> Case:
+          policy, run_rules: bool, now: int | None = None, stored: Case | None = None) -> Case:
     """Run the trigger rules if asked, settle the derived fields, and write the case,
-    its new events and the notifications they cause, all in the caller's transaction."""
+    its new events and the notifications they cause, all in the caller's transaction.
+    `stored`: the case as read in this transaction, so only changed columns are written."""
     from esc_cli.domain import notices, rules
     from esc_cli.store import outbox
 
@@ -127,7 +128,7 @@ def _save(conn, env, pols: Policies, case: Case, old_events: list[Event], new_ev
             new_events = new_events + rule_events
             events = events + rule_events
     case = lifecycle.settle(case, events, policy)
-    case_rows.update_case(conn, case)
+    case_rows.update_case(conn, case, stored)
     case_rows.append_events(conn, case.id, new_events)
     created = []
     if any(e.kind in ("escalated", "warned", "breached") for e in new_events):

@@ -17,6 +17,7 @@ import csv
 import json
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -643,7 +644,51 @@ def import_file(env, path: Path, *, dry_run: bool, on_error: ErrorSink,
     progress = progress or Progress()
     source = open_source(path)
     store = env.store()
-    transaction = store.read() if dry_run else store.write()
+    if dry_run:
+        return _import(env, store.read(), path, source, True, on_error, progress)
+    with _commit_not_interrupted() as guard:
+        return _import(env, store.write(), path, source, False, on_error, progress, guard)
+
+
+class _CommitGuard:
+    """Set by the import once every row is written: from then on a Ctrl-C waits until
+    the COMMIT is over. SQLite finishes a COMMIT even when Python has a pending Ctrl-C,
+    and a big import's COMMIT (writing its pages to the WAL) takes a good part of the
+    run: a Ctrl-C raised after it would say "interrupted" about an import that is
+    complete. A Ctrl-C that comes while the rows are still going in rolls back."""
+
+    def __init__(self):
+        self.armed = False
+        self.interrupted = False
+
+    def handler(self, signum, frame):
+        if not self.armed:
+            raise KeyboardInterrupt
+        self.interrupted = True
+
+
+@contextmanager
+def _commit_not_interrupted():
+    import signal
+    import threading
+
+    guard = _CommitGuard()
+    if threading.current_thread() is not threading.main_thread():
+        yield guard
+        return
+    try:
+        previous = signal.signal(signal.SIGINT, guard.handler)
+    except (ValueError, OSError):
+        yield guard
+        return
+    try:
+        yield guard
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _import(env, transaction, path: Path, source, dry_run: bool, on_error: ErrorSink,
+            progress: Progress, guard: _CommitGuard | None = None) -> dict:
     with transaction as conn:
         importer = Importer(env, conn, source, on_error, progress)
         importer.summary["dry_run"] = dry_run
@@ -668,6 +713,7 @@ def import_file(env, path: Path, *, dry_run: bool, on_error: ErrorSink,
             if importer.bad:
                 noun = "bad row" if importer.bad == 1 else "bad rows"
                 raise UsageError(f"{importer.bad} {noun} in {path}; nothing imported")
+            guard.armed = True
             return importer.summary
         elif source.kind == "cases":
             events_allowed = isinstance(source, JsonSource)
@@ -676,6 +722,8 @@ def import_file(env, path: Path, *, dry_run: bool, on_error: ErrorSink,
             importer.write_policy()
             importer.write_owners()
             importer.write_cases(importer.checked(lambda: source.records(progress, "cases"), True))
+        if guard is not None:
+            guard.armed = True
         return importer.summary
 
 

@@ -50,10 +50,14 @@ def sweep(env, dry_run: bool = False,
             tick = progress(total)
     after = None
     revisit_guard: set[int] = set()
+    # a policy version's text never changes once stored: parse each one once per run,
+    # while each batch still looks up which version is current
+    parsed: dict[int, object] = {}
     while True:
         with store.read() as conn:
             batch = sweep_queries.due_cases(conn, now, after, BATCH)
             pols = Policies(conn)
+            pols._parsed = parsed
             policy = pols.current  # parsed once per batch, not once per case
         if not batch:
             break
@@ -157,7 +161,8 @@ def _sweep_case(conn, env, pols, case_id: int, run: _Run) -> bool:
         run.created.extend(notices.notifications_for(
             settled, new_events, new_owner.email if new_owner else None))
         return False
-    saved = _save(conn, env, pols, changed, events, new_events, policy, run_rules=False, now=now)
+    saved = _save(conn, env, pols, changed, events, new_events, policy, run_rules=False, now=now,
+                  stored=case)
     run.created.extend(saved.extra.get("notifications", []))
     return saved.sweep_at is not None and saved.sweep_at <= now
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import fields
+from operator import attrgetter
 
 from esc_cli.domain.model import Case, Event, event_hash
 from esc_cli.errors import NotFound
@@ -20,15 +21,17 @@ def case_from_row(row) -> Case:
     return Case(**values)
 
 
+_COLUMN_VALUES = attrgetter(*CASE_COLUMNS)
+_TAGS = CASE_COLUMNS.index("tags")
+_UPDATE_MISSED = CASE_COLUMNS.index("update_missed")
+# json.dumps(..., ensure_ascii=False) builds this encoder anew on every call
+_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
 def _row_values(case: Case) -> list:
-    values = []
-    for name in CASE_COLUMNS:
-        value = getattr(case, name)
-        if name == "tags":
-            value = json.dumps(list(value), ensure_ascii=False)
-        elif name == "update_missed":
-            value = int(value)
-        values.append(value)
+    values = list(_COLUMN_VALUES(case))
+    values[_TAGS] = _JSON.encode(list(values[_TAGS]))
+    values[_UPDATE_MISSED] = int(values[_UPDATE_MISSED])
     return values
 
 
@@ -69,11 +72,24 @@ def insert_case(conn: sqlite3.Connection, case: Case) -> int:
     return case.id if case.id is not None else cursor.lastrowid
 
 
-def update_case(conn: sqlite3.Connection, case: Case) -> None:
-    assignments = ", ".join(f"{c} = ?" for c in CASE_COLUMNS[1:])
-    conn.execute(
-        f"UPDATE cases SET {assignments} WHERE id = ?", _row_values(case)[1:] + [case.id]
-    )
+def update_case(conn: sqlite3.Connection, case: Case, before: Case | None = None) -> None:
+    """Write the case row; given the row as it was read (`before`), only the columns
+    that differ: SQLite rewrites the entry of every index on a column the UPDATE
+    names, changed or not, and the cases table has a dozen indexes."""
+    values = _row_values(case)
+    if before is None:
+        columns = CASE_COLUMNS[1:]
+        changed = values[1:]
+    else:
+        old = _row_values(before)
+        pairs = [(c, v) for c, v, o in zip(CASE_COLUMNS[1:], values[1:], old[1:])
+                 if v != o or type(v) is not type(o)]
+        if not pairs:
+            return
+        columns = [c for c, _ in pairs]
+        changed = [v for _, v in pairs]
+    assignments = ", ".join(f"{c} = ?" for c in columns)
+    conn.execute(f"UPDATE cases SET {assignments} WHERE id = ?", [*changed, case.id])
 
 
 def append_events(conn: sqlite3.Connection, case_id: int, events: list[Event]) -> None:

@@ -257,11 +257,22 @@ def _m004_report_perf(db) -> None:
     )
 
 
+def _m005_report_pauses(db) -> None:
+    # esc report's time to resolve subtracts each case's pauses: the state moves that
+    # start or end one, bar resolutions (report_queries._PAUSE_MOVE, spelled the same).
+    db.execute(
+        """CREATE INDEX events_pause_moves ON events(case_id, id, at, from_value, to_value, field)
+            WHERE field = 'state' AND (from_value IN ('pending', 'resolved')
+            AND to_value IN ('new', 'open') OR from_value IN ('new', 'open')
+            AND to_value = 'pending')""")
+
+
 MIGRATIONS = [
     ("0001_core", _m001_core),
     ("0002_fts", _m002_fts),
     ("0003_report_indexes", _m003_report_indexes),
     ("0004_report_perf", _m004_report_perf),
+    ("0005_report_pauses", _m005_report_pauses),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

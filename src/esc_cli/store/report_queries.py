@@ -27,6 +27,12 @@ UNRESOLVED_SQL = "('new', 'open', 'pending')"
 # The report's event reads go through the partial indexes of migration 0004
 # (events_resolved_*, events_feedback_*, events_escalated_at, events_state_at).
 
+# The state moves that start or end a pause, bar resolutions: the WHERE of the partial
+# index events_pause_moves (migration 0004), spelled the same so SQLite uses it.
+_PAUSE_MOVE = ("{e}.field = 'state' AND ({e}.from_value IN ('pending', 'resolved') "
+               "AND {e}.to_value IN ('new', 'open') OR {e}.from_value IN ('new', 'open') "
+               "AND {e}.to_value = 'pending')")
+
 # A resolution that is its case's latest: no later `resolved` event of the same case.
 # Events are appended in time order, so "later" is a higher id (events_case index).
 _IS_LATEST = """NOT EXISTS (SELECT 1 FROM events l WHERE l.case_id = e.case_id AND l.id > e.id
@@ -200,6 +206,18 @@ def time_to_resolve(conn: sqlite3.Connection, window: Window, group: str | None)
     # so it is the sum of the instants pauses were left minus the sum of the instants
     # they were entered, plus the final stretch when the case went from pending
     # straight to its resolution.
+    # Only a case resolved before (hence reopened: a resolution is left only by a
+    # reopen) has earlier resolutions to count; every other case's pauses are its
+    # _PAUSE_MOVE events, read from their small partial index (events_pause_moves).
+    def paused(which: str) -> str:
+        return f"""SELECT sum(CASE WHEN p.from_value IN ('pending', 'resolved')
+                                  AND p.to_value IN ('new', 'open') THEN p.at
+                             WHEN p.from_value IN ('new', 'open')
+                                  AND p.to_value IN ('pending', 'resolved') THEN -p.at
+                             ELSE 0 END)
+                   FROM events p
+                   WHERE p.case_id = final.case_id AND p.id < final.event_id AND {which}"""
+
     ctes = f"""
     final AS (
         SELECT e.case_id, e.id AS event_id, e.at AS stop, e.from_value = 'pending' AS from_pending
@@ -210,15 +228,12 @@ def time_to_resolve(conn: sqlite3.Connection, window: Window, group: str | None)
         SELECT c.priority, {group or 'NULL'},
                final.stop - c.opened_at
                - CASE WHEN final.from_pending THEN final.stop ELSE 0 END
-               - coalesce((
-                   SELECT sum(CASE WHEN p.from_value IN ('pending', 'resolved')
-                                        AND p.to_value IN ('new', 'open') THEN p.at
-                                   WHEN p.from_value IN ('new', 'open')
-                                        AND p.to_value IN ('pending', 'resolved') THEN -p.at
-                                   ELSE 0 END)
-                   FROM events p
-                   WHERE p.case_id = final.case_id AND p.id < final.event_id
-                     AND p.field = 'state'), 0)
+               - coalesce(CASE WHEN EXISTS (
+                   SELECT 1 FROM events x
+                   WHERE x.case_id = final.case_id AND x.id < final.event_id
+                     AND {_PAUSE_MOVE.format(e='x')} AND x.from_value = 'resolved')
+                 THEN ({paused("p.field = 'state'")})
+                 ELSE ({paused(_PAUSE_MOVE.format(e='p'))}) END, 0)
         FROM final JOIN cases c ON c.id = final.case_id"""
     return percentiles(conn, durations, _params(window), ctes, by_value=group is not None,
                        prefix="resolve")

@@ -101,6 +101,8 @@ def main(argv: list[str] | None = None) -> None:
         result = command.main(args=args, prog_name="esc", standalone_mode=False)
         if isinstance(result, int):
             code = result
+            if code == 130:  # typer turns Ctrl-C into a bare exit 130: say so, as below
+                code = _error("interrupted", 130)
     except EscError as err:
         code = _error(err.line(), err.exit_code)
     except click_errors.NoArgsIsHelpError as err:

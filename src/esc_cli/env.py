@@ -68,6 +68,10 @@ def parse_instant(text: str, zone: str, what: str = "--now") -> int:
         parsed = datetime.fromisoformat(raw.replace("z", "Z"))
     except ValueError:
         raise UsageError(f"{what}: '{text}' is not an ISO-8601 time (e.g. 2026-11-02T10:15)") from None
+    from esc_cli.domain.model import YEARS
+
+    if not YEARS[0] <= parsed.year < YEARS[1]:
+        raise UsageError(f"{what}: {text} is out of range (from {YEARS[0]} to {YEARS[1]})")
     if parsed.tzinfo is None:
         local_zone = ZoneInfo(zone)
         first = parsed.replace(tzinfo=local_zone, fold=0)

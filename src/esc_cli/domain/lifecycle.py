@@ -171,8 +171,8 @@ def unassign(case: Case, now: int, actor: str, reason: str) -> Change:
 
 
 def note(case: Case, text: str, customer_visible: bool, now: int, actor: str) -> Change:
+    check_text(text, "note", required=True)  # a bad value is exit 2 in any state
     _writable(case, now, "add a note to")
-    check_text(text, "note", required=True)
     if not customer_visible:
         return case, [Event(now, actor, "note", None, None, None, text)]
     if case.state == "new":

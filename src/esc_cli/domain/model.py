@@ -19,6 +19,9 @@ EVENT_KINDS = (
 TITLE_MAX = 500
 TEXT_MAX_BYTES = 1024 * 1024
 SWEEP_ACTOR = "sweep"
+# The years an instant may fall in: due times, close_after and report windows add up to
+# a century to an instant, and near the ends of the calendar that arithmetic overflows.
+YEARS = (1970, 9000)
 
 
 @dataclass(frozen=True)

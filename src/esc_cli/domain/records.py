@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from esc_cli.domain.model import (
-    CHANNELS, EVENT_KINDS, STATES, TEXT_MAX_BYTES, TITLE_MAX, Case, Event, Owner, iso,
+    CHANNELS, EVENT_KINDS, STATES, TEXT_MAX_BYTES, TITLE_MAX, YEARS, Case, Event, Owner, iso,
 )
 
 # Fields of the case object an import understands.
@@ -171,6 +171,8 @@ def parse_time(value, name: str, checker: Checker) -> int:
         parsed = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
         raise RowError(f"{name} {value!r} is not a valid time (ISO-8601, e.g. 2026-11-02T10:15:00Z)") from None
+    if not YEARS[0] <= parsed.year < YEARS[1]:
+        raise RowError(f"{name} {value!r} is out of range (from {YEARS[0]} to {YEARS[1]})")
     if parsed.tzinfo is None:
         local = parsed.replace(tzinfo=checker._tz, fold=0)
         back = local.astimezone(timezone.utc).astimezone(checker._tz)

@@ -186,7 +186,11 @@ def emit(env, document: dict, fmt: str, dimension: str | None, path: str | None)
         dashboard(Output(env).console(), document, dimension, env.tz)
         return
     if fmt == "json":
-        text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+        from esc_cli.render.output import _JSON_UNSAFE
+
+        # as --json: C1 controls and bidi overrides in untrusted values as \uXXXX
+        text = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}",
+                                json.dumps(document, ensure_ascii=False, indent=2)) + "\n"
     elif fmt == "csv":
         text = to_csv(document)
     elif fmt == "markdown":
@@ -212,7 +216,8 @@ def emit(env, document: dict, fmt: str, dimension: str | None, path: str | None)
 def _formula_safe(value) -> str:
     # A spreadsheet runs a cell that starts with = + - @ as a formula; customer and
     # owner names are untrusted, so such a value gets a leading apostrophe.
-    text = _raw(value)
+    # and, like every other output, no escape sequence or control character
+    text = clean(_raw(value)) if isinstance(value, str) else _raw(value)
     if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + text
     return text

@@ -170,7 +170,8 @@ def open_case(env, *, title, customer, priority, category, description, channel,
         case, events = lifecycle.open_case(
             title=title, customer=customer, priority=priority,
             category=category or ("other" if "other" in policy.categories else policy.categories[0]),
-            channel=channel or "other", description=description or "", tier=tier or 1,
+            channel=channel or "other", description=description or "",
+            tier=1 if tier is None else tier,  # --tier 0 is a bad value, not tier 1
             team=team, owner=owner_record, tags=tuple(tags or ()), policy=policy,
             policy_version=pols.current_id, now=env.now, actor=env.user, owner_load=load,
         )
@@ -370,6 +371,8 @@ def owner_add(env, handle: str, name, email, tier, teams, capacity) -> dict:
         raise UsageError(f"'{handle}' is not a valid handle (no spaces)")
     if capacity is not None and capacity < 0:
         raise UsageError("--capacity must be 0 or more")
+    if capacity is not None and capacity > 2**62:  # past SQLite's integers
+        raise UsageError(f"--capacity {capacity} is too large")
     store = env.store()
     with store.write() as conn:
         pols = Policies(conn)

@@ -217,6 +217,8 @@ class JsonStream:
                 if self._fill():
                     continue
                 raise UsageError(f"{self.path}: {where} is not valid JSON ({err.msg})") from None
+            except RecursionError:  # the C parser recurses once per level of nesting
+                raise UsageError(f"{self.path}: {where} is nested too deeply to be a case") from None
             if end == len(self.buffer) and self._fill():
                 continue  # a number or literal may go on in the next chunk
             self.pos = end

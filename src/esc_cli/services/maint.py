@@ -26,6 +26,8 @@ def search(env, text: str, filters: dict, limit: int) -> list[dict]:
 
     if limit < 0:
         raise UsageError("--limit must be 0 (all) or more")
+    if limit > 2**62:  # past SQLite's integers
+        raise UsageError(f"--limit {limit} is too large (0 means all)")
     terms = fts.query_terms(text)
     store = env.store()
     with store.read() as conn:

@@ -174,6 +174,8 @@ def outbox_list(env, pending_only: bool = False, case_id=None, limit: int = 0) -
 
     if limit < 0:
         raise UsageError("--limit must be 0 (all) or more")
+    if limit > 2**62:  # past SQLite's integers
+        raise UsageError(f"--limit {limit} is too large (0 means all)")
     case = parse_case_id(case_id) if case_id is not None else None
     store = env.store()
     with store.read() as conn:

@@ -58,6 +58,8 @@ def queue(conn: sqlite3.Connection, filters: dict, sort: str, limit: int, now: i
         raise UsageError(f"unknown sort '{sort}' (use {', '.join(SORTS)})")
     if limit < 0:
         raise UsageError("--limit must be 0 (all) or more")
+    if limit > 2**62:  # past SQLite's integers; no store holds that many anyway
+        raise UsageError(f"--limit {limit} is too large (0 means all)")
     clauses, params = case_filters(filters, now)
     sql = f"{_SELECT_CASE} WHERE {' AND '.join(clauses)} ORDER BY {SORTS[sort]}"
     if limit:

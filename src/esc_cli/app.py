@@ -122,6 +122,12 @@ def main(argv: list[str] | None = None) -> None:
         code = err.code if isinstance(err.code, int) else 1
     except Exception as err:  # a bug: still one line, never a traceback
         code = _error(f"internal error: {type(err).__name__}: {err}", 1)
+    # The work is done and its outcome decided: a Ctrl-C during interpreter shutdown
+    # must not turn a committed command into a death by signal.
+    if argv is None:  # a real process, not a test calling main() in-process
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         sys.stdout.flush()
     except BrokenPipeError:

@@ -10,7 +10,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -72,13 +72,11 @@ def parse_instant(text: str, zone: str, what: str = "--now") -> int:
 
     if not YEARS[0] <= parsed.year < YEARS[1]:
         raise UsageError(f"{what}: {text} is out of range (from {YEARS[0]} to {YEARS[1]})")
-    if parsed.tzinfo is None:
-        local_zone = ZoneInfo(zone)
-        first = parsed.replace(tzinfo=local_zone, fold=0)
-        round_trip = first.astimezone(timezone.utc).astimezone(local_zone)
-        if round_trip.replace(tzinfo=None) != parsed:
-            raise UsageError(f"{what}: {text} does not exist in {zone} (a daylight-saving gap)")
-        parsed = first
+    from esc_cli.domain.model import local_to_utc
+
+    parsed = local_to_utc(parsed, ZoneInfo(zone))
+    if parsed is None:
+        raise UsageError(f"{what}: {text} does not exist in {zone} (a daylight-saving gap)")
     return int(parsed.timestamp())
 
 

@@ -104,6 +104,17 @@ def iso(instant: int | None) -> str | None:
     return datetime.fromtimestamp(instant, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def local_to_utc(parsed: datetime, zone) -> datetime | None:
+    """A parsed time with an offset as is; a naive one read in `zone` (a tzinfo), taking
+    the first occurrence of an ambiguous local time. None when it falls in a DST gap."""
+    if parsed.tzinfo is not None:
+        return parsed
+    first = parsed.replace(tzinfo=zone, fold=0)
+    if first.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) != parsed:
+        return None
+    return first
+
+
 def event_hash(previous: bytes, case_id: int, event: Event) -> bytes:
     """SHA-256 over the event's content and its predecessor's hash: edits, removals and
     reorderings all break the chain."""

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from esc_cli.domain.model import (
     CHANNELS, EVENT_KINDS, STATES, TEXT_MAX_BYTES, TITLE_MAX, YEARS, Case, Event, Owner, iso,
+    local_to_utc,
 )
 
 # Fields of the case object an import understands.
@@ -173,12 +174,9 @@ def parse_time(value, name: str, checker: Checker) -> int:
         raise RowError(f"{name} {value!r} is not a valid time (ISO-8601, e.g. 2026-11-02T10:15:00Z)") from None
     if not YEARS[0] <= parsed.year < YEARS[1]:
         raise RowError(f"{name} {value!r} is out of range (from {YEARS[0]} to {YEARS[1]})")
-    if parsed.tzinfo is None:
-        local = parsed.replace(tzinfo=checker._tz, fold=0)
-        back = local.astimezone(timezone.utc).astimezone(checker._tz)
-        if back.replace(tzinfo=None) != parsed:
-            raise RowError(f"{name} {value!r} does not exist in {checker.zone} (a daylight-saving gap)")
-        parsed = local
+    parsed = local_to_utc(parsed, checker._tz)
+    if parsed is None:
+        raise RowError(f"{name} {value!r} does not exist in {checker.zone} (a daylight-saving gap)")
     instant = int(parsed.timestamp())
     if instant > checker.now:
         raise RowError(f"{name} {iso(instant)} is later than now ({iso(checker.now)})")

@@ -1188,6 +1188,8 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     if a.n < 1:
         ap.error("N must be at least 1")
+    a.out = a.out.resolve()  # the manifest's paths must work from any directory
+    a.tw = a.tw.resolve() if a.tw else None
     now = parse_iso(a.now)
     manifest = generate(a.n, a.out, seed=a.seed, now=now, jobs=a.jobs,
                         unresolved_share=a.unresolved_share, breached_share=a.breached_share,

@@ -10,6 +10,8 @@ $(BIN)/esc: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "error: could not create a virtualenv (on Debian: apt install python3-venv)" >&2; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@# bytecode up front: every esc run then starts from .pyc, as a wheel install would
+	$(BIN)/python -m compileall -q src >/dev/null
 	@touch $(BIN)/esc
 
 install: $(BIN)/esc

@@ -38,3 +38,13 @@ def output(ctx: typer.Context, as_json: bool):
     from esc_cli.render.output import Output
 
     return Output(ctx.obj, as_json)
+
+
+def case_filters(*, tier, owner, unassigned, team, priority, category, state, at_risk,
+                 breached) -> dict:
+    """The filters `queue` and `search` share, with `--state` taken repeatable or
+    comma-separated."""
+    states = [s.strip().lower() for item in (state or []) for s in item.split(",") if s.strip()]
+    return {"tier": tier, "owner": owner, "unassigned": unassigned, "team": team,
+            "priority": priority, "category": category, "state": states,
+            "at_risk": at_risk, "breached": breached}

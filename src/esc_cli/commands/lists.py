@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from esc_cli.commands.common import (
-    Json, complete_owner_or_me, complete_team, complete_tier, output,
+    Json, case_filters, complete_owner_or_me, complete_team, complete_tier, output,
 )
 
 
@@ -32,9 +32,8 @@ def register(app: typer.Typer) -> None:
         from esc_cli import services
         from esc_cli.render import views
 
-        states = [s.strip().lower() for item in (state or []) for s in item.split(",") if s.strip()]
-        filters = {"tier": tier, "owner": owner, "unassigned": unassigned, "team": team,
-                   "priority": priority, "category": category, "state": states,
-                   "at_risk": at_risk, "breached": breached}
+        filters = case_filters(tier=tier, owner=owner, unassigned=unassigned, team=team,
+                               priority=priority, category=category, state=state,
+                               at_risk=at_risk, breached=breached)
         docs = services.queue(ctx.obj, filters, sort.strip().lower(), limit)
         views.case_list(output(ctx, json), docs, empty="the queue is empty")

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from esc_cli.commands.common import (
-    Json, complete_category, complete_owner_or_me, complete_priority, complete_state,
+    Json, case_filters, complete_category, complete_owner_or_me, complete_priority, complete_state,
     complete_team, complete_tier, output,
 )
 
@@ -39,10 +39,9 @@ def register(app: typer.Typer) -> None:
         from esc_cli.render import views
         from esc_cli.services import maint
 
-        states = [s.strip().lower() for item in (state or []) for s in item.split(",") if s.strip()]
-        filters = {"tier": tier, "owner": owner, "unassigned": unassigned, "team": team,
-                   "priority": priority, "category": category, "state": states,
-                   "at_risk": at_risk, "breached": breached}
+        filters = case_filters(tier=tier, owner=owner, unassigned=unassigned, team=team,
+                               priority=priority, category=category, state=state,
+                               at_risk=at_risk, breached=breached)
         docs = maint.search(ctx.obj, " ".join(text), filters, limit)
         views.case_list(output(ctx, json), docs, empty="no cases match")
 

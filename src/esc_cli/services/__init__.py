@@ -141,15 +141,19 @@ def _save(conn, env, pols: Policies, case: Case, old_events: list[Event], new_ev
     return case
 
 
+def load_case(conn, pols: Policies, case_id: int):
+    """A case, its history, and the policy its clocks are computed under."""
+    case = case_rows.get_case(conn, case_id)
+    return case, case_rows.get_events(conn, case_id), pols.for_case(case)
+
+
 def _mutate(env, case_id, move, run_rules: bool = False) -> dict:
     """Load a case under the write lock, apply `move(conn, case, policy, pols)` and save it."""
     case_id = parse_case_id(case_id)
     store = env.store()
     with store.write() as conn:
         pols = Policies(conn)
-        case = case_rows.get_case(conn, case_id)
-        events = case_rows.get_events(conn, case_id)
-        policy = pols.for_case(case)
+        case, events, policy = load_case(conn, pols, case_id)
         changed, new_events = move(conn, case, policy, pols)
         if new_events:
             if changed.policy_version != case.policy_version:
@@ -273,9 +277,7 @@ def show(env, case_id) -> dict:
     store = env.store()
     with store.read() as conn:
         pols = Policies(conn)
-        case = case_rows.get_case(conn, case_id)
-        events = case_rows.get_events(conn, case_id)
-        policy = pols.for_case(case)
+        case, events, policy = load_case(conn, pols, case_id)
         document = case_document(case, pols.tier_names(), env.now, events)
         traces = trace_clocks(policy, case.priority, case.opened_at, events)
         calendar = policy.calendar_for(case.priority)

@@ -236,16 +236,14 @@ def explain(env, case_id) -> dict:
     on the case, from the same domain functions the sweep runs."""
     from esc_cli.domain.documents import clock_document
     from esc_cli.domain.sla import trace_clocks
-    from esc_cli.services import Policies, parse_case_id
+    from esc_cli.services import Policies, load_case, parse_case_id
 
     case_id = parse_case_id(case_id)
     now = env.now
     store = env.store()
     with store.read() as conn:
         pols = Policies(conn)
-        case = case_rows.get_case(conn, case_id)
-        events = case_rows.get_events(conn, case_id)
-        policy = pols.for_case(case)
+        case, events, policy = load_case(conn, pols, case_id)
         names = pols.tier_names()
         current_version = pols.current_id
     calendar = policy.calendar_for(case.priority)

@@ -274,6 +274,13 @@ def _m006_report_deescalations(db) -> None:
                "WHERE kind = 'deescalated'")
 
 
+def _m007_unresolved_warn(db) -> None:
+    # esc overdue asks "at risk by now or due by the horizon": the warn half of that OR
+    # needs its own partial index, or SQLite walks every unresolved case.
+    db.execute("CREATE INDEX cases_unresolved_warn ON cases(warn_at) "
+               "WHERE state IN ('new', 'open', 'pending')")
+
+
 MIGRATIONS = [
     ("0001_core", _m001_core),
     ("0002_fts", _m002_fts),
@@ -281,6 +288,7 @@ MIGRATIONS = [
     ("0004_report_perf", _m004_report_perf),
     ("0005_report_pauses", _m005_report_pauses),
     ("0006_report_deescalations", _m006_report_deescalations),
+    ("0007_unresolved_warn", _m007_unresolved_warn),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -95,6 +95,12 @@ class Case:
     last_activity_at: int = 0
     last_event_at: int = 0
     sweep_at: int | None = None
+    # what `esc report` needs from the history (domain/summary.py)
+    resolution_at: int | None = None
+    resolve_secs: int | None = None
+    fcr: int = 0
+    feedback_at: int | None = None
+    feedback_score: int | None = None
     extra: dict = field(default_factory=dict, compare=False)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from esc_cli.domain.model import SWEEP_ACTOR, Case, Event
+from esc_cli.domain.summary import summarise
 
 PAUSED_STATES = ("pending", "resolved", "closed")
 RESPONSE_KINDS = ("acknowledged", "customer_update", "resolved")
@@ -185,6 +186,8 @@ def project_traced(case: Case, events: list[Event], policy) -> tuple[Case, dict[
     running = [c for c in clocks.values() if c.state == "running"]
     tier_since = case.opened_at
     last_activity = case.opened_at
+    escalations = sum(1 for e in events if e.kind == "escalated")
+    reopened = sum(1 for e in events if e.kind == "reopened")
     for event in events:
         if event.field == "tier" and event.kind in ("escalated", "deescalated"):
             tier_since = event.at
@@ -206,11 +209,12 @@ def project_traced(case: Case, events: list[Event], policy) -> tuple[Case, dict[
         warn_at=min((c.warn_at for c in running), default=None),
         paused_since=line.pauses[-1][0] if line.state == "pending" and line.pauses else None,
         update_missed=update.state != "running" and update.missed,
-        escalations=sum(1 for e in events if e.kind == "escalated"),
-        reopened=sum(1 for e in events if e.kind == "reopened"),
+        escalations=escalations,
+        reopened=reopened,
         tier_since=tier_since,
         last_activity_at=last_activity,
         last_event_at=events[-1].at if events else case.opened_at,
+        **summarise(events, case.opened_at, case.tier, escalations, reopened),
     ), clocks
 
 

@@ -248,7 +248,9 @@ def _publish(staging: Path, dest: Path, force: bool) -> None:
 # -- doctor ----------------------------------------------------------------------------
 
 DUE_COLUMNS = ("respond_by", "respond_warn", "update_by", "update_warn", "resolve_by",
-               "resolve_warn", "due_at", "warn_at")
+               "resolve_warn", "due_at", "warn_at",
+               # esc report's per-case figures (domain/summary.py)
+               "resolution_at", "resolve_secs", "fcr", "feedback_at", "feedback_score")
 SHOWN_PROBLEMS = 20
 
 
@@ -518,8 +520,8 @@ def _check_due_times(conn, checks: list[Check], totals, bad_versions, progress) 
             check.fail(case.id, f"cannot be recomputed from its history: {err}")
             continue
         differences = [
-            f"{name} stored {_when(getattr(case, name)) if getattr(case, name) is not None else 'none'}, "
-            f"recomputed {_when(getattr(expected, name)) if getattr(expected, name) is not None else 'none'}"
+            f"{name} stored {_shown(name, getattr(case, name))}, "
+            f"recomputed {_shown(name, getattr(expected, name))}"
             for name in DUE_COLUMNS if getattr(case, name) != getattr(expected, name)
         ]
         # The sweep finds work through sweep_at: looking early is harmless (a policy or
@@ -530,9 +532,55 @@ def _check_due_times(conn, checks: list[Check], totals, bad_versions, progress) 
         if differences:
             broken.append(case.id)
             check.fail(case.id, "; ".join(differences))
+    summaries = _check_report_summaries(conn, check)
+    broken.extend(summaries)
     check.summary = (f"{done} unresolved case{'s agree' if done != 1 else ' agrees'} with a recomputation"
                      if check.ok else
-                     f"{len(check.problems)} of {done} unresolved cases disagree with a recomputation")
+                     f"{len(check.problems)} of {done} unresolved cases disagree with a recomputation"
+                     if not summaries else
+                     f"{len(check.problems)} cases disagree with a recomputation")
+    return broken
+
+
+def _shown(name: str, value) -> str:
+    if value is None:
+        return "none"
+    return str(value) if name in ("resolve_secs", "fcr", "feedback_score") else _when(value)
+
+
+def _check_report_summaries(conn, check) -> list[int]:
+    """The report's per-case columns of resolved and closed cases against their history
+    (unresolved cases are compared with their due times): the report reads only these."""
+    from itertools import groupby
+    from operator import itemgetter
+
+    from esc_cli.domain.model import Event
+    from esc_cli.domain.summary import SUMMARY_FIELDS, summarise
+
+    columns = ", ".join(SUMMARY_FIELDS)
+    cases = conn.execute(
+        f"SELECT id, opened_at, tier, escalations, reopened, {columns} FROM cases "
+        "WHERE state NOT IN ('new', 'open', 'pending') ORDER BY id")
+    events = groupby(conn.execute(
+        "SELECT e.case_id, e.at, e.actor, e.kind, e.field, e.from_value, e.to_value, e.reason "
+        "FROM events e JOIN cases c ON c.id = e.case_id "
+        "WHERE c.state NOT IN ('new', 'open', 'pending') ORDER BY e.case_id, e.id"), itemgetter(0))
+    pending = next(events, None)
+    broken = []
+    for case_id, opened_at, tier, escalations, reopened, *stored in cases:
+        while pending is not None and pending[0] < case_id:
+            pending = next(events, None)
+        history = []
+        if pending is not None and pending[0] == case_id:
+            history = [Event(*row[1:]) for row in pending[1]]
+            pending = next(events, None)
+        expected = summarise(history, opened_at, tier, escalations, reopened)
+        differences = [
+            f"{name} stored {_shown(name, value)}, recomputed {_shown(name, expected[name])}"
+            for name, value in zip(SUMMARY_FIELDS, stored) if value != expected[name]]
+        if differences:
+            broken.append(case_id)
+            check.fail(case_id, "; ".join(differences))
     return broken
 
 

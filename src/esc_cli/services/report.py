@@ -25,8 +25,7 @@ def report(env, since: str | None = None, until: str | None = None, by: str | No
     days = rules.days(window, env.tz)
     store = env.store()
     with store.read() as conn:
-        current = q.figures(conn, window, env.now, dimension)
-        previous = q.figures(conn, window.previous(), env.now, backlog_total_only=True)
+        current, previous = q.figures(conn, window, env.now, dimension)
         trend = q.trend(conn, days)
 
     document = {"since": iso(window.since), "until": iso(window.until)}
@@ -35,7 +34,7 @@ def report(env, since: str | None = None, until: str | None = None, by: str | No
     document["trend"] = trend
     document["by_priority"] = {p: rules.headline(current["priority"].get(p, {}))
                                for p in PRIORITIES}
-    document["previous"] = rules.headline(previous["all"])
+    document["previous"] = rules.headline(previous)
     if dimension is None:
         document["by"] = None
     else:

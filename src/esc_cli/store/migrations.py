@@ -281,6 +281,95 @@ def _m007_unresolved_warn(db) -> None:
                "WHERE state IN ('new', 'open', 'pending')")
 
 
+# The last instant at which a case can count in a report window: its opening, first
+# response, due times, resolutions and feedback. A case whose horizon is before a
+# window's start has nothing in it. Unresolved cases count in every backlog, so their
+# horizon is past any instant esc accepts (year 10000). report_queries.HORIZON is this
+# text, spelled the same so SQLite matches it to the index cases_report.
+_HORIZON = ("CASE WHEN state IN ('new', 'open', 'pending') THEN 253402300800 ELSE max(opened_at, "
+            "coalesce(acknowledged_at, 0), coalesce(respond_by, 0), coalesce(resolved_at, 0), "
+            "coalesce(resolve_by, 0), coalesce(resolution_at, 0), coalesce(feedback_at, 0)) END")
+
+
+def _m008_report_summaries(db) -> None:
+    """Per-case report figures (domain/summary.py) as columns, so esc report aggregates
+    one covering index instead of reading the event log; the event indexes that only
+    the report read are dropped.
+
+    The backfill is the arithmetic the report ran over the events until now, set-based
+    over the partial indexes of 0004-0006 before they go."""
+    _run(db,
+        """
+        ALTER TABLE cases ADD COLUMN resolution_at INTEGER;
+        ALTER TABLE cases ADD COLUMN resolve_secs INTEGER;
+        ALTER TABLE cases ADD COLUMN fcr INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE cases ADD COLUMN feedback_at INTEGER;
+        ALTER TABLE cases ADD COLUMN feedback_score INTEGER;
+        CREATE TEMP TABLE m008_final AS
+            SELECT e.case_id, e.id AS event_id, e.at AS stop, e.from_value = 'pending' AS from_pending
+            FROM events e
+            WHERE e.kind = 'resolved' AND NOT EXISTS (
+                SELECT 1 FROM events l WHERE l.case_id = e.case_id AND l.id > e.id
+                AND l.kind = 'resolved');
+        CREATE TEMP TABLE m008_resolution AS
+            SELECT f.case_id AS id, f.stop AS resolution_at,
+                f.stop - c.opened_at - CASE WHEN f.from_pending THEN f.stop ELSE 0 END
+                - coalesce(CASE WHEN EXISTS (
+                    SELECT 1 FROM events x
+                    WHERE x.case_id = f.case_id AND x.id < f.event_id AND x.field = 'state'
+                      AND x.from_value = 'resolved' AND x.to_value IN ('new', 'open'))
+                  THEN (SELECT sum(CASE WHEN p.from_value IN ('pending', 'resolved')
+                                         AND p.to_value IN ('new', 'open') THEN p.at
+                                    WHEN p.from_value IN ('new', 'open')
+                                         AND p.to_value IN ('pending', 'resolved') THEN -p.at
+                                    ELSE 0 END)
+                        FROM events p
+                        WHERE p.case_id = f.case_id AND p.id < f.event_id AND p.field = 'state')
+                  ELSE (SELECT sum(CASE WHEN p.from_value IN ('pending', 'resolved') THEN p.at
+                                    ELSE -p.at END)
+                        FROM events p
+                        WHERE p.case_id = f.case_id AND p.id < f.event_id AND p.field = 'state'
+                          AND (p.from_value IN ('pending', 'resolved') AND p.to_value IN ('new', 'open')
+                               OR p.from_value IN ('new', 'open') AND p.to_value = 'pending'))
+                  END, 0) AS resolve_secs,
+                (c.tier = 1 AND c.escalations = 0 AND c.reopened = 0 AND NOT EXISTS (
+                    SELECT 1 FROM events d WHERE d.case_id = f.case_id AND d.kind = 'deescalated'
+                    AND d.id > f.event_id)) AS fcr
+            FROM m008_final f JOIN cases c ON c.id = f.case_id;
+        CREATE TEMP TABLE m008_feedback AS
+            SELECT e.case_id AS id, e.at AS feedback_at, CAST(e.to_value AS INTEGER) AS feedback_score
+            FROM events e
+            WHERE e.kind = 'feedback' AND NOT EXISTS (
+                SELECT 1 FROM events l WHERE l.case_id = e.case_id AND l.id > e.id
+                AND l.kind = 'feedback');
+        UPDATE cases SET resolution_at = r.resolution_at, resolve_secs = r.resolve_secs, fcr = r.fcr
+            FROM m008_resolution r WHERE r.id = cases.id;
+        UPDATE cases SET feedback_at = f.feedback_at, feedback_score = f.feedback_score
+            FROM m008_feedback f WHERE f.id = cases.id;
+        DROP TABLE m008_final;
+        DROP TABLE m008_resolution;
+        DROP TABLE m008_feedback;
+        DROP INDEX IF EXISTS events_resolved_at;
+        DROP INDEX IF EXISTS events_resolved_case;
+        DROP INDEX IF EXISTS events_feedback_at;
+        DROP INDEX IF EXISTS events_feedback_case;
+        DROP INDEX IF EXISTS events_pause_moves;
+        DROP INDEX IF EXISTS events_deescalated;
+        DROP INDEX IF EXISTS events_state_at;
+        DROP INDEX IF EXISTS cases_acknowledged_at;
+        DROP INDEX IF EXISTS cases_respond_by;
+        DROP INDEX IF EXISTS cases_resolve_by;
+        CREATE INDEX cases_resolution_at ON cases(resolution_at) WHERE resolution_at IS NOT NULL
+        """)
+    # Every column a report window reads, behind the horizon: one range scan per priority,
+    # no row reads, rows already in priority order (GROUP BY priority needs no sort).
+    db.execute(
+        f"""CREATE INDEX cases_report ON cases(priority, {_HORIZON}, opened_at, state, owner,
+            escalations, reopened, acknowledged_at, respond_by, resolved_at, resolve_by,
+            paused_since, resolution_at, resolve_secs, fcr, feedback_at, feedback_score,
+            last_event_at)""")
+
+
 MIGRATIONS = [
     ("0001_core", _m001_core),
     ("0002_fts", _m002_fts),
@@ -289,6 +378,7 @@ MIGRATIONS = [
     ("0005_report_pauses", _m005_report_pauses),
     ("0006_report_deescalations", _m006_report_deescalations),
     ("0007_unresolved_warn", _m007_unresolved_warn),
+    ("0008_report_summaries", _m008_report_summaries),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from esc_cli.domain.model import Case, Event
 from esc_cli.store.cases import _SELECT_CASE, case_from_row
 
 
@@ -24,6 +25,28 @@ def due_cases(conn: sqlite3.Connection, now: int, after: tuple[int, int] | None,
                "ORDER BY sweep_at, id LIMIT ?")
         params = (now, after[0], after[1], limit)
     return conn.execute(sql, params).fetchall()
+
+
+def cases_by_id(conn: sqlite3.Connection, ids: list[int]) -> dict[int, Case]:
+    """The cases `ids` (one query; a few hundred ids at most), by id."""
+    if not ids:
+        return {}
+    marks = ", ".join("?" for _ in ids)
+    return {case.id: case for case in map(
+        case_from_row, conn.execute(f"{_SELECT_CASE} WHERE id IN ({marks})", ids))}
+
+
+def events_by_case(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[Event]]:
+    """The histories of the cases `ids`, each in order, in one walk of `events_case`."""
+    if not ids:
+        return {}
+    marks = ", ".join("?" for _ in ids)
+    found: dict[int, list[Event]] = {case_id: [] for case_id in ids}
+    for row in conn.execute(
+            "SELECT case_id, at, actor, kind, field, from_value, to_value, reason FROM events "
+            f"WHERE case_id IN ({marks}) ORDER BY case_id, id", ids):
+        found[row[0]].append(Event(*row[1:]))
+    return found
 
 
 def count_due(conn: sqlite3.Connection, now: int) -> int:

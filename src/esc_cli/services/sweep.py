@@ -48,6 +48,9 @@ def sweep(env, dry_run: bool = False,
     from esc_cli.services import Policies
 
     store = env.store()
+    # each case's SAVEPOINT keeps the pages it changes in a sub-journal that otherwise
+    # spills to a temporary file past 64 KiB: ten page writes per case, for nothing
+    store.conn.execute("PRAGMA temp_store = MEMORY")
     now = env.now
     run = _Run(now, dry_run)
     tick = None
@@ -142,17 +145,18 @@ def _sweep_cases(store, env, pols, ids: list[int], run: _Run, revisit_guard: set
         cases = sweep_queries.cases_by_id(conn, ids)
         histories = sweep_queries.events_by_case(
             conn, [i for i, c in cases.items() if c.sweep_at is not None and c.sweep_at <= run.now])
+        owners: dict = {}  # the few dozen owners, each read once per transaction
         for case_id in ids:
             if taken and time.monotonic() - started >= TXN_SECONDS:
                 break
             taken += 1
-            case = cases.get(case_id)
+            case, history = cases.get(case_id), histories.get(case_id, [])
             if dry:
-                again = _sweep_case(conn, env, pols, case, histories.get(case_id, []), run)
+                again = _sweep_case(conn, env, pols, case, history, run, owners)
             else:
                 conn.execute("SAVEPOINT sweep_case")
                 try:
-                    again = _sweep_case(conn, env, pols, case, histories.get(case_id, []), run)
+                    again = _sweep_case(conn, env, pols, case, history, run, owners)
                 except BaseException:
                     if conn.in_transaction:
                         try:
@@ -170,7 +174,7 @@ def _sweep_cases(store, env, pols, ids: list[int], run: _Run, revisit_guard: set
     return taken
 
 
-def _sweep_case(conn, env, pols, case, events, run: _Run) -> bool:
+def _sweep_case(conn, env, pols, case, events, run: _Run, owners: dict) -> bool:
     """Plan and (unless dry) carry out the sweep of one case, as read in the caller's
     transaction with its `events`. Returns True when the case may still look due in
     this run (so it is not revisited)."""
@@ -192,7 +196,11 @@ def _sweep_case(conn, env, pols, case, events, run: _Run) -> bool:
         if upcoming != case.sweep_at and not run.dry_run:
             sweep_queries.set_sweep_at(conn, case_id, upcoming)
         return upcoming is not None and upcoming <= now
-    owner = people.get_owner(conn, case.owner) if case.owner else None
+    owner = None
+    if case.owner:
+        if case.owner not in owners:
+            owners[case.owner] = people.get_owner(conn, case.owner)
+        owner = owners[case.owner]
     changed, new_events = sweep_domain.apply(case, plan, policy, now, owner)
     for clock, _ in plan.warn:
         run.warned.append({"case": case_id, "clock": clock})

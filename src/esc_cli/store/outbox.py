@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import sqlite3
 
+# json.dumps(..., ensure_ascii=False) builds a new encoder on every call
+_JSON = json.JSONEncoder(ensure_ascii=False)
+
 
 def add(conn: sqlite3.Connection, payload: dict, channels: list[str], created_at: int) -> bool:
     """Record a notification and one pending delivery per configured channel. Returns
@@ -14,10 +17,12 @@ def add(conn: sqlite3.Connection, payload: dict, channels: list[str], created_at
         "INSERT OR IGNORE INTO notifications (id, case_id, kind, recipient, created_at, payload) "
         "VALUES (?, ?, ?, ?, ?, ?)",
         (payload["id"], payload["case"], payload["kind"], payload["recipient_label"], created_at,
-         json.dumps(stored, ensure_ascii=False)),
+         _JSON.encode(stored)),
     )
     if cursor.rowcount == 0:
         return False
+    if not channels:
+        return True
     conn.executemany(
         "INSERT OR IGNORE INTO deliveries (notification_id, channel, state, attempts, next_attempt_at) "
         "VALUES (?, ?, 'pending', 0, ?)",

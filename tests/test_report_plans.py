@@ -40,11 +40,11 @@ def _plans(path, dimension):
 def test_windows_read_only_the_covering_report_index(history, dimension):  # noqa: F811
     plans = _plans(history.db, dimension)
     windows = {sql: p for sql, p in plans.items() if "FROM cases INDEXED BY cases_report WHERE" in sql}
-    # both windows' sums and backlogs, the percentiles (and per value with --by)
-    assert len(windows) == (10 if dimension else 8)
+    # each window's sums (with its durations) and its backlog
+    assert len(windows) == 4
     by_priority = [sql for sql in windows if sql.rstrip().endswith("GROUP BY priority")]
     # every statement but the --by ones (the previous window's never are)
-    assert len(by_priority) == (6 if dimension else 8)
+    assert len(by_priority) == (2 if dimension else 4)
     for sql, plan in windows.items():
         assert plan[0].startswith("SEARCH cases USING COVERING INDEX cases_report (priority=? AND <expr>>?)"), plan
         # the backlog reads a reopened case's state history by its case index only

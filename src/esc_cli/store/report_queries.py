@@ -59,8 +59,15 @@ def _in_backlog(w: str) -> str:
               ORDER BY x.id DESC LIMIT 1) END)"""
 
 
-def _window_sums(w: str) -> list[tuple[str, str]]:
-    """(name, SQL aggregate) of one window's counts; its bounds are :{w}s, :{w}u."""
+# Two counts in one aggregate: sum(CASE WHEN a THEN 1 + b * 2^32 END) holds how many
+# rows had a (low 32 bits) and how many of those had b (the rest). SQLite then runs
+# half the aggregate steps and tests each window bound once per pair.
+_PAIR = 1 << 32
+
+
+def _window_sums(w: str) -> list[tuple[tuple[str, str | None], str]]:
+    """((name, paired name or None), SQL aggregate) of one window's counts; its bounds
+    are :{w}s, :{w}u."""
     response = (f"({_in('acknowledged_at', w)} OR ({_in('respond_by', w)} AND respond_by <= :now "
                 "AND (acknowledged_at IS NULL OR acknowledged_at > respond_by)))")
     # A pending case's resolution clock is frozen: it falls due only if it was already
@@ -69,24 +76,43 @@ def _window_sums(w: str) -> list[tuple[str, str]]:
                   "AND (resolved_at IS NULL OR resolved_at > resolve_by) "
                   "AND NOT (state = 'pending' AND paused_since < resolve_by)))")
     resolved = _in("resolution_at", w)
+
+    def pair(when: str, also: str) -> str:
+        return f"sum(CASE WHEN {when} THEN 1 + coalesce({also}, 0) * {_PAIR} END)"
+
     return [
-        ("opened", f"sum({_in('opened_at', w)})"),
-        ("opened_escalated", f"sum({_in('opened_at', w)} AND escalations > 0)"),
-        ("resolved", f"sum({resolved})"),
+        (("opened", "opened_escalated"), pair(_in("opened_at", w), "escalations > 0")),
         # FCR: resolved at tier 1, never escalated, never reopened (the fcr column)
-        ("resolved_fcr", f"sum({resolved} AND fcr)"),
-        ("resolved_reopened", f"sum({resolved} AND reopened > 0)"),
+        (("resolved", "resolved_fcr"), pair(resolved, "fcr")),
+        (("resolved_reopened", None), f"sum({resolved} AND reopened > 0)"),
         # A late stop counts both where the clock fell due and where it stopped.
-        ("response_clocks", f"sum({response})"),
-        ("response_met", f"sum(CASE WHEN {response} THEN acknowledged_at IS NOT NULL "
-                         "AND acknowledged_at <= respond_by END)"),
-        ("resolution_clocks", f"sum({resolution})"),
-        ("resolution_met", f"sum(CASE WHEN {resolution} THEN resolved_at IS NOT NULL "
-                           "AND resolved_at <= resolve_by END)"),
+        (("response_clocks", "response_met"),
+         pair(response, "acknowledged_at IS NOT NULL AND acknowledged_at <= respond_by")),
+        (("resolution_clocks", "resolution_met"),
+         pair(resolution, "resolved_at IS NOT NULL AND resolved_at <= resolve_by")),
         # each case's latest feedback, counted in the window it was given
-        ("csat_count", f"sum({_in('feedback_at', w)})"),
-        ("csat_sum", f"sum(CASE WHEN {_in('feedback_at', w)} THEN feedback_score END)"),
+        (("csat_count", "csat_sum"), pair(_in("feedback_at", w), "feedback_score")),
     ]
+
+
+def _unpair(rows, sums) -> tuple[list, list[str]]:
+    """Rows of (priority, value, aggregates...) as (priority, value, counts...)."""
+    names = []
+    for (name, paired), _ in sums:
+        names.append(name)
+        if paired is not None:
+            names.append(paired)
+    out = []
+    for row in rows:
+        values = list(row[:2])
+        for ((_, paired), _), total in zip(sums, row[2:]):
+            if paired is None:
+                values.append(total)
+            else:
+                count = (total or 0) % _PAIR  # a negative paired sum still leaves count >= 0
+                values.extend((count, ((total or 0) - count) // _PAIR))
+        out.append(values)
+    return out, names
 
 
 def _backlog_instants(window: Window, now: int) -> tuple[int, int]:
@@ -124,12 +150,55 @@ def _group_by(group: str) -> str:
     return "priority" if group == "NULL" else "priority, val"
 
 
-def _pass(conn, sums, group: str, params: dict) -> list:
+# The durations whose percentiles the report shows, each with the instant its clock
+# stopped: a case cannot be pending before its first response (no pause to subtract);
+# resolve_secs is net of pauses already.
+DURATIONS = (("respond", "acknowledged_at - opened_at", "acknowledged_at"),
+             ("resolve", "resolve_secs", "resolution_at"))
+
+
+def _pass(conn, sums, group: str, params: dict) -> tuple[list, dict]:
     """One range of cases_report per priority (:lo, :u), grouped by priority and value:
-    the index yields rows in priority order, so only a --by value needs sorting."""
-    return conn.execute(
-        f"""{_PRIORITIES} SELECT priority, {group} AS val, {', '.join(sql for _, sql in sums)}
+    the index yields rows in priority order, so only a --by value needs sorting.
+
+    Returns the rows of counts and {prefix: {(priority, value): sorted durations}}:
+    each group's durations come back as one text (group_concat: no row objects for
+    Python to build), parsed and sorted in C."""
+    concat = [f"group_concat(CASE WHEN {_in(stop, '')} THEN {duration} END)"
+              for _, duration, stop in DURATIONS]
+    rows = conn.execute(
+        f"""{_PRIORITIES} SELECT priority, {group} AS val, {', '.join(sql for _, sql in sums)},
+            {', '.join(concat)}
         {_CANDIDATES} GROUP BY {_group_by(group)}""", params).fetchall()
+    durations: dict = {prefix: {} for prefix, _, _ in DURATIONS}
+    width = len(rows[0]) - len(DURATIONS) if rows else 0
+    for row in rows:
+        for (prefix, _, _), text in zip(DURATIONS, row[width:]):
+            if text is not None:
+                values = json.loads(f"[{text}]")
+                values.sort()
+                durations[prefix][(row[0], row[1])] = values
+    return [row[:width] for row in rows], durations
+
+
+def _ranks(durations: dict, by_value: bool) -> dict:
+    """Nearest-rank percentiles overall, per priority and (by_value) per value, from
+    sorted runs per (priority, value): each group's ranks by bisection across its runs.
+    Returns {("all", None) | ("priority", p) | ("value", v): {prefix_pNN: seconds}}."""
+    result: dict = {}
+    for prefix, runs in durations.items():
+        groups: dict = {}
+        for (priority, value), run in runs.items():
+            groups.setdefault(("all", None), []).append(run)
+            groups.setdefault(("priority", priority), []).append(run)
+            if by_value:
+                groups.setdefault(("value", value), []).append(run)
+        for key, members in groups.items():
+            n = sum(len(run) for run in members)
+            result.setdefault(key, {}).update(
+                {f"{prefix}_p{p}": members[0][rank(p, n) - 1] if len(members) == 1
+                 else _kth(members, rank(p, n)) for p in PERCENTILES})
+    return result
 
 
 def _backlog(conn, t: int, age_at: int, group: str, dimension: str | None) -> dict:
@@ -160,9 +229,13 @@ def figures(conn: sqlite3.Connection, window: Window, now: int,
     group = GROUP_SQL[dimension]
     previous = window.previous()
     sums = _window_sums("")
-    names = [name for name, _ in sums]
-    result = _roll_up(_pass(conn, sums, group, {"lo": window.since, "u": window.until, "s": window.since,
-                                                "now": now}), names, dimension)
+    rows, durations = _pass(conn, sums, group, {"lo": window.since, "u": window.until,
+                                                "s": window.since, "now": now})
+    result = _roll_up(*_unpair(rows, sums), dimension)
+    for (kind, key), values in _ranks(durations, dimension is not None).items():
+        target = result["all"] if kind == "all" else result[kind].setdefault(key, {})
+        target.update(values)
+    del durations
     t, age_at = _backlog_instants(window, now)
     _merge(result, _backlog(conn, t, age_at, group, dimension))
     first = conn.execute("SELECT min(opened_at) FROM cases").fetchone()[0]
@@ -171,59 +244,19 @@ def figures(conn: sqlite3.Connection, window: Window, now: int,
     prior: dict = {}
     if first is not None and previous.until > first:
         params = {"lo": previous.since, "u": previous.until, "s": previous.since, "now": now}
-        prior = _roll_up(_pass(conn, sums, "NULL", params), names, None)["all"]
+        rows, durations = _pass(conn, sums, "NULL", params)
+        prior = _roll_up(*_unpair(rows, sums), None)["all"]
+        prior.update(_ranks(durations, False).get(("all", None), {}))
         t, age_at = _backlog_instants(previous, now)
         prior["backlog"] = _backlog(conn, t, age_at, "NULL", None)["all"].get("backlog", 0)
-    # A case cannot be pending before its first response: no pause to subtract.
-    for prefix, duration, stop in (("respond", "acknowledged_at - opened_at", "acknowledged_at"),
-                                   ("resolve", "resolve_secs", "resolution_at")):
-        for (kind, key), values in _percentiles(conn, window, prefix, duration, stop,
-                                                dimension).items():
-            target = result["all"] if kind == "all" else result[kind].setdefault(key, {})
-            target.update(values)
-        if prior:
-            prior.update(_percentiles(conn, previous, prefix, duration, stop, None)
-                         .get(("all", None), {}))
     return result, prior
 
 
 # -- percentiles -------------------------------------------------------------------
 
-def _percentiles(conn, window: Window, prefix: str, duration: str, stop: str,
-                 dimension: str | None) -> dict:
-    """Nearest-rank percentiles of the durations of the clocks that stopped in the
-    window, overall, per priority and (with a dimension) per value.
-
-    Each group's values come back as one text (group_concat: no row objects for Python
-    to build) and are sorted in Python; the overall ranks are found across the sorted
-    priorities by bisection, without merging them."""
-    params = {"lo": window.since, "u": window.until, "s": window.since}
-    where = f"{_CANDIDATES} AND {_in(stop, '')}"
-    result: dict = {}
-    runs = []
-    for priority, text in conn.execute(
-            f"{_PRIORITIES} SELECT priority, group_concat({duration}) {where} GROUP BY priority",
-            params):
-        if text is not None:
-            run = sorted(map(int, text.split(",")))
-            result[("priority", priority)] = _pick(prefix, run)
-            runs.append(run)
-    n = sum(len(run) for run in runs)
-    if n:
-        result[("all", None)] = {f"{prefix}_p{p}": _kth(runs, rank(p, n)) for p in PERCENTILES}
-    if dimension is not None:
-        group = GROUP_SQL[dimension]
-        for value, text in conn.execute(
-                f"{_PRIORITIES} SELECT {group} AS val, group_concat({duration}) {where} GROUP BY val",
-                params):
-            if text is not None:
-                result[("value", value)] = _pick(prefix, sorted(map(int, text.split(","))))
-    return result
-
-
-def _kth(runs: list[list[int]], k: int) -> int:
-    """The k-th smallest (1-based) of the union of sorted lists: the least v with at
-    least k values <= v."""
+def _kth(runs: list[list], k: int) -> int:
+    """The k-th smallest (1-based) of the union of ascending lists of integers: the
+    least v with at least k values <= v."""
     from bisect import bisect_right
 
     low = min(run[0] for run in runs)

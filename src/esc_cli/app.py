@@ -69,15 +69,102 @@ def _register() -> None:
 _register()
 
 
-_COMMAND = None
+# Global options that take a value (`--db PATH`); any other option before the command
+# sends the run down the full app's path, which reports it as today.
+_VALUED = frozenset({"--db", "--as", "--now", "--tz"})
+_HELP = frozenset({"-h", "--help"})
+_COMMANDS: dict = {}
 
 
-def _click_command():
-    """Built on first use, not at import: once per process (tests call main() many times)."""
-    global _COMMAND
-    if _COMMAND is None:
-        _COMMAND = typer.main.get_command(app)
-    return _COMMAND
+def _invoked(args: list[str]) -> str | None:
+    """The subcommand `args` run, or "" for the root help (`esc`, `esc --help`), or None
+    when only the full app can say what they mean (an unknown option, `--version`,
+    the completion options, `--`)."""
+    position = 0
+    while position < len(args):
+        arg = args[position]
+        if arg in _HELP:
+            return ""
+        if arg in _VALUED:
+            position += 2
+            continue
+        if arg.startswith("-"):
+            if arg.partition("=")[0] in _VALUED:
+                position += 1
+                continue
+            return None
+        return arg
+    return "" if position == len(args) else None
+
+
+def _click_command(args: list[str] | None = None):
+    """The click command for one run, built once per process and kind (tests call main()
+    many times). Building every command's parameters from its signature costs tens of
+    ms, so a run builds only the command it invokes; the root help gets every command
+    outlined (name and help only), which is all it prints. Shell completion and
+    anything unusual get the whole app."""
+    import os
+
+    key = None
+    if args is not None and "_ESC_COMPLETE" not in os.environ:  # shell completion: Click's protocol
+        key = _invoked(args)
+    command = _COMMANDS.get(key)
+    if command is None:
+        command = _build(key)
+        _COMMANDS[key] = command
+    return command
+
+
+def _build(key: str | None):
+    import typer.main
+
+    if key is None:
+        return typer.main.get_command(app)
+    if key == "":
+        return typer.main.get_command(_outline(app))
+    commands = [info for info in app.registered_commands if _name(info) == key]
+    groups = [info for info in app.registered_groups if info.name == key]
+    if not commands and not groups:  # unknown: the full app names it and suggests one
+        return _click_command(None)
+    return typer.main.get_command(_sub_app(app, commands, groups))
+
+
+def _name(info) -> str:
+    import typer.main
+
+    return info.name or typer.main.get_command_name(info.callback.__name__)
+
+
+def _sub_app(source: typer.Typer, commands: list, groups: list) -> typer.Typer:
+    """`source` with the same root callback and settings, holding only these commands."""
+    part = object.__new__(type(source))
+    part.__dict__.update(source.__dict__)
+    part.registered_commands = commands
+    part.registered_groups = groups
+    return part
+
+
+def _outline(source: typer.Typer) -> typer.Typer:
+    """`source` whose commands and groups keep their names and help but have no
+    parameters: enough for the root help, at a fraction of the cost."""
+    from copy import copy
+
+    def stand_in(callback):
+        def outline() -> None:
+            raise AssertionError("an outlined command is only listed, never run")
+
+        outline.__name__ = callback.__name__
+        outline.__doc__ = callback.__doc__
+        return outline
+
+    commands, groups = [], []
+    for info in source.registered_commands:
+        commands.append(copy(info))
+        commands[-1].callback = stand_in(info.callback)
+    for info in source.registered_groups:
+        groups.append(copy(info))
+        groups[-1].typer_instance = _sub_app(info.typer_instance, [], [])
+    return _sub_app(source, commands, groups)
 
 
 def _error(message: str, code: int) -> int:
@@ -93,9 +180,9 @@ def main(argv: list[str] | None = None) -> None:
 
     from esc_cli.errors import EscError
 
-    command = _click_command()
     code = 0
     args = sys.argv[1:] if argv is None else list(argv)
+    command = _click_command(args)
     try:
         _check_arguments(args)
         result = command.main(args=args, prog_name="esc", standalone_mode=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -124,13 +123,17 @@ def local_to_utc(parsed: datetime, zone) -> datetime | None:
 def event_hash(previous: bytes, case_id: int, event: Event) -> bytes:
     """SHA-256 over the event's content and its predecessor's hash: edits, removals and
     reorderings all break the chain."""
+    global _sha256
     body = _HASH_JSON.encode(
         [case_id, event.at, event.actor, event.kind, event.field,
          event.from_value, event.to_value, event.reason],
     ).encode("utf-8", "surrogatepass")
-    return hashlib.sha256(previous + body).digest()
+    if _sha256 is None:  # loading OpenSSL costs reads that never hash a few ms
+        from hashlib import sha256 as _sha256
+    return _sha256(previous + body).digest()
 
 
+_sha256 = None
 # what json.dumps(..., ensure_ascii=False, separators=(",", ":")) would build per call
 _HASH_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 

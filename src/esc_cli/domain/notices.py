@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from esc_cli.domain.model import Case, Event, iso
 
 
@@ -20,7 +18,9 @@ def recipient_of(case: Case, owner_email: str | None) -> tuple[str, dict]:
 
 def _stable_id(case_id: int, event: Event) -> str:
     key = f"{case_id}|{event.at}|{event.kind}|{event.field}|{event.to_value}|{event.actor}"
-    return "n" + hashlib.sha256(key.encode()).hexdigest()[:20]
+    from hashlib import sha256  # here: `overdue` and `explain` import this module, never hash
+
+    return "n" + sha256(key.encode()).hexdigest()[:20]
 
 
 def _text(kind: str, case: Case, clocks: list[str], from_tier, to_tier, due: str | None,

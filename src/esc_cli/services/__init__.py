@@ -158,7 +158,8 @@ def _mutate(env, case_id, move, run_rules: bool = False) -> dict:
         if new_events:
             if changed.policy_version != case.policy_version:
                 policy = pols.for_version(changed.policy_version)
-            changed = _save(conn, env, pols, changed, events, new_events, policy, run_rules)
+            changed = _save(conn, env, pols, changed, events, new_events, policy, run_rules,
+                            stored=case)
         return case_document(changed, pols.tier_names(), env.now)
 
 
@@ -182,7 +183,7 @@ def open_case(env, *, title, customer, priority, category, description, channel,
         case = replace(case, id=case_rows.next_case_id(conn))
         case = lifecycle.settle(case, events, policy)
         case_rows.insert_case(conn, case)
-        case = _save(conn, env, pols, case, [], events, policy, run_rules=True)
+        case = _save(conn, env, pols, case, [], events, policy, run_rules=True, stored=case)
         return case_document(case, pols.tier_names(), env.now)
 
 
@@ -414,7 +415,8 @@ def owner_deactivate(env, handle: str) -> dict:
             events = case_rows.get_events(conn, case_id)
             changed, new_events = lifecycle.unassign(case, env.now, env.user,
                                                      f"{handle} deactivated")
-            _save(conn, env, pols, changed, events, new_events, pols.for_case(changed), False)
+            _save(conn, env, pols, changed, events, new_events, pols.for_case(changed), False,
+                  stored=case)
         owner = replace(owner, active=False)
         people.save_owner(conn, owner)
         return owner_document(owner, 0)
@@ -470,5 +472,5 @@ def _recompute_all(conn, env, pols: Policies, version: int) -> tuple[int, int]:
         if changes:
             moved_cases += 1
             moved_times += changes
-        case_rows.update_case(conn, updated)
+        case_rows.update_case(conn, updated, case)
     return moved_cases, moved_times

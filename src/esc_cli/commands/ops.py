@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         from esc_cli.render import ops as views
         from esc_cli.services import sweep as service
 
-        docs = service.overdue(ctx.obj, tier=tier, team=team, within=within)
+        docs = service.overdue(ctx.obj, tier=tier, team=team, within=within, documents=json)
         views.overdue(output(ctx, json), docs, within)
 
     @app.command(help="How each due time was computed, and what the sweep does next.")

@@ -237,11 +237,13 @@ def _failures(attempts) -> list[dict]:
 # -- reads that answer "what is late, and why" ------------------------------------------
 
 def overdue(env, tier: int | None = None, team: str | None = None,
-            within: str | None = None) -> list[dict]:
+            within: str | None = None, documents: bool = True) -> list[dict]:
     """SPEC §4 `overdue`: breached and at-risk unresolved cases, one row per case by its
     worst clock, worst first; `within` adds running clocks falling due before now+SPAN.
     Each case object gains `clock`, `clock_status` (breached|at_risk|due_soon),
-    `clock_due`, `overdue_by` and `due_in` (seconds, null when they do not apply)."""
+    `clock_due`, `overdue_by` and `due_in` (seconds, null when they do not apply).
+    `documents=False`: instead of the whole case document, only the fields the table
+    and the tab-separated view print."""
     from esc_cli.domain import lifecycle
     from esc_cli.domain.documents import case_document
     from esc_cli.errors import UsageError
@@ -274,7 +276,14 @@ def overdue(env, tier: int | None = None, team: str | None = None,
     ranked.sort(key=lambda item: item[0])
     result = []
     for _, case, (band, clock, due) in ranked:
-        document = case_document(case, names, now)
+        if documents:
+            document = case_document(case, names, now)
+        else:
+            # a terminal or a pipe prints a dozen fields: thousands of full case
+            # documents (ten instants formatted each) would be most of the run
+            document = {"id": case.id, "priority": case.priority, "state": case.state,
+                        "tier": case.tier, "owner": case.owner, "team": case.team,
+                        "customer": case.customer, "title": case.title}
         document["clock"] = clock
         document["clock_status"] = ("breached", "at_risk", "due_soon")[band]
         document["clock_due"] = iso(due)

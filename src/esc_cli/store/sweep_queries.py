@@ -78,5 +78,12 @@ def overdue(conn: sqlite3.Connection, now: int, horizon: int, tier: int | None,
     if team is not None:
         clauses.append("team = :team")
         params["team"] = team
-    sql = f"{_SELECT_CASE} WHERE {' AND '.join(clauses)} ORDER BY due_at, id"
+    # The OR above defeats both partial indexes (the planner walks every unresolved
+    # case); the candidates come from each index on its own. Without a horizon past
+    # now, `due_at <= now` implies `warn_at <= now`, so one index is enough.
+    candidates = f"SELECT id FROM cases WHERE {clauses[0]} AND warn_at <= :now"
+    if horizon > now:
+        candidates += f" UNION ALL SELECT id FROM cases WHERE {clauses[0]} AND due_at <= :horizon"
+    sql = (f"{_SELECT_CASE} WHERE id IN ({candidates}) AND {' AND '.join(clauses)} "
+           "ORDER BY due_at, id")
     return [case_from_row(row) for row in conn.execute(sql, params)]

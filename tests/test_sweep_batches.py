@@ -1,5 +1,5 @@
-"""The sweep's transactions of several cases (services/sweep.py TXN_CASES): where the
-batches end changes nothing, and a case that fails is undone alone while the cases
+"""The sweep's transactions of several cases (services/sweep.py TXN_CASES, read
+LOAD_CASES at a time): where the batches end changes nothing, and a case that fails is undone alone while the cases
 swept before it stay swept, exactly as with one transaction per case."""
 
 from __future__ import annotations
@@ -44,8 +44,11 @@ def test_batch_boundaries_do_not_change_what_the_sweep_does(esc, tmp_path, monke
     other.ok("init")
     open_cases(esc)
     open_cases(other)
-    monkeypatch.setattr(sweep_service, "TXN_CASES", 3)
+    # transactions of 5 cases, each reading them 2 at a time
+    monkeypatch.setattr(sweep_service, "TXN_CASES", 5)
+    monkeypatch.setattr(sweep_service, "LOAD_CASES", 2)
     small = esc.doc("sweep", now="2026-11-02T10:30:00Z")
+    monkeypatch.setattr(sweep_service, "LOAD_CASES", 25)
     monkeypatch.setattr(sweep_service, "TXN_CASES", 100)
     large = other.doc("sweep", now="2026-11-02T10:30:00Z")
     assert small == large

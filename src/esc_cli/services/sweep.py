@@ -25,6 +25,7 @@ BATCH = 200
 # on an idle machine; on a loaded one the time cap ends the batch first.
 TXN_CASES = 100
 TXN_SECONDS = 0.2
+LOAD_CASES = 25
 # A backlog this large gets a progress bar (on a terminal only).
 PROGRESS_FROM = 200
 
@@ -141,16 +142,24 @@ def _sweep_cases(store, env, pols, ids: list[int], run: _Run, revisit_guard: set
     taken = 0
     with (store.read() if dry else store.write()) as conn:
         started = time.monotonic()
-        # every case and its history in two queries, read under the lock just taken
-        cases = sweep_queries.cases_by_id(conn, ids)
-        histories = sweep_queries.events_by_case(
-            conn, [i for i, c in cases.items() if c.sweep_at is not None and c.sweep_at <= run.now])
         owners: dict = {}  # the few dozen owners, each read once per transaction
+        cases: dict = {}
+        histories: dict = {}
         for case_id in ids:
             if taken and time.monotonic() - started >= TXN_SECONDS:
                 break
+            if case_id not in cases:
+                # the cases and their histories, LOAD_CASES at a time (two queries),
+                # read under the lock this transaction holds; no more than the time
+                # cap leaves room for
+                chunk = ids[taken:taken + LOAD_CASES]
+                cases = sweep_queries.cases_by_id(conn, chunk)
+                histories = sweep_queries.events_by_case(
+                    conn, [i for i, c in cases.items()
+                           if c.sweep_at is not None and c.sweep_at <= run.now])
+                cases.update((i, None) for i in chunk if i not in cases)
             taken += 1
-            case, history = cases.get(case_id), histories.get(case_id, [])
+            case, history = cases[case_id], histories.get(case_id, [])
             if dry:
                 again = _sweep_case(conn, env, pols, case, history, run, owners)
             else:

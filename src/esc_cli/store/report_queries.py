@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from array import array
 
 from esc_cli.domain.report import AGING, PERCENTILES, Window, rank
 from esc_cli.store.migrations import _HORIZON as HORIZON
@@ -166,19 +167,23 @@ def _pass(conn, sums, group: str, params: dict) -> tuple[list, dict]:
     Python to build), parsed and sorted in C."""
     concat = [f"group_concat(CASE WHEN {_in(stop, '')} THEN {duration} END)"
               for _, duration, stop in DURATIONS]
-    rows = conn.execute(
+    cursor = conn.execute(
         f"""{_PRIORITIES} SELECT priority, {group} AS val, {', '.join(sql for _, sql in sums)},
             {', '.join(concat)}
-        {_CANDIDATES} GROUP BY {_group_by(group)}""", params).fetchall()
+        {_CANDIDATES} GROUP BY {_group_by(group)}""", params)
     durations: dict = {prefix: {} for prefix, _, _ in DURATIONS}
-    width = len(rows[0]) - len(DURATIONS) if rows else 0
-    for row in rows:
+    width = 2 + len(sums)
+    rows = []
+    # Row by row, each group's values kept sorted as 8-byte machine integers: all time
+    # holds two million durations, which as Python ints would take 70 MB.
+    for row in cursor:
         for (prefix, _, _), text in zip(DURATIONS, row[width:]):
             if text is not None:
                 values = json.loads(f"[{text}]")
                 values.sort()
-                durations[prefix][(row[0], row[1])] = values
-    return [row[:width] for row in rows], durations
+                durations[prefix][(row[0], row[1])] = array("q", values)
+        rows.append(row[:width])
+    return rows, durations
 
 
 def _ranks(durations: dict, by_value: bool) -> dict:

@@ -98,6 +98,13 @@ def test_overdue_reads_the_warn_and_due_indexes(conn, horizon):
                    for line in lines), lines
 
 
+def test_overdue_listing_only_some_columns_plans_the_same(conn):
+    whole = statements(conn, lambda c: sweep_queries.overdue(c, NOW, NOW + 60, None, None))
+    some = statements(conn, lambda c: sweep_queries.overdue(c, NOW, NOW + 60, None, None,
+                                                            ("id", "title", "due_at")))
+    assert plan(conn, some[0]) == plan(conn, whole[0])
+
+
 def test_overdue_with_filters_keeps_its_indexes(conn):
     sqls = statements(conn, lambda c: sweep_queries.overdue(c, NOW, NOW + 60, 2, "billing"))
     lines = plan(conn, sqls[0])

@@ -273,7 +273,10 @@ def overdue(env, tier: int | None = None, team: str | None = None,
         pols = Policies(conn)
         if tier is not None:
             lifecycle.check_tier(pols.current, tier)
-        rows = sweep_queries.overdue(conn, now, horizon, tier, team or None)
+        # a terminal or a pipe prints a dozen fields: thousands of whole cases, each
+        # made into a full case document (ten instants formatted), would be most of the run
+        rows = sweep_queries.overdue(conn, now, horizon, tier, team or None,
+                                     None if documents else _OVERDUE_COLUMNS)
         names = pols.tier_names()
     ranked = []
     for case in rows:
@@ -288,8 +291,6 @@ def overdue(env, tier: int | None = None, team: str | None = None,
         if documents:
             document = case_document(case, names, now)
         else:
-            # a terminal or a pipe prints a dozen fields: thousands of full case
-            # documents (ten instants formatted each) would be most of the run
             document = {"id": case.id, "priority": case.priority, "state": case.state,
                         "tier": case.tier, "owner": case.owner, "team": case.team,
                         "customer": case.customer, "title": case.title}
@@ -303,6 +304,10 @@ def overdue(env, tier: int | None = None, team: str | None = None,
 
 
 _PRIORITY_ORDER = {"urgent": 0, "high": 1, "medium": 2, "low": 3}
+# what worst_clock reads and the overdue table prints (documents=False)
+_OVERDUE_COLUMNS = ("id", "priority", "state", "tier", "owner", "team", "customer", "title",
+                    "acknowledged_at", "respond_warn", "respond_by", "update_warn", "update_by",
+                    "resolve_warn", "resolve_by")
 
 
 def explain(env, case_id) -> dict:

@@ -60,11 +60,12 @@ def set_sweep_at(conn: sqlite3.Connection, case_id: int, sweep_at: int | None) -
 
 
 def overdue(conn: sqlite3.Connection, now: int, horizon: int, tier: int | None,
-            team: str | None) -> list:
+            team: str | None, columns: tuple[str, ...] | None = None) -> list:
     """Unresolved cases with a running clock at risk or breached at `now`, or falling due
     by `horizon`. Pending cases have no running clock (due_at and warn_at are NULL), so
     they never match. A case's earliest warn instant is never later than its earliest
-    due instant, hence the two conditions."""
+    due instant, hence the two conditions. With `columns`, only those columns, each row
+    a named tuple (a listing of thousands that needs no whole Case)."""
     clauses = [
         # spelled as the partial index is, so only unresolved cases are looked at
         "state IN ('new', 'open', 'pending')",
@@ -84,6 +85,10 @@ def overdue(conn: sqlite3.Connection, now: int, horizon: int, tier: int | None,
     candidates = f"SELECT id FROM cases WHERE {clauses[0]} AND warn_at <= :now"
     if horizon > now:
         candidates += f" UNION ALL SELECT id FROM cases WHERE {clauses[0]} AND due_at <= :horizon"
-    sql = (f"{_SELECT_CASE} WHERE id IN ({candidates}) AND {' AND '.join(clauses)} "
-           "ORDER BY due_at, id")
-    return [case_from_row(row) for row in conn.execute(sql, params)]
+    where = f"WHERE id IN ({candidates}) AND {' AND '.join(clauses)} ORDER BY due_at, id"
+    if columns is None:
+        return [case_from_row(row) for row in conn.execute(f"{_SELECT_CASE} {where}", params)]
+    from collections import namedtuple
+
+    row = namedtuple("OverdueRow", columns)
+    return list(map(row._make, conn.execute(f"SELECT {', '.join(columns)} FROM cases {where}", params)))

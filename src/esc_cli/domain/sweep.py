@@ -59,7 +59,8 @@ def plan(case: Case, events: list[Event], policy, now: int) -> SweepPlan:
     for name, clock in clocks.items():
         if clock.state != "running" or clock.due_at is None:
             continue
-        due_text = iso(clock.due_at)
+        # most cases have recorded no warning or breach: then no instant need be formatted
+        due_text = iso(clock.due_at) if done else None
         if now >= clock.due_at:
             breached_now.append(name)
             if ("breached", name, due_text) not in done:
@@ -101,7 +102,7 @@ def _candidates(case: Case, events: list[Event], policy,
     for name, clock in clocks.items():
         if clock.state != "running" or clock.due_at is None:
             continue
-        due_text = iso(clock.due_at)
+        due_text = iso(clock.due_at) if done else None
         escalates = name in ESCALATING_CLOCKS
         if escalates:
             earliest_breach = min(earliest_breach or clock.due_at, clock.due_at)

@@ -15,6 +15,7 @@ The `holidays` package is imported only when a calendar names a country.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Protocol, runtime_checkable
@@ -148,6 +149,62 @@ def hours_to_text(hours: Sequence[tuple[int, int]]) -> str | list[str]:
 
 # --- business calendars ----------------------------------------------------
 
+# Days a calendar's cumulative table covers around the first instant asked about: an
+# import or a sweep asks about a few years of instants, each answered by two bisections
+# instead of a walk over every working interval up to the due time.
+_TABLE_BEFORE = 400
+_TABLE_AFTER = 1500
+# Widest table, in days: below MAX_IDLE_DAYS, so a run of days without working time
+# long enough for the walk to give up on never hides inside one.
+_TABLE_MOST = 3000
+
+
+class _Table:
+    """Working intervals of a run of days with the working seconds before each, so
+    `add` and `working` are bisections. Answers None for anything past its last
+    interval (the caller walks the calendar instead)."""
+
+    __slots__ = ("low", "high", "valid_from", "valid_until", "starts", "ends", "before", "through")
+
+    def __init__(self, low: int, high: int, intervals: list[tuple[Instant, Instant]],
+                 valid_from: Instant, valid_until: Instant) -> None:
+        self.low, self.high = low, high
+        self.valid_from, self.valid_until = valid_from, valid_until
+        self.starts = [a for a, _ in intervals]
+        self.ends = [b for _, b in intervals]
+        self.before: list[int] = []  # working seconds in the intervals before this one
+        self.through: list[int] = []  # ... up to this one's end
+        total = 0
+        for a, b in intervals:
+            self.before.append(total)
+            total += b - a
+            self.through.append(total)
+
+    def _worked(self, instant: Instant) -> int | None:
+        """Working seconds from the table's first interval up to `instant`."""
+        index = bisect_right(self.ends, instant)
+        if index == len(self.ends):
+            return None
+        return self.before[index] + max(0, instant - self.starts[index])
+
+    def add(self, start: Instant, seconds: int) -> Instant | None:
+        worked = self._worked(start)
+        if worked is None:
+            return None
+        target = worked + seconds
+        index = bisect_left(self.through, target)
+        if index == len(self.through):
+            return None
+        return self.starts[index] + (target - self.before[index])
+
+    def working(self, start: Instant, end: Instant) -> int | None:
+        first = self._worked(start)
+        last = self._worked(end)
+        if first is None or last is None:
+            return None
+        return last - first
+
+
 
 class BusinessCalendar:
     """Working days and opening hours in an IANA zone, minus holidays."""
@@ -200,6 +257,7 @@ class BusinessCalendar:
             self._holiday_table(())  # no years: only checks the country and subdivision
 
         self._days: dict[int, tuple[tuple[Instant, Instant], ...]] = {}
+        self._table: _Table | None = None
 
     def __repr__(self) -> str:
         return (
@@ -282,6 +340,25 @@ class BusinessCalendar:
         self._days[ordinal] = intervals
         return intervals
 
+    def _table_for(self, start: Instant) -> _Table | None:
+        """The cumulative table, covering the days `_intervals(start)` walks from; made
+        (or widened backwards) on demand. None for a calendar too sparse to tabulate."""
+        table = self._table
+        if table is not None and table.valid_from <= start < table.valid_until:
+            return table
+        ordinal = self._local_ordinal(start)
+        low = ordinal - _TABLE_BEFORE
+        high = ordinal + _TABLE_AFTER
+        if table is not None and max(high, table.high) - min(low, table.low) <= _TABLE_MOST:
+            low, high = min(low, table.low), max(high, table.high)
+        intervals = [i for day in range(low, high + 1) for i in self.day_intervals(day)]
+        if not intervals:
+            return None
+        # a start on the day after `low` walks from `low` itself: valid from its midnight
+        self._table = table = _Table(low, high, intervals, self._local_to_utc(low + 1, 0),
+                                     self._local_to_utc(high - _TABLE_AFTER // 2, 0))
+        return table
+
     def _intervals(self, start: Instant, end: Instant | None = None) -> Iterator[tuple[Instant, Instant]]:
         """Working intervals that end after `start`, clipped to it, in order.
 
@@ -312,6 +389,11 @@ class BusinessCalendar:
         _check_seconds(seconds)
         if seconds == 0:
             return start
+        table = self._table_for(start)
+        if table is not None:
+            found = table.add(start, seconds)
+            if found is not None:
+                return found
         remaining = seconds
         for a, b in self._intervals(start):
             length = b - a
@@ -323,6 +405,11 @@ class BusinessCalendar:
     def working(self, start: Instant, end: Instant) -> int:
         if end <= start:
             return 0
+        table = self._table_for(start)
+        if table is not None:
+            found = table.working(start, end)
+            if found is not None:
+                return found
         total = 0
         for a, b in self._intervals(start, end):
             if a >= end:

@@ -626,41 +626,85 @@ def _record_from_events(values: dict, given: set, events: tuple[Event, ...], err
 
 def history(record: CaseRecord, actor: str, now: int) -> list[Event]:
     """The events a row's fields imply (see the module docstring), in time order."""
+    _event = _new_event
     if record.events is not None:
         return list(record.events)
     opened = record.opened_at
-    events = [Event(opened, actor, "opened", "state", None, "new", "imported")]
+    events = [_event(opened, actor, "opened", "state", None, "new", "imported")]
     if record.escalated:
-        events.append(Event(opened, actor, "escalated", "tier", "1", str(record.tier),
-                            f"imported at tier {record.tier}"))
+        events.append(_event(opened, actor, "escalated", "tier", "1", str(record.tier),
+                             f"imported at tier {record.tier}"))
     if record.owner:
-        events.append(Event(opened, actor, "assigned", "owner", None, record.owner, None))
+        events.append(_event(opened, actor, "assigned", "owner", None, record.owner, None))
     state = "new"
     if record.acknowledged_at is not None:
-        events.append(Event(record.acknowledged_at, actor, "acknowledged", "state", "new", "open", None))
+        events.append(_event(record.acknowledged_at, actor, "acknowledged", "state", "new", "open", None))
         state = "open"
     if record.state == "pending":
         at = record.paused_since if record.paused_since is not None else now
-        events.append(Event(at, actor, "pending", "state", "open", "pending", "imported as pending"))
+        events.append(_event(at, actor, "pending", "state", "open", "pending", "imported as pending"))
     if record.resolved_at is not None:
-        events.append(Event(record.resolved_at, actor, "resolved", "state", state, "resolved", "imported"))
+        events.append(_event(record.resolved_at, actor, "resolved", "state", state, "resolved", "imported"))
         if record.csat is not None:
-            events.append(Event(record.resolved_at, actor, "feedback", "csat", None, str(record.csat), None))
+            events.append(_event(record.resolved_at, actor, "feedback", "csat", None, str(record.csat), None))
     if record.closed_at is not None:
-        events.append(Event(record.closed_at, actor, "closed", "state", "resolved", "closed", None))
+        events.append(_event(record.closed_at, actor, "closed", "state", "resolved", "closed", None))
     return events
 
 
+def _new_event(at, actor, kind, field=None, from_value=None, to_value=None, reason=None) -> Event:
+    """Event(...) filled in directly, as case_of fills in a Case: an import makes
+    several per row, and the frozen __init__ costs twice this."""
+    event = _new_object(Event)
+    event.__dict__.update(at=at, actor=actor, kind=kind, field=field, from_value=from_value,
+                          to_value=to_value, reason=reason)
+    return event
+
+
 def case_of(record: CaseRecord, case_id: int, policy_version: int) -> Case:
-    """The case row before its derived fields are settled from the events."""
-    return Case(
+    """The case row before its derived fields are settled from the events.
+
+    What Case(...) would make, filled in directly: the frozen dataclass's __init__ sets
+    its ~40 fields one object.__setattr__ call at a time, once per imported case, and
+    Case has no __post_init__ to skip."""
+    global _CASE_DEFAULTS
+    if _CASE_DEFAULTS is None:
+        _CASE_DEFAULTS = _case_defaults()
+    defaults, factories = _CASE_DEFAULTS
+    case = _new_object(Case)
+    values = case.__dict__
+    values.update(defaults)
+    for name, factory in factories:
+        values[name] = factory()
+    opened = record.opened_at
+    values.update(
         id=case_id, title=record.title, customer=record.customer, priority=record.priority,
-        category=record.category, channel=record.channel, opened_at=record.opened_at,
+        category=record.category, channel=record.channel, opened_at=opened,
         policy_version=policy_version, description=record.description, tier=record.tier,
         team=record.team, owner=record.owner, state=record.state, tags=record.tags,
-        csat=record.csat, tier_since=record.opened_at, last_activity_at=record.opened_at,
-        last_event_at=record.opened_at,
+        csat=record.csat, tier_since=opened, last_activity_at=opened, last_event_at=opened,
     )
+    return case
+
+
+_CASE_DEFAULTS = None
+_new_object = object.__new__
+_CASE_REQUIRED = frozenset(("id", "title", "customer", "priority", "category", "channel",
+                            "opened_at", "policy_version"))
+
+
+def _case_defaults() -> tuple[dict, list]:
+    from dataclasses import MISSING, fields
+
+    defaults, factories = {}, []
+    for spec in fields(Case):
+        if spec.default is not MISSING:
+            defaults[spec.name] = spec.default
+        elif spec.default_factory is not MISSING:
+            factories.append((spec.name, spec.default_factory))
+        elif spec.name not in _CASE_REQUIRED:  # a new field case_of does not fill in
+            raise TypeError(f"case_of needs a value for Case.{spec.name}")
+    return defaults, factories
 
 
 # -- owners -------------------------------------------------------------------------

@@ -28,6 +28,9 @@ CHUNK = 1 << 20
 # Files up to this many cases are parsed once: the checked records wait in memory for
 # the write; larger ones are streamed again rather than held.
 KEEP_CHECKED = 50_000
+# An import file this big into a store without cases builds the indexes once at the end
+# (bulk.deferred_indexes); a smaller one is over before that could pay.
+DEFER_INDEXES_BYTES = 64 * 1024
 DOCUMENT_KEYS = ("policy", "owners", "cases", "format", "version", "exported_at", "now")
 EXPORT_FORMAT = "esc-export"
 CSV_COLUMNS = (
@@ -574,9 +577,6 @@ class Importer:
             yield case
 
     def write_cases(self, checked_records) -> None:
-        from esc_cli.domain import lifecycle, notices, rules
-        from esc_cli.domain.model import UNRESOLVED
-        from esc_cli.domain.records import case_of, history
         from esc_cli.store import bulk, people
 
         env = self.env
@@ -594,9 +594,10 @@ class Importer:
             return owner, loads.get(handle, 0) if owner else 0
 
         cases, event_rows, payloads = [], [], []
+        deferring = False
 
         def flush():
-            bulk.insert_cases(self.conn, cases, event_rows)
+            bulk.insert_cases(self.conn, cases, event_rows, deferring)
             bulk.add_notifications(self.conn, payloads, channels, env.now)
             self.summary["cases"] += len(cases)
             self.summary["events"] += len(event_rows)
@@ -605,6 +606,19 @@ class Importer:
             event_rows.clear()
             payloads.clear()
 
+        defer = self.store_cases == 0 and self.source.path.stat().st_size >= DEFER_INDEXES_BYTES
+        with bulk.deferred_indexes(self.conn, defer) as deferring:
+            self._write_cases(checked_records, cases, event_rows, payloads, flush, next_id,
+                              owners, loads, lookup, current, current_id)
+
+    def _write_cases(self, checked_records, cases, event_rows, payloads, flush, next_id,
+                     owners, loads, lookup, current, current_id) -> None:
+        from esc_cli.domain import lifecycle, notices, rules
+        from esc_cli.domain.model import UNRESOLVED
+        from esc_cli.domain.records import case_of, history
+        from esc_cli.store import bulk
+
+        env = self.env
         for checked in checked_records:
             if checked.id is None:
                 case_id, next_id = next_id, next_id + 1

@@ -11,6 +11,7 @@ import re
 import sqlite3
 from hashlib import sha256 as _sha256
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from esc_cli.domain.model import Case, Event, Owner, event_hash
 from esc_cli.store.cases import _SELECT_CASE, CASE_COLUMNS, _row_values, case_from_row
@@ -52,6 +53,9 @@ def existing_ids(conn: sqlite3.Connection, ids: Iterable[int]) -> set[int]:
 
 
 # -- writes -------------------------------------------------------------------------------
+
+DEFERRED_CACHE_KIB = 16 * 1024
+
 
 def prepare_bulk_write(conn: sqlite3.Connection) -> None:
     """A bigger page cache for the import's one long transaction, so the index pages it
@@ -124,7 +128,7 @@ _TRIGGER_BODY = re.compile(
     re.DOTALL | re.IGNORECASE)
 
 
-def _index_statement(trigger_sql: str) -> str | None:
+def _index_statement(trigger_sql: str, every_case: bool = False) -> str | None:
     """The search-index trigger on new cases, as one statement for many cases: its own
     INSERT ... VALUES (new.…) run as INSERT ... SELECT … FROM cases AS new, so the
     documents indexed are the trigger's own whatever migration wrote it. None when the
@@ -133,11 +137,59 @@ def _index_statement(trigger_sql: str) -> str | None:
     if match is None:
         return None
     table, columns, values = match.groups()
-    return (f"INSERT INTO {table} {columns} SELECT {values} FROM cases AS new "
-            "WHERE new.id IN (SELECT value FROM json_each(?)) ORDER BY new.id")
+    which = "" if every_case else "WHERE new.id IN (SELECT value FROM json_each(?)) "
+    return f"INSERT INTO {table} {columns} SELECT {values} FROM cases AS new {which}ORDER BY new.id"
 
 
-def insert_cases(conn: sqlite3.Connection, cases: list[Case], events: list[tuple]) -> None:
+@contextmanager
+def deferred_indexes(conn: sqlite3.Connection, wanted: bool) -> Iterator[bool]:
+    """For an import into a store without cases: drop the secondary indexes of cases and
+    events and the triggers `insert_cases` drops per batch, let every batch go in
+    without them (`insert_cases(..., deferred=True)`), then build each index once from
+    the finished table and the search index of every case in one statement, and make
+    the triggers again — all from their own SQL in sqlite_master, so the schema ends as
+    it began. Keeping a dozen indexes up to date row by row costs more than building
+    them once; with cases already in the store, rebuilding would cost in proportion to
+    them instead, so only an empty store's import defers.
+
+    All inside the import's transaction: an error, a crash or Ctrl-C rolls the drops
+    back with the rows. Yields whether the indexes are deferred."""
+    if not wanted or not _has_event_count(conn):
+        yield False
+        return
+    names = (*_EVENT_TRIGGERS, _CASE_INDEX_TRIGGER)
+    triggers = dict(conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('cases', 'events') "
+        f"AND name IN ({', '.join('?' for _ in names)})", names))
+    index = None
+    if _CASE_INDEX_TRIGGER in triggers:
+        index = _index_statement(triggers[_CASE_INDEX_TRIGGER], every_case=True)
+        if index is None:  # a trigger of another shape: leave it all to insert_cases
+            yield False
+            return
+    indexes = list(conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        "AND tbl_name IN ('cases', 'events') ORDER BY rowid"))
+    for name in triggers:
+        conn.execute(f'DROP TRIGGER "{name}"')
+    for name, _ in indexes:
+        conn.execute(f'DROP INDEX "{name}"')
+    # Rows without indexes go in at the end of two b-trees, which needs next to no page
+    # cache; building an index sorts in as much memory as the cache may hold, on top of
+    # the cache itself, and 64 MiB of each took a million-row import past its budget.
+    conn.execute(f"PRAGMA cache_size = -{DEFERRED_CACHE_KIB}")
+    yield True
+    # not reached after an error: the rollback brings the indexes and triggers back
+    for _, sql in indexes:
+        conn.execute(sql)
+    if index is not None:
+        conn.execute(index)
+    for sql in triggers.values():
+        conn.execute(sql)
+
+
+def insert_cases(conn: sqlite3.Connection, cases: list[Case], events: list[tuple],
+                 deferred: bool = False) -> None:
     """New cases (with their ids) and their event rows from `event_rows`.
 
     The events go in first and each case row carries its event count: the trigger that
@@ -158,6 +210,10 @@ def insert_cases(conn: sqlite3.Connection, cases: list[Case], events: list[tuple
     for row in events:
         counts[row[0]] = counts.get(row[0], 0) + 1
     case_rows = [_row_values(case) + [counts.get(case.id, 0)] for case in cases]
+    if deferred:  # deferred_indexes has the triggers and indexes out of the way
+        conn.executemany(_INSERT_EVENT, events)
+        conn.executemany(_INSERT_COUNTED_CASE, case_rows)
+        return
     names = (*_EVENT_TRIGGERS, _CASE_INDEX_TRIGGER)
     triggers = dict(conn.execute(
         f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('cases', 'events') "

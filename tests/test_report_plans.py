@@ -63,3 +63,93 @@ def test_the_trend_is_index_ranges_per_day(history):  # noqa: F811
     for index in ("cases_opened_at", "cases_resolution_at", "events_escalated_at"):
         assert f"COVERING INDEX {index}" in joined, joined
     assert "SCAN cases" not in joined and "SCAN e" not in joined
+
+
+# -- percentiles of long windows ------------------------------------------------------
+
+def _walk_plans(path, dimension):
+    """Plans of the statements figures runs for all time (a window that walks)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    now = _ts(NOW)
+    window = Window(_ts("2000-01-01T00:00:00Z"), now + 1)
+    first = conn.execute("SELECT min(opened_at) FROM cases").fetchone()[0]
+    assert q._strategy(window, now, first, dimension) == "walk"
+    q.figures(conn, window, now, dimension)
+    conn.set_trace_callback(None)
+    plans = {sql: [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
+             for sql in seen if "OFFSET" in sql}
+    conn.close()
+    return plans
+
+
+@pytest.mark.parametrize("dimension", [None, "priority"])
+def test_a_long_window_ranks_by_walking_the_value_indexes(history, dimension):  # noqa: F811
+    plans = _walk_plans(history.db, dimension)
+    merged = [sql for sql in plans if "UNION ALL" in sql]
+    # p50 and p90 of both durations per priority, and overall across priorities
+    assert {index for index in ("cases_respond_secs", "cases_resolve_secs")
+            if any(index in sql for sql in plans)} == {"cases_respond_secs", "cases_resolve_secs"}
+    assert merged, plans
+    for sql, plan in plans.items():
+        joined = "\n".join(plan)
+        # in value order straight from the index: no sort of the window's durations
+        assert "TEMP B-TREE" not in joined, joined
+        assert not any(step.startswith("SCAN") for step in plan), joined
+        searches = [step for step in plan if step.startswith("SEARCH")]
+        assert searches and all("cases_respond_secs (priority=?" in step
+                                or "cases_resolve_secs (priority=?" in step for step in searches), joined
+        if sql in merged:
+            assert "MERGE (UNION ALL)" in joined, joined
+
+
+
+
+@pytest.mark.parametrize("dimension", [None, "priority", "owner", "tier"])
+@pytest.mark.parametrize("bounds", [
+    ("2000-01-01T00:00:00Z", None, True),  # all time
+    ("2026-11-02T00:00:00Z", "2026-11-09T00:00:00Z", True),
+    ("2026-11-05T00:00:00Z", "2026-11-06T00:00:00Z", False),
+    ("2026-10-01T00:00:00Z", "2026-11-04T12:00:00Z", True),
+    ("2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z", False),  # nothing in it
+])
+def test_every_way_of_ranking_gives_the_same_figures(history, monkeypatch, dimension, bounds):  # noqa: F811
+    """Collected and sorted, (with a breakdown) collected value by value in pieces with
+    the priorities walked, and (without a breakdown by other than priority) walked from
+    the value indexes: the same numbers, current and previous."""
+    conn = sqlite3.connect(f"file:{history.db}?mode=ro", uri=True)
+    now = _ts(NOW)
+    window = Window(_ts(bounds[0]), _ts(bounds[1]) if bounds[1] else now + 1)
+    strategies = ["collect"] + (["split"] if dimension else []) + (
+        ["walk"] if dimension in (None, "priority") else [])
+    seen = {}
+    for strategy in strategies:
+        monkeypatch.setattr(q, "_strategy", lambda *args, s=strategy: s)
+        seen[strategy] = q.figures(conn, window, now, dimension)
+    conn.close()
+    expected = seen.pop("collect")
+    # the windows that have durations to rank do rank them
+    assert any(key.startswith("resolve_p") for key in expected[0]["all"]) == bounds[2]
+    for strategy, figures in seen.items():
+        assert figures == expected, strategy
+
+
+def test_a_long_window_by_owner_reads_its_values_from_the_report_index(history):  # noqa: F811
+    conn = sqlite3.connect(f"file:{history.db}?mode=ro", uri=True)
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    now = _ts(NOW)
+    window = Window(_ts("2000-01-01T00:00:00Z"), now + 1)
+    first = conn.execute("SELECT min(opened_at) FROM cases").fetchone()[0]
+    assert q._strategy(window, now, first, "owner") == "split"
+    q.figures(conn, window, now, "owner")
+    conn.set_trace_callback(None)
+    split = [sql for sql in seen if "ORDER BY val" in sql]
+    assert len(split) == 1
+    plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {split[0]}")]
+    conn.close()
+    assert plan[0].startswith("SEARCH cases USING COVERING INDEX cases_report (priority=? AND <expr>>?)"), plan
+    assert not any(step.startswith("SCAN cases") for step in plan), plan
+    # the priorities and overall walk the value indexes
+    assert any("OFFSET" in sql and "cases_resolve_secs" in sql for sql in seen)

@@ -69,17 +69,19 @@ def _summaries(path) -> list[tuple]:
 
 def _as_before_0008(path) -> None:
     """Make a current store look like one written before migration 0008: no summary
-    columns, no record of the migration."""
+    columns, no record of it or of the migrations after it."""
+    later = [name for name, _ in MIGRATIONS if name >= "0008"]
     conn = sqlite3.connect(path)
     try:
         for (name,) in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'index' AND name IN "
-                "('cases_report', 'cases_resolution_at')").fetchall():
+                "('cases_report', 'cases_resolution_at', 'cases_respond_secs', "
+                "'cases_resolve_secs')").fetchall():
             conn.execute(f"DROP INDEX {name}")
         for column in SUMMARY_FIELDS:
             conn.execute(f"ALTER TABLE cases DROP COLUMN {column}")
-        conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0008_report_summaries'")
-        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+        conn.executemany("DELETE FROM _sqlite_migrations WHERE name = ?", [(n,) for n in later])
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - len(later)}")
         conn.commit()
     finally:
         conn.close()

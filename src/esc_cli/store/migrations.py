@@ -370,6 +370,20 @@ def _m008_report_summaries(db) -> None:
             last_event_at)""")
 
 
+def _m009_report_durations(db) -> None:
+    """Each priority's durations in value order, so a percentile over a long window is
+    one index walk (ORDER BY value LIMIT 1 OFFSET rank - 1) filtered on the instant the
+    clock stopped, instead of every duration of the window held and sorted in Python.
+    report_queries.DURATIONS spells the same expressions."""
+    db.executescript(
+        """
+        CREATE INDEX cases_respond_secs ON cases(priority, acknowledged_at - opened_at,
+            acknowledged_at) WHERE acknowledged_at IS NOT NULL;
+        CREATE INDEX cases_resolve_secs ON cases(priority, resolve_secs, resolution_at)
+            WHERE resolution_at IS NOT NULL;
+        """)
+
+
 MIGRATIONS = [
     ("0001_core", _m001_core),
     ("0002_fts", _m002_fts),
@@ -379,6 +393,7 @@ MIGRATIONS = [
     ("0006_report_deescalations", _m006_report_deescalations),
     ("0007_unresolved_warn", _m007_unresolved_warn),
     ("0008_report_summaries", _m008_report_summaries),
+    ("0009_report_durations", _m009_report_durations),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -3,7 +3,8 @@
 feedback) are settled per case into columns (domain/summary.py, migration 0008), so a
 window is one range scan of the covering index cases_report: every case that can count
 in it, aggregated in SQL, current and previous window in the same pass. Percentiles
-come back as the window's values and are ranked in Python.
+of a short window come back as its values and are ranked in Python; a long window's
+are read by walking the value-ordered indexes of migration 0009 (see _strategy).
 
 Breakdown values come from a fixed table of column expressions, never from user text,
 and are the case's current values. "now" is always a parameter.
@@ -152,57 +153,164 @@ def _group_by(group: str) -> str:
 
 
 # The durations whose percentiles the report shows, each with the instant its clock
-# stopped: a case cannot be pending before its first response (no pause to subtract);
-# resolve_secs is net of pauses already.
-DURATIONS = (("respond", "acknowledged_at - opened_at", "acknowledged_at"),
-             ("resolve", "resolve_secs", "resolution_at"))
+# stopped (a case cannot be pending before its first response: no pause to subtract;
+# resolve_secs is net of pauses already) and the index holding each priority's values
+# in value order (migration 0009, the expressions spelled as there).
+DURATIONS = (("respond", "acknowledged_at - opened_at", "acknowledged_at", "cases_respond_secs"),
+             ("resolve", "resolve_secs", "resolution_at", "cases_resolve_secs"))
+
+# How a window's durations are ranked. A short window's are collected in its pass and
+# sorted in Python (few, and walking a value index would read the whole priority to
+# find them). A window covering at least 1/_WALK_SHARE of the store's history ranks
+# them by walking the value indexes: no list of every duration (all time: two million).
+# With a --by other than priority ("split") the value groups need their values: the
+# pass then comes value by value, each value's durations held only until the next
+# value starts, in _SPLIT pieces by case id (each small to parse), and the priorities
+# and overall still walk.
+_WALK_SHARE = 4
+_SPLIT = 8
 
 
-def _pass(conn, sums, group: str, params: dict) -> tuple[list, dict]:
+def _strategy(window: Window, now: int, first: int | None, dimension: str | None) -> str:
+    """"walk", "split" or "collect" (see _WALK_SHARE)."""
+    if first is None:
+        return "collect"
+    whole = now + 1 - first
+    span = min(window.until, now + 1) - max(window.since, first)
+    if whole <= 0 or span * _WALK_SHARE < whole:
+        return "collect"
+    return "walk" if dimension in (None, "priority") else "split"
+
+
+def _run(text: str) -> array:
+    """A group_concat of integers as an ascending array of machine integers: all time
+    holds two million durations, which as Python ints would take 70 MB."""
+    values = json.loads(f"[{text}]")
+    values.sort()
+    narrow = -(1 << 31) <= values[0] and values[-1] < (1 << 31)
+    return array("i" if narrow else "q", values)
+
+
+def _pass(conn, sums, group: str, params: dict, strategy: str) -> tuple[list, dict, dict]:
     """One range of cases_report per priority (:lo, :u), grouped by priority and value:
     the index yields rows in priority order, so only a --by value needs sorting.
 
-    Returns the rows of counts and {prefix: {(priority, value): sorted durations}}:
-    each group's durations come back as one text (group_concat: no row objects for
-    Python to build), parsed and sorted in C."""
-    concat = [f"group_concat(CASE WHEN {_in(stop, '')} THEN {duration} END)"
-              for _, duration, stop in DURATIONS]
+    Returns the rows of counts, {prefix: {(priority, value): durations}}, and (split)
+    the value groups' ranks as _ranks gives them. The durations are sorted runs
+    ("collect"), or ("walk", "split") how many there are. They come back as one text
+    per group (group_concat: no row objects for Python to build), parsed and sorted
+    in C."""
+    if strategy == "walk":
+        extra = [f"count(CASE WHEN {_in(stop, '')} THEN {duration} END)"
+                 for _, duration, stop, _ in DURATIONS]
+    else:
+        extra = [f"group_concat(CASE WHEN {_in(stop, '')} THEN {duration} END)"
+                 for _, duration, stop, _ in DURATIONS]
+    tail = f"GROUP BY {_group_by(group)}"
+    if strategy == "split":
+        tail = f"GROUP BY val, priority, id % {_SPLIT} ORDER BY val"
     cursor = conn.execute(
         f"""{_PRIORITIES} SELECT priority, {group} AS val, {', '.join(sql for _, sql in sums)},
-            {', '.join(concat)}
-        {_CANDIDATES} GROUP BY {_group_by(group)}""", params)
-    durations: dict = {prefix: {} for prefix, _, _ in DURATIONS}
+            {', '.join(extra)}
+        {_CANDIDATES} {tail}""", params)
+    durations: dict = {prefix: {} for prefix, _, _, _ in DURATIONS}
     width = 2 + len(sums)
-    rows = []
-    # Row by row, each group's values kept sorted as 8-byte machine integers: all time
-    # holds two million durations, which as Python ints would take 70 MB.
+    totals: dict = {}
+    by_value: dict = {}
+    value = pieces = None
+
+    def finish() -> None:
+        if pieces is not None:
+            ranked = _ranks({prefix: {(None, value): runs} for prefix, runs in pieces.items()
+                             if runs}, False, ("value", value))
+            by_value.setdefault(("value", value), {}).update(ranked.get(("value", value), {}))
+
+    # Split rows of one group are summed as they come (a paired sum of sums is the
+    # pair of the sums).
     for row in cursor:
-        for (prefix, _, _), text in zip(DURATIONS, row[width:]):
-            if text is not None:
-                values = json.loads(f"[{text}]")
-                values.sort()
-                durations[prefix][(row[0], row[1])] = array("q", values)
-        rows.append(row[:width])
-    return rows, durations
+        key = (row[0], row[1])
+        if strategy == "split" and (pieces is None or row[1] != value):
+            finish()
+            value, pieces = row[1], {prefix: [] for prefix, _, _, _ in DURATIONS}
+        for (prefix, _, _, _), found in zip(DURATIONS, row[width:]):
+            if strategy == "collect":
+                if found is not None:
+                    durations[prefix].setdefault(key, []).append(_run(found))
+            elif strategy == "walk":
+                durations[prefix][key] = durations[prefix].get(key, 0) + found
+            elif found is not None:
+                run = _run(found)
+                pieces[prefix].append(run)
+                counts = durations[prefix]
+                counts[(row[0], None)] = counts.get((row[0], None), 0) + len(run)
+        held = totals.get(key)
+        if held is None:
+            totals[key] = list(row[:width])
+        else:
+            for index in range(2, width):
+                if row[index] is not None:
+                    held[index] = (held[index] or 0) + row[index]
+    finish()
+    return list(totals.values()), durations, by_value
 
 
-def _ranks(durations: dict, by_value: bool) -> dict:
+def _ranks(durations: dict, by_value: bool, only: tuple | None = None) -> dict:
     """Nearest-rank percentiles overall, per priority and (by_value) per value, from
     sorted runs per (priority, value): each group's ranks by bisection across its runs.
-    Returns {("all", None) | ("priority", p) | ("value", v): {prefix_pNN: seconds}}."""
+    Returns {("all", None) | ("priority", p) | ("value", v): {prefix_pNN: seconds}}, or
+    with `only` that one key's ranks over every run given."""
     result: dict = {}
     for prefix, runs in durations.items():
         groups: dict = {}
-        for (priority, value), run in runs.items():
-            groups.setdefault(("all", None), []).append(run)
-            groups.setdefault(("priority", priority), []).append(run)
+        for (priority, value), pieces in runs.items():
+            if only is not None:
+                groups.setdefault(only, []).extend(pieces)
+                continue
+            groups.setdefault(("all", None), []).extend(pieces)
+            groups.setdefault(("priority", priority), []).extend(pieces)
             if by_value:
-                groups.setdefault(("value", value), []).append(run)
+                groups.setdefault(("value", value), []).extend(pieces)
         for key, members in groups.items():
             n = sum(len(run) for run in members)
             result.setdefault(key, {}).update(
                 {f"{prefix}_p{p}": members[0][rank(p, n) - 1] if len(members) == 1
                  else _kth(members, rank(p, n)) for p in PERCENTILES})
+    return result
+
+
+def _walked(conn, counts: dict, since: int, until: int, by_value: bool) -> dict:
+    """_ranks from how many durations each priority has in [since, until): each rank
+    is read from the value index, overall by merging the priorities' walks (SQLite
+    merges UNION ALL arms that each come in order: no sort, no temp table). A walk
+    goes from whichever end of the values is nearer the rank.
+
+    The walks do not repeat the pass's candidate range: a duration's stop instant in
+    the window puts its case there (the horizon is at least that instant, and no clock
+    stops before the case is opened: import refuses it, events come after opening)."""
+    result: dict = {}
+    for prefix, duration, stop, index in DURATIONS:
+        arm = (f"SELECT {duration} AS v FROM cases INDEXED BY {index} WHERE priority = ? "
+               f"AND {stop} >= ? AND {stop} < ? AND {duration} IS NOT NULL")
+        present = {priority: n for (priority, _), n in counts[prefix].items() if n}
+        groups = [(("priority", p), [p], n) for p, n in present.items()]
+        if len(present) > 1:
+            groups.append((("all", None), list(present), sum(present.values())))
+        for key, members, n in groups:
+            sql = " UNION ALL ".join([arm] * len(members))
+            params = [x for member in members for x in (member, since, until)]
+            found = {}
+            for p in PERCENTILES:
+                k = rank(p, n)
+                order, offset = ("", k - 1) if k - 1 <= n - k else (" DESC", n - k)
+                found[f"{prefix}_p{p}"] = conn.execute(
+                    f"{sql} ORDER BY 1{order} LIMIT 1 OFFSET {offset}", params).fetchone()[0]
+            targets = [key]
+            if len(present) == 1:
+                targets.append(("all", None))
+            if by_value and key[0] == "priority":  # the only by_value here is --by priority
+                targets.append(("value", key[1]))
+            for target in targets:
+                result.setdefault(target, {}).update(found)
     return result
 
 
@@ -221,6 +329,25 @@ def _backlog(conn, t: int, age_at: int, group: str, dimension: str | None) -> di
     return _roll_up(rows, ["backlog"] + [name for name, _ in buckets], dimension)
 
 
+def _window(conn, sums, group: str, window: Window, now: int, first: int | None,
+            dimension: str | None) -> dict:
+    """A window's counts and percentiles (figures' first half, no backlog)."""
+    strategy = _strategy(window, now, first, dimension)
+    rows, durations, ranks = _pass(conn, sums, group, {"lo": window.since, "u": window.until,
+                                                       "s": window.since, "now": now}, strategy)
+    result = _roll_up(*_unpair(rows, sums), dimension)
+    if strategy == "collect":
+        ranks = _ranks(durations, dimension is not None)
+    else:
+        ranks.update(_walked(conn, durations, window.since, window.until,
+                             strategy == "walk" and dimension is not None))
+    del durations
+    for (kind, key), values in ranks.items():
+        target = result["all"] if kind == "all" else result[kind].setdefault(key, {})
+        target.update(values)
+    return result
+
+
 def figures(conn: sqlite3.Connection, window: Window, now: int,
             dimension: str | None = None) -> tuple[dict, dict]:
     """Raw counts of the window, {"all": {...}, "priority": {p: {...}}, "value": {v: {...}}}
@@ -234,24 +361,15 @@ def figures(conn: sqlite3.Connection, window: Window, now: int,
     group = GROUP_SQL[dimension]
     previous = window.previous()
     sums = _window_sums("")
-    rows, durations = _pass(conn, sums, group, {"lo": window.since, "u": window.until,
-                                                "s": window.since, "now": now})
-    result = _roll_up(*_unpair(rows, sums), dimension)
-    for (kind, key), values in _ranks(durations, dimension is not None).items():
-        target = result["all"] if kind == "all" else result[kind].setdefault(key, {})
-        target.update(values)
-    del durations
+    first = conn.execute("SELECT min(opened_at) FROM cases").fetchone()[0]
+    result = _window(conn, sums, group, window, now, first, dimension)
     t, age_at = _backlog_instants(window, now)
     _merge(result, _backlog(conn, t, age_at, group, dimension))
-    first = conn.execute("SELECT min(opened_at) FROM cases").fetchone()[0]
     # Nothing happens to a case before it is opened: a window before the first case is
     # empty, and reading it would walk every case (all time's previous window).
     prior: dict = {}
     if first is not None and previous.until > first:
-        params = {"lo": previous.since, "u": previous.until, "s": previous.since, "now": now}
-        rows, durations = _pass(conn, sums, "NULL", params)
-        prior = _roll_up(*_unpair(rows, sums), None)["all"]
-        prior.update(_ranks(durations, False).get(("all", None), {}))
+        prior = _window(conn, sums, "NULL", previous, now, first, None)["all"]
         t, age_at = _backlog_instants(previous, now)
         prior["backlog"] = _backlog(conn, t, age_at, "NULL", None)["all"].get("backlog", 0)
     return result, prior

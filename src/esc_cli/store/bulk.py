@@ -14,7 +14,11 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from esc_cli.domain.model import Case, Event, Owner, event_hash
-from esc_cli.store.cases import _SELECT_CASE, CASE_COLUMNS, _row_values, case_from_row
+from esc_cli.store.cases import (
+    _COLUMN_VALUES, _SELECT_CASE, _TAGS, _UPDATE_MISSED, CASE_COLUMNS, _row_values, case_from_row,
+)
+
+_TAGS_JSON = json.JSONEncoder(ensure_ascii=False)  # as cases._row_values encodes them
 
 _INSERT_CASE = (
     f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}) "
@@ -188,6 +192,27 @@ def deferred_indexes(conn: sqlite3.Connection, wanted: bool) -> Iterator[bool]:
         conn.execute(sql)
 
 
+# An import's cases share a few tag lists (most have none): each encoded once.
+_TAG_TEXTS: dict[tuple, str] = {(): "[]"}
+_TAG_TEXTS_MAX = 10_000
+
+
+def _import_row(case: Case, event_count: int) -> list:
+    """`cases._row_values(case)` and the event count, with the tags' JSON cached."""
+    values = _COLUMN_VALUES(case)
+    tags = values[_TAGS]
+    text = _TAG_TEXTS.get(tags) if type(tags) is tuple else None
+    if text is None:
+        text = _TAGS_JSON.encode(list(tags))
+        if type(tags) is tuple and len(_TAG_TEXTS) < _TAG_TEXTS_MAX:
+            _TAG_TEXTS[tags] = text
+    row = list(values)
+    row[_TAGS] = text
+    row[_UPDATE_MISSED] = int(row[_UPDATE_MISSED])
+    row.append(event_count)
+    return row
+
+
 def insert_cases(conn: sqlite3.Connection, cases: list[Case], events: list[tuple],
                  deferred: bool = False) -> None:
     """New cases (with their ids) and their event rows from `event_rows`.
@@ -209,7 +234,7 @@ def insert_cases(conn: sqlite3.Connection, cases: list[Case], events: list[tuple
     counts: dict[int, int] = {}
     for row in events:
         counts[row[0]] = counts.get(row[0], 0) + 1
-    case_rows = [_row_values(case) + [counts.get(case.id, 0)] for case in cases]
+    case_rows = [_import_row(case, counts.get(case.id, 0)) for case in cases]
     if deferred:  # deferred_indexes has the triggers and indexes out of the way
         conn.executemany(_INSERT_EVENT, events)
         conn.executemany(_INSERT_COUNTED_CASE, case_rows)

@@ -104,5 +104,5 @@ def test_hot_reads_in_a_pipe_import_no_rich_and_no_openssl(tmp_path):
     for args in (["show", "1"], ["queue"], ["overdue"], ["explain", "1"], ["show", "1", "--json"]):
         loaded = _modules_after(base + args, tmp_path)
         heavy = {m for m in loaded if m.split(".")[0] in ("rich", "hashlib", "_hashlib", "sqlite_utils",
-                                                            "pendulum")}
+                                                            "pendulum", "tomllib")}
         assert not heavy, (args, sorted(heavy))

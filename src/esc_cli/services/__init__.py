@@ -23,12 +23,14 @@ class Policies:
         self._parsed: dict[int, object] = {}
         self._current_id: int | None = None
 
-    def _parse(self, version_id: int, text: str):
-        from esc_cli.domain.policy import PolicyError, parse_policy
+    def _parse(self, version_id: int, text: str, document: str | None = None):
+        from esc_cli.domain.policy import PolicyError, parse_policy, policy_from_dict
 
         if version_id not in self._parsed:
             try:
-                self._parsed[version_id] = parse_policy(text)
+                self._parsed[version_id] = (
+                    parse_policy(text) if document is None
+                    else policy_from_dict(policies.decode_document(document)))
             except PolicyError as err:
                 raise StoreError(f"stored policy version {version_id} is invalid: {err}",
                                  hint="run esc doctor") from None
@@ -37,8 +39,8 @@ class Policies:
     @property
     def current_id(self) -> int:
         if self._current_id is None:
-            self._current_id, text = policies.current(self.conn)
-            self._parse(self._current_id, text)
+            self._current_id, text, document = policies.current_parsed(self.conn)
+            self._parse(self._current_id, text, document)
         return self._current_id
 
     @property
@@ -49,10 +51,10 @@ class Policies:
         current = self.current
         if version_id == self.current_id:
             return current
-        text = policies.version(self.conn, version_id)
-        if text is None:
+        row = policies.version_parsed(self.conn, version_id)
+        if row is None:
             return current
-        recorded = self._parse(version_id, text)
+        recorded = self._parse(version_id, *row)
         return replace(recorded, tiers=current.tiers, close_after=current.close_after,
                        rules=current.rules, channels=current.channels,
                        categories=current.categories)

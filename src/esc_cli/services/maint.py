@@ -262,6 +262,7 @@ class Check:
     hint: str = ""
     problems: list[tuple[int | None, str]] = field(default_factory=list)
     repaired: str = ""
+    stale_documents: list[int] = field(default_factory=list)  # policy: parsed copies to redo
 
     def fail(self, case_id: int | None, problem: str) -> None:
         self.ok = False
@@ -373,6 +374,8 @@ def doctor(env, repair: bool = False, progress=None) -> dict:
                               lambda: _check_due_times(conn, checks, totals, bad, progress))
 
         broken = _guard(checks, "integrity", read_checks)
+        if repair:
+            _guard(checks, "policy", lambda: _repair_policy_documents(store, checks))
         if repair and broken:
             _guard(checks, "due_times", lambda: _repair_due_times(store, checks, broken))
         _guard(checks, "search_index", lambda: _check_search_index(store, checks, repair))
@@ -410,20 +413,26 @@ def _report(checks: list[Check]) -> dict:
 
 def _check_policy(conn, checks: list[Check]) -> list[int]:
     from esc_cli.domain.policy import PolicyError, parse_policy
-    from esc_cli.store import integrity
+    from esc_cli.store import integrity, policies
 
     check = Check("policy", hint=("load a valid policy with esc policy load FILE.toml "
                                   "--recompute, which moves unresolved cases off a broken version"))
     checks.append(check)
     bad: list[int] = []
     total = 0
-    for version_id, text in integrity.policy_versions(conn):
+    for version_id, text, document in policies.documents(conn):
         total += 1
         try:
             parse_policy(text)
         except (PolicyError, ValueError, TypeError) as err:
             bad.append(version_id)
             check.fail(None, f"version {version_id} does not parse: {err}")
+            continue
+        # every run reads the parsed copy, not the TOML: they must say the same
+        if document != policies.encode_document(text):
+            check.stale_documents.append(version_id)
+            check.fail(None, f"version {version_id}: its parsed copy differs from its TOML")
+            check.hint = "run esc doctor --repair to parse the TOML again"
     if total == 0:
         check.fail(None, "the store holds no policy")
         check.hint = "restore the latest backup, or load a policy with esc policy load FILE.toml"
@@ -432,8 +441,29 @@ def _check_policy(conn, checks: list[Check]) -> list[int]:
                    else "is on policy version {v}, which the store does not hold")
         check.fail(case_id, problem.format(v=version_id))
     check.summary = (f"{total} policy version{'s' if total != 1 else ''}, all valid" if check.ok
-                     else f"{len(bad)} of {total} policy versions invalid or missing")
+                     else f"{len(bad)} of {total} policy versions invalid or missing" if bad
+                     else f"{len(check.stale_documents)} of {total} policy versions with a "
+                          "stale parsed copy")
     return bad
+
+
+def _repair_policy_documents(store, checks: list[Check]) -> None:
+    from esc_cli.store import policies
+
+    check = next(c for c in checks if c.name == "policy")
+    stale = check.stale_documents
+    if not stale:
+        return
+    with store.write() as conn:
+        for version_id, text, _ in policies.documents(conn):
+            if version_id in stale:
+                policies.set_document(conn, version_id, policies.encode_document(text))
+    check.problems = [(case_id, problem) for case_id, problem in check.problems
+                      if "parsed copy" not in problem]
+    check.ok = not check.problems
+    check.repaired = (f"parsed policy version{'s' if len(stale) != 1 else ''} "
+                      f"{', '.join(map(str, stale))} again")
+    check.summary = check.repaired + ("" if check.ok else "; others still fail")
 
 
 def _check_chains(conn, checks: list[Check], totals, progress) -> None:

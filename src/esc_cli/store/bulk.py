@@ -276,9 +276,12 @@ def upsert_owners(conn: sqlite3.Connection, owners: list[Owner]) -> None:
 def replace_policy_versions(conn: sqlite3.Connection, versions: list[tuple[int, int, str, str]]) -> None:
     """Restore an export's policy history with its own version ids. Only for a store with
     no cases: nothing then refers to the versions being replaced."""
+    from esc_cli.store.policies import encode_document
+
     conn.execute("DELETE FROM policy_versions")
     conn.executemany(
-        "INSERT INTO policy_versions (id, created_at, actor, toml) VALUES (?, ?, ?, ?)", versions)
+        "INSERT INTO policy_versions (id, created_at, actor, toml, document) VALUES (?, ?, ?, ?, ?)",
+        [(*version, encode_document(version[3])) for version in versions])
 
 
 def add_notifications(conn: sqlite3.Connection, payloads: list[dict], channels: list[str],

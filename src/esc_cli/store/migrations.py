@@ -384,6 +384,17 @@ def _m009_report_durations(db) -> None:
         """)
 
 
+def _m010_policy_documents(db) -> None:
+    # Every run reads the current policy: keep each version's parsed TOML as JSON too,
+    # so a run need not import tomllib (store/policies.py says why).
+    from esc_cli.store.policies import encode_document
+
+    db.execute("ALTER TABLE policy_versions ADD COLUMN document TEXT")
+    for version_id, toml in db.execute("SELECT id, toml FROM policy_versions").fetchall():
+        db.execute("UPDATE policy_versions SET document = ? WHERE id = ?",
+                   (encode_document(toml), version_id))
+
+
 MIGRATIONS = [
     ("0001_core", _m001_core),
     ("0002_fts", _m002_fts),
@@ -394,6 +405,7 @@ MIGRATIONS = [
     ("0007_unresolved_warn", _m007_unresolved_warn),
     ("0008_report_summaries", _m008_report_summaries),
     ("0009_report_durations", _m009_report_durations),
+    ("0010_policy_documents", _m010_policy_documents),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

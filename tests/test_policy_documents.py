@@ -1,0 +1,57 @@
+"""Each policy version keeps its parsed TOML as JSON (store/policies.py): every run reads
+that copy, so it must say exactly what the TOML says, and doctor must catch a copy that
+does not."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import tomllib
+
+from esc_cli.store.policies import decode_document, encode_document
+
+TOML_WITH_EVERY_TYPE = """
+title = "x"
+count = 3
+ratio = 0.8
+flag = true
+day = 2026-12-25
+at = 2026-11-02T10:15:00Z
+local = 2026-11-02T10:15:00.250
+clock = 08:30:00
+offset = 2026-11-02T10:15:00-05:00
+nested = { list = [1979-05-27, "text", [2, 3.5]] }
+[[tables]]
+name = "a"
+when = 07:32:00.999999
+"""
+
+
+def test_the_parsed_copy_reads_back_as_tomllib_parses_the_text():
+    expected = tomllib.loads(TOML_WITH_EVERY_TYPE)
+    decoded = decode_document(encode_document(TOML_WITH_EVERY_TYPE))
+    assert decoded == expected
+    assert type(decoded["day"]) is dt.date and type(decoded["at"]) is dt.datetime
+    assert decoded["offset"].utcoffset() == dt.timedelta(hours=-5)
+
+
+def test_text_that_is_not_toml_or_uses_the_tag_has_no_copy():
+    assert encode_document("not = [toml") is None
+    assert encode_document('x = { "\\u0000toml" = 1 }') is None
+
+
+def test_a_store_holds_the_copy_and_runs_use_it(esc):
+    conn = sqlite3.connect(esc.db)
+    toml, document = conn.execute(
+        "SELECT toml, document FROM policy_versions ORDER BY id DESC").fetchone()
+    assert decode_document(document) == tomllib.loads(toml)
+    # a copy that says something else is what a run acts on, so doctor must flag it
+    conn.execute("UPDATE policy_versions SET document = ?",
+                 (document.replace('"warn_at": 0.8', '"warn_at": 0.5'),))
+    conn.commit()
+    conn.close()
+    result = esc("doctor")
+    assert result.code == 5 and "parsed copy differs" in result.out
+    assert esc("doctor", "--repair").code == 0
+    assert esc("doctor").code == 0

@@ -421,3 +421,12 @@ def test_a_resolution_then_a_deescalation_in_the_same_second_is_not_first_contac
     esc.ok("deescalate", "1", "--reason", "back to frontline", "--to", "1")
     doc = esc.doc("report", "--since", "2026-11-01", "--until", "2026-11-03")
     assert (doc["resolved"], doc["fcr_rate"]) == (1, 0.0)
+
+
+def test_the_sha256_without_openssl_is_sha256():
+    import hashlib
+
+    from esc_cli.domain.model import sha256_without_openssl
+
+    for data in (b"", b"abc", "é \U0001F600".encode(), bytes(range(256)) * 9):
+        assert sha256_without_openssl()(data).digest() == hashlib.sha256(data).digest()

@@ -106,3 +106,17 @@ def test_hot_reads_in_a_pipe_import_no_rich_and_no_openssl(tmp_path):
         heavy = {m for m in loaded if m.split(".")[0] in ("rich", "hashlib", "_hashlib", "sqlite_utils",
                                                             "pendulum", "tomllib")}
         assert not heavy, (args, sorted(heavy))
+
+
+def test_single_case_writes_hash_without_loading_openssl(tmp_path):
+    db = tmp_path / "esc.db"
+    base = ["--db", str(db), "--now", "2026-11-02T10:00:00Z", "--as", "alice", "--tz", "UTC"]
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    subprocess.run([sys.executable, "-m", "esc_cli", *base, "init"], check=True, capture_output=True, env=env)
+    for args in (["open", "VPN down", "--customer", "Acme", "--priority", "high"],
+                 ["note", "1", "checked the logs"], ["escalate", "1", "--reason", "needs a specialist"]):
+        loaded = _modules_after(base + args, tmp_path)
+        assert not {m for m in loaded if m in ("hashlib", "_hashlib")}, args
+    events = subprocess.run([sys.executable, "-m", "esc_cli", *base, "doctor"], capture_output=True,
+                            text=True, env=env)
+    assert events.returncode == 0, events.stdout  # the chain those writes made verifies

@@ -266,3 +266,20 @@ def test_a_store_locked_past_the_busy_timeout_exits_5(esc):
         holder.execute("ROLLBACK")
         holder.close()
     assert esc.doc("show", "1")["state"] == "new"
+
+
+def test_every_migration_runs_inside_the_callers_transaction(tmp_path):
+    """A migration that commits part-way (executescript does) would let a crash leave a
+    half-migrated store and a second process migrate the same store at once."""
+    import sqlite3 as sqlite
+
+    from esc_cli.store.migrations import migrate
+
+    conn = sqlite.connect(tmp_path / "esc.db", isolation_level=None)
+    seen = []
+    conn.set_trace_callback(lambda statement: seen.append(statement.strip().upper()))
+    conn.execute("BEGIN IMMEDIATE")
+    migrate(conn)
+    assert conn.in_transaction
+    conn.execute("COMMIT")
+    assert not any(s.startswith(("COMMIT", "END")) for s in seen[:-1])

@@ -157,6 +157,12 @@ _TABLE_AFTER = 1500
 # Widest table, in days: below MAX_IDLE_DAYS, so a run of days without working time
 # long enough for the walk to give up on never hides inside one.
 _TABLE_MOST = 3000
+# Building a table costs ~20 ms in a zone with DST (1,900 days of intervals): only a
+# calendar asked many times (an import, a sweep, doctor) makes one; a single-case command
+# walks. Starts scattered over many years would rebuild it again and again: after so many
+# builds the calendar keeps its last table and walks outside it.
+_TABLE_AFTER_CALLS = 64
+_TABLE_BUILDS = 16
 
 
 class _Table:
@@ -258,6 +264,8 @@ class BusinessCalendar:
 
         self._days: dict[int, tuple[tuple[Instant, Instant], ...]] = {}
         self._table: _Table | None = None
+        self._calls = 0
+        self._builds = 0
 
     def __repr__(self) -> str:
         return (
@@ -346,6 +354,10 @@ class BusinessCalendar:
         table = self._table
         if table is not None and table.valid_from <= start < table.valid_until:
             return table
+        self._calls += 1
+        if self._calls < _TABLE_AFTER_CALLS or self._builds >= _TABLE_BUILDS:
+            return None
+        self._builds += 1
         ordinal = self._local_ordinal(start)
         low = ordinal - _TABLE_BEFORE
         high = ordinal + _TABLE_AFTER

@@ -55,3 +55,16 @@ def test_a_store_holds_the_copy_and_runs_use_it(esc):
     assert result.code == 5 and "parsed copy differs" in result.out
     assert esc("doctor", "--repair").code == 0
     assert esc("doctor").code == 0
+
+
+def test_a_damaged_copy_falls_back_to_the_toml_and_doctor_names_it(esc):
+    esc.ok("open", "VPN down", "--customer", "Acme", "--priority", "high")
+    conn = sqlite3.connect(esc.db)
+    conn.execute("UPDATE policy_versions SET document = '{bad'")
+    conn.commit()
+    conn.close()
+    shown = esc("show", "1")
+    assert shown.code == 0 and "VPN down" in shown.out, shown.err
+    checked = esc("doctor")
+    assert checked.code == 5 and "parsed copy differs" in checked.out
+    assert "due_times\tyes" in checked.out  # only the policy check is about the copy

@@ -24,17 +24,28 @@ class Policies:
         self._current_id: int | None = None
 
     def _parse(self, version_id: int, text: str, document: str | None = None):
-        from esc_cli.domain.policy import PolicyError, parse_policy, policy_from_dict
+        from esc_cli.domain.policy import PolicyError, parse_policy
 
         if version_id not in self._parsed:
             try:
-                self._parsed[version_id] = (
-                    parse_policy(text) if document is None
-                    else policy_from_dict(policies.decode_document(document)))
+                self._parsed[version_id] = self._from_document(document) or parse_policy(text)
             except PolicyError as err:
                 raise StoreError(f"stored policy version {version_id} is invalid: {err}",
                                  hint="run esc doctor") from None
         return self._parsed[version_id]
+
+    @staticmethod
+    def _from_document(document: str | None):
+        """The policy from its parsed copy; None when there is none or it is damaged (the
+        TOML is the source of truth; doctor reports the copy)."""
+        from esc_cli.domain.policy import PolicyError, policy_from_dict
+
+        if document is None:
+            return None
+        try:
+            return policy_from_dict(policies.decode_document(document))
+        except (PolicyError, ValueError, TypeError, AttributeError, KeyError):
+            return None
 
     @property
     def current_id(self) -> int:

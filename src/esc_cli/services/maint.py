@@ -432,7 +432,8 @@ def _check_policy(conn, checks: list[Check]) -> list[int]:
         if document != policies.encode_document(text):
             check.stale_documents.append(version_id)
             check.fail(None, f"version {version_id}: its parsed copy differs from its TOML")
-            check.hint = "run esc doctor --repair to parse the TOML again"
+    if check.stale_documents and not bad:
+        check.hint = "run esc doctor --repair to parse the TOML again"
     if total == 0:
         check.fail(None, "the store holds no policy")
         check.hint = "restore the latest backup, or load a policy with esc policy load FILE.toml"

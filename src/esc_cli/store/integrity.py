@@ -51,10 +51,6 @@ def counts(conn: sqlite3.Connection) -> tuple[int, int, int]:
     return cases, unresolved, events
 
 
-def policy_versions(conn: sqlite3.Connection) -> Iterator[tuple[int, str]]:
-    yield from conn.execute("SELECT id, toml FROM policy_versions ORDER BY id")
-
-
 def cases_on_versions(conn: sqlite3.Connection, version_ids: list[int]) -> list[tuple[int, int]]:
     """(case id, policy version) of cases recorded on one of `version_ids`, or on a
     version the store does not hold."""

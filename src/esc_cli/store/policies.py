@@ -93,11 +93,6 @@ def current(conn: sqlite3.Connection) -> tuple[int, str]:
     return row[0], row[1]
 
 
-def version(conn: sqlite3.Connection, version_id: int) -> str | None:
-    row = conn.execute("SELECT toml FROM policy_versions WHERE id = ?", (version_id,)).fetchone()
-    return row[0] if row else None
-
-
 def all_versions(conn: sqlite3.Connection) -> list[tuple[int, int, str, str]]:
     return conn.execute(
         "SELECT id, created_at, actor, toml FROM policy_versions ORDER BY id"

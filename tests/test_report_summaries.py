@@ -150,3 +150,11 @@ def test_kth_across_sorted_runs_is_the_merged_rank(runs, data):
     merged = sorted(v for run in runs for v in run)
     k = data.draw(st.integers(min_value=1, max_value=len(merged)))
     assert _kth([sorted(run) for run in runs], k) == merged[k - 1]
+
+
+def test_a_huge_feedback_score_saturates_as_sqlite_casts_it():
+    from esc_cli.domain.summary import sql_integer
+
+    assert sql_integer("99999999999999999999x") == (1 << 63) - 1
+    assert sql_integer("-99999999999999999999") == -(1 << 63)
+    assert sql_integer(" 4 stars") == 4 and sql_integer("great") == 0 and sql_integer(None) is None

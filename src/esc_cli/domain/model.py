@@ -134,17 +134,22 @@ def local_to_utc(parsed: datetime, zone) -> datetime | None:
 def event_hash(previous: bytes, case_id: int, event: Event) -> bytes:
     """SHA-256 over the event's content and its predecessor's hash: edits, removals and
     reorderings all break the chain."""
-    global _sha256
     body = _HASH_JSON.encode(
         [case_id, event.at, event.actor, event.kind, event.field,
          event.from_value, event.to_value, event.reason],
     ).encode("utf-8", "surrogatepass")
-    if _sha256 is None:
-        _sha256 = sha256_without_openssl()
-    return _sha256(previous + body).digest()
+    return sha256(previous + body).digest()
 
 
 _sha256 = None
+
+
+def sha256(data: bytes):
+    """A SHA-256 object of `data` (sha256_without_openssl's, looked up once)."""
+    global _sha256
+    if _sha256 is None:
+        _sha256 = sha256_without_openssl()
+    return _sha256(data)
 
 
 def sha256_without_openssl():

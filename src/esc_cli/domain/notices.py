@@ -18,9 +18,9 @@ def recipient_of(case: Case, owner_email: str | None) -> tuple[str, dict]:
 
 def _stable_id(case_id: int, event: Event) -> str:
     key = f"{case_id}|{event.at}|{event.kind}|{event.field}|{event.to_value}|{event.actor}"
-    from esc_cli.domain.model import sha256_without_openssl  # here: reads never hash
+    from esc_cli.domain.model import sha256  # here: reads never hash
 
-    return "n" + sha256_without_openssl()(key.encode()).hexdigest()[:20]
+    return "n" + sha256(key.encode()).hexdigest()[:20]
 
 
 def _text(kind: str, case: Case, clocks: list[str], from_tier, to_tier, due: str | None,

@@ -32,7 +32,9 @@ def sql_integer(text: str | None) -> int | None:
     if text is None:
         return None
     match = _SQL_INTEGER.match(text)
-    return int(match[1]) if match else 0
+    if not match:
+        return 0
+    return max(-(1 << 63), min((1 << 63) - 1, int(match[1])))  # SQLite saturates, too
 
 
 def summarise(events: list[Event], opened_at: int, tier: int, escalations: int,

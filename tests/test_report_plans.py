@@ -1,4 +1,4 @@
-"""Query plans of `esc report`: each window is a range of the covering index
+"""Query plans of `esc report`: each window is two ranges of the covering index
 cases_report (no table rows, no events), the trend a range per day of small indexes.
 A plan that regresses to a scan of cases or events fails here, not at a million cases."""
 
@@ -40,13 +40,21 @@ def _plans(path, dimension):
 def test_windows_read_only_the_covering_report_index(history, dimension):  # noqa: F811
     plans = _plans(history.db, dimension)
     windows = {sql: p for sql, p in plans.items() if "FROM cases INDEXED BY cases_report WHERE" in sql}
-    # each window's sums (with its durations) and its backlog
-    assert len(windows) == 4
+    # each window's sums (with its durations) and its backlog, each over the resolved
+    # cases' range and the unresolved cases' range; this window by owner is long enough
+    # to be collected value by value, one statement over the one range
+    assert len(windows) == (7 if dimension else 8)
     by_priority = [sql for sql in windows if sql.rstrip().endswith("GROUP BY priority")]
     # every statement but the --by ones (the previous window's never are)
-    assert len(by_priority) == (2 if dimension else 4)
+    assert len(by_priority) == (4 if dimension else 8)
+    ranges = {"SEARCH cases USING COVERING INDEX cases_report (priority=? AND <expr>>? AND <expr><?)",
+              # the unresolved cases opened before the window's end, not all of them
+              "SEARCH cases USING COVERING INDEX cases_report (priority=? AND <expr>=? AND opened_at<?)"}
+    twins = [plan[0] for sql, plan in windows.items() if "ORDER BY val" not in sql]
+    assert set(twins) == ranges and twins.count(min(ranges)) == twins.count(max(ranges)), twins
     for sql, plan in windows.items():
-        assert plan[0].startswith("SEARCH cases USING COVERING INDEX cases_report (priority=? AND <expr>>?)"), plan
+        assert plan[0] in ranges or plan[0].startswith(
+            "SEARCH cases USING COVERING INDEX cases_report (priority=? AND <expr>>?)"), plan
         # the backlog reads a reopened case's state history by its case index only
         assert all("events" not in step or "events_case" in step for step in plan), plan
         assert not any(step.startswith("SCAN cases") for step in plan), plan
@@ -153,3 +161,24 @@ def test_a_long_window_by_owner_reads_its_values_from_the_report_index(history):
     assert not any(step.startswith("SCAN cases") for step in plan), plan
     # the priorities and overall walk the value indexes
     assert any("OFFSET" in sql and "cases_resolve_secs" in sql for sql in seen)
+
+
+@pytest.mark.parametrize("dimension", [None, "owner"])
+@pytest.mark.parametrize("bounds", [
+    ("2000-01-01T00:00:00Z", None),  # all time
+    ("2026-11-02T00:00:00Z", "2026-11-09T00:00:00Z"),
+    ("2026-11-05T00:00:00Z", "2026-11-06T00:00:00Z"),
+    ("2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z"),  # after now: backlog now
+])
+def test_the_two_ranges_read_every_case_of_the_one_range_once(history, monkeypatch, dimension,
+                                                              bounds):  # noqa: F811
+    assert f" THEN {q._FOREVER} ELSE " in q.HORIZON  # every unresolved case's horizon
+    conn = sqlite3.connect(f"file:{history.db}?mode=ro", uri=True)
+    now = _ts(NOW)
+    window = Window(_ts(bounds[0]), _ts(bounds[1]) if bounds[1] else now + 1)
+    split = q.figures(conn, window, now, dimension)
+    monkeypatch.setattr(q, "_RANGES", (q._CANDIDATES,))
+    whole = q.figures(conn, window, now, dimension)
+    conn.close()
+    assert split == whole
+    assert whole[0]["all"].get("backlog") and whole[0]["all"].get("opened") is not None

@@ -100,8 +100,12 @@ def init_store(env, policy_text: str | None) -> tuple[bool, str]:
         parse_policy(text)
     except PolicyError as err:
         raise UsageError(f"policy: {err}") from None
-    store, created = Store.initialise(env.db_path)
+    store, _ = Store.initialise(env.db_path)
     env._store = store
+    # A store is initialised by whoever writes its first policy: with several `esc init`
+    # at once, one may create the schema and another, between its two transactions,
+    # write the policy; deciding by the schema would let both say "initialised".
+    created = False
     with store.write() as conn:
         if policies.count(conn) == 0:
             policies.add(conn, text, env.now, env.user)

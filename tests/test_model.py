@@ -430,3 +430,27 @@ def test_the_sha256_without_openssl_is_sha256():
 
     for data in (b"", b"abc", "é \U0001F600".encode(), bytes(range(256)) * 9):
         assert sha256_without_openssl()(data).digest() == hashlib.sha256(data).digest()
+
+
+def test_bulk_event_rows_chain_exactly_as_event_hash_does():
+    """The import builds each hashed JSON array from cached fragments for speed: it must
+    be byte for byte what event_hash encodes, whatever the text holds."""
+    import random
+
+    from esc_cli.domain.model import Event, event_hash
+    from esc_cli.store.bulk import event_rows
+
+    rng = random.Random(3)
+    texts = [None, "", "plain", "é ü 漢字", "quote \" and \\ backslash", "tab\tnew\nline",
+             "\x00\x1f\x7f control", "emoji \U0001F600", "lone \ud800 surrogate", "</script>",
+             "1e5", "null", "[1,2]"]
+    for case_id in (1, 42, 2**40):
+        events = [Event(at=1_790_000_000 + i * 60, actor=rng.choice(texts[2:]),
+                        kind=rng.choice(["opened", "note", "assigned", "resolved"]),
+                        field=rng.choice(texts), from_value=rng.choice(texts),
+                        to_value=rng.choice(texts), reason=rng.choice(texts))
+                  for i in range(40)]
+        previous = b""
+        for event, row in zip(events, event_rows(case_id, events)):
+            previous = event_hash(previous, case_id, event)
+            assert row[-1] == previous, event

@@ -901,7 +901,7 @@ def init_store(path: Path, policy_at: int) -> tuple[str, int]:
     with store.write() as conn:
         for owner in make_owners():
             people.save_owner(conn, owner)
-        version, text = policies.current(conn)
+        version, text, _ = policies.current_parsed(conn)
     env.close()
     return text, version
 

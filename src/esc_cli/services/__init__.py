@@ -22,6 +22,7 @@ class Policies:
         self.conn = conn
         self._parsed: dict[int, object] = {}
         self._current_id: int | None = None
+        self.current_text = ""  # the current version's TOML, once current_id is read
 
     def _parse(self, version_id: int, text: str, document: str | None = None):
         from esc_cli.domain.policy import PolicyError, parse_policy
@@ -50,8 +51,8 @@ class Policies:
     @property
     def current_id(self) -> int:
         if self._current_id is None:
-            self._current_id, text, document = policies.current_parsed(self.conn)
-            self._parse(self._current_id, text, document)
+            self._current_id, self.current_text, document = policies.current_parsed(self.conn)
+            self._parse(self._current_id, self.current_text, document)
         return self._current_id
 
     @property
@@ -444,7 +445,7 @@ def policy_current(env) -> tuple[int, str, object]:
     with store.read() as conn:
         pols = Policies(conn)
         version = pols.current_id
-        return version, policies.current(conn)[1], pols.current
+        return version, pols.current_text, pols.current
 
 
 def policy_load(env, text: str, recompute: bool) -> dict:

@@ -82,17 +82,6 @@ def set_document(conn: sqlite3.Connection, version_id: int, document: str | None
     conn.execute("UPDATE policy_versions SET document = ? WHERE id = ?", (document, version_id))
 
 
-def current(conn: sqlite3.Connection) -> tuple[int, str]:
-    row = conn.execute(
-        "SELECT id, toml FROM policy_versions ORDER BY id DESC LIMIT 1"
-    ).fetchone()
-    if row is None:
-        from esc_cli.errors import StoreError
-
-        raise StoreError("the store has no policy", hint="run esc doctor")
-    return row[0], row[1]
-
-
 def all_versions(conn: sqlite3.Connection) -> list[tuple[int, int, str, str]]:
     return conn.execute(
         "SELECT id, created_at, actor, toml FROM policy_versions ORDER BY id"

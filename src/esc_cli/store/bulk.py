@@ -119,6 +119,14 @@ def event_rows(case_id: int, events: list[Event]) -> list[tuple]:
     return rows
 
 
+def _import_triggers(conn: sqlite3.Connection) -> dict[str, str]:
+    """{name: sql} of the triggers an import drops while its rows go in."""
+    names = (*_EVENT_TRIGGERS, _CASE_INDEX_TRIGGER)
+    return dict(conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('cases', 'events') "
+        f"AND name IN ({', '.join('?' for _ in names)})", names))
+
+
 def _has_event_count(conn: sqlite3.Connection) -> bool:
     return any(row[1] == "event_count" for row in conn.execute("PRAGMA table_info(cases)"))
 
@@ -161,10 +169,7 @@ def deferred_indexes(conn: sqlite3.Connection, wanted: bool) -> Iterator[bool]:
     if not wanted or not _has_event_count(conn):
         yield False
         return
-    names = (*_EVENT_TRIGGERS, _CASE_INDEX_TRIGGER)
-    triggers = dict(conn.execute(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('cases', 'events') "
-        f"AND name IN ({', '.join('?' for _ in names)})", names))
+    triggers = _import_triggers(conn)
     index = None
     if _CASE_INDEX_TRIGGER in triggers:
         index = _index_statement(triggers[_CASE_INDEX_TRIGGER], every_case=True)
@@ -239,10 +244,7 @@ def insert_cases(conn: sqlite3.Connection, cases: list[Case], events: list[tuple
         conn.executemany(_INSERT_EVENT, events)
         conn.executemany(_INSERT_COUNTED_CASE, case_rows)
         return
-    names = (*_EVENT_TRIGGERS, _CASE_INDEX_TRIGGER)
-    triggers = dict(conn.execute(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('cases', 'events') "
-        f"AND name IN ({', '.join('?' for _ in names)})", names))
+    triggers = _import_triggers(conn)
     index = None
     if _CASE_INDEX_TRIGGER in triggers:
         index = _index_statement(triggers[_CASE_INDEX_TRIGGER])

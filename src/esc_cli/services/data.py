@@ -606,10 +606,12 @@ class Importer:
             event_rows.clear()
             payloads.clear()
 
-        defer = self.store_cases == 0 and self.source.path.stat().st_size >= DEFER_INDEXES_BYTES
-        with bulk.deferred_indexes(self.conn, defer) as deferring:
+        with bulk.deferred_indexes(self.conn, self.defer_indexes()) as deferring:
             self._write_cases(checked_records, cases, event_rows, payloads, flush, next_id,
                               owners, loads, lookup, current, current_id)
+
+    def defer_indexes(self) -> bool:
+        return self.store_cases == 0 and self.source.path.stat().st_size >= DEFER_INDEXES_BYTES
 
     def _write_cases(self, checked_records, cases, event_rows, payloads, flush, next_id,
                      owners, loads, lookup, current, current_id) -> None:
@@ -724,6 +726,12 @@ def _import(env, transaction, path: Path, source, dry_run: bool, on_error: Error
             # Every row gets an id from the store alone, so nothing in a later row changes
             # how an earlier one is written: check and write in the same pass, and let a
             # bad row roll the whole transaction back when the pass is over.
+            from esc_cli.services import import_workers
+
+            if import_workers.wanted(importer, source):
+                import_workers.write(importer, source, progress, importer.defer_indexes())
+                guard.armed = True
+                return importer.summary
             good = importer.checked_stream(importer._pass("importing", source.records(progress)), False)
             importer.write_cases(case for case in good if not importer.bad)
             if importer.bad:

@@ -127,7 +127,7 @@ def _import_triggers(conn: sqlite3.Connection) -> dict[str, str]:
         f"AND name IN ({', '.join('?' for _ in names)})", names))
 
 
-def _has_event_count(conn: sqlite3.Connection) -> bool:
+def has_event_count(conn: sqlite3.Connection) -> bool:
     return any(row[1] == "event_count" for row in conn.execute("PRAGMA table_info(cases)"))
 
 
@@ -166,7 +166,7 @@ def deferred_indexes(conn: sqlite3.Connection, wanted: bool) -> Iterator[bool]:
 
     All inside the import's transaction: an error, a crash or Ctrl-C rolls the drops
     back with the rows. Yields whether the indexes are deferred."""
-    if not wanted or not _has_event_count(conn):
+    if not wanted or not has_event_count(conn):
         yield False
         return
     triggers = _import_triggers(conn)
@@ -232,14 +232,26 @@ def insert_cases(conn: sqlite3.Connection, cases: list[Case], events: list[tuple
     each new case with the notes of its events, which one statement does for the whole
     batch afterwards. So those triggers are dropped for the batch and made again from
     their own SQL, inside the import's transaction: a failure rolls all of it back."""
-    if not _has_event_count(conn):
+    if not has_event_count(conn):
         conn.executemany(_INSERT_CASE, [_row_values(case) for case in cases])
         conn.executemany(_INSERT_EVENT, events)
         return
+    insert_counted(conn, counted_case_rows(cases, events), events, deferred)
+
+
+def counted_case_rows(cases: list[Case], events: list[tuple]) -> list[list]:
+    """The cases table's rows for `cases`, each with its count of `events` (rows from
+    `event_rows`), for `insert_counted`. Needs no connection: import workers build them."""
     counts: dict[int, int] = {}
     for row in events:
         counts[row[0]] = counts.get(row[0], 0) + 1
-    case_rows = [_import_row(case, counts.get(case.id, 0)) for case in cases]
+    return [_import_row(case, counts.get(case.id, 0)) for case in cases]
+
+
+def insert_counted(conn: sqlite3.Connection, case_rows: list[list], events: list[tuple],
+                   deferred: bool = False) -> None:
+    """`insert_cases` for rows made already by `counted_case_rows` and `event_rows`, in a
+    store whose cases count their events."""
     if deferred:  # deferred_indexes has the triggers and indexes out of the way
         conn.executemany(_INSERT_EVENT, events)
         conn.executemany(_INSERT_COUNTED_CASE, case_rows)
@@ -256,7 +268,7 @@ def insert_cases(conn: sqlite3.Connection, cases: list[Case], events: list[tuple
         conn.executemany(_INSERT_EVENT, events)
         conn.executemany(_INSERT_COUNTED_CASE, case_rows)
         if index is not None:
-            conn.execute(index, (json.dumps([case.id for case in cases]),))
+            conn.execute(index, (json.dumps([row[0] for row in case_rows]),))
     finally:
         if conn.in_transaction:
             for sql in triggers.values():

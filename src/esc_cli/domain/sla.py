@@ -99,6 +99,21 @@ def timeline(events: list[Event]) -> Timeline:
                     resolved_at, closed_at)
 
 
+_new_object = object.__new__
+
+
+def _trace(clock: str, target: int | None, calendar: str, zone: str, started_at: int | None,
+           stopped_at: int | None, paused: tuple, warn_at: int | None, due_at: int | None,
+           state: str, missed: bool = False) -> ClockTrace:
+    """ClockTrace(...) filled in directly: its frozen __init__ sets each field through
+    object.__setattr__, three clocks on every write and every imported case."""
+    trace = _new_object(ClockTrace)
+    trace.__dict__.update(clock=clock, target=target, calendar=calendar, zone=zone,
+                          started_at=started_at, stopped_at=stopped_at, paused=paused,
+                          warn_at=warn_at, due_at=due_at, state=state, missed=missed)
+    return trace
+
+
 def _fraction(seconds: int, warn_fraction: float) -> int:
     return int(round(seconds * warn_fraction))
 
@@ -118,11 +133,11 @@ def trace_clocks(policy, priority: str, opened_at: int, events: list[Event],
     respond_due = calendar.add(opened_at, target.respond)
     respond_warn = calendar.add(opened_at, _fraction(target.respond, warn_fraction))
     if line.first_response is not None:
-        response = ClockTrace("response", target.respond, calendar.name, zone, opened_at,
+        response = _trace("response", target.respond, calendar.name, zone, opened_at,
                               line.first_response, (), respond_warn, respond_due, "stopped",
                               missed=line.first_response > respond_due)
     else:
-        response = ClockTrace("response", target.respond, calendar.name, zone, opened_at, None,
+        response = _trace("response", target.respond, calendar.name, zone, opened_at, None,
                               (), respond_warn, respond_due,
                               "frozen" if line.state in PAUSED_STATES else "running")
 
@@ -137,24 +152,24 @@ def trace_clocks(policy, priority: str, opened_at: int, events: list[Event],
         resolution_state, stopped = "frozen", None
     else:
         resolution_state, stopped = "running", None
-    resolution = ClockTrace("resolution", target.resolve, calendar.name, zone, opened_at, stopped,
+    resolution = _trace("resolution", target.resolve, calendar.name, zone, opened_at, stopped,
                             line.pauses, resolve_warn, resolve_due, resolution_state,
                             missed=stopped is not None and stopped > resolve_due)
 
     # update: restarts at every customer-visible note, resume and reopen; runs only while open
     if target.update is None or not line.update_restarts:
-        update = ClockTrace("update", target.update, calendar.name, zone, None, None, (),
+        update = _trace("update", target.update, calendar.name, zone, None, None, (),
                             None, None, "off")
     else:
         cycle_start = line.update_restarts[-1]
         due = calendar.add(cycle_start, target.update)
         warn = calendar.add(cycle_start, _fraction(target.update, warn_fraction))
         if line.state == "open":
-            update = ClockTrace("update", target.update, calendar.name, zone, cycle_start, None,
+            update = _trace("update", target.update, calendar.name, zone, cycle_start, None,
                                 (), warn, due, "running")
         else:
             stop = next((s for s in line.update_stops if s >= cycle_start), None)
-            update = ClockTrace("update", target.update, calendar.name, zone, cycle_start, stop,
+            update = _trace("update", target.update, calendar.name, zone, cycle_start, stop,
                                 (), warn, due, "frozen" if line.state == "pending" else "stopped",
                                 missed=stop is not None and stop > due)
     return {"response": response, "update": update, "resolution": resolution}
@@ -186,10 +201,16 @@ def project_traced(case: Case, events: list[Event], policy) -> tuple[Case, dict[
     running = [c for c in clocks.values() if c.state == "running"]
     tier_since = case.opened_at
     last_activity = case.opened_at
-    escalations = sum(1 for e in events if e.kind == "escalated")
-    reopened = sum(1 for e in events if e.kind == "reopened")
+    escalations = reopened = 0
     for event in events:
-        if event.field == "tier" and event.kind in ("escalated", "deescalated"):
+        kind = event.kind
+        if kind == "escalated":
+            escalations += 1
+            if event.field == "tier":
+                tier_since = event.at
+        elif kind == "reopened":
+            reopened += 1
+        elif kind == "deescalated" and event.field == "tier":
             tier_since = event.at
         if event.actor != SWEEP_ACTOR:
             last_activity = event.at

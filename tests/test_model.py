@@ -454,3 +454,38 @@ def test_bulk_event_rows_chain_exactly_as_event_hash_does():
         for event, row in zip(events, event_rows(case_id, events)):
             previous = event_hash(previous, case_id, event)
             assert row[-1] == previous, event
+
+
+def test_values_built_without_their_init_equal_the_dataclass_built_ones():
+    """model.filled / case_with_defaults skip the frozen __init__ for speed: the objects
+    must be the ones the constructor makes (equal, same fields in the same order), an
+    import's case must set every field Case() requires, and each gets its own `extra`."""
+    from dataclasses import fields
+
+    from esc_cli.domain.model import CASE_REQUIRED, Case, Event, case_with_defaults, filled
+    from esc_cli.domain.records import Checker, case_of, check_case
+    from esc_cli.domain.sla import _trace, ClockTrace
+    from esc_cli.store.cases import _row_values, case_from_row
+
+    required = {name: index for index, name in enumerate(CASE_REQUIRED)}
+    built = case_with_defaults(required)
+    made = Case(**required)
+    assert built == made and list(vars(built)) == list(vars(made))
+    assert built.extra == {} and built.extra is not case_with_defaults(required).extra
+    assert case_from_row(_row_values(made)) == made
+    event = filled(Event, {"at": 1, "actor": "a", "kind": "note", "field": None,
+                           "from_value": None, "to_value": None, "reason": "r"})
+    assert event == Event(1, "a", "note", reason="r")
+    trace = _trace("response", 60, "24x7", "UTC", 1, None, (), 50, 61, "running")
+    assert trace == ClockTrace("response", 60, "24x7", "UTC", 1, None, (), 50, 61, "running")
+    assert list(vars(trace)) == [f.name for f in fields(ClockTrace)]
+
+    from esc_cli.domain.policy import default_policy
+
+    policy = default_policy()
+    record, reasons = check_case({"title": "t", "customer": "c", "priority": "low"},
+                                 Checker(policy, {}, "UTC", 1_790_000_000, frozenset()))
+    assert reasons == []
+    case = case_of(record, 7, 1)
+    assert all(getattr(case, name) is not None for name in CASE_REQUIRED)
+    assert list(vars(case)) == [f.name for f in fields(Case)]

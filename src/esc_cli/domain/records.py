@@ -25,8 +25,8 @@ from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from esc_cli.domain.model import (
-    CHANNELS, EVENT_KINDS, STATES, TEXT_MAX_BYTES, TITLE_MAX, YEARS, Case, Event, Owner, iso,
-    local_to_utc,
+    CHANNELS, EVENT_KINDS, STATES, TEXT_MAX_BYTES, TITLE_MAX, YEARS, Case, Event, Owner,
+    case_with_defaults, filled, iso, local_to_utc,
 )
 
 # Fields of the case object an import understands.
@@ -653,58 +653,23 @@ def history(record: CaseRecord, actor: str, now: int) -> list[Event]:
 
 
 def _new_event(at, actor, kind, field=None, from_value=None, to_value=None, reason=None) -> Event:
-    """Event(...) filled in directly, as case_of fills in a Case: an import makes
-    several per row, and the frozen __init__ costs twice this."""
-    event = _new_object(Event)
-    event.__dict__.update(at=at, actor=actor, kind=kind, field=field, from_value=from_value,
-                          to_value=to_value, reason=reason)
-    return event
+    """Event(...) without its frozen __init__ (model.filled): several per imported row."""
+    return filled(Event, {"at": at, "actor": actor, "kind": kind, "field": field,
+                          "from_value": from_value, "to_value": to_value, "reason": reason})
 
 
 def case_of(record: CaseRecord, case_id: int, policy_version: int) -> Case:
-    """The case row before its derived fields are settled from the events.
-
-    What Case(...) would make, filled in directly: the frozen dataclass's __init__ sets
-    its ~40 fields one object.__setattr__ call at a time, once per imported case, and
-    Case has no __post_init__ to skip."""
-    global _CASE_DEFAULTS
-    if _CASE_DEFAULTS is None:
-        _CASE_DEFAULTS = _case_defaults()
-    defaults, factories = _CASE_DEFAULTS
-    case = _new_object(Case)
-    values = case.__dict__
-    values.update(defaults)
-    for name, factory in factories:
-        values[name] = factory()
+    """The case row before its derived fields are settled from the events (as Case(...)
+    makes it, without its frozen __init__: once per imported row)."""
     opened = record.opened_at
-    values.update(
-        id=case_id, title=record.title, customer=record.customer, priority=record.priority,
-        category=record.category, channel=record.channel, opened_at=opened,
-        policy_version=policy_version, description=record.description, tier=record.tier,
-        team=record.team, owner=record.owner, state=record.state, tags=record.tags,
-        csat=record.csat, tier_since=opened, last_activity_at=opened, last_event_at=opened,
-    )
-    return case
-
-
-_CASE_DEFAULTS = None
-_new_object = object.__new__
-_CASE_REQUIRED = frozenset(("id", "title", "customer", "priority", "category", "channel",
-                            "opened_at", "policy_version"))
-
-
-def _case_defaults() -> tuple[dict, list]:
-    from dataclasses import MISSING, fields
-
-    defaults, factories = {}, []
-    for spec in fields(Case):
-        if spec.default is not MISSING:
-            defaults[spec.name] = spec.default
-        elif spec.default_factory is not MISSING:
-            factories.append((spec.name, spec.default_factory))
-        elif spec.name not in _CASE_REQUIRED:  # a new field case_of does not fill in
-            raise TypeError(f"case_of needs a value for Case.{spec.name}")
-    return defaults, factories
+    return case_with_defaults({
+        "id": case_id, "title": record.title, "customer": record.customer,
+        "priority": record.priority, "category": record.category, "channel": record.channel,
+        "opened_at": opened, "policy_version": policy_version,
+        "description": record.description, "tier": record.tier, "team": record.team,
+        "owner": record.owner, "state": record.state, "tags": record.tags, "csat": record.csat,
+        "tier_since": opened, "last_activity_at": opened, "last_event_at": opened,
+    })
 
 
 # -- owners -------------------------------------------------------------------------

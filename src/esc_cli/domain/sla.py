@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from esc_cli.domain.model import SWEEP_ACTOR, Case, Event
+from esc_cli.domain.model import SWEEP_ACTOR, Case, Event, filled
 from esc_cli.domain.summary import summarise
 
 PAUSED_STATES = ("pending", "resolved", "closed")
@@ -99,19 +99,15 @@ def timeline(events: list[Event]) -> Timeline:
                     resolved_at, closed_at)
 
 
-_new_object = object.__new__
-
-
 def _trace(clock: str, target: int | None, calendar: str, zone: str, started_at: int | None,
            stopped_at: int | None, paused: tuple, warn_at: int | None, due_at: int | None,
            state: str, missed: bool = False) -> ClockTrace:
-    """ClockTrace(...) filled in directly: its frozen __init__ sets each field through
-    object.__setattr__, three clocks on every write and every imported case."""
-    trace = _new_object(ClockTrace)
-    trace.__dict__.update(clock=clock, target=target, calendar=calendar, zone=zone,
-                          started_at=started_at, stopped_at=stopped_at, paused=paused,
-                          warn_at=warn_at, due_at=due_at, state=state, missed=missed)
-    return trace
+    """ClockTrace(...) without its frozen __init__ (model.filled): three on every write
+    and every imported case."""
+    return filled(ClockTrace, {
+        "clock": clock, "target": target, "calendar": calendar, "zone": zone,
+        "started_at": started_at, "stopped_at": stopped_at, "paused": paused,
+        "warn_at": warn_at, "due_at": due_at, "state": state, "missed": missed})
 
 
 def _fraction(seconds: int, warn_fraction: float) -> int:
@@ -176,15 +172,11 @@ def trace_clocks(policy, priority: str, opened_at: int, events: list[Event],
 
 
 def _with(case: Case, **changes) -> Case:
-    """`dataclasses.replace` for a Case, without re-running its generated __init__ (a
-    frozen dataclass sets each of its ~40 fields through object.__setattr__): the
-    same new object, at a fraction of the cost, which counts on every write and
-    import. Case has no __post_init__ and no InitVar for replace to honour."""
-    new = object.__new__(Case)
-    values = new.__dict__
-    values.update(case.__dict__)
+    """`dataclasses.replace` for a Case, without its frozen __init__ (model.filled):
+    on every write and import."""
+    values = case.__dict__.copy()
     values.update(changes)
-    return new
+    return filled(Case, values)
 
 
 def project(case: Case, events: list[Event], policy) -> Case:

@@ -369,9 +369,9 @@ def doctor(env, repair: bool = False, progress=None) -> dict:
             with store.read() as conn:
                 totals = _guard(checks, "schema", lambda: integrity.counts(conn))
                 bad = _guard(checks, "policy", lambda: _check_policy(conn, checks)) or []
-                _guard(checks, "hash_chain", lambda: _check_chains(conn, checks, totals, progress))
+                summaries = _guard(checks, "hash_chain", lambda: _check_chains(conn, checks, totals, progress))
                 return _guard(checks, "due_times",
-                              lambda: _check_due_times(conn, checks, totals, bad, progress))
+                              lambda: _check_due_times(conn, checks, totals, bad, summaries, progress))
 
         broken = _guard(checks, "integrity", read_checks)
         if repair:
@@ -467,9 +467,13 @@ def _repair_policy_documents(store, checks: list[Check]) -> None:
     check.summary = check.repaired + ("" if check.ok else "; others still fail")
 
 
-def _check_chains(conn, checks: list[Check], totals, progress) -> None:
+def _check_chains(conn, checks: list[Check], totals, progress) -> list[tuple[int, str]]:
     """Every case's events against their hash chain, and against the number of events
-    the case has ever had written (removing the newest leaves the chain intact)."""
+    the case has ever had written (removing the newest leaves the chain intact).
+
+    The same walk recomputes each resolved or closed case's report summary from the
+    events it has in hand; the differences are returned for the due_times check, which
+    reports and repairs them (an unresolved case's are compared with its due times)."""
     from esc_cli.domain.model import chain_breaks
     from esc_cli.store import integrity
 
@@ -479,20 +483,25 @@ def _check_chains(conn, checks: list[Check], totals, progress) -> None:
     checks.append(check)
     total_events = totals[2] if totals else 0
     seen = 0
-    cases = integrity.case_event_counts(conn)
+    cases = integrity.case_facts(conn)
     pending = next(cases, None)
+    summaries: list[tuple[int, str]] = []
 
-    def missing_history(case_id: int) -> None:
+    def missing_history(case_id: int, resolved: tuple | None) -> None:
         check.fail(case_id, "has no history: all its events are gone")
+        if resolved is not None:
+            _compare_summary(case_id, [], resolved, summaries)
 
     for case_id, chain in integrity.event_chains(conn):
         while pending is not None and pending[0] < case_id:
-            missing_history(pending[0])
+            missing_history(pending[0], pending[2])
             pending = next(cases, None)
         if pending is None or pending[0] != case_id:
             check.fail(case_id, f"{len(chain)} event(s) belong to a case that does not exist")
         else:
             written = pending[1] or 0
+            if pending[2] is not None:
+                _compare_summary(case_id, [event for event, _ in chain], pending[2], summaries)
             pending = next(cases, None)
             index = chain_breaks(case_id, chain)
             if index is not None:
@@ -508,11 +517,25 @@ def _check_chains(conn, checks: list[Check], totals, progress) -> None:
         seen += len(chain)
         progress("hash_chain", seen, total_events)
     while pending is not None:
-        missing_history(pending[0])
+        missing_history(pending[0], pending[2])
         pending = next(cases, None)
     damaged = len({c for c, _ in check.problems})
     check.summary = ("every case's history verifies" if check.ok else
                      f"{damaged} case{'s' if damaged != 1 else ''} with damaged history")
+    return summaries
+
+
+def _compare_summary(case_id: int, history: list, facts: tuple, found: list) -> None:
+    """A resolved or closed case's stored report summary against its history."""
+    from esc_cli.domain.summary import SUMMARY_FIELDS, summarise
+
+    opened_at, tier, escalations, reopened, *stored = facts
+    expected = summarise(history, opened_at, tier, escalations, reopened)
+    differences = [
+        f"{name} stored {_shown(name, value)}, recomputed {_shown(name, expected[name])}"
+        for name, value in zip(SUMMARY_FIELDS, stored) if value != expected[name]]
+    if differences:
+        found.append((case_id, "; ".join(differences)))
 
 
 def _when(at) -> str:
@@ -522,9 +545,11 @@ def _when(at) -> str:
         return str(at)
 
 
-def _check_due_times(conn, checks: list[Check], totals, bad_versions, progress) -> list[int]:
+def _check_due_times(conn, checks: list[Check], totals, bad_versions, summaries, progress) -> list[int]:
     """Each unresolved case's stored due times against a replay of its history under its
-    policy version: the sweep and the queue trust the stored columns."""
+    policy version: the sweep and the queue trust the stored columns. `summaries`: the
+    resolved cases' report summaries that disagree with their history (_check_chains
+    compares them; None when that walk could not finish)."""
     from esc_cli.domain import lifecycle
     from esc_cli.services import Policies
     from esc_cli.store import cases as case_rows
@@ -563,8 +588,9 @@ def _check_due_times(conn, checks: list[Check], totals, bad_versions, progress) 
         if differences:
             broken.append(case.id)
             check.fail(case.id, "; ".join(differences))
-    summaries = _check_report_summaries(conn, check)
-    broken.extend(summaries)
+    for case_id, problem in summaries or ():
+        broken.append(case_id)
+        check.fail(case_id, problem)
     check.summary = (f"{done} unresolved case{'s agree' if done != 1 else ' agrees'} with a recomputation"
                      if check.ok else
                      f"{len(check.problems)} of {done} unresolved cases disagree with a recomputation"
@@ -577,42 +603,6 @@ def _shown(name: str, value) -> str:
     if value is None:
         return "none"
     return str(value) if name in ("resolve_secs", "fcr", "feedback_score") else _when(value)
-
-
-def _check_report_summaries(conn, check) -> list[int]:
-    """The report's per-case columns of resolved and closed cases against their history
-    (unresolved cases are compared with their due times): the report reads only these."""
-    from itertools import groupby
-    from operator import itemgetter
-
-    from esc_cli.domain.model import Event
-    from esc_cli.domain.summary import SUMMARY_FIELDS, summarise
-
-    columns = ", ".join(SUMMARY_FIELDS)
-    cases = conn.execute(
-        f"SELECT id, opened_at, tier, escalations, reopened, {columns} FROM cases "
-        "WHERE state NOT IN ('new', 'open', 'pending') ORDER BY id")
-    events = groupby(conn.execute(
-        "SELECT e.case_id, e.at, e.actor, e.kind, e.field, e.from_value, e.to_value, e.reason "
-        "FROM events e JOIN cases c ON c.id = e.case_id "
-        "WHERE c.state NOT IN ('new', 'open', 'pending') ORDER BY e.case_id, e.id"), itemgetter(0))
-    pending = next(events, None)
-    broken = []
-    for case_id, opened_at, tier, escalations, reopened, *stored in cases:
-        while pending is not None and pending[0] < case_id:
-            pending = next(events, None)
-        history = []
-        if pending is not None and pending[0] == case_id:
-            history = [Event(*row[1:]) for row in pending[1]]
-            pending = next(events, None)
-        expected = summarise(history, opened_at, tier, escalations, reopened)
-        differences = [
-            f"{name} stored {_shown(name, value)}, recomputed {_shown(name, expected[name])}"
-            for name, value in zip(SUMMARY_FIELDS, stored) if value != expected[name]]
-        if differences:
-            broken.append(case_id)
-            check.fail(case_id, "; ".join(differences))
-    return broken
 
 
 def _repair_due_times(store, checks: list[Check], broken: list[int]) -> None:

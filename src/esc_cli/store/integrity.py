@@ -62,9 +62,16 @@ def cases_on_versions(conn: sqlite3.Connection, version_ids: list[int]) -> list[
     ).fetchall()
 
 
-def case_event_counts(conn: sqlite3.Connection) -> Iterator[tuple[int, int]]:
-    """(case id, events ever written to it) for every case, in id order."""
-    yield from conn.execute("SELECT id, event_count FROM cases ORDER BY id")
+def case_facts(conn: sqlite3.Connection) -> Iterator[tuple]:
+    """For every case in id order: (id, events ever written to it, and for a resolved or
+    closed case the figures its report summary is computed from — opened_at, tier,
+    escalations, reopened — then the stored SUMMARY_FIELDS; None for any other case)."""
+    from esc_cli.domain.summary import SUMMARY_FIELDS
+
+    for row in conn.execute(
+            f"SELECT id, event_count, {UNRESOLVED_SQL}, opened_at, tier, escalations, reopened, "
+            f"{', '.join(SUMMARY_FIELDS)} FROM cases ORDER BY id"):
+        yield row[0], row[1], None if row[2] else row[3:]
 
 
 def event_chains(conn: sqlite3.Connection) -> Iterator[tuple[int, list[tuple[Event, bytes]]]]:

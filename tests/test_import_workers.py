@@ -154,3 +154,17 @@ def test_an_import_with_workers_as_a_process_is_complete_and_replays(esc, tmp_pa
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"imported {rows} cases")
     assert stress.replay_problems(esc.db) == []
+
+
+def test_workers_that_cannot_start_leave_the_import_to_one_process(tmp_path, small_batches, monkeypatch):
+    def no_processes(workers):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(import_workers, "_start_pool", no_processes)
+    path = _csv(tmp_path, 300)
+    esc = _fresh(tmp_path, "store")
+    result = esc("import", str(path), env={"ESC_IMPORT_WORKERS": "2"})
+    assert result.code == 0, result.err
+    assert small_batches == [2]  # tried, then fell back
+    assert result.out.startswith("imported 300 cases")
+    assert esc("doctor").code == 0

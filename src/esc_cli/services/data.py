@@ -728,8 +728,8 @@ def _import(env, transaction, path: Path, source, dry_run: bool, on_error: Error
             # bad row roll the whole transaction back when the pass is over.
             from esc_cli.services import import_workers
 
-            if import_workers.wanted(importer, source):
-                import_workers.write(importer, source, progress, importer.defer_indexes())
+            if import_workers.wanted(importer, source) and \
+                    import_workers.write(importer, source, progress, importer.defer_indexes()):
                 guard.armed = True
                 return importer.summary
             good = importer.checked_stream(importer._pass("importing", source.records(progress)), False)

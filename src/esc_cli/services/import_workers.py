@@ -72,6 +72,12 @@ def wanted(importer, source) -> bool:
     return workers >= 2 and "fork" in multiprocessing.get_all_start_methods()
 
 
+def _start_pool(workers: int):
+    import multiprocessing
+
+    return multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker)
+
+
 def _start_worker() -> None:
     """Ctrl-C is the main process's to handle (it stops the workers and rolls back);
     and a worker dies with the main process, so one killed outright leaves no workers
@@ -134,11 +140,11 @@ def _batches(records, size: int):
         yield batch
 
 
-def write(importer, source, progress, defer_indexes: bool) -> None:
+def write(importer, source, progress, defer_indexes: bool) -> bool:
     """Import every row of a one-pass CSV `source` through worker processes; as
-    `Importer.write_cases` over `Importer.checked_stream`, bad rows included."""
-    import multiprocessing
-
+    `Importer.write_cases` over `Importer.checked_stream`, bad rows included. False,
+    having written nothing, when the workers cannot be started (the caller imports in
+    this process instead)."""
     from esc_cli.store import bulk
 
     global _JOB
@@ -151,7 +157,11 @@ def write(importer, source, progress, defer_indexes: bool) -> None:
     workers = worker_count()
     _JOB = _Job(tuple(source.columns), importer.checker(), importer.pols.current,
                 importer.pols.current_id, importer.env.user, importer.env.now, os.getpid())
-    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker)
+    try:
+        pool = _start_pool(workers)
+    except OSError:  # out of processes or memory: one process still does the job
+        _JOB = None
+        return False
     try:
         with bulk.deferred_indexes(conn, defer_indexes) as deferring:
             waiting: deque = deque()
@@ -182,3 +192,4 @@ def write(importer, source, progress, defer_indexes: bool) -> None:
         pool.terminate()
         pool.join()
         _JOB = None
+    return True

@@ -73,3 +73,23 @@ def test_generated_store_is_consistent_and_the_runner_prints_its_table(tmp_path)
     skipped = [r["label"] for r in document["sizes"][0]["results"] if "skipped" in r]
     for label in skipped:  # a command missing from `esc --help` is named, not silently dropped
         assert f"{label}" in run.stdout
+
+
+def test_the_sqlite_ceiling_script_copies_an_import_and_prints_its_rate(tmp_path):
+    base = tmp_path / "base.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ESC_")}
+    env.update(ESC_NOW="2026-11-02T10:00:00Z", ESC_TZ="UTC", ESC_USER="bench")
+    subprocess.run([ESC, "--db", str(base), "init"], check=True, env=env, capture_output=True)
+    rows = tmp_path / "cases.csv"
+    rows.write_text("title,customer,priority,opened_at,acknowledged_at\n" + "".join(
+        f"Case {i},Globex,high,2026-11-01T09:00:00Z,2026-11-01T09:30:00Z\n" for i in range(40)))
+    imported = tmp_path / "imported.db"
+    imported.write_bytes(base.read_bytes())
+    subprocess.run([ESC, "--db", str(imported), "import", str(rows)], check=True, env=env,
+                   capture_output=True)
+    done = subprocess.run([sys.executable, str(BENCH / "sqlite_ceiling.py"), "--imported",
+                           str(imported), "--base", str(base)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "SQLite alone: 40 cases and 80 events" in done.stdout
+    assert "cases/s" in done.stdout.splitlines()[-1]

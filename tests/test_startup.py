@@ -101,7 +101,8 @@ def test_hot_reads_in_a_pipe_import_no_rich_and_no_openssl(tmp_path):
     subprocess.run([sys.executable, "-m", "esc_cli", *base, "open", "VPN down", "--customer", "Acme",
                     "--priority", "high"], check=True, capture_output=True,
                    env={**os.environ, "PYTHONPATH": str(SRC)})
-    for args in (["show", "1"], ["queue"], ["overdue"], ["explain", "1"], ["show", "1", "--json"]):
+    for args in (["show", "1"], ["queue"], ["overdue"], ["explain", "1"], ["show", "1", "--json"],
+                 ["report", "--since", "2000-01-01"]):
         loaded = _modules_after(base + args, tmp_path)
         heavy = {m for m in loaded if m.split(".")[0] in ("rich", "hashlib", "_hashlib", "sqlite_utils",
                                                             "pendulum", "tomllib")}

@@ -130,6 +130,15 @@ def _parse_iso(raw: str, zone: str, end: bool, what: str) -> int:
     # pendulum reads what people type (2026-11-02, 2026-11-02 10:15, 20261102, ...);
     # the local-time rules stay ours so they match --now: a time in a DST gap is
     # refused, an ambiguous one takes its first occurrence.
+    if len(raw) == 10 and raw[4] == "-" and raw[7] == "-" and raw.replace("-", "").isascii() \
+            and raw.replace("-", "").isdigit():
+        # a plain date, the commonest bound, read without loading pendulum (~35 ms)
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            pass  # not a real date: pendulum words the error
+        else:
+            return local_midnight(day + timedelta(days=1) if end else day, zone)
     import pendulum
 
     hint = ("use an ISO date or time (2026-11-02, 2026-11-02T10:15), today, yesterday, "
@@ -178,12 +187,18 @@ def days(window: Window, zone: str) -> list[tuple[str, int, int]]:
     result = []
     day = local_date(window.since, zone)
     last = local_date(window.until - 1, zone)
+    one_day = timedelta(days=1)
+    # each day's end is the next day's start: one local midnight per day (an all-time
+    # report covers some ten thousand days)
+    midnight = local_midnight(day, zone)
     while day <= last:
-        start = max(window.since, local_midnight(day, zone))
-        finish = min(window.until, local_midnight(day + timedelta(days=1), zone))
+        following = local_midnight(day + one_day, zone)
+        start = max(window.since, midnight)
+        finish = min(window.until, following)
         if finish > start:
             result.append((day.isoformat(), start, finish))
-        day += timedelta(days=1)
+        day += one_day
+        midnight = following
     return result
 
 

@@ -236,7 +236,7 @@ def to_csv(document: dict) -> str:
 
 def _tsv(headers, rows) -> list[str]:
     lines = ["\t".join(headers)]
-    lines += ["\t".join(clean(_raw(v)) for v in row) for row in rows]
+    lines += ["\t".join(str(v) if type(v) is int else clean(_raw(v)) for v in row) for row in rows]
     return lines
 
 

@@ -418,6 +418,12 @@ class Importer:
         self.bad += 1
         self.on_error(label, reasons)
 
+    def refusal(self) -> UsageError:
+        """The error that ends an import with bad rows (each named already): nothing is
+        written."""
+        noun = "bad row" if self.bad == 1 else "bad rows"
+        return UsageError(f"{self.bad} {noun} in {self.source.path}; nothing imported")
+
     def _pass(self, description: str, records: Iterator[Record]) -> Iterator[Record]:
         self.progress.start(description, self.source.path.stat().st_size)
         try:
@@ -715,8 +721,7 @@ def _import(env, transaction, path: Path, source, dry_run: bool, on_error: Error
         else:
             _check_header(importer, source)
         if importer.bad:
-            noun = "bad row" if importer.bad == 1 else "bad rows"
-            raise UsageError(f"{importer.bad} {noun} in {path}; nothing imported")
+            raise importer.refusal()
         if dry_run:
             _count_checked(importer)
             return importer.summary
@@ -735,8 +740,7 @@ def _import(env, transaction, path: Path, source, dry_run: bool, on_error: Error
             good = importer.checked_stream(importer._pass("importing", source.records(progress)), False)
             importer.write_cases(case for case in good if not importer.bad)
             if importer.bad:
-                noun = "bad row" if importer.bad == 1 else "bad rows"
-                raise UsageError(f"{importer.bad} {noun} in {path}; nothing imported")
+                raise importer.refusal()
             guard.armed = True
             return importer.summary
         elif source.kind == "cases":

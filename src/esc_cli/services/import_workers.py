@@ -185,9 +185,8 @@ def write(importer, source, progress, defer_indexes: bool) -> bool:
             while waiting:
                 take_oldest()
             if importer.bad:
-                noun = "bad row" if importer.bad == 1 else "bad rows"
                 # raised inside: the rollback undoes the dropped indexes, none are rebuilt
-                raise UsageError(f"{importer.bad} {noun} in {source.path}; nothing imported")
+                raise importer.refusal()
     finally:
         pool.terminate()
         pool.join()

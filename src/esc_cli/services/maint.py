@@ -487,10 +487,10 @@ def _check_chains(conn, checks: list[Check], totals, progress) -> list[tuple[int
     pending = next(cases, None)
     summaries: list[tuple[int, str]] = []
 
-    def missing_history(case_id: int, resolved: tuple | None) -> None:
+    def missing_history(case_id: int, facts: tuple | None) -> None:
         check.fail(case_id, "has no history: all its events are gone")
-        if resolved is not None:
-            _compare_summary(case_id, [], resolved, summaries)
+        if facts is not None:
+            _compare_summary(case_id, [], facts, summaries)
 
     for case_id, chain in integrity.event_chains(conn):
         while pending is not None and pending[0] < case_id:

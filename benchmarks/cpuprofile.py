@@ -7,7 +7,7 @@
 --stages N runs the command N times, each in a fresh process, and prints the median
 CPU milliseconds of each stage: interpreter start-up, `import typer`, `import
 esc_cli.app` (which registers every command), `typer.main.get_command` (Typer
-turning every registered function into a Click command), the modules the command
+turning the registered functions into Click commands: esc only the one it runs), the modules the command
 imports when it runs, and the work itself; then the same stages of the floor app
 (`FLOOR_MODE=lazy floor_app.py show 1`) for comparison.
 
@@ -60,7 +60,8 @@ else:
     spec.loader.exec_module(appmod)
     app = appmod.app
 t2 = time.process_time()
-command = typer.main.get_command(app)
+# esc builds only the command a run invokes (app._click_command); the floor builds all
+command = appmod._click_command(argv) if mode == "esc" else typer.main.get_command(app)
 t3 = time.process_time()
 before = set(sys.modules)
 for name in preload:

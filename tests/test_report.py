@@ -227,6 +227,30 @@ def test_trend_has_every_local_day(document):
     assert sum(d["resolved"] for d in TREND) == HEADLINE["resolved"]
 
 
+def test_trend_before_the_first_case_is_zero_days(history):
+    # the first case (#8) opened 2026-10-20T10:00Z: 03:00 that day in Los Angeles, so
+    # every local day before it is zero, and it counts on its own local day
+    history.tz = "America/Los_Angeles"
+    try:
+        trend = history.doc("report", "--since", "2026-10-14", "--until", "2026-10-21")["trend"]
+    finally:
+        history.tz = "UTC"
+    assert [d["date"] for d in trend] == [f"2026-10-{day}" for day in range(14, 22)]
+    assert [d["opened"] for d in trend] == [0, 0, 0, 0, 0, 0, 1, 0]
+    assert sum(d["resolved"] + d["escalated"] for d in trend) == 0
+    # a window from long before the store began adds up to the store's own days
+    since_2000 = history.doc("report", "--since", "2000-01-01", *WINDOW[2:])["trend"]
+    assert since_2000[0]["date"] == "2000-01-01"
+    assert since_2000[-len(TREND):] == TREND
+    assert sum(d["opened"] for d in since_2000) == 8
+
+
+def test_trend_of_a_store_without_cases(esc):
+    trend = esc.doc("report", "--since", "2026-10-01", "--until", "2026-10-03")["trend"]
+    assert trend == [{"date": f"2026-10-0{day}", "opened": 0, "resolved": 0, "escalated": 0}
+                     for day in (1, 2, 3)]
+
+
 def test_by_priority(document):
     assert list(document["by_priority"]) == ["urgent", "high", "medium", "low"]
     for priority, expected in BY_PRIORITY.items():

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timezone
+
+from esc_cli.domain.values import value
 
 STATES = ("new", "open", "pending", "resolved", "closed")
 UNRESOLVED = ("new", "open", "pending")
@@ -23,7 +25,7 @@ SWEEP_ACTOR = "sweep"
 YEARS = (1970, 9000)
 
 
-@dataclass(frozen=True)
+@value
 class Event:
     at: int
     actor: str
@@ -45,7 +47,7 @@ class Event:
         }
 
 
-@dataclass(frozen=True)
+@value
 class Owner:
     handle: str
     name: str | None = None
@@ -56,7 +58,7 @@ class Owner:
     active: bool = True
 
 
-@dataclass(frozen=True)
+@value
 class Case:
     """A case row. Fields below `csat` are derived from the events by `sla.project`."""
 
@@ -114,7 +116,7 @@ _new_object = object.__new__
 
 
 def filled(cls, values: dict):
-    """An instance of the frozen dataclass `cls` holding exactly `values` (every field)."""
+    """An instance of the @value class `cls` holding exactly `values` (every field)."""
     instance = _new_object(cls)
     instance.__dict__.update(values)
     return instance

@@ -17,10 +17,11 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from esc_cli.domain.spans import parse_span
+from esc_cli.domain.values import value
 
 if TYPE_CHECKING:  # pragma: no cover
     from esc_cli.domain.calendar import Calendar
@@ -152,7 +153,7 @@ class PolicyError(ValueError):
         super().__init__(f"{key}: {message}" if key else message)
 
 
-@dataclass(frozen=True)
+@value
 class PriorityTarget:
     name: str
     respond: int
@@ -161,14 +162,14 @@ class PriorityTarget:
     calendar: str
 
 
-@dataclass(frozen=True)
+@value
 class Tier:
     level: int
     name: str
     stale_after: int | None
 
 
-@dataclass(frozen=True)
+@value
 class Rule:
     """A trigger rule; `when` values are tuples of lowercase strings (priorities canonical)."""
 
@@ -177,7 +178,7 @@ class Rule:
     then: dict
 
 
-@dataclass(frozen=True)
+@value
 class Channel:
     type: str
     argv: tuple[str, ...] | None
@@ -187,7 +188,7 @@ class Channel:
     name: str
 
 
-@dataclass(frozen=True)
+@value
 class Policy:
     timezone: str
     warn_at: float

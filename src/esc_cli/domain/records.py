@@ -28,6 +28,7 @@ from esc_cli.domain.model import (
     CHANNELS, EVENT_KINDS, STATES, TEXT_MAX_BYTES, TITLE_MAX, YEARS, Case, Event, Owner,
     case_with_defaults, filled, iso, local_to_utc,
 )
+from esc_cli.domain.values import value
 
 # Fields of the case object an import understands.
 CASE_FIELDS = (
@@ -60,7 +61,7 @@ class RowError(ValueError):
     """One reason a row is bad; a row collects all of them."""
 
 
-@dataclass(frozen=True)
+@value
 class CaseRecord:
     """A checked case row: values canonical, instants as epoch seconds."""
 

@@ -7,10 +7,10 @@ Instants are int epoch seconds in UTC; "local" means the display zone (`--tz`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from esc_cli.domain.values import value
 from esc_cli.errors import UsageError
 
 DAY = 86400
@@ -34,7 +34,7 @@ _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _WEEK = re.compile(r"(\d{4})-?W(\d{2})", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
+@value
 class Window:
     """[since, until): half-open, so adjacent windows never count an instant twice."""
 

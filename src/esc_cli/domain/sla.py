@@ -7,16 +7,16 @@ is a projection of the events and the case's policy version, so `explain`, `doct
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from esc_cli.domain.model import SWEEP_ACTOR, Case, Event, filled
 from esc_cli.domain.summary import summarise
+from esc_cli.domain.values import value
 
 PAUSED_STATES = ("pending", "resolved", "closed")
 RESPONSE_KINDS = ("acknowledged", "customer_update", "resolved")
 
 
-@dataclass(frozen=True)
+@value
 class ClockTrace:
     """One clock, as far as the history goes: what `explain` prints and the case stores."""
 
@@ -46,7 +46,7 @@ class ClockTrace:
         return "ok"
 
 
-@dataclass(frozen=True)
+@value
 class Timeline:
     """The moments of a history that move clocks."""
 

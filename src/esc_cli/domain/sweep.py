@@ -7,15 +7,16 @@ prediction and the sweep cannot disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
 from esc_cli.domain.model import SWEEP_ACTOR, Case, Event, Owner, iso
 from esc_cli.domain.sla import trace_clocks
+from esc_cli.domain.values import value
 
 ESCALATING_CLOCKS = ("response", "resolution")
 
 
-@dataclass(frozen=True)
+@value
 class SweepPlan:
     warn: tuple[tuple[str, int], ...] = ()  # (clock, due)
     breach: tuple[tuple[str, int], ...] = ()

@@ -1,0 +1,61 @@
+"""@value: esc's immutable value classes, each a @dataclass(frozen=True) whose generated
+methods are compiled the first time one of them is called.
+
+@dataclass compiles a class's __init__, __repr__, __eq__, __hash__, __setattr__ and
+__delattr__ from source text as the class is defined, on every run: about 1 ms a class
+and 3 ms for Case, some 10 ms of each esc command before it reads its store
+(benchmarks/cpuprofile.py), while a run calls few of them: `esc note` constructs five of
+these classes and never compares, hashes or prints one (cases, owners and clock traces
+are filled from rows by model.filled). Here a class gets its fields when it is defined,
+so dataclasses.fields, replace and asdict work at once; the first call of any generated
+method compiles all four, by applying @dataclass(frozen=True) itself to a twin class
+with the same fields, so they are exactly the methods @dataclass would have made.
+Assignment is refused from the start, as on a frozen dataclass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import FrozenInstanceError, dataclass, fields
+
+_GENERATED = ("__init__", "__repr__", "__eq__", "__hash__")
+
+
+def value(cls):
+    """Use as @value where @dataclass(frozen=True) would go (no __post_init__, no
+    subclassing: esc's value classes have neither)."""
+    cls = dataclass(init=False, repr=False, eq=False)(cls)  # fields only: no code compiled
+    for name in _GENERATED:
+        setattr(cls, name, _compiled_on_first_call(cls, name))
+    cls.__setattr__ = _refuse_assignment
+    cls.__delattr__ = _refuse_deletion
+    return cls
+
+
+def _compiled_on_first_call(cls, name: str):
+    def method(self, *args, **kwargs):
+        _compile(cls)
+        return getattr(cls, name)(self, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+def _compile(cls) -> None:
+    specs = fields(cls)
+    twin = type(cls.__name__, (), {
+        "__module__": cls.__module__,
+        "__qualname__": cls.__qualname__,
+        "__annotations__": {spec.name: spec.type for spec in specs},
+        **{spec.name: spec for spec in specs},
+    })
+    twin = dataclass(frozen=True)(twin)
+    for name in _GENERATED:
+        setattr(cls, name, twin.__dict__[name])
+
+
+def _refuse_assignment(self, name: str, value) -> None:
+    raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+
+def _refuse_deletion(self, name: str) -> None:
+    raise FrozenInstanceError(f"cannot delete field {name!r}")

@@ -27,6 +27,8 @@ YEARS = (1970, 9000)
 
 @value
 class Event:
+    """One entry of a case's history; `at` in epoch seconds."""
+
     at: int
     actor: str
     kind: str
@@ -49,6 +51,8 @@ class Event:
 
 @value
 class Owner:
+    """Someone who can own cases: their tier, teams and how many cases they take."""
+
     handle: str
     name: str | None = None
     email: str | None = None

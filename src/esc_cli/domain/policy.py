@@ -155,6 +155,8 @@ class PolicyError(ValueError):
 
 @value
 class PriorityTarget:
+    """A priority's SLA targets in seconds (no update clock: None) and its calendar."""
+
     name: str
     respond: int
     update: int | None
@@ -164,6 +166,8 @@ class PriorityTarget:
 
 @value
 class Tier:
+    """A rung of the escalation ladder (stale_after None: never escalated as stale)."""
+
     level: int
     name: str
     stale_after: int | None
@@ -180,6 +184,8 @@ class Rule:
 
 @value
 class Channel:
+    """Where notifications go: a program (argv) or an HTTP endpoint (url, headers)."""
+
     type: str
     argv: tuple[str, ...] | None
     url: str | None
@@ -190,6 +196,8 @@ class Channel:
 
 @value
 class Policy:
+    """One policy version, parsed: SLA targets, ladder, calendars, rules, channels."""
+
     timezone: str
     warn_at: float
     close_after: int

@@ -18,6 +18,8 @@ ESCALATING_CLOCKS = ("response", "resolution")
 
 @value
 class SweepPlan:
+    """What a sweep at one instant does to one case."""
+
     warn: tuple[tuple[str, int], ...] = ()  # (clock, due)
     breach: tuple[tuple[str, int], ...] = ()
     escalate_to: int | None = None

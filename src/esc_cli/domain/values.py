@@ -23,6 +23,11 @@ _GENERATED = ("__init__", "__repr__", "__eq__", "__hash__")
 def value(cls):
     """Use as @value where @dataclass(frozen=True) would go (no __post_init__, no
     subclassing: esc's value classes have neither)."""
+    if cls.__doc__ is None:
+        # @dataclass would build one from inspect.signature, which for a class without
+        # an __init__ of its own parses object's signature with tokenize (milliseconds
+        # of regular expressions compiled)
+        cls.__doc__ = cls.__name__
     cls = dataclass(init=False, repr=False, eq=False)(cls)  # fields only: no code compiled
     for name in _GENERATED:
         setattr(cls, name, _compiled_on_first_call(cls, name))

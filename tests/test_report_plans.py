@@ -126,16 +126,23 @@ def test_every_way_of_ranking_gives_the_same_figures(history, monkeypatch, dimen
     """Collected and sorted, (with a breakdown) collected value by value in pieces with
     the priorities walked, and (without a breakdown by other than priority) walked from
     the value indexes: the same numbers, current and previous."""
-    conn = sqlite3.connect(f"file:{history.db}?mode=ro", uri=True)
+    conn = sqlite3.connect(f"file:{history.db}?mode=ro", uri=True, check_same_thread=False)
     now = _ts(NOW)
     window = Window(_ts(bounds[0]), _ts(bounds[1]) if bounds[1] else now + 1)
     strategies = ["collect"] + (["split"] if dimension else []) + (
         ["walk"] if dimension in (None, "priority") else [])
+    second = sqlite3.connect(f"file:{history.db}?mode=ro", uri=True, check_same_thread=False)
+    daily = days(window, "UTC")
     seen = {}
     for strategy in strategies:
         monkeypatch.setattr(q, "_strategy", lambda *args, s=strategy: s)
         seen[strategy] = q.figures(conn, window, now, dimension)
+        # split between two connections (two threads), with the trend: the same again
+        current, previous, trend = q.figures(conn, window, now, dimension, second, daily)
+        assert (current, previous) == seen[strategy][:2]
+        assert trend == q.trend(conn, daily) and len(trend) == len(daily)
     conn.close()
+    second.close()
     expected = seen.pop("collect")
     # the windows that have durations to rank do rank them
     assert any(key.startswith("resolve_p") for key in expected[0]["all"]) == bounds[2]

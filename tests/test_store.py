@@ -283,3 +283,44 @@ def test_every_migration_runs_inside_the_callers_transaction(tmp_path):
     assert conn.in_transaction
     conn.execute("COMMIT")
     assert not any(s.startswith(("COMMIT", "END")) for s in seen[:-1])
+
+
+def _cases(conn) -> int:
+    return conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+
+
+def test_a_read_pair_is_two_connections_on_one_snapshot(esc):
+    from esc_cli.store.db import Store
+
+    esc.ok("open", "before", "--customer", "Acme", "--priority", "high")
+    store = Store.open(esc.db)
+    try:
+        with store.read_pair() as (conn, second):
+            assert second is not None and second is not conn
+            # the lock that lined the snapshots up is gone: a writer commits (it would
+            # wait out the busy timeout and fail otherwise)
+            esc.ok("open", "during", "--customer", "Acme", "--priority", "high")
+            assert _cases(conn) == _cases(second) == 1
+        with store.read() as conn:
+            assert _cases(conn) == 2
+    finally:
+        store.close()
+
+
+def test_a_read_pair_does_not_wait_for_a_writer(esc):
+    from esc_cli.store.db import Store
+
+    esc.ok("open", "before", "--customer", "Acme", "--priority", "high")
+    writer = sqlite3.connect(str(esc.db), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("DELETE FROM cases")  # not committed: no reader may see it
+    store = Store.open(esc.db)
+    try:
+        with store.read_pair() as (conn, second):
+            assert second is None and _cases(conn) == 1
+    finally:
+        store.close()
+        writer.execute("ROLLBACK")
+        writer.close()
+    # and the report goes on with one connection
+    assert esc.doc("report", now="2026-11-02T11:00:00Z")["backlog"] == 1

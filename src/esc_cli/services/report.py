@@ -24,9 +24,8 @@ def report(env, since: str | None = None, until: str | None = None, by: str | No
     window = rules.parse_window(since, until, env.now, env.tz)
     days = rules.days(window, env.tz)
     store = env.store()
-    with store.read() as conn:
-        current, previous = q.figures(conn, window, env.now, dimension)
-        trend = q.trend(conn, days)
+    with store.read_pair() as (conn, second):
+        current, previous, trend = q.figures(conn, window, env.now, dimension, second, days)
 
     document = {"since": iso(window.since), "until": iso(window.until)}
     document.update(rules.headline(current["all"]))

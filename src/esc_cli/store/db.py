@@ -190,5 +190,44 @@ class Store:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
 
+    @contextmanager
+    def read_pair(self):
+        """Two connections reading one snapshot, for a read that splits its queries
+        between two threads (esc report: SQLite runs each connection's statements on
+        its own core). Yields (conn, second), or (conn, None) when no second snapshot
+        can be had at once; the caller then runs everything on conn.
+
+        A reader's snapshot is the last commit before its first read, so both first
+        reads happen while a third connection holds the write lock, which no commit
+        can pass. The lock is held only for those two reads and never waited for: a
+        writer mid-transaction (or a store this user cannot write) means one
+        connection, not a wait."""
+        second = lock = None
+        try:
+            try:
+                lock = _connect(self.path)
+                lock.execute("PRAGMA busy_timeout = 0")
+                lock.execute("BEGIN IMMEDIATE")
+                second = _connect(self.path)
+            except (sqlite3.Error, StoreError):
+                if second is not None:
+                    second.close()
+                second = None
+            with self.read() as conn:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                if second is not None:
+                    second.execute("BEGIN")
+                    second.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                if lock is not None:
+                    lock.close()  # ends its transaction: writers may go on
+                    lock = None
+                yield conn, second
+        except sqlite3.DatabaseError as err:
+            raise self._database_error(err) from None
+        finally:
+            for extra in (lock, second):
+                if extra is not None:
+                    extra.close()
+
     def close(self) -> None:
         self.conn.close()

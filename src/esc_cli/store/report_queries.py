@@ -367,31 +367,74 @@ def _window(conn, sums, group: str, window: Window, now: int, first: int | None,
     return result
 
 
-def figures(conn: sqlite3.Connection, window: Window, now: int,
-            dimension: str | None = None) -> tuple[dict, dict]:
+def figures(conn: sqlite3.Connection, window: Window, now: int, dimension: str | None = None,
+            second: sqlite3.Connection | None = None,
+            days: list[tuple[str, int, int]] = ()) -> tuple[dict, dict, list[dict]]:
     """Raw counts of the window, {"all": {...}, "priority": {p: {...}}, "value": {v: {...}}}
-    ("value" only with a dimension; its keys are the raw column values), and the
-    headline counts of the previous window of equal length ({...}, no aging).
+    ("value" only with a dimension; its keys are the raw column values), the headline
+    counts of the previous window of equal length ({...}, no aging), and the trend over
+    `days`.
 
     Each figure reads only the cases that can count in it: the window's sums the cases
     whose horizon reaches the window, the backlog those whose horizon reaches its
     instant. SQLite evaluates every aggregate of every row it reads, so a narrower
-    range beats folding more sums into one pass."""
+    range beats folding more sums into one pass.
+
+    With `second`, a connection on the same snapshot (Store.read_pair), the window runs
+    on conn while the backlog, the previous window and the trend run on `second` in
+    another thread: about half the time on two cores."""
     group = GROUP_SQL[dimension]
     previous = window.previous()
     sums = _window_sums("")
     first = conn.execute("SELECT min(opened_at) FROM cases").fetchone()[0]
-    result = _window(conn, sums, group, window, now, first, dimension)
-    t, age_at = _backlog_instants(window, now)
-    _merge(result, _backlog(conn, t, age_at, group, dimension))
-    # Nothing happens to a case before it is opened: a window before the first case is
-    # empty, and reading it would walk every case (all time's previous window).
-    prior: dict = {}
-    if first is not None and previous.until > first:
-        prior = _window(conn, sums, "NULL", previous, now, first, None)["all"]
-        t, age_at = _backlog_instants(previous, now)
-        prior["backlog"] = _backlog(conn, t, age_at, "NULL", None)["all"].get("backlog", 0)
-    return result, prior
+
+    def the_rest(other: sqlite3.Connection) -> tuple[dict, dict, list[dict]]:
+        t, age_at = _backlog_instants(window, now)
+        backlog = _backlog(other, t, age_at, group, dimension)
+        # Nothing happens to a case before it is opened: a window before the first case
+        # is empty, and reading it would walk every case (all time's previous window).
+        prior: dict = {}
+        if first is not None and previous.until > first:
+            prior = _window(other, sums, "NULL", previous, now, first, None)["all"]
+            t, age_at = _backlog_instants(previous, now)
+            prior["backlog"] = _backlog(other, t, age_at, "NULL", None)["all"].get("backlog", 0)
+        return backlog, prior, trend(other, days)
+
+    result, (backlog, prior, daily) = _both(
+        conn, second, lambda own: _window(own, sums, group, window, now, first, dimension),
+        the_rest)
+    _merge(result, backlog)
+    return result, prior, daily
+
+
+def _both(conn: sqlite3.Connection, second: sqlite3.Connection | None, mine, theirs):
+    """(mine(conn), theirs(second)), theirs in another thread: the sqlite3 module lets
+    go of the GIL while SQLite runs a statement, so two connections use two cores.
+    Without a second connection, both run here on conn."""
+    if second is None:
+        return mine(conn), theirs(conn)
+    import threading
+
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = theirs(second)
+        except BaseException as err:  # re-raised in the calling thread
+            outcome["error"] = err
+
+    helper = threading.Thread(target=run, name="esc-report")
+    helper.start()
+    try:
+        own = mine(conn)
+    except BaseException:
+        second.interrupt()  # Ctrl-C or an error here: do not wait for its statement
+        raise
+    finally:
+        helper.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return own, outcome["value"]
 
 
 # -- percentiles -------------------------------------------------------------------

@@ -45,11 +45,16 @@ def test_fields_exist_before_any_method_is_compiled():
         [(f.name, f.default, f.compare) for f in fields(Eager)]
     assert Lazy.__match_args__ == Eager.__match_args__ == ("name", "size", "tags", "notes")
     stand_ins = {name: Lazy.__dict__[name] for name in ("__init__", "__repr__", "__eq__", "__hash__")}
-    Lazy("a")
-    for name, stand_in in stand_ins.items():  # the first call put @dataclass's own in place
+    made = Lazy("a")
+    calls = {"__init__": lambda: None, "__repr__": lambda: repr(made),
+             "__eq__": lambda: made == made, "__hash__": lambda: hash(made)}
+    for name, stand_in in stand_ins.items():
+        calls[name]()  # the first call puts @dataclass's own method in place, that one only
         compiled = Lazy.__dict__[name]
         assert compiled is not stand_in
         assert compiled.__code__.co_varnames == Eager.__dict__[name].__code__.co_varnames
+        later = [other for other in stand_ins if list(stand_ins).index(other) > list(stand_ins).index(name)]
+        assert all(Lazy.__dict__[other] is stand_ins[other] for other in later)
 
 
 @pytest.mark.parametrize("first", ["init", "repr", "eq", "hash"])

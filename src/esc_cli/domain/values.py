@@ -7,17 +7,24 @@ and 3 ms for Case, some 10 ms of each esc command before it reads its store
 (benchmarks/cpuprofile.py), while a run calls few of them: `esc note` constructs five of
 these classes and never compares, hashes or prints one (cases, owners and clock traces
 are filled from rows by model.filled). Here a class gets its fields when it is defined,
-so dataclasses.fields, replace and asdict work at once; the first call of any generated
-method compiles all four, by applying @dataclass(frozen=True) itself to a twin class
-with the same fields, so they are exactly the methods @dataclass would have made.
-Assignment is refused from the start, as on a frozen dataclass.
+so dataclasses.fields, replace and asdict work at once; the first call of a generated
+method compiles that one, by applying @dataclass itself to a twin class with the same
+fields (frozen for __init__, which then sets fields as a frozen dataclass does), so it
+is exactly the method @dataclass(frozen=True) would have made. Assignment is refused
+from the start, as on a frozen dataclass.
 """
 
 from __future__ import annotations
 
 from dataclasses import FrozenInstanceError, dataclass, fields
 
-_GENERATED = ("__init__", "__repr__", "__eq__", "__hash__")
+# Each method, and the @dataclass options that generate it and as little else as they can.
+_GENERATED = {
+    "__init__": {"frozen": True, "repr": False, "eq": False},
+    "__repr__": {"init": False, "eq": False},
+    "__eq__": {"init": False, "repr": False},
+    "__hash__": {"init": False, "repr": False, "unsafe_hash": True},
+}
 
 
 def value(cls):
@@ -38,14 +45,15 @@ def value(cls):
 
 def _compiled_on_first_call(cls, name: str):
     def method(self, *args, **kwargs):
-        _compile(cls)
-        return getattr(cls, name)(self, *args, **kwargs)
+        compiled = _compile(cls, name)
+        setattr(cls, name, compiled)
+        return compiled(self, *args, **kwargs)
 
     method.__name__ = method.__qualname__ = name
     return method
 
 
-def _compile(cls) -> None:
+def _compile(cls, name: str):
     specs = fields(cls)
     twin = type(cls.__name__, (), {
         "__module__": cls.__module__,
@@ -53,9 +61,7 @@ def _compile(cls) -> None:
         "__annotations__": {spec.name: spec.type for spec in specs},
         **{spec.name: spec for spec in specs},
     })
-    twin = dataclass(frozen=True)(twin)
-    for name in _GENERATED:
-        setattr(cls, name, twin.__dict__[name])
+    return dataclass(**_GENERATED[name])(twin).__dict__[name]
 
 
 def _refuse_assignment(self, name: str, value) -> None:

@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import fields
 from operator import attrgetter
 
-from esc_cli.domain.model import Case, Event, case_with_defaults, event_hash
+from esc_cli.domain.model import Case, Event, case_with_defaults, event_hash, filled
 from esc_cli.errors import NotFound
 
 CASE_COLUMNS = tuple(f.name for f in fields(Case) if f.name not in ("extra",))
@@ -46,22 +46,29 @@ def get_case(conn: sqlite3.Connection, case_id: int) -> Case:
     return case_from_row(row)
 
 
+_EVENT_FIELDS = tuple(f.name for f in fields(Event))
+_SELECT_EVENTS = f"SELECT {', '.join(_EVENT_FIELDS)}"
+
+
+def _event(row) -> Event:
+    """An Event from a row in _EVENT_FIELDS order, built without its __init__ (model.filled)."""
+    return filled(Event, dict(zip(_EVENT_FIELDS, row)))
+
+
 def get_events(conn: sqlite3.Connection, case_id: int) -> list[Event]:
     rows = conn.execute(
-        "SELECT at, actor, kind, field, from_value, to_value, reason FROM events "
-        "WHERE case_id = ? ORDER BY id",
+        f"{_SELECT_EVENTS} FROM events WHERE case_id = ? ORDER BY id",
         (case_id,),
     ).fetchall()
-    return [Event(*row) for row in rows]
+    return [_event(row) for row in rows]
 
 
 def get_events_with_hashes(conn: sqlite3.Connection, case_id: int) -> list[tuple[Event, bytes]]:
     rows = conn.execute(
-        "SELECT at, actor, kind, field, from_value, to_value, reason, hash FROM events "
-        "WHERE case_id = ? ORDER BY id",
+        f"{_SELECT_EVENTS}, hash FROM events WHERE case_id = ? ORDER BY id",
         (case_id,),
     ).fetchall()
-    return [(Event(*row[:7]), bytes(row[7])) for row in rows]
+    return [(_event(row), bytes(row[-1])) for row in rows]  # zip stops before the hash
 
 
 def insert_case(conn: sqlite3.Connection, case: Case) -> int:

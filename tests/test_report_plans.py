@@ -26,7 +26,8 @@ def _plans(path, dimension):
     conn.set_trace_callback(seen.append)
     window = Window(_ts("2026-11-02T00:00:00Z"), _ts("2026-11-09T00:00:00Z"))
     q.figures(conn, window, _ts(NOW), dimension)
-    q.trend(conn, days(window, "UTC"))
+    first = conn.execute("SELECT min(opened_at) FROM cases").fetchone()[0]
+    q.trend(conn, days(window, "UTC"), first)
     conn.set_trace_callback(None)
     plans = {}
     for sql in seen:
@@ -140,7 +141,8 @@ def test_every_way_of_ranking_gives_the_same_figures(history, monkeypatch, dimen
         # split between two connections (two threads), with the trend: the same again
         current, previous, trend = q.figures(conn, window, now, dimension, second, daily)
         assert (current, previous) == seen[strategy][:2]
-        assert trend == q.trend(conn, daily) and len(trend) == len(daily)
+        first = conn.execute("SELECT min(opened_at) FROM cases").fetchone()[0]
+        assert trend == q.trend(conn, daily, first) and len(trend) == len(daily)
     conn.close()
     second.close()
     expected = seen.pop("collect")

@@ -48,13 +48,13 @@ def test_fields_exist_before_any_method_is_compiled():
     made = Lazy("a")
     calls = {"__init__": lambda: None, "__repr__": lambda: repr(made),
              "__eq__": lambda: made == made, "__hash__": lambda: hash(made)}
-    for name, stand_in in stand_ins.items():
+    names = list(stand_ins)
+    for position, name in enumerate(names):
         calls[name]()  # the first call puts @dataclass's own method in place, that one only
         compiled = Lazy.__dict__[name]
-        assert compiled is not stand_in
+        assert compiled is not stand_ins[name]
         assert compiled.__code__.co_varnames == Eager.__dict__[name].__code__.co_varnames
-        later = [other for other in stand_ins if list(stand_ins).index(other) > list(stand_ins).index(name)]
-        assert all(Lazy.__dict__[other] is stand_ins[other] for other in later)
+        assert all(Lazy.__dict__[later] is stand_ins[later] for later in names[position + 1:])
 
 
 @pytest.mark.parametrize("first", ["init", "repr", "eq", "hash"])
@@ -74,7 +74,8 @@ def test_behaves_as_a_frozen_dataclass_whichever_method_comes_first(first):
     made = Lazy("a", 2, ("x",), notes=["ignored by eq and hash"])
     assert made == lazy and hash(made) == hash(lazy) and made.label() == "a:2"
     assert made != Lazy("b", 2, ("x",)) and made != eager  # another class is never equal
-    assert repr(made) == "_pair.<locals>.Lazy(name='a', size=2, tags=('x',), notes=['ignored by eq and hash'])"
+    assert repr(made) == ("_pair.<locals>.Lazy(name='a', size=2, tags=('x',), "
+                          "notes=['ignored by eq and hash'])")
     assert Lazy("z").notes is not Lazy("z").notes  # a fresh default from the factory
     with pytest.raises(TypeError):
         Lazy()  # a required field stays required

@@ -7,7 +7,6 @@ is a projection of the events and the case's policy version, so `explain`, `doct
 
 from __future__ import annotations
 
-
 from esc_cli.domain.model import SWEEP_ACTOR, Case, Event, filled
 from esc_cli.domain.summary import summarise
 from esc_cli.domain.values import value

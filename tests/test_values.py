@@ -9,6 +9,7 @@ from dataclasses import FrozenInstanceError, asdict, dataclass, field, fields, r
 import pytest
 
 from esc_cli.domain.model import Case, Event
+from esc_cli.domain.values import replace as replace_value
 from esc_cli.domain.values import value
 
 
@@ -115,3 +116,20 @@ def test_esc_values_round_trip():
     assert replace(case, tier=2).tier == 2 and case.tier == 1
     assert case.extra == {} and case.extra is not replace(case, extra={}).extra
     assert Case(**{f.name: getattr(case, f.name) for f in fields(Case) if f.name != "extra"}) == case
+
+
+def test_replace_without_init_matches_dataclasses_replace():
+    case = Case(id=1, title="t", customer="c", priority="high", category="other",
+                channel="email", opened_at=0, policy_version=1, tags=("a",))
+    for changes in ({}, {"tier": 2, "owner": "bob"}, {"state": "open", "extra": {"k": 1}}):
+        mine, theirs = replace_value(case, **changes), replace(case, **changes)
+        assert mine == theirs and type(mine) is Case and mine is not case
+        assert {f.name: getattr(mine, f.name) for f in fields(Case)} == \
+            {f.name: getattr(theirs, f.name) for f in fields(Case)}
+    assert case.tier == 1 and case.owner is None  # the original is untouched
+    with pytest.raises(FrozenInstanceError):
+        replace_value(case, tier=3).tier = 4
+    with pytest.raises(TypeError, match="no field 'colour'"):
+        replace_value(case, colour="red")
+    event = Event(1, "amy", "note")
+    assert replace_value(event, reason="x") == Event(1, "amy", "note", reason="x")

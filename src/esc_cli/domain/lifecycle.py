@@ -3,12 +3,11 @@ case and the events to append. Nothing here touches the store or the clock."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from esc_cli.domain import sla, sweep
 from esc_cli.domain.model import (
     CHANNELS, TEXT_MAX_BYTES, TITLE_MAX, Case, Event, Owner, iso,
 )
+from esc_cli.domain.values import replace
 from esc_cli.errors import Conflict, NotFound, UsageError
 
 Change = tuple[Case, list[Event]]

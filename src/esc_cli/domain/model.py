@@ -6,7 +6,7 @@ import json
 from dataclasses import field
 from datetime import datetime, timezone
 
-from esc_cli.domain.values import value
+from esc_cli.domain.values import filled, value
 
 STATES = ("new", "open", "pending", "resolved", "closed")
 UNRESOLVED = ("new", "open", "pending")
@@ -110,20 +110,8 @@ class Case:
 
 
 # -- building values without their generated __init__ ---------------------------------
-# A frozen dataclass's __init__ sets each field through object.__setattr__; an import
-# builds a Case, five Events and three clock traces per row, and `overdue` or
-# `queue --json` thousands of Cases. None of these classes has a __post_init__ or an
-# InitVar, so filling in the instance's __dict__ makes the same object at a fraction of
-# the cost. These two helpers are the only places that do it.
-
-_new_object = object.__new__
-
-
-def filled(cls, values: dict):
-    """An instance of the @value class `cls` holding exactly `values` (every field)."""
-    instance = _new_object(cls)
-    instance.__dict__.update(values)
-    return instance
+# values.filled and values.replace build @value instances without __init__ (why: see
+# there); case_with_defaults fills in a Case's defaults on top.
 
 
 def _case_defaults() -> tuple[dict, tuple, tuple]:
@@ -147,9 +135,8 @@ _CASE_TEMPLATE, CASE_FACTORIES, CASE_REQUIRED = _case_defaults()
 def case_with_defaults(values: dict) -> Case:
     """Case(**values) for `values` that hold at least every CASE_REQUIRED field: the
     other fields get their defaults, a fresh one from each factory."""
-    case = _new_object(Case)
+    case = filled(Case, _CASE_TEMPLATE)
     fields_ = case.__dict__
-    fields_.update(_CASE_TEMPLATE)
     for name, factory in CASE_FACTORIES:
         fields_[name] = factory()
     fields_.update(values)

@@ -7,10 +7,10 @@ never fires twice; a match that would change nothing writes nothing.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Callable
 
 from esc_cli.domain.model import Case, Event, Owner
+from esc_cli.domain.values import replace
 
 OwnerLookup = Callable[[str], tuple[Owner | None, int]]
 

@@ -94,8 +94,10 @@ def timeline(events: list[Event]) -> Timeline:
         state = new_state
     if pause_start is not None:
         pauses.append((pause_start, None))
-    return Timeline(state, first_response, tuple(pauses), tuple(restarts), tuple(stops),
-                    resolved_at, closed_at)
+    return filled(Timeline, dict(state=state, first_response=first_response,
+                                 pauses=tuple(pauses), update_restarts=tuple(restarts),
+                                 update_stops=tuple(stops), resolved_at=resolved_at,
+                                 closed_at=closed_at))
 
 
 def _trace(clock: str, target: int | None, calendar: str, zone: str, started_at: int | None,

@@ -7,11 +7,11 @@ prediction and the sweep cannot disagree.
 
 from __future__ import annotations
 
-from dataclasses import field, replace
+from dataclasses import field
 
 from esc_cli.domain.model import SWEEP_ACTOR, Case, Event, Owner, iso
 from esc_cli.domain.sla import trace_clocks
-from esc_cli.domain.values import value
+from esc_cli.domain.values import replace, value
 
 ESCALATING_CLOCKS = ("response", "resolution")
 

@@ -18,9 +18,9 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
+from esc_cli.domain.values import replace
 from esc_cli.errors import NotFound, UsageError
 
 BATCH = 5000

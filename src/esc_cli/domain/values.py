@@ -1,12 +1,12 @@
-"""@value: esc's immutable value classes, each a @dataclass(frozen=True) whose generated
-methods are compiled the first time one of them is called.
+"""esc's immutable value classes, made cheap to define and to build.
 
-@dataclass compiles a class's __init__, __repr__, __eq__, __hash__, __setattr__ and
-__delattr__ from source text as the class is defined, on every run: about 1 ms a class
-and 3 ms for Case, some 10 ms of each esc command before it reads its store
-(benchmarks/cpuprofile.py), while a run calls few of them: `esc note` constructs five of
-these classes and never compares, hashes or prints one (cases, owners and clock traces
-are filled from rows by model.filled). Here a class gets its fields when it is defined,
+@value: a @dataclass(frozen=True) whose generated methods are compiled the first time
+each is called. @dataclass compiles a class's __init__, __repr__, __eq__, __hash__,
+__setattr__ and __delattr__ from source text as the class is defined, on every run:
+about 1 ms a class and 3 ms for Case, some 10 ms of each esc command before it reads its
+store (benchmarks/cpuprofile.py), while a run calls few of them: `esc note` constructs
+only the event it adds and never compares, hashes or prints a value (the others are
+built by `filled` and `replace` below). Here a class gets its fields when it is defined,
 so dataclasses.fields, replace and asdict work at once; the first call of a generated
 method compiles that one, by applying @dataclass itself to a twin class with the same
 fields (frozen for __init__, which then sets fields as a frozen dataclass does), so it

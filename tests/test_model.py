@@ -462,7 +462,8 @@ def test_values_built_without_their_init_equal_the_dataclass_built_ones():
     import's case must set every field Case() requires, and each gets its own `extra`."""
     from dataclasses import fields
 
-    from esc_cli.domain.model import CASE_REQUIRED, Case, Event, case_with_defaults, filled
+    from esc_cli.domain.model import CASE_REQUIRED, Case, Event, case_with_defaults
+    from esc_cli.domain.values import filled
     from esc_cli.domain.records import Checker, case_of, check_case
     from esc_cli.domain.sla import _trace, ClockTrace
     from esc_cli.store.cases import _row_values, case_from_row

@@ -26,9 +26,9 @@ from zoneinfo import ZoneInfo
 
 from esc_cli.domain.model import (
     CHANNELS, EVENT_KINDS, STATES, TEXT_MAX_BYTES, TITLE_MAX, YEARS, Case, Event, Owner,
-    case_with_defaults, filled, iso, local_to_utc,
+    case_with_defaults, iso, local_to_utc,
 )
-from esc_cli.domain.values import value
+from esc_cli.domain.values import filled, value
 
 # Fields of the case object an import understands.
 CASE_FIELDS = (
@@ -654,7 +654,7 @@ def history(record: CaseRecord, actor: str, now: int) -> list[Event]:
 
 
 def _new_event(at, actor, kind, field=None, from_value=None, to_value=None, reason=None) -> Event:
-    """Event(...) without its frozen __init__ (model.filled): several per imported row."""
+    """Event(...) without its frozen __init__ (values.filled): several per imported row."""
     return filled(Event, {"at": at, "actor": actor, "kind": kind, "field": field,
                           "from_value": from_value, "to_value": to_value, "reason": reason})
 

@@ -7,9 +7,9 @@ is a projection of the events and the case's policy version, so `explain`, `doct
 
 from __future__ import annotations
 
-from esc_cli.domain.model import SWEEP_ACTOR, Case, Event, filled
+from esc_cli.domain.model import SWEEP_ACTOR, Case, Event
 from esc_cli.domain.summary import summarise
-from esc_cli.domain.values import value
+from esc_cli.domain.values import filled, replace, value
 
 PAUSED_STATES = ("pending", "resolved", "closed")
 RESPONSE_KINDS = ("acknowledged", "customer_update", "resolved")
@@ -103,7 +103,7 @@ def timeline(events: list[Event]) -> Timeline:
 def _trace(clock: str, target: int | None, calendar: str, zone: str, started_at: int | None,
            stopped_at: int | None, paused: tuple, warn_at: int | None, due_at: int | None,
            state: str, missed: bool = False) -> ClockTrace:
-    """ClockTrace(...) without its frozen __init__ (model.filled): three on every write
+    """ClockTrace(...) without its frozen __init__ (values.filled): three on every write
     and every imported case."""
     return filled(ClockTrace, {
         "clock": clock, "target": target, "calendar": calendar, "zone": zone,
@@ -172,14 +172,6 @@ def trace_clocks(policy, priority: str, opened_at: int, events: list[Event],
     return {"response": response, "update": update, "resolution": resolution}
 
 
-def _with(case: Case, **changes) -> Case:
-    """`dataclasses.replace` for a Case, without its frozen __init__ (model.filled):
-    on every write and import."""
-    values = case.__dict__.copy()
-    values.update(changes)
-    return filled(Case, values)
-
-
 def project(case: Case, events: list[Event], policy) -> Case:
     """The case with every event-derived field recomputed from its history."""
     return project_traced(case, events, policy)[0]
@@ -207,7 +199,7 @@ def project_traced(case: Case, events: list[Event], policy) -> tuple[Case, dict[
             tier_since = event.at
         if event.actor != SWEEP_ACTOR:
             last_activity = event.at
-    return _with(
+    return replace(
         case,
         state=line.state if events else case.state,
         acknowledged_at=line.first_response,

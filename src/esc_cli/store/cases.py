@@ -7,7 +7,8 @@ import sqlite3
 from dataclasses import fields
 from operator import attrgetter
 
-from esc_cli.domain.model import Case, Event, case_with_defaults, event_hash, filled
+from esc_cli.domain.model import Case, Event, case_with_defaults, event_hash
+from esc_cli.domain.values import filled
 from esc_cli.errors import NotFound
 
 CASE_COLUMNS = tuple(f.name for f in fields(Case) if f.name not in ("extra",))
@@ -51,7 +52,7 @@ _SELECT_EVENTS = f"SELECT {', '.join(_EVENT_FIELDS)}"
 
 
 def _event(row) -> Event:
-    """An Event from a row in _EVENT_FIELDS order, built without its __init__ (model.filled)."""
+    """An Event from a row in _EVENT_FIELDS order, built without its __init__ (values.filled)."""
     return filled(Event, dict(zip(_EVENT_FIELDS, row)))
 
 

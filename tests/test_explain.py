@@ -130,7 +130,7 @@ def test_plain_explanation_reads_well(esc):
     assert "  ahead     Tue 03 Nov 09:00–11:00 UTC  (Tue 03 Nov 10:00–12:00 CET)" in lines
     assert "  due at    Tue 03 Nov 2026 12:00 CET" in lines
     # respond 4h: Mon 15-17 + Tue 09-11 -> Tue 11:00 UTC; warn at 3h12m -> Tue 10:12 UTC
-    assert lines[-1] == "Next: warn at Tue 03 Nov 2026 11:12 CET (response SLA at risk; in 18h 12m)"
+    assert "Next: warn at Tue 03 Nov 2026 11:12 CET (response SLA at risk; in 18h 12m)" in lines
 
 
 @dataclass

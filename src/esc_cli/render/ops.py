@@ -6,7 +6,9 @@ import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from esc_cli.render.output import Output, clean, duration, local_time, parse_iso, relative
+from esc_cli.render.output import (
+    Output, clean, duration, local_time, parse_iso, relative, short_time,
+)
 
 PRIORITY_STYLE = {"urgent": "bold white on red", "high": "bold red", "medium": "yellow",
                   "low": "cyan"}
@@ -269,7 +271,48 @@ def explain_lines(doc: dict, now: int, zone: str) -> list[tuple[str, str]]:
         lines.append((f"  due at    {local_time(parse_iso(clock['due_at']), zone, True)}", ""))
     lines.append(("", ""))
     lines.append(_next_line(doc, now, zone))
+    lines.extend(plan_lines(doc.get("plan") or [], now, zone))
     return lines
+
+
+def plan_lines(steps: list[dict], now: int, zone: str) -> list[tuple[str, str]]:
+    """The whole plan, one line per step, in the display zone."""
+    if not steps:
+        return []
+    lines = [("", ""), ("Plan if nothing changes (every step the sweep will take):", "bold")]
+    for step in steps:
+        at = parse_iso(step["at"])
+        when = "next sweep" if at <= now else short_time(at, zone, now)
+        lines.append((f"  {when:<16}  {plan_step_text(step, zone, now)}",
+                      _PLAN_STYLE[step["action"]]))
+    lines.append(("  then nothing more is scheduled", "dim"))
+    return lines
+
+
+_PLAN_STYLE = {"warn": "yellow", "breach": "red", "escalate": "bold red", "close": "dim"}
+
+
+def plan_step_text(step: dict, zone: str, now: int) -> str:
+    """One step in words: `escalate to tier 2 Specialist (resolution SLA breached),
+    unassigned → notify tier:2 via command:0`."""
+    action, clock = step["action"], step["clock"]
+    if action == "warn":
+        text = f"warn: {clock} SLA at risk, due {short_time(parse_iso(step['due']), zone, now)}"
+    elif action == "breach":
+        text = f"breach: {clock} SLA breached"
+    elif action == "escalate":
+        name = f" {step['to_tier_name']}" if step.get("to_tier_name") else ""
+        who = f"stays with {step['owner']}" if step["owner"] else "unassigned"
+        text = f"escalate to tier {step['to_tier']}{name} ({step['reason']}), {who}"
+    else:
+        text = f"close ({step['reason']})" if step.get("reason") else "close"
+    if step["notify"]:
+        text += f" → notify {step['notify']}"
+        if step["channels"]:
+            text += " via " + ", ".join(step["channels"])
+    elif action == "breach":
+        text += " (told with the escalation)"
+    return clean(text)
 
 
 def _next_line(doc: dict, now: int, zone: str) -> tuple[str, str]:

@@ -325,6 +325,8 @@ def explain(env, case_id) -> dict:
         case, events, policy = load_case(conn, pols, case_id)
         names = pols.tier_names()
         current_version = pols.current_id
+        owner = people.get_owner(conn, case.owner) if case.owner else None
+        channels = tuple(c.name for c in pols.current.channels)
     calendar = policy.calendar_for(case.priority)
     clocks = []
     for trace in trace_clocks(policy, case.priority, case.opened_at, events).values():
@@ -339,6 +341,7 @@ def explain(env, case_id) -> dict:
         if upcoming["action"] == "escalate":
             upcoming["tier_name"] = names.get(upcoming["tier"])
     stale = sweep_domain.stale_deadline(case, policy)
+    steps = plan_steps(case, events, policy, now, owner, channels, names)
     return {
         "case": case.id,
         "title": case.title,
@@ -353,5 +356,21 @@ def explain(env, case_id) -> dict:
         "stale_from": iso(stale) if stale is not None and case.state in ("new", "open") else None,
         "clocks": clocks,
         "next": upcoming,
+        "plan": steps,
     }
+
+
+def plan_steps(case, events, policy, now: int, owner, channels: tuple[str, ...],
+               tier_names: dict[int, str]) -> list[dict]:
+    """`domain.plan.upcoming` as JSON: instants in ISO-8601 UTC, and the name of each
+    tier a step escalates to. For any screen that says "what happens next" (explain,
+    the email body)."""
+    from esc_cli.domain.plan import upcoming
+
+    steps = upcoming(case, events, policy, now, owner, channels)
+    for step in steps:
+        step["at"] = iso(step["at"])
+        step["due"] = iso(step["due"])
+        step["to_tier_name"] = tier_names.get(step["to_tier"]) if step["to_tier"] else None
+    return steps
 

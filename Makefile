@@ -21,6 +21,7 @@ demo: $(BIN)/esc
 
 test: $(BIN)/esc
 	@sh .ci/browser
+	@sh .ci/postgres
 	$(BIN)/python -m pytest -n 2 --timeout=300
 
 clean:

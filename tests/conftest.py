@@ -7,11 +7,14 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+from tests import pgserver
 
 ESC = str(Path(sys.executable).with_name("esc"))
 
@@ -36,7 +39,9 @@ class Result:
 class EscRunner:
     """Runs esc in-process (fast) against one store, acting at a fixed `now`."""
 
-    def __init__(self, db: Path, now: str = "2026-11-02T10:00:00Z", user: str = "alice"):
+    now_default = "2026-11-02T10:00:00Z"
+
+    def __init__(self, db: Path | str, now: str = now_default, user: str = "alice"):
         self.db = db
         self.now = now
         self.user = user
@@ -79,16 +84,130 @@ class EscRunner:
 
 
 @pytest.fixture
-def esc(tmp_path) -> EscRunner:
+def esc(backend, tmp_path, request) -> EscRunner:
+    if backend == "postgres":
+        # a clone of the run's template, which `esc init` built once
+        return EscRunner(request.getfixturevalue("pg_store"))
     runner = EscRunner(tmp_path / "esc.db")
     runner.ok("init")
     return runner
 
 
 @pytest.fixture
-def bare_esc(tmp_path) -> EscRunner:
-    """A runner whose store does not exist yet."""
+def bare_esc(backend, tmp_path, request) -> EscRunner:
+    """A runner whose store does not exist yet (on PostgreSQL: an empty database)."""
+    if backend == "postgres":
+        return EscRunner(request.getfixturevalue("pg_database"))
     return EscRunner(tmp_path / "esc.db")
+
+
+# --- the backends -------------------------------------------------------------------
+# Tests that take `backend` (the `esc` and `bare_esc` fixtures do) run once per backend:
+# `sqlite` and `postgres`. A test about the SQLite file itself (its mode, WAL, query
+# plans, a foreign file...) is marked @pytest.mark.sqlite_only and runs on SQLite alone.
+# The PostgreSQL store lands module by module: until a module is in PG_MODULES its
+# tests run on SQLite only. ESC_TEST_BACKENDS=sqlite (or postgres) narrows a local run.
+BACKENDS = ("sqlite", "postgres")
+PG_MODULES = {"test_pg_harness"}
+RUN_DIR = "ESC_TEST_PG_RUN"      # the run's shared state (made by the controller)
+RUN_OWNER = "ESC_TEST_PG_OWNER"  # the pid whose death stops the private server
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only(why): a test about the SQLite store "
+                            "itself; it does not run on PostgreSQL")
+    # The controller (or a run without xdist) owns the run: xdist workers inherit these.
+    if not hasattr(config, "workerinput") and RUN_DIR not in os.environ:
+        os.environ[RUN_DIR] = tempfile.mkdtemp(prefix="esc-pgrun-")
+        os.environ[RUN_OWNER] = str(os.getpid())
+        config.esc_pg_run = os.environ[RUN_DIR]
+
+
+def pytest_unconfigure(config):
+    run_dir = getattr(config, "esc_pg_run", None)
+    if run_dir:
+        pgserver.finish(Path(run_dir))
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" not in metafunc.fixturenames:
+        return
+    module = metafunc.module.__name__.rpartition(".")[2]
+    if metafunc.definition.get_closest_marker("sqlite_only") or module not in PG_MODULES:
+        backends = ["sqlite"]
+    else:
+        wanted = os.environ.get("ESC_TEST_BACKENDS", ",".join(BACKENDS)).split(",")
+        backends = [b for b in BACKENDS if b in wanted] or ["sqlite"]
+    metafunc.parametrize("backend", backends)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> dict:
+    """The run's PostgreSQL: {"uri": admin URI, "private": started for this run}. Without
+    a server the PostgreSQL tests skip, except under CI where they fail."""
+    try:
+        return pgserver.server(Path(os.environ[RUN_DIR]), int(os.environ[RUN_OWNER]))
+    except pgserver.Unavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must test PostgreSQL: {exc}")
+        pytest.skip(str(exc))
+    except pgserver.Failed as exc:
+        pytest.fail(str(exc))
+
+
+def _db_names():
+    # unique on a shared ESC_TEST_PG server too: the run directory's name, the worker, a count
+    run = Path(os.environ[RUN_DIR]).name.rpartition("-")[2].lower()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    n = 0
+    while True:
+        n += 1
+        yield f"t_{run}_{worker}_{n}"
+
+
+_names = None
+
+
+def _fresh_database(server: dict, template: str):
+    global _names
+    _names = _names or _db_names()
+    name = next(_names)
+    uri = pgserver.clone(server["uri"], template, name)
+    return name, uri
+
+
+def _template_name(server: dict, kind: str) -> str:
+    if server["private"]:
+        return kind
+    return f"{kind}_{Path(os.environ[RUN_DIR]).name.rpartition('-')[2].lower()}"
+
+
+@pytest.fixture
+def pg_database(pg_server):
+    """A fresh, empty PostgreSQL database (its URI), dropped after the test."""
+    name, uri = _fresh_database(pg_server, "template0")
+    yield uri
+    pgserver.drop(pg_server["uri"], name)
+
+
+def _esc_init(uri: str) -> None:
+    result = run_process("--db", uri, "--now", EscRunner.now_default, "init")
+    if result.code:
+        raise pgserver.Failed(f"esc init on the template failed ({result.code}): {result.err}")
+
+
+@pytest.fixture
+def pg_store(pg_server):
+    """A fresh PostgreSQL database holding an initialised esc store (a clone of the run's
+    template, which `esc init` built once), dropped after the test."""
+    template = _template_name(pg_server, "esc_template")
+    try:
+        pgserver.template(Path(os.environ[RUN_DIR]), pg_server["uri"], template, _esc_init)
+    except pgserver.Failed as exc:
+        pytest.fail(str(exc))
+    name, uri = _fresh_database(pg_server, template)
+    yield uri
+    pgserver.drop(pg_server["uri"], name)
 
 
 def run_process(*args: str, env: dict | None = None, input: str | None = None,

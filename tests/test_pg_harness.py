@@ -126,3 +126,11 @@ def test_the_private_server_stops_when_its_owner_dies(tmp_path):
     finally:
         owner.kill()
         owner.wait()
+
+
+def test_without_binaries_or_a_uri_the_harness_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.delenv("ESC_TEST_PG", raising=False)
+    monkeypatch.setattr(pgserver, "bin_dir", lambda: None)
+    with pytest.raises(pgserver.Unavailable, match="ESC_TEST_PG is not set.*apt-get install postgresql"):
+        pgserver.server(tmp_path, os.getpid())
+    assert not (tmp_path / "server.json").exists()

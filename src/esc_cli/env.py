@@ -80,9 +80,20 @@ def parse_instant(text: str, zone: str, what: str = "--now") -> int:
     return int(parsed.timestamp())
 
 
+def _location(db: str):
+    """A file path, or a PostgreSQL location for a postgresql:// URI (store/pg.py)."""
+    if "://" in db:
+        from esc_cli.store.pg import location
+
+        found = location(db)
+        if found is not None:
+            return found
+    return Path(db).expanduser()
+
+
 @dataclass
 class Env:
-    db_path: Path
+    db_path: Path  # or a store.pg.PgLocation
     user: str
     now: int
     tz: str
@@ -106,7 +117,7 @@ class Env:
         except UnicodeEncodeError:
             raise UsageError("the acting user (--as / ESC_USER) is not valid UTF-8 text") from None
         instant = parse_instant(now, zone) if now else int(time.time())
-        path = Path(db).expanduser() if db else default_db_path()
+        path = _location(db) if db else default_db_path()
         return cls(
             db_path=path,
             user=user,

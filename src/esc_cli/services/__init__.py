@@ -168,21 +168,33 @@ def _mutate(env, case_id, move, run_rules: bool = False) -> dict:
     """Load a case under the write lock, apply `move(conn, case, policy, pols)` and save it."""
     case_id = parse_case_id(case_id)
     store = env.store()
-    with store.write() as conn:
-        pols = Policies(conn)
-        case, events, policy = load_case(conn, pols, case_id)
-        changed, new_events = move(conn, case, policy, pols)
-        if new_events:
-            if changed.policy_version != case.policy_version:
-                policy = pols.for_version(changed.policy_version)
-            changed = _save(conn, env, pols, changed, events, new_events, policy, run_rules,
-                            stored=case)
-        return case_document(changed, pols.tier_names(), env.now)
+
+    def work():
+        with store.write() as conn:
+            pols = Policies(conn)
+            case, events, policy = load_case(conn, pols, case_id)
+            changed, new_events = move(conn, case, policy, pols)
+            if new_events:
+                if changed.policy_version != case.policy_version:
+                    policy = pols.for_version(changed.policy_version)
+                changed = _save(conn, env, pols, changed, events, new_events, policy,
+                                run_rules, stored=case)
+            return case_document(changed, pols.tier_names(), env.now)
+
+    return store.retrying(work)
 
 
 def open_case(env, *, title, customer, priority, category, description, channel, owner,
               tier, team, tags) -> dict:
     store = env.store()
+    return store.retrying(lambda: _open_case(store, env, title=title, customer=customer,
+                                             priority=priority, category=category,
+                                             description=description, channel=channel,
+                                             owner=owner, tier=tier, team=team, tags=tags))
+
+
+def _open_case(store, env, *, title, customer, priority, category, description, channel,
+               owner, tier, team, tags) -> dict:
     with store.write() as conn:
         pols = Policies(conn)
         policy = pols.current

@@ -49,9 +49,7 @@ def sweep(env, dry_run: bool = False,
     from esc_cli.services import Policies
 
     store = env.store()
-    # each case's SAVEPOINT keeps the pages it changes in a sub-journal that otherwise
-    # spills to a temporary file past 64 KiB: ten page writes per case, for nothing
-    store.conn.execute("PRAGMA temp_store = MEMORY")
+    store.tune_for_sweep()
     now = env.now
     run = _Run(now, dry_run)
     tick = None
@@ -136,8 +134,6 @@ def _sweep_cases(store, env, pols, ids: list[int], run: _Run, revisit_guard: set
     TXN_SECONDS. Each case has its own SAVEPOINT: a case that fails is undone alone,
     the ones swept before it are committed, and the error goes on up, as when every
     case had a transaction of its own."""
-    import sqlite3
-
     dry = run.dry_run
     taken = 0
     with (store.read() if dry else store.write()) as conn:
@@ -172,7 +168,7 @@ def _sweep_cases(store, env, pols, ids: list[int], run: _Run, revisit_guard: set
                             conn.execute("ROLLBACK TO sweep_case")
                             conn.execute("RELEASE sweep_case")
                             conn.execute("COMMIT")
-                        except sqlite3.Error:
+                        except store.errors:
                             pass  # store.write rolls the whole batch back instead
                     raise
                 conn.execute("RELEASE sweep_case")

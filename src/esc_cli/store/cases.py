@@ -41,7 +41,9 @@ def _row_values(case: Case) -> list:
 
 
 def get_case(conn: sqlite3.Connection, case_id: int) -> Case:
-    row = conn.execute(f"{_SELECT_CASE} WHERE id = ?", (case_id,)).fetchone()
+    # in a PostgreSQL write, FOR UPDATE: writers to one case queue here, before reading
+    # its events, so the hash chain never forks (SQLite's write lock covers the file)
+    row = conn.execute(f"{_SELECT_CASE} WHERE id = ?{getattr(conn, 'row_lock', '')}", (case_id,)).fetchone()
     if row is None:
         raise NotFound(f"no case #{case_id}")
     return case_from_row(row)
@@ -126,6 +128,12 @@ def append_events(conn: sqlite3.Connection, case_id: int, events: list[Event]) -
 
 
 def next_case_id(conn: sqlite3.Connection) -> int:
+    if getattr(conn, "dialect", "sqlite") == "postgres":
+        # numbered as on SQLite (the highest id + 1): writers opening cases at once take
+        # turns on a transaction-scoped lock instead of colliding on the same id
+        from esc_cli.store.pg import LOCK_KEY
+
+        conn.execute("SELECT pg_advisory_xact_lock(?)", (LOCK_KEY + 1,))
     return (conn.execute("SELECT max(id) FROM cases").fetchone()[0] or 0) + 1
 
 

@@ -32,8 +32,12 @@ def cases_by_id(conn: sqlite3.Connection, ids: list[int]) -> dict[int, Case]:
     if not ids:
         return {}
     marks = ", ".join("?" for _ in ids)
+    # a PostgreSQL sweep claims the cases it changes (FOR UPDATE SKIP LOCKED, in id
+    # order): a case another sweep or a writer holds is left to it, never waited for
+    claim = getattr(conn, "claim", "")
+    claim = f" ORDER BY id{claim}" if claim else ""
     return {case.id: case for case in map(
-        case_from_row, conn.execute(f"{_SELECT_CASE} WHERE id IN ({marks})", ids))}
+        case_from_row, conn.execute(f"{_SELECT_CASE} WHERE id IN ({marks}){claim}", ids))}
 
 
 def events_by_case(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[Event]]:

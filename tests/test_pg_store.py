@@ -1,0 +1,80 @@
+"""The PostgreSQL store: choosing it, refusing what it cannot open, and the same
+commands giving the same answers as on SQLite."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import EscRunner
+from tests.pg_support import esc_pg, esc_process, pg_server, pg_template, pg_uri  # noqa: F401
+
+
+def test_init_creates_the_schema_on_an_empty_database(pg_uri):
+    esc = EscRunner(pg_uri)
+    result = esc.ok("init")
+    assert "initialised" in result.out
+    again = esc.ok("init")
+    assert "initialised" not in again.out or again.out != result.out
+    assert esc.ok("open", "Printer on fire", "-c", "acme", "-p", "high").out.strip() == "1"
+    assert esc.doc("show", "1")["title"] == "Printer on fire"
+
+
+def test_a_database_holding_foreign_tables_is_refused(pg_server, pg_uri):
+    import psycopg2
+
+    conn = psycopg2.connect(pg_uri)
+    conn.autocommit = True
+    conn.cursor().execute("CREATE TABLE invoices (id int)")
+    conn.close()
+    result = EscRunner(pg_uri)("init")
+    assert result.code == 5
+    assert "not an esc store" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_other_schemes_are_a_usage_error(tmp_path):
+    result = EscRunner("mysql://u:hunter2@db/esc")("queue")
+    assert result.code == 2
+    assert "postgresql://" in result.err
+    assert "hunter2" not in result.err
+
+
+def test_a_newer_schema_is_refused(esc_pg):
+    import psycopg2
+
+    conn = psycopg2.connect(str(esc_pg.db))
+    conn.autocommit = True
+    conn.cursor().execute("UPDATE esc_store SET version = version + 1")
+    conn.close()
+    result = esc_pg("queue")
+    assert result.code == 5
+    assert "newer than this esc understands" in result.err
+
+
+def test_connection_failures_are_one_line_exit_5_without_the_password(pg_server):
+    refused = EscRunner("postgresql://bob:s3cret@127.0.0.1:1/esc")("queue")
+    assert refused.code == 5
+    assert "connection refused" in refused.err
+    assert "s3cret" not in refused.err and "bob:***@" in refused.err
+    missing = EscRunner(pg_server.uri("no_such_db"))("queue")
+    assert missing.code == 5
+    assert "database no_such_db does not exist" in missing.err
+    assert len(missing.err.strip().splitlines()) == 1
+
+
+def test_an_uninitialised_database_says_run_init(pg_uri):
+    result = EscRunner(pg_uri)("queue")
+    assert result.code == 5
+    assert "esc init" in result.err
+
+
+def test_the_write_path_and_reads(esc_pg):
+    esc_pg.ok("open", "Printer on fire", "-c", "acme", "-p", "high", "-d", "smoke")
+    esc_pg.ok("open", "Login broken", "-c", "globex", "-p", "urgent")
+    esc_pg.ok("ack", "1")
+    esc_pg.ok("note", "1", "called the customer")
+    shown = esc_pg.doc("show", "1")
+    assert [e["kind"] for e in shown["events"]] == ["opened", "acknowledged", "note"]
+    assert [c["id"] for c in esc_pg.doc("queue")] == [2, 1]
+    early = esc_pg("ack", "1", now="2026-11-01T00:00:00Z")
+    assert early.code == 4

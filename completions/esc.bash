@@ -41,7 +41,7 @@
 #   esc resume ID --json
 #   esc search TEXT... --tier --owner --unassigned --team -p/--priority --category --state --at-risk --breached --limit --json
 #   esc set ID -p/--priority --category --title --customer --channel --team --tag --untag --json
-#   esc show ID --json
+#   esc show ID --all --json
 #   esc sweep --dry-run --json
 #   esc take ID --force --json
 #   esc tier

@@ -198,8 +198,15 @@ def register(app: typer.Typer) -> None:
         views.written(output(ctx, json), doc, "updated")
 
     @app.command(help="The case, its three SLA clocks and its timeline.")
-    def show(ctx: typer.Context, case_id: CaseId, json: Json = False) -> None:
+    def show(
+        ctx: typer.Context,
+        case_id: CaseId,
+        every: Annotated[bool, typer.Option("--all", help="Every event of the timeline "
+                                            "(a terminal shows the latest 20 otherwise)")] = False,
+        json: Json = False,
+    ) -> None:
         from esc_cli import services
         from esc_cli.render import views
 
-        views.case_detail(output(ctx, json), services.show(ctx.obj, case_id))
+        views.case_detail(output(ctx, json), services.show(ctx.obj, case_id),
+                          latest=None if every else views.TIMELINE_LATEST)

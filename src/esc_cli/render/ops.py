@@ -20,32 +20,12 @@ def _text(value, style: str = ""):
     return Text(clean(value), style=style)
 
 
-def _fitted(console, headers: list[str], rows: list[list], shrink, right=("id", "case"),
-            fold: tuple[str, ...] = ()):
-    """A table as the queue draws it: two spaces between columns, each as wide as its
-    content, shrunk column by column (`shrink`: (index, floor) stages) to fit the
-    terminal; cut with an ellipsis, or wrapped for the `fold` columns."""
-    from rich.table import Table
-
-    from esc_cli.render.views import _fit
-
-    natural = [max([len(h)] + [max((len(line) for line in row[i].plain.split("\n")), default=0)
-                               for row in rows]) for i, h in enumerate(headers)]
-    widths = _fit(natural, console.width - 2 * (len(headers) - 1), shrink)
-    table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold")
-    for index, header in enumerate(headers):
-        folded = header in fold
-        table.add_column(header, justify="right" if header in right else "left",
-                         no_wrap=not folded, overflow="fold" if folded else "ellipsis",
-                         width=widths[index])
-    for row in rows:
-        table.add_row(*row)
-    return table
-
-
-# Which columns give up width first on a narrow terminal, and down to what.
-OVERDUE_SHRINK = ((6, 8), (3, 6), (7, 12), (5, 11), (4, 5), (6, 6), (3, 5), (7, 10),
-                  (1, 4))
+# Which overdue columns give way on a narrow terminal, in order (0: the column goes):
+# team and customer first; the title keeps 30 characters at 80 columns; the status never
+# shrinks.
+OVERDUE_SHRINK = (("team", 10), ("customer", 14), ("title", 41), ("team", 0), ("customer", 0),
+                  ("title", 31), ("owner", 6), ("clock", 0), ("title", 20), ("owner", 0),
+                  ("title", 12))
 
 
 # -- sweep ----------------------------------------------------------------------------
@@ -130,12 +110,16 @@ class ProgressBar:
 # -- overdue ----------------------------------------------------------------------------
 
 def _clock_words(doc: dict, now: int) -> str:
+    """`16d over`, `2h 10m left` (at risk), `in 2h 10m` (due soon): short enough for a
+    wallboard at 80 columns."""
+    from esc_cli.render.tables import compact_duration
+
     status = doc["clock_status"]
     if status == "breached":
-        return f"{duration(doc['overdue_by'])} overdue"
+        return f"{compact_duration(doc['overdue_by'])} over"
     if status == "at_risk":
-        return f"at risk, {duration(doc['due_in'])} left"
-    return f"due in {duration(doc['due_in'])}"
+        return f"{compact_duration(doc['due_in'])} left"
+    return f"in {compact_duration(doc['due_in'])}"
 
 
 def overdue(out: Output, docs: list[dict], within: str | None) -> None:
@@ -168,12 +152,14 @@ def overdue(out: Output, docs: list[dict], within: str | None) -> None:
             _text(d["owner"] or "-", "" if d["owner"] else "dim"),
             Text(d["clock"]),
             Text(_clock_words(d, now), style=style),
+            _text(d["team"] or "-", "" if d["team"] else "dim"),
             _text(d["customer"]),
             _text(d["title"]),
         ])
-    table = _fitted(console, ["id", "pri", "tier", "owner", "clock", "status", "customer",
-                              "title"], rows, OVERDUE_SHRINK)
-    console.print(table)
+    from esc_cli.render.tables import fitted
+
+    console.print(fitted(console, ["id", "pri", "tier", "owner", "clock", "status", "team",
+                                   "customer", "title"], rows, OVERDUE_SHRINK))
 
 
 # -- explain ------------------------------------------------------------------------------
@@ -402,14 +388,15 @@ def outbox(out: Output, rows_in: list[dict]) -> None:
         head.append(f"  #{r['case']} {r['kind']} to ")
         head.append(clean(r["recipient"]), style="bold")
         head.append(f"  {r['id']}", style="dim")
-        console.print(head)
+        # one line each, cut rather than wrapped (a long error would read as a new entry)
+        console.print(head, no_wrap=True, overflow="ellipsis")
         if not r["deliveries"]:
             console.print(Text("    no channel configured", style="dim"))
         for d in r["deliveries"]:
             style = {"delivered": "green", "failed": "red"}.get(d["state"], "yellow")
             line = Text(f"    {clean(d['channel'])}  ")
             line.append(clean(_delivery_words(d, now, zone)), style=style)
-            console.print(line)
+            console.print(line, no_wrap=True, overflow="ellipsis")
 
 
 def retried(out: Output, doc: dict) -> None:

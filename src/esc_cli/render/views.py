@@ -27,8 +27,10 @@ def _due_cell(doc: dict, now: int):
         return Text("paused", style="magenta")
     if due is None:
         return Text("")
+    from esc_cli.render.tables import compact_due
+
     style = "bold red" if doc["breached"] else ("yellow" if doc["at_risk"] else "")
-    return Text(relative(due, now), style=style)
+    return Text(compact_due(due, now), style=style)
 
 
 # -- writes --------------------------------------------------------------------
@@ -45,7 +47,12 @@ def written(out: Output, doc: dict, verb: str, detail: str | None = None) -> Non
 
 # -- one case --------------------------------------------------------------------
 
-def case_detail(out: Output, doc: dict) -> None:
+# A terminal's timeline shows the latest events, as `gh issue view` does with comments;
+# `esc show ID --all` (and every pipe and --json) has all of them.
+TIMELINE_LATEST = 20
+
+
+def case_detail(out: Output, doc: dict, latest: int | None = None) -> None:
     now, zone = out.env.now, out.env.tz
     if out.as_json:
         out.json(doc)
@@ -95,18 +102,29 @@ def case_detail(out: Output, doc: dict) -> None:
                        short_time(parse_iso(clock["due_at"]), zone, now),
                        _clock_status(clock, now))
 
+    # when, who and what stay on one line each; the detail takes the rest of the width
     timeline = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for column in ("when", "who", "what", "detail"):
-        timeline.add_column(column, overflow="fold")
-    for event in doc.get("events", []):
-        timeline.add_row(short_time(parse_iso(event["at"]), zone, now), _text(event["actor"]),
-                         event["kind"], _text(_event_detail(event), multiline=True))
+    timeline.add_column("when", no_wrap=True)
+    timeline.add_column("who", no_wrap=True, overflow="ellipsis", max_width=12)
+    timeline.add_column("what", no_wrap=True, overflow="ellipsis", max_width=15)
+    timeline.add_column("detail", ratio=1, overflow="fold")
+    events = doc.get("events", [])
+    hidden = max(0, len(events) - latest) if latest is not None else 0
+    for event in events[hidden:]:
+        timeline.add_row(_when(parse_iso(event["at"]), zone, now), _text(event["actor"]),
+                         event["kind"], _text(_event_detail(event, zone, now), multiline=True))
     parts = [facts]
     if doc["description"]:
         parts += [Text(""), _text(doc["description"], multiline=True)]
-    parts += [Text(""), Text("SLA clocks", style="bold"), clocks,
-              Text(""), Text("Timeline", style="bold"), timeline]
-    out.console().print(Panel(Group(*parts), title=head, title_align="left", box=box.ROUNDED))
+    parts += [Text(""), Text("SLA clocks", style="bold"), clocks]
+    console = out.console()
+    console.print(Panel(Group(*parts), title=head, title_align="left", box=box.ROUNDED))
+    # the timeline goes below the panel: its detail column gets the whole width
+    console.print(Text("Timeline", style="bold"))
+    if hidden:
+        console.print(Text(f"{hidden} earlier event{'s' if hidden > 1 else ''} not shown; "
+                           f"esc show {doc['id']} --all shows all {len(events)}", style="dim"))
+    console.print(timeline)
 
 
 def _clock_status(clock: dict, now: int):
@@ -129,7 +147,24 @@ def _clock_status(clock: dict, now: int):
     return Text(relative(due, now), style="green")
 
 
-def _event_detail(event: dict) -> str:
+def _when(instant: int, zone: str, now: int) -> str:
+    """`02 Nov 14:18` in the current year, `2025-11-02 14:18` outside it."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone)
+    moment = datetime.fromtimestamp(instant, tz)
+    if moment.year == datetime.fromtimestamp(now, tz).year:
+        return moment.strftime("%d %b %H:%M")
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _event_detail(event: dict, zone: str, now: int) -> str:
+    if event["kind"] in ("warned", "breached") and event["field"]:
+        # `to` holds the clock's due instant: say it in the display zone, as the clocks do
+        due = short_time(parse_iso(event["to"]), zone, now) if event["to"] else "?"
+        state = "at risk" if event["kind"] == "warned" else "breached"
+        return f"{event['field']} due {due} — {state}"
     parts = []
     if event["field"] and (event["from"] is not None or event["to"] is not None):
         parts.append(f"{event['field']}: {event['from'] or '-'} → {event['to'] or '-'}")
@@ -174,56 +209,40 @@ def case_list(out: Output, docs: list[dict], empty: str = "no cases") -> None:
                   d["due_at"], d["due_clock"], _status_word(d), d["customer"], d["title"]]
                  for d in docs])
         return
-    from rich.table import Table
     from rich.text import Text
+
+    from esc_cli.render.tables import fitted
 
     console = out.console()
     if not docs:
         console.print(Text(empty, style="dim"))
         return
-    headers = ("id", "pri", "state", "tier", "owner", "due", "clock", "customer", "title")
+    headers = ["id", "pri", "state", "tier", "owner", "due", "clock", "team", "customer",
+               "title"]
     rows = [
-        (
+        [
             Text(f"#{d['id']}"),
             Text(d["priority"], style=PRIORITY_STYLE.get(d["priority"], "")),
             Text(d["state"], style=STATE_STYLE.get(d["state"], "")),
-            _text(f"{d['tier']} {d['tier_name'] or ''}".strip()),
+            Text(str(d["tier"])),
             _text(d["owner"] or "-", None if d["owner"] else "dim"),
             _due_cell(d, now),
             Text(d.get("due_clock") or "" if d["state"] != "pending" else "", style="dim"),
+            _text(d["team"] or "-", None if d["team"] else "dim"),
             _text(d["customer"]),
             _text(d["title"]),
-        )
+        ]
         for d in docs
     ]
-    natural = [max([len(h)] + [row[i].cell_len for row in rows]) for i, h in enumerate(headers)]
-    widths = _fit(natural, console.width - 2 * (len(headers) - 1), QUEUE_SHRINK)
-    # box=None keeps two spaces between columns: at 80 columns every one counts
-    table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold")
-    for index, header in enumerate(headers):
-        table.add_column(header, justify="right" if header == "id" else "left", no_wrap=True,
-                         overflow="ellipsis", width=widths[index])
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
+    console.print(fitted(console, headers, rows, QUEUE_SHRINK))
 
 
-# Which queue columns give up width first on a narrow terminal, and how far: the clock
-# name, then the tier name, customer, owner, the title; the due time never shrinks.
-QUEUE_SHRINK = ((6, 4), (3, 8), (7, 12), (4, 8), (8, 20), (7, 8), (6, 0), (3, 6), (4, 6), (8, 10))
-
-
-def _fit(natural: list[int], available: int, stages) -> list[int]:
-    """Column widths that fit `available` cells, shrinking columns stage by stage, each
-    down to its floor; a terminal too narrow even then gets the floors."""
-    widths = list(natural)
-    for column, floor in stages:
-        excess = sum(widths) - available
-        if excess <= 0:
-            break
-        if widths[column] > floor:
-            widths[column] -= min(excess, widths[column] - floor)
-    return widths
+# Which queue columns give way on a narrow terminal, in order, and down to what (0: the
+# column goes): team and customer first, then the clock name; the title keeps 30
+# characters (and its ellipsis) at 80 columns; the due time never shrinks.
+QUEUE_SHRINK = (("team", 10), ("customer", 14), ("title", 41), ("team", 0), ("customer", 0),
+                ("clock", 0), ("title", 31), ("owner", 6), ("state", 0), ("title", 20), ("owner", 0),
+                ("title", 12))
 
 
 def _status_word(doc: dict) -> str:
@@ -245,7 +264,8 @@ def tier_list(out: Output, rows: list[dict]) -> None:
     headers = ["level", "name", "stale_after", "owners", "teams", "rules"]
     data = [[r["level"], r["name"], r["stale_after"] or "none", ", ".join(r["owners"]),
              ", ".join(r["teams"]), ", ".join(r["rules"])] for r in rows]
-    _table(out, headers, data)
+    _table(out, headers, data, (("rules", 16), ("teams", 14), ("owners", 20), ("name", 10),
+                                ("rules", 8), ("teams", 8), ("owners", 12)))
 
 
 def owner_list(out: Output, rows: list[dict]) -> None:
@@ -256,7 +276,17 @@ def owner_list(out: Output, rows: list[dict]) -> None:
     data = [[r["handle"], r["name"], r["email"], r["tier"], ", ".join(r["teams"]),
              r["capacity"] if r["capacity"] is not None else "", r["load"],
              "yes" if r["active"] else "no"] for r in rows]
-    _table(out, headers, data)
+    if not out.tty:
+        _table(out, headers, data)
+        return
+    # on a terminal load and capacity share a column (`2/12`): the email stays whole at
+    # 80 columns, where a person copies it from
+    terminal = [[r["handle"], r["name"], r["email"], r["tier"], ", ".join(r["teams"]),
+                 f"{r['load']}/{r['capacity']}" if r["capacity"] is not None else r["load"],
+                 "yes" if r["active"] else "no"] for r in rows]
+    _table(out, ["handle", "name", "email", "tier", "teams", "load", "active"], terminal,
+           (("teams", 10), ("name", 10), ("teams", 6), ("name", 0), ("email", 20),
+            ("handle", 8), ("teams", 0), ("email", 12)))
 
 
 def owner_written(out: Output, doc: dict, verb: str) -> None:
@@ -268,19 +298,17 @@ def owner_written(out: Output, doc: dict, verb: str) -> None:
         out.line(clean(doc["handle"]))
 
 
-def _table(out: Output, headers: list[str], rows: list[list]) -> None:
+def _table(out: Output, headers: list[str], rows: list[list], stages=()) -> None:
+    """TSV in a pipe; on a terminal one line per row, fitted by `stages` (tables.fitted)."""
     if not out.tty:
         out.tsv(headers, rows)
         return
-    from rich import box
-    from rich.table import Table
+    from esc_cli.render.tables import fitted
 
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for header in headers:
-        table.add_column(header)
-    for row in rows:
-        table.add_row(*[_text("" if v is None else v) for v in row])
-    out.console().print(table)
+    console = out.console()
+    cells = [[_text("" if v is None else v) for v in row] for row in rows]
+    console.print(fitted(console, headers, cells, stages, right=("level", "tier", "capacity",
+                                                                 "load")))
 
 
 def policy_text(out: Output, version: int, text: str, document: dict | None) -> None:

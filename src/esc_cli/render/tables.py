@@ -1,0 +1,83 @@
+"""Tables that fit the terminal: one line per row, whatever the width.
+
+Every list screen (queue, search, overdue, the ladder, people) is drawn here. Each column
+starts as wide as its widest cell; while the table is wider than the terminal, columns
+give up width in the order the screen names (`stages`: (header, floor) pairs, floor 0
+meaning the column goes altogether), and a cell that no longer fits is cut with an
+ellipsis rather than wrapped: a row that wraps reads as two cases on a wallboard.
+"""
+
+from __future__ import annotations
+
+GAP = 2  # cells between columns: box=None with padding (0, 1)
+
+
+def widths_for(width: int, headers: list[str], natural: list[int],
+               stages) -> list[int]:
+    """Each column's width (0: dropped) for a table at most `width` cells wide."""
+    widths = list(natural)
+
+    def excess() -> int:
+        shown = [w for w in widths if w > 0]
+        return sum(shown) + GAP * (len(shown) - 1) - width
+
+    index = {header: i for i, header in enumerate(headers)}
+    for header, floor in stages:
+        over = excess()
+        if over <= 0:
+            return widths
+        i = index.get(header)
+        if i is None or widths[i] == 0:
+            continue
+        if floor == 0:
+            widths[i] = 0
+        elif widths[i] > floor:
+            widths[i] -= min(over, widths[i] - floor)
+    # a terminal narrower than the stages foresaw: take from the widest column, one
+    # cell at a time, so the row still fits on one line
+    while excess() > 0:
+        widest = max(range(len(widths)), key=lambda i: widths[i])
+        if widths[widest] <= 1:
+            break
+        widths[widest] -= 1
+    return widths
+
+
+def fitted(console, headers: list[str], rows: list[list], stages,
+           right: tuple[str, ...] = ("id", "case")):
+    """A Rich table of `rows` (lists of Text, one per header) fitted to `console.width`."""
+    from rich.table import Table
+
+    natural = [max([len(h)] + [row[i].cell_len for row in rows]) for i, h in enumerate(headers)]
+    widths = widths_for(console.width, headers, natural, stages)
+    table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold")
+    keep = [i for i, w in enumerate(widths) if w > 0]
+    for i in keep:
+        table.add_column(headers[i], justify="right" if headers[i] in right else "left",
+                         no_wrap=True, overflow="ellipsis", width=widths[i])
+    for row in rows:
+        table.add_row(*[row[i] for i in keep])
+    return table
+
+
+def compact_due(instant: int, now: int) -> str:
+    """`16d over`, `in 2h 10m`, `due now`: a due time as the queue's due column says it."""
+    delta = instant - now
+    if 0 <= delta < 60:
+        return "due now"
+    words = compact_duration(abs(delta))
+    return f"in {words}" if delta > 0 else f"{words} over"
+
+
+def compact_duration(seconds: int) -> str:
+    """`42m`, `2h 10m`, `3d 4h`, `16d`: precise while it matters, short once it is days."""
+    minutes = abs(int(seconds)) // 60
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days >= 10:
+        return f"{days}d"
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    return f"{minutes}m"

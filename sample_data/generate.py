@@ -1,7 +1,12 @@
 """Write the sample data `esc demo` loads: owners.csv, cases.json and demo.json.
 
-    python sample_data/generate.py              # rewrites the files beside this script
+    python sample_data/generate.py              # rewrites the files beside this script,
+                                                # and esc's installed copy of them
     python sample_data/generate.py --out DIR    # writes them to DIR instead
+
+esc carries a copy of what the demo needs in src/esc_cli/sample_data/ (package data, so
+`esc demo` works after a plain `pip install`): policy.toml, owners.csv and demo.json as
+they are here, and cases.json gzipped. tests/test_demo.py fails when the two differ.
 
 Seeded and deterministic: the same code writes the same bytes. Each case's history is
 played through esc's own domain functions -- the lifecycle moves an agent makes, the
@@ -38,6 +43,7 @@ MINUTE, HOUR, DAY = 60, 3600, 86400
 SWEEP_END = NOW - 90 * MINUTE
 CRON = 300
 FIRST_ID = 1001
+PACKAGE_COPY = HERE.parent / "src" / "esc_cli" / "sample_data"
 ZONE = ZoneInfo("America/New_York")
 
 OWNERS = [
@@ -376,6 +382,22 @@ def plan_case(sim: Simulation, rng: random.Random) -> None:
         sim.at(resolve_at + rng.randint(1, 48) * HOUR, sim.feedback, pick(rng, CSAT_WEIGHTS))
 
 
+def package_copy(source: Path = HERE) -> dict[str, bytes]:
+    """What src/esc_cli/sample_data/ must hold for the sample in `source`."""
+    import gzip
+
+    files = {name: (source / name).read_bytes() for name in ("policy.toml", "owners.csv", "demo.json")}
+    # mtime 0 and no file name: the same bytes every time
+    files["cases.json.gz"] = gzip.compress((source / "cases.json").read_bytes(), 9, mtime=0)
+    return files
+
+
+def write_package_copy() -> None:
+    PACKAGE_COPY.mkdir(parents=True, exist_ok=True)
+    for name, data in package_copy().items():
+        (PACKAGE_COPY / name).write_bytes(data)
+
+
 def main(out: Path = HERE) -> None:
     rng = random.Random(SEED)
     policy = parse_policy((HERE / "policy.toml").read_text(encoding="utf-8"))
@@ -446,4 +468,8 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(description="Write the sample data esc demo loads.")
     parser.add_argument("--out", type=Path, default=HERE, help="directory to write to")
-    main(parser.parse_args().out)
+    target = parser.parse_args().out
+    main(target)
+    if target.resolve() == HERE:
+        write_package_copy()
+        print(f"copied the sample into {PACKAGE_COPY}")

@@ -64,8 +64,9 @@ def register(app: typer.Typer) -> None:
         detail = f" ({counts['events']} events)" if fmt == "json" else ""
         sys.stdout.write(f"exported {counts['cases']} cases{detail} to {clean(str(output_file))}\n")
 
-    @app.command(help="Load the sample data into a new store and show its queue, overdue "
-                      "cases and report (never touches ESC_DB or --db).")
+    @app.command(help="Load a sample support desk into a new store, its timeline moved to "
+                      "end now, and show its queue, overdue cases and report (never touches "
+                      "ESC_DB or --db).")
     def demo(
         ctx: typer.Context,
         into: Annotated[Optional[str], typer.Option("--into", metavar="PATH",
@@ -193,7 +194,7 @@ def _show_demo(out, result: dict) -> None:
     if out.as_json:
         out.json(result)
         return
-    # The views read "now" from the env: show the demo at the sample's instant.
+    # The views read "now" from the env: show the demo at the instant it was built for.
     env = dataclasses.replace(out.env, now=parse_iso(result["now"]), _store=None)
     out.env = env
     when = local_time(env.now, env.tz, with_zone=True)
@@ -215,7 +216,7 @@ def _show_demo(out, result: dict) -> None:
         out.line(f"# {intro}")
     sweep = result["sweep"]
     if sweep is not None:
-        line = (f"sweep at the sample's now: {len(sweep['warned'])} warned, "
+        line = (f"sweep just now: {len(sweep['warned'])} warned, "
                 f"{len(sweep['breached'])} breached, {len(sweep['escalated'])} escalated, "
                 f"{len(sweep['closed'])} closed, {len(sweep['notified'])} notified")
         out.console().print(line, style="dim", markup=False) if out.tty else out.line(f"# {line}")
@@ -242,11 +243,11 @@ def _show_demo(out, result: dict) -> None:
     if out.tty:
         out.console().print(f"  {command}", style="bold", markup=False, highlight=False)
         out.console().print(
-            f"  (the sample acts at {result['now']}; add --now {result['now']} to any command "
-            f"to see it as it stands here)", style="dim", markup=False, highlight=False)
+            "  (the sample's timeline was moved to end now: from here on its cases age in "
+            "real time, and a sweep picks up what falls due)", style="dim", markup=False,
+            highlight=False)
     else:
         out.line(command)
-        out.line(f"# the sample acts at {result['now']}: add --now {result['now']} to see it as shown")
 
 
 def _show_report(env, document: dict) -> None:

@@ -900,15 +900,6 @@ def _csv_cell(value) -> str:
 DEMO_QUEUE_LIMIT = 15
 
 
-def sample_data_dir() -> Path:
-    """`sample_data/` of the source tree esc runs from (an editable install)."""
-    here = Path(__file__).resolve().parents[3] / "sample_data"
-    if not (here / "demo.json").is_file():
-        raise NotFound(f"the sample data is not at {here}",
-                         hint="esc demo runs from a source checkout: pip install -e . in the repository")
-    return here
-
-
 def demo_target(into: str | None) -> tuple[Path, Path | None]:
     """The new store's path, and the temporary directory made for it (if one was)."""
     import tempfile
@@ -945,22 +936,29 @@ def _remove_demo(path: Path, directory: Path | None, notify_file: Path) -> None:
 
 
 def demo(env, into: str | None, progress: Progress | None = None) -> dict:
-    """Load sample_data/ into a new store at the sample's fixed "now", sweep once, and
-    return what the demo shows. Never opens env.db_path (ESC_DB / --db)."""
+    """Load the sample desk into a new store, its timeline moved so that its "now" is
+    env.now (the real time, or --now / ESC_NOW), sweep once, and return what the demo
+    shows. Never opens env.db_path (ESC_DB / --db)."""
     import dataclasses
     import os
     import shlex
+    import tempfile
 
     from esc_cli import services
     from esc_cli.domain.model import iso
     from esc_cli.env import parse_instant
     from esc_cli.errors import StoreError
+    from esc_cli.services import sample as samples
 
-    sample = sample_data_dir()
-    meta = json.loads((sample / "demo.json").read_text(encoding="utf-8"))
+    sample = samples.directory()
+    meta = samples.meta(sample)
+    shift = samples.shift_for(parse_instant(meta["now"], "UTC"), env.now)
+    moved = json.dumps(samples.rebase(samples.cases(sample), shift), ensure_ascii=False)
     path, directory = demo_target(into)
-    demo_env = dataclasses.replace(env, db_path=path, now=parse_instant(meta["now"], "UTC"),
-                                   _store=None)
+    demo_env = dataclasses.replace(env, db_path=path, _store=None)
+    # the moved cases are written here for import to read, and removed with it
+    staging = tempfile.TemporaryDirectory(prefix="esc-demo-sample-")
+    sources = {"cases.json": Path(staging.name) / "cases.json"}
     notify_file = path.with_name(path.stem + "-notifications.jsonl")
     problems: list[str] = []
 
@@ -968,11 +966,12 @@ def demo(env, into: str | None, progress: Progress | None = None) -> dict:
         problems.append(f"{label}: {'; '.join(reasons)}")
 
     try:
+        sources["cases.json"].write_text(moved, encoding="utf-8")
         services.init_store(demo_env, (sample / "policy.toml").read_text(encoding="utf-8"))
         imported = {}
         for name in meta["files"]:
             try:
-                imported[name] = import_file(demo_env, sample / name, dry_run=False,
+                imported[name] = import_file(demo_env, sources.get(name, sample / name), dry_run=False,
                                              on_error=sample_error, progress=progress)
             except UsageError as err:
                 detail = problems[0] if problems else err.message
@@ -1012,6 +1011,7 @@ def demo(env, into: str | None, progress: Progress | None = None) -> dict:
         raise
     finally:
         demo_env.close()
+        staging.cleanup()
     return {
         "db": str(path),
         "now": iso(demo_env.now),

@@ -51,6 +51,9 @@ def max_case_id(conn: sqlite3.Connection) -> int:
 
 def existing_ids(conn: sqlite3.Connection, ids: Iterable[int]) -> set[int]:
     """Which of `ids` are taken, in one query however many there are."""
+    if getattr(conn, "dialect", "sqlite") == "postgres":
+        return {row[0] for row in conn.execute(
+            "SELECT id FROM cases WHERE id = ANY(?)", (list(ids),))}
     wanted = json.dumps(list(ids))
     return {row[0] for row in conn.execute(
         "SELECT id FROM cases WHERE id IN (SELECT value FROM json_each(?))", (wanted,))}
@@ -66,8 +69,10 @@ def prepare_bulk_write(conn: sqlite3.Connection) -> None:
     keeps coming back to stay in memory. 64 MiB: the inserts go in events first with
     their counts and without row-by-row triggers (insert_cases), so few pages are
     rewritten, and 256 MiB bought no speed while taking a million-row import's
-    memory past its 150 MiB budget. An upper bound, used only as needed."""
-    conn.execute("PRAGMA cache_size = -65536")
+    memory past its 150 MiB budget. An upper bound, used only as needed. (PostgreSQL:
+    the server's own buffers; nothing to set.)"""
+    if getattr(conn, "dialect", "sqlite") == "sqlite":
+        conn.execute("PRAGMA cache_size = -65536")
 
 
 # JSON of each text value an event holds, UTF-8 encoded: an import's events repeat a
@@ -128,6 +133,8 @@ def _import_triggers(conn: sqlite3.Connection) -> dict[str, str]:
 
 
 def has_event_count(conn: sqlite3.Connection) -> bool:
+    if getattr(conn, "dialect", "sqlite") == "postgres":
+        return True  # a PostgreSQL store is made at the newest schema
     return any(row[1] == "event_count" for row in conn.execute("PRAGMA table_info(cases)"))
 
 
@@ -166,7 +173,8 @@ def deferred_indexes(conn: sqlite3.Connection, wanted: bool) -> Iterator[bool]:
 
     All inside the import's transaction: an error, a crash or Ctrl-C rolls the drops
     back with the rows. Yields whether the indexes are deferred."""
-    if not wanted or not has_event_count(conn):
+    if not wanted or not has_event_count(conn) or getattr(conn, "dialect", "sqlite") != "sqlite":
+        # PostgreSQL: its triggers stay; rows go in as in insert_counted
         yield False
         return
     triggers = _import_triggers(conn)
@@ -252,7 +260,10 @@ def insert_counted(conn: sqlite3.Connection, case_rows: list[list], events: list
                    deferred: bool = False) -> None:
     """`insert_cases` for rows made already by `counted_case_rows` and `event_rows`, in a
     store whose cases count their events."""
-    if deferred:  # deferred_indexes has the triggers and indexes out of the way
+    if deferred or getattr(conn, "dialect", "sqlite") == "postgres":
+        # deferred: deferred_indexes has the triggers and indexes out of the way.
+        # PostgreSQL: the event trigger finds no case yet (the events go in first) and
+        # does nothing; the case trigger indexes each case with its notes.
         conn.executemany(_INSERT_EVENT, events)
         conn.executemany(_INSERT_COUNTED_CASE, case_rows)
         return
@@ -296,6 +307,11 @@ def replace_policy_versions(conn: sqlite3.Connection, versions: list[tuple[int, 
     conn.executemany(
         "INSERT INTO policy_versions (id, created_at, actor, toml, document) VALUES (?, ?, ?, ?, ?)",
         [(*version, encode_document(version[3])) for version in versions])
+    if getattr(conn, "dialect", "sqlite") == "postgres":
+        # ids given explicitly do not move the identity's sequence: the next version
+        # must be numbered after them, as SQLite numbers it
+        conn.execute("SELECT setval(pg_get_serial_sequence('policy_versions', 'id'), "
+                     "coalesce((SELECT max(id) FROM policy_versions), 0) + 1, false)")
 
 
 def add_notifications(conn: sqlite3.Connection, payloads: list[dict], channels: list[str],

@@ -66,7 +66,9 @@ def claim(conn: sqlite3.Connection, channels: list[str], now: int, lease_until: 
         "SELECT d.notification_id, d.channel, d.attempts, n.payload FROM deliveries d "
         "JOIN notifications n ON n.id = d.notification_id "
         f"WHERE d.state != 'delivered' AND d.channel IN ({marks}) AND {due} "
-        "ORDER BY d.next_attempt_at, n.rowid, d.channel LIMIT 1",
+        "ORDER BY d.next_attempt_at, n.rowid, d.channel LIMIT 1"
+        # PostgreSQL: a delivery another sweep is claiming is skipped, not waited for
+        + (" FOR UPDATE OF d SKIP LOCKED" if getattr(conn, "claim", "") else ""),
         [*channels, now],
     ).fetchone()
     if row is None:

@@ -91,7 +91,7 @@ def queue(conn: sqlite3.Connection, filters: dict, sort: str, limit: int, now: i
         return [case_from_row(row) for row in conn.execute(sql, params)]
     bands = BANDS.get(sort) if banded else None
     if bands is None:
-        bands = (("1", SORTS[sort]),)
+        bands = (("1 = 1", SORTS[sort]),)
     found: list = []
     for band, order in bands:
         params["limit"] = limit - len(found)

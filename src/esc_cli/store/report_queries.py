@@ -93,7 +93,8 @@ def _window_sums(w: str) -> list[tuple[tuple[str, str | None], str]]:
     resolved = _in("resolution_at", w)
 
     def pair(when: str, also: str) -> str:
-        return f"sum(1 + coalesce({also}, 0) * {_PAIR}) FILTER (WHERE {when})"
+        # CAST: a comparison is an integer on SQLite, a boolean on PostgreSQL
+        return f"sum(1 + coalesce(CAST(({also}) AS INTEGER), 0) * {_PAIR}) FILTER (WHERE {when})"
 
     return [
         (("opened", "opened_escalated"), pair(_in("opened_at", w), "escalations > 0")),
@@ -512,11 +513,14 @@ def trend(conn: sqlite3.Connection, days: list[tuple[str, int, int]],
     days = days[empty:]
     if not days:
         return zeros
-    rows = conn.execute(
-        """WITH days(date, start, finish) AS (
-            SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),
+    days_sql = ("""SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),
                    json_extract(value, '$[2]')
-            FROM json_each(:days)
+            FROM json_each(:days)""" if getattr(conn, "dialect", "sqlite") == "sqlite" else
+                """SELECT v->>0, CAST(v->>1 AS BIGINT), CAST(v->>2 AS BIGINT)
+            FROM json_array_elements(CAST(:days AS json)) AS t(v)""")
+    rows = conn.execute(
+        f"""WITH days(date, start, finish) AS (
+            {days_sql}
         )
         SELECT d.date,
             (SELECT count(*) FROM cases c INDEXED BY cases_opened_at

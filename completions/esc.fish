@@ -22,7 +22,7 @@
 #   esc notify list --pending --case --limit --json
 #   esc notify retry --json
 #   esc open TITLE -c/--customer -p/--priority --category -d/--description --channel --owner --tier --team -t/--tag --json
-#   esc overdue --tier --team --within --json
+#   esc overdue --tier --team --within --watch --json
 #   esc owner
 #   esc owner add HANDLE --name --email --tier --team --capacity --json
 #   esc owner deactivate HANDLE --json
@@ -32,7 +32,7 @@
 #   esc policy export
 #   esc policy load FILE --recompute --json
 #   esc policy show --json
-#   esc queue --tier --owner --unassigned --team -p/--priority --category --state --at-risk --breached --sort --limit --json
+#   esc queue --tier --owner --unassigned --team -p/--priority --category --state --at-risk --breached --sort --limit --watch --json
 #   esc reopen ID -r/--reason --json
 #   esc report --since --until --by -f/--format -o/--output --json
 #   esc resolve ID -r/--resolution --json

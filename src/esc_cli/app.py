@@ -182,6 +182,9 @@ def main(argv: list[str] | None = None) -> None:
 
     code = 0
     args = sys.argv[1:] if argv is None else list(argv)
+    from esc_cli.commands.lists import with_watch_default
+
+    args = with_watch_default(args)  # `--watch` alone: its default interval
     command = _click_command(args)
     try:
         _check_arguments(args)

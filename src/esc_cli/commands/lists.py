@@ -27,6 +27,7 @@ def register(app: typer.Typer) -> None:
         breached: Annotated[bool, typer.Option("--breached", help="Only cases with a clock breached")] = False,
         sort: Annotated[str, typer.Option(help="urgency|due|age|id")] = "urgency",
         limit: Annotated[int, typer.Option(help="At most N cases (0: all)")] = 50,
+        watch: Watch = None,
         json: Json = False,
     ) -> None:
         from esc_cli import services
@@ -35,5 +36,62 @@ def register(app: typer.Typer) -> None:
         filters = case_filters(tier=tier, owner=owner, unassigned=unassigned, team=team,
                                priority=priority, category=category, state=state,
                                at_risk=at_risk, breached=breached)
+        if watch is not None:
+            from esc_cli.services.watch import queue_frame
+
+            order = sort.strip().lower()
+            wallboard(ctx, json, watch, "esc queue", views.case_table, "the queue is empty",
+                      lambda now: queue_frame(ctx.obj, filters, order, limit, now))
+            return
         docs = services.queue(ctx.obj, filters, sort.strip().lower(), limit)
         views.case_list(output(ctx, json), docs, empty="the queue is empty")
+
+
+Watch = Annotated[Optional[str], typer.Option(
+    "--watch", metavar="[EVERY]",
+    help="A wallboard: redraw in place every EVERY (default 30s) until Ctrl-C; reads only")]
+
+
+def with_watch_default(args: list[str]) -> list[str]:
+    """`--watch` alone means every 30s. Typer 0.28 has no option whose value is
+    optional, so a bare `--watch` (last, or followed by another option) is given its
+    default here, before parsing."""
+    if "--watch" not in args:
+        return args
+    from esc_cli.services.watch import DEFAULT_EVERY
+
+    result: list[str] = []
+    for index, arg in enumerate(args):
+        if arg == "--":
+            return result + args[index:]
+        result.append(arg)
+        if arg == "--watch" and (index + 1 == len(args) or args[index + 1].startswith("-")):
+            result.append(DEFAULT_EVERY)
+    return result
+
+
+def wallboard(ctx: typer.Context, as_json: bool, every_text: str, title: str, table,
+              empty: str, fetch) -> None:
+    """Run a list as a wallboard on this terminal (render/wallboard.py): refused with
+    --json or when stdout is not a terminal, since a live screen in a pipe or a file
+    is a stream of escape codes."""
+    import time
+
+    from esc_cli.errors import UsageError
+    from esc_cli.render.wallboard import Board, watch
+    from esc_cli.services.watch import parse_every
+
+    env = ctx.obj
+    every = parse_every(every_text)
+    if as_json:
+        raise UsageError("--watch draws a live screen and cannot be combined with --json")
+    out = output(ctx, False)
+    if not out.tty:
+        raise UsageError("--watch needs a terminal: stdout is not one",
+                         "drop --watch to print the list once")
+    # the first frame is at --now (or the real time); each later one that much later
+    # as time passes: the clock is read in one place, here
+    start, started = env.now, time.monotonic()
+    board = Board(title, every, env.tz, table, empty)
+    watch(out.console(), board, fetch, every,
+          clock=lambda: start + int(time.monotonic() - started), sleep=time.sleep)

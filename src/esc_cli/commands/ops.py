@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from esc_cli.commands.common import CaseId, Json, output
+from esc_cli.commands.lists import Watch, wallboard
 
 notify_app = typer.Typer(help="The notification outbox.", no_args_is_help=True)
 
@@ -36,11 +37,19 @@ def register(app: typer.Typer) -> None:
         tier: Annotated[Optional[int], typer.Option(help="Only this tier")] = None,
         team: Annotated[Optional[str], typer.Option(help="Only this team")] = None,
         within: Annotated[Optional[str], typer.Option(metavar="SPAN", help="Also what falls due within SPAN (e.g. 2h)")] = None,
+        watch: Watch = None,
         json: Json = False,
     ) -> None:
         from esc_cli.render import ops as views
         from esc_cli.services import sweep as service
 
+        if watch is not None:
+            from esc_cli.services.watch import overdue_frame
+
+            empty = "nothing breached or at risk" + (f" or due within {within}" if within else "")
+            wallboard(ctx, json, watch, "esc overdue", views.overdue_table, empty,
+                      lambda now: overdue_frame(ctx.obj, tier, team, within, now))
+            return
         docs = service.overdue(ctx.obj, tier=tier, team=team, within=within, documents=json)
         views.overdue(output(ctx, json), docs, within)
 

@@ -142,6 +142,16 @@ def overdue(out: Output, docs: list[dict], within: str | None) -> None:
         extra = f" or due within {clean(within)}" if within else ""
         console.print(Text(f"nothing breached or at risk{extra}", style="dim"))
         return
+    console.print(overdue_table(console, docs, now))
+
+
+def overdue_table(console, docs: list[dict], now: int, marked: frozenset = frozenset()):
+    """The overdue table fitted to `console`; rows of the ids in `marked` stand out."""
+    from rich.text import Text
+
+    from esc_cli.render.tables import fitted
+    from esc_cli.render.views import NEW_BREACH_STYLE
+
     rows = []
     for d in docs:
         style = {"breached": "bold red", "at_risk": "yellow"}.get(d["clock_status"], "")
@@ -156,10 +166,9 @@ def overdue(out: Output, docs: list[dict], within: str | None) -> None:
             _text(d["customer"]),
             _text(d["title"]),
         ])
-    from esc_cli.render.tables import fitted
-
-    console.print(fitted(console, ["id", "pri", "tier", "owner", "clock", "status", "team",
-                                   "customer", "title"], rows, OVERDUE_SHRINK))
+    styles = [NEW_BREACH_STYLE if d["id"] in marked else "" for d in docs]
+    return fitted(console, ["id", "pri", "tier", "owner", "clock", "status", "team",
+                            "customer", "title"], rows, OVERDUE_SHRINK, row_styles=styles)
 
 
 # -- explain ------------------------------------------------------------------------------

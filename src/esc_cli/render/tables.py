@@ -44,8 +44,9 @@ def widths_for(width: int, headers: list[str], natural: list[int],
 
 
 def fitted(console, headers: list[str], rows: list[list], stages,
-           right: tuple[str, ...] = ("id", "case")):
-    """A Rich table of `rows` (lists of Text, one per header) fitted to `console.width`."""
+           right: tuple[str, ...] = ("id", "case"), row_styles: list[str] | None = None):
+    """A Rich table of `rows` (lists of Text, one per header) fitted to `console.width`;
+    `row_styles`: a style per row (the wallboard marks new breaches)."""
     from rich.table import Table
 
     natural = [max([len(h)] + [row[i].cell_len for row in rows]) for i, h in enumerate(headers)]
@@ -55,15 +56,15 @@ def fitted(console, headers: list[str], rows: list[list], stages,
     for i in keep:
         table.add_column(headers[i], justify="right" if headers[i] in right else "left",
                          no_wrap=True, overflow="ellipsis", width=widths[i])
-    for row in rows:
-        table.add_row(*[row[i] for i in keep])
+    for index, row in enumerate(rows):
+        table.add_row(*[row[i] for i in keep], style=row_styles[index] if row_styles else None)
     return table
 
 
 def compact_due(instant: int, now: int) -> str:
     """`16d over`, `in 2h 10m`, `due now`: a due time as the queue's due column says it."""
     delta = instant - now
-    if 0 <= delta < 60:
+    if -60 < delta < 60:
         return "due now"
     words = compact_duration(abs(delta))
     return f"in {words}" if delta > 0 else f"{words} over"

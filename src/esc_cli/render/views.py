@@ -211,12 +211,23 @@ def case_list(out: Output, docs: list[dict], empty: str = "no cases") -> None:
         return
     from rich.text import Text
 
-    from esc_cli.render.tables import fitted
-
     console = out.console()
     if not docs:
         console.print(Text(empty, style="dim"))
         return
+    console.print(case_table(console, docs, now))
+
+
+NEW_BREACH_STYLE = "reverse"
+
+
+def case_table(console, docs: list[dict], now: int, marked: frozenset = frozenset()):
+    """The queue's table fitted to `console`; rows of the case ids in `marked` stand
+    out (the wallboard's new breaches)."""
+    from rich.text import Text
+
+    from esc_cli.render.tables import fitted
+
     headers = ["id", "pri", "state", "tier", "owner", "due", "clock", "team", "customer",
                "title"]
     rows = [
@@ -234,7 +245,8 @@ def case_list(out: Output, docs: list[dict], empty: str = "no cases") -> None:
         ]
         for d in docs
     ]
-    console.print(fitted(console, headers, rows, QUEUE_SHRINK))
+    styles = [NEW_BREACH_STYLE if d["id"] in marked else "" for d in docs]
+    return fitted(console, headers, rows, QUEUE_SHRINK, row_styles=styles)
 
 
 # Which queue columns give way on a narrow terminal, in order, and down to what (0: the

@@ -3,13 +3,15 @@
 # Install: copy to ~/.local/share/bash-completion/completions/esc
 # (loaded on demand by bash-completion), or add to ~/.bashrc:
 #   source /path/to/completions/esc.bash
+# (With esc installed, `esc completion bash` prints this script.)
 #
 # Generated against:
-#   esc --db --as --now --tz --version --install-completion --show-completion
+#   esc --db --as --now --tz --version
 #   esc ack ID --json
 #   esc assign ID HANDLE --force --json
 #   esc backup FILE --force --json
 #   esc close ID --json
+#   esc completion SHELL
 #   esc deescalate ID -r/--reason --to --json
 #   esc demo --into --json
 #   esc doctor --repair --json

@@ -12,10 +12,13 @@ from esc_cli import __version__
 
 app = typer.Typer(
     name="esc",
-    help="Terminal-first escalation manager for customer-support teams.",
+    help="Terminal-first escalation manager for customer-support teams.\n\n"
+         "The options below go before or after the command: esc queue --db team.db.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=True,
+    # `esc completion SHELL` prints the scripts; shell completion itself (_ESC_COMPLETE)
+    # works either way
+    add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -56,7 +59,7 @@ def _register() -> None:
     cases.register(app)
     lists.register(app)
     admin.register(app)
-    for name in ("ops", "report", "data", "maint"):
+    for name in ("ops", "report", "data", "maint", "completion"):
         try:
             module = __import__(f"esc_cli.commands.{name}", fromlist=["register"])
         except ModuleNotFoundError as err:
@@ -64,6 +67,10 @@ def _register() -> None:
                 raise
             continue
         module.register(app)
+    # each command's panel in `esc --help` and the examples its help ends with
+    from esc_cli.commands import help as help_table
+
+    help_table.apply(app)
 
 
 _register()
@@ -108,6 +115,12 @@ def _click_command(args: list[str] | None = None):
     key = None
     if args is not None and "_ESC_COMPLETE" not in os.environ:  # shell completion: Click's protocol
         key = _invoked(args)
+    elif "_ESC_COMPLETE" in os.environ:
+        # Typer registers its shells' completion classes only for its completion options,
+        # which esc leaves out of the root help (`esc completion` prints the scripts)
+        from typer._completion_classes import completion_init
+
+        completion_init()
     command = _COMMANDS.get(key)
     if command is None:
         command = _build(key)
@@ -119,14 +132,27 @@ def _build(key: str | None):
     import typer.main
 
     if key is None:
-        return typer.main.get_command(app)
+        return _by_panel(typer.main.get_command(app))
     if key == "":
-        return typer.main.get_command(_outline(app))
+        return _by_panel(typer.main.get_command(_outline(app)))
     commands = [info for info in app.registered_commands if _name(info) == key]
     groups = [info for info in app.registered_groups if info.name == key]
     if not commands and not groups:  # unknown: the full app names it and suggests one
         return _click_command(None)
     return typer.main.get_command(_sub_app(app, commands, groups))
+
+
+def _by_panel(group):
+    """The root's commands in the order of help_table.PANELS (each panel's commands in the
+    order they were registered), so `esc --help` lists the panels in that order."""
+    from esc_cli.commands.help import PANELS
+
+    def rank(item) -> int:
+        panel = getattr(item[1], "rich_help_panel", None)
+        return PANELS.index(panel) if panel in PANELS else len(PANELS)
+
+    group.commands = dict(sorted(group.commands.items(), key=rank))
+    return group
 
 
 def _name(info) -> str:
@@ -188,6 +214,7 @@ def main(argv: list[str] | None = None) -> None:
     command = _click_command(args)
     try:
         _check_arguments(args)
+        args = _globals_first(command, args)
         result = command.main(args=args, prog_name="esc", standalone_mode=False)
         if isinstance(result, int):
             code = result
@@ -223,6 +250,34 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         _silence_stdout()
     sys.exit(code)
+
+
+def _globals_first(command, args: list[str]) -> list[str]:
+    """`esc queue --db team.db` as `esc --db team.db queue` (see esc_cli/argv.py)."""
+    import os
+
+    if "_ESC_COMPLETE" in os.environ or not _invoked(args):
+        return args
+    from esc_cli.argv import globals_first
+
+    at = _command_position(args)
+    return globals_first(command, args, at) if at is not None else args
+
+
+def _command_position(args: list[str]) -> int | None:
+    """Where the command name is in `args` (past the global options before it)."""
+    position = 0
+    while position < len(args):
+        arg = args[position]
+        if arg in _VALUED:
+            position += 2
+        elif arg.startswith("-") and arg.partition("=")[0] in _VALUED:
+            position += 1
+        elif arg.startswith("-"):
+            return None
+        else:
+            return position
+    return None
 
 
 def _check_arguments(args: list[str]) -> None:

@@ -159,12 +159,13 @@ def test_default_text_documents_channels_and_rules_as_comments():
     assert "# [[rules]]" in commented
     assert '# type = "webhook"' in commented
     # uncommented, the examples are a valid policy too
-    example = re.compile(r"# (\[\[\w+\]\]|(type|argv|url|headers|timeout|name|when|then) = )")
+    example = re.compile(r"# (\[\[\w+\]\]|(type|argv|url|headers|timeout|name|when|then"
+                         r"|host|security|from|to|fallback|username|password_env) = )")
     uncommented = "\n".join(
         line[2:] if example.match(line) else line for line in DEFAULT_POLICY_TOML.splitlines()
     )
     policy = parse_policy(uncommented)
-    assert [c.name for c in policy.channels] == ["command:1", "webhook:2"]
+    assert [c.name for c in policy.channels] == ["command:1", "webhook:2", "email:3"]
     assert [r.name for r in policy.rules] == ["key-accounts"]
 
 
@@ -556,7 +557,7 @@ def channel_error(channel: dict, index: int = 2) -> PolicyError:
     ("channel", "key"),
     [
         ({"argv": ["x"]}, "channels[2].type"),
-        ({"type": "email", "to": "x"}, "channels[2].type"),
+        ({"type": "sms", "to": "x"}, "channels[2].type"),
         ({"type": "command"}, "channels[2].argv"),
         ({"type": "command", "argv": []}, "channels[2].argv"),
         ({"type": "command", "argv": "notify --json"}, "channels[2].argv"),

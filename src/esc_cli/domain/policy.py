@@ -40,7 +40,7 @@ DEFAULT_TIERS = {
     "3": {"name": "Manager", "stale_after": "4h"},
     "4": {"name": "Senior management", "stale_after": "none"},
 }
-DEFAULT_TIMEOUTS = {"command": 10, "webhook": 5}
+DEFAULT_TIMEOUTS = {"command": 10, "webhook": 5, "email": 10}
 
 # Units a target may use: opening hours are counted in minutes and hours only.
 _BUSINESS_UNITS = "mh"
@@ -141,6 +141,15 @@ stale_after = "none"
 # url = "https://chat.example.com/hooks/T0KEN"
 # headers = { Authorization = "Bearer T0KEN" }
 # timeout = "5s"
+# [[channels]]
+# type = "email"
+# host = "smtp.example.com"
+# security = "starttls"                 # or "ssl" (port 465) or "none" (port 25)
+# from = "Support desk <esc@example.com>"
+# to = "recipient"                      # the owner, else a fallback; or a list of addresses
+# fallback = { "team:billing" = "billing@example.com", default = "leads@example.com" }
+# username = "esc@example.com"
+# password_env = "ESC_SMTP_PASSWORD"    # the password itself is never in the policy
 """
 
 
@@ -184,7 +193,8 @@ class Rule:
 
 @value
 class Channel:
-    """Where notifications go: a program (argv) or an HTTP endpoint (url, headers)."""
+    """Where notifications go: a program (argv), an HTTP endpoint (url, headers) or an
+    SMTP server (email: domain/email_settings.py)."""
 
     type: str
     argv: tuple[str, ...] | None
@@ -192,6 +202,7 @@ class Channel:
     headers: dict
     timeout: int
     name: str
+    email: Any = None
 
 
 @value
@@ -640,9 +651,9 @@ def _channels(value: Any) -> tuple[tuple[Channel, ...], list]:
         body = _table(body, key)
         kind = body.get("type")
         if kind is None:
-            _fail(f"{key}.type", 'missing: "command" or "webhook"')
-        if kind not in ("command", "webhook"):
-            _fail(f"{key}.type", f'expected "command" or "webhook", got {kind!r}')
+            _fail(f"{key}.type", 'missing: "command", "webhook" or "email"')
+        if kind not in ("command", "webhook", "email"):
+            _fail(f"{key}.type", f'expected "command", "webhook" or "email", got {kind!r}')
         timeout_text = body.get("timeout", f"{DEFAULT_TIMEOUTS[kind]}s")
         if kind == "command":
             _only(body, ("type", "argv", "timeout"), key)
@@ -658,6 +669,13 @@ def _channels(value: Any) -> tuple[tuple[Channel, ...], list]:
             timeout = _timeout(timeout_text, f"{key}.timeout")
             channels.append(Channel("command", tuple(argv), None, {}, timeout, f"command:{index}"))
             raw.append({"type": "command", "argv": list(argv), "timeout": timeout_text})
+        elif kind == "email":
+            from esc_cli.domain.email_settings import parse_email_channel
+
+            settings, entry = parse_email_channel(body, key, timeout_text)
+            timeout = _timeout(timeout_text, f"{key}.timeout")
+            channels.append(Channel("email", None, None, {}, timeout, f"email:{index}", settings))
+            raw.append(entry)
         else:
             _only(body, ("type", "url", "headers", "timeout"), key)
             url = body.get("url")

@@ -61,7 +61,13 @@ def deliver(store, policy, now: int, ignore_backoff: bool = False) -> list[Attem
             break
         note_id, channel_name, tries, payload_text = claimed
         payload = json.loads(payload_text)
-        error = send(channels[channel_name], payload_text.encode("utf-8"))
+        channel = channels[channel_name]
+        if channel.type == "email":
+            from esc_cli.services.email_channel import send_notification
+
+            error = send_notification(store, policy, channel, payload, now)
+        else:
+            error = send(channel, payload_text.encode("utf-8"))
         if error is not None:
             from esc_cli.domain.policy import mask_text
 

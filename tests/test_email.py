@@ -37,6 +37,7 @@ class Mailbox:
         self.answers: list[str] = []
         self.logins: list[tuple[str, str]] = []
         self.hang = False
+        self.echo_password = False
         self.port = 0
         self.release: asyncio.Event | None = None
 
@@ -61,6 +62,10 @@ def _authenticator(box: Mailbox):
         login = auth_data.login.decode()
         password = auth_data.password.decode()
         box.logins.append((login, password))
+        if box.echo_password:
+            # a careless server that repeats the password in its refusal
+            return AuthResult(success=False, handled=False,
+                              message=f"535 5.7.8 bad password {password}")
         return AuthResult(success=(login, password) == (USER, PASSWORD))
 
     return check
@@ -380,3 +385,49 @@ def test_missing_password_variable_fails_the_delivery(esc, tmp_path, smtp, certi
     assert box.logins == [] and box.messages == []
     assert deliveries(esc)[0]["last_error"] == (
         f"environment variable ESC_TEST_SMTP_PASSWORD is not set (the SMTP password for {USER})")
+
+
+# -- the password is never shown or stored ------------------------------------------------
+
+def test_the_password_never_appears_in_output_or_in_the_store(esc, tmp_path, smtp, certificate,
+                                                              monkeypatch):
+    from tests.test_secrets import _terminal
+
+    cert, context = certificate
+    monkeypatch.setenv("ESC_TEST_SMTP_PASSWORD", PASSWORD)
+    box = smtp.start(starttls=context, auth=True)
+    box.echo_password = True
+    load_email(esc, tmp_path, port=box.port, to="ops@example.com", security="starttls",
+               cafile=str(cert), username=USER, password_env="ESC_TEST_SMTP_PASSWORD")
+    esc.ok("open", "A", "--customer", "C", "--priority", "urgent")
+
+    seen = []
+    for args in (("sweep",), ("--json", "sweep"), ("notify", "list"), ("--json", "notify", "list"),
+                 ("notify", "retry"), ("--json", "notify", "retry"), ("doctor",),
+                 ("--json", "doctor"), ("policy", "show"), ("--json", "policy", "show"),
+                 ("policy", "export")):
+        if args[0] == "--json":
+            result = esc(*args[1:], "--json", now="2026-11-02T10:20:00Z")
+        else:
+            result = esc(*args, now="2026-11-02T10:20:00Z")
+        seen.append(result.out + result.err)
+    seen.append(_terminal(esc, "policy", "show"))
+    seen.append(_terminal(esc, "notify", "list"))
+
+    # the server did get it (so it really was used), and refused with it in its answer
+    assert box.logins and box.logins[-1] == (USER, PASSWORD)
+    [delivery] = deliveries(esc)
+    assert delivery["state"] == "failed"
+    assert delivery["last_error"] == f"127.0.0.1:{box.port}: SMTP 535 5.7.8 bad password ****"
+    for text in seen:
+        assert PASSWORD not in text
+    assert 'password_env = "ESC_TEST_SMTP_PASSWORD"' in seen[-3]  # export reloads
+    # nor in any byte of the store
+    esc.ok("doctor")
+    for path in tmp_path.iterdir():
+        if path.name.startswith("esc.db"):
+            assert PASSWORD.encode() not in path.read_bytes()
+    import sqlite3
+
+    with sqlite3.connect(esc.db) as conn:
+        assert not any(PASSWORD in line for line in conn.iterdump())

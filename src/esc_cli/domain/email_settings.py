@@ -20,8 +20,9 @@ FALLBACK_DEFAULT = "default"
 
 _KEYS = ("type", "host", "port", "security", "from", "to", "fallback", "username",
          "password_env", "cafile", "timeout")
-# A host name or an IP address as smtplib takes it: no scheme, port, path or spaces.
-_HOST = re.compile(r"[A-Za-z0-9._:-]{1,253}|\[[0-9A-Fa-f:.]+\]")
+# A host name, an IPv4 address or a bare IPv6 one (two colons at least): no scheme,
+# port, path or spaces ("host:25" is refused: the port has a key of its own).
+_HOST = re.compile(r"[A-Za-z0-9._-]{1,253}|[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 # Deliberately plain: one @, something either side, no spaces, controls, commas or angle
 # brackets (which would let one "address" carry several, or a header).

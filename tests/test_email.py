@@ -194,7 +194,25 @@ def test_warning_mail_to_the_owner_and_a_fixed_address(esc, tmp_path, smtp):
             "UTC.") in flat(text)
     # what happens next: the breach at 10:15, when the sweep escalates to tier 2
     assert "What happens next, if nothing changes" in text
-    assert "Mon 2 Nov 10:15 UTC" in text.split("What happens next")[1]
+    # what happens next: explain's plan (domain/plan.py). Bob works at tier 1, so the
+    # escalation to tier 2 at 10:15 leaves the case to his team; the resolution clock
+    # (4h) warns at 13:12 (0.8 x 4h) and breaches at 14:00; tier 3 goes stale 4h later.
+    plan = flat(text.split("What happens next, if nothing changes")[1].split("See it:")[0])
+    assert plan == (
+        "Mon 2 Nov 10:15 UTC response SLA breached, due Mon 2 Nov 10:15 UTC "
+        "Mon 2 Nov 10:15 UTC escalated to tier 2 Specialist: response SLA breached; "
+        "notifies team:payments "
+        "Mon 2 Nov 13:12 UTC warning: resolution SLA at risk, due Mon 2 Nov 14:00 UTC; "
+        "notifies team:payments "
+        "Mon 2 Nov 14:00 UTC resolution SLA breached, due Mon 2 Nov 14:00 UTC "
+        "Mon 2 Nov 14:00 UTC escalated to tier 3 Manager: resolution SLA breached; "
+        "notifies team:payments "
+        "Mon 2 Nov 18:00 UTC escalated to tier 4 Senior management: stale: no activity at "
+        "tier 3 for 4h; notifies team:payments")
+    # and the same steps as `esc explain` lists
+    explained = esc.doc("explain", "1", now="2026-11-02T10:12:00Z")["plan"]
+    assert [s["at"][11:16] for s in explained] == ["10:15", "10:15", "13:12", "14:00", "14:00",
+                                                   "18:00"]
     assert "esc show 1" in text and "esc explain 1" in text
     assert deliveries(esc) == [{"channel": "email:1", "state": "delivered", "attempts": 1,
                                 "last_error": None, "next_attempt_at": None}]
@@ -215,6 +233,7 @@ def test_breach_and_escalation_mail(esc, tmp_path, smtp):
     assert ("The response SLA was breached (it was due Mon 2 Nov 10:15 UTC) and the case was "
             "escalated from tier 1 to tier 2 Specialist by sweep.") in flat(text)
     assert "Reason: response SLA breached." in flat(text)
+    assert "new, tier 2 Specialist, no owner. Breached: response. What happened" in flat(text)
 
 
 def test_recipient_falls_back_by_team_then_tier_then_default(esc, tmp_path, smtp):

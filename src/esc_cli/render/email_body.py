@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 from esc_cli.render.output import clean, parse_iso
 
-WIDTH = 72
-_LABEL = 22  # "Mon 2 Nov 10:15 UTC" and two spaces
+WIDTH = 78
+_WHEN = 21  # "Wed 11 Nov 10:15 CEST"
 
 
 def subject(payload: dict, tier_names: dict[int, str]) -> str:
@@ -45,8 +45,8 @@ def subject(payload: dict, tier_names: dict[int, str]) -> str:
 
 def body(payload: dict, context: dict | None, zone: str, channel: str) -> str:
     """The plain-text body. `context` (None when the case cannot be read any more):
-    `{case: case document, steps: [{at, action, clock, due, to_tier}], tier_names,
-    reason, actor, plan_source}`."""
+    `{case: case document, steps: domain.plan.upcoming's steps (instants in epoch
+    seconds), tier_names, actor, reason}`."""
     tz = ZoneInfo(zone)
     case_id = payload.get("case")
     names = (context or {}).get("tier_names") or {}
@@ -61,15 +61,14 @@ def body(payload: dict, context: dict | None, zone: str, channel: str) -> str:
                            f"{payload.get('priority')}."))
     lines += ["", "What happened"]
     lines.extend(_wrap(_happened(payload, context or {}, names, tz),
-                       first=f"  {_when(parse_iso(payload.get('at')), tz):<{_LABEL - 2}}"))
+                       first=_label_column(parse_iso(payload.get("at")), tz)))
     if context is not None:
         lines += ["", "What happens next, if nothing changes"]
         steps = context.get("steps") or []
         if not steps:
             lines.append("  Nothing more is scheduled for this case.")
         for step in steps:
-            lines.extend(_wrap(_step(step, names, tz),
-                               first=f"  {_when(step['at'], tz):<{_LABEL - 2}}"))
+            lines.extend(_wrap(_step(step, names, tz), first=_label_column(step["at"], tz)))
     lines += ["", f"See it:       esc show {case_id}",
               f"Its clocks:   esc explain {case_id}", "",
               "-- ",
@@ -90,7 +89,7 @@ def _summary(doc: dict, names: dict[int, str], tz) -> str:
     text = ", ".join(parts) + "."
     if doc.get("breached"):
         text += f" Breached: {', '.join(doc['breached'])}."
-    if doc.get("due_at") and doc.get("due_clock"):
+    if doc.get("due_at") and doc.get("due_clock") and doc["due_clock"] not in (doc.get("breached") or ()):
         text += f" Next due: {doc['due_clock']} {_when(parse_iso(doc['due_at']), tz)}."
     return text
 
@@ -118,20 +117,25 @@ def _happened(payload: dict, context: dict, names: dict[int, str], tz) -> str:
 
 
 def _step(step: dict, names: dict[int, str], tz) -> str:
+    """One step of `domain.plan.upcoming`, as explain's plan says it."""
     action, clock = step.get("action"), step.get("clock")
+    reason = clean(step.get("reason")) if step.get("reason") else None
     if action == "warn":
-        text = f"warning: {clock} SLA at risk"
+        text = f"warning: {_clocks(clock)} SLA at risk"
     elif action == "breach":
-        text = f"{clock} SLA breached"
+        text = f"{_clocks(clock)} SLA breached"
     elif action == "escalate":
-        why = "no activity at its tier" if clock == "stale" else f"{clock} SLA breached"
-        text = f"escalated to {_tier(step.get('to_tier'), names)} ({why})"
+        why = reason or ("no activity at its tier" if clock == "stale"
+                         else f"{_clocks(clock)} SLA breached")
+        text = f"escalated to {_tier(step.get('to_tier'), names)}: {why}"
     elif action == "close":
-        text = "closed" + (f" ({clean(step['reason'])})" if step.get("reason") else "")
+        text = "closed" + (f" ({reason})" if reason else "")
     else:
         text = str(action)
     if step.get("due") and action in ("warn", "breach"):
         text += f", due {_when(step['due'], tz)}"
+    if step.get("notify"):
+        text += f"; notifies {clean(step['notify'])}"
     return text
 
 
@@ -160,6 +164,10 @@ def _when(instant: int | None, tz) -> str:
         return "-"
     local = datetime.fromtimestamp(instant, timezone.utc).astimezone(tz)
     return f"{local:%a} {local.day} {local:%b %H:%M} {local.tzname()}"
+
+
+def _label_column(instant: int | None, tz) -> str:
+    return f"  {_when(instant, tz):<{_WHEN}}  "
 
 
 def _wrap(text: str, first: str = "  ") -> list[str]:

@@ -44,10 +44,11 @@ def send_notification(store, policy, channel, payload: dict, now: int) -> str | 
 def case_context(store, payload: dict, now: int) -> dict | None:
     """The case as it stands and what the sweep will do next, for the body; None when the
     case cannot be read (the mail then says what the payload says)."""
-    from esc_cli.domain import sweep as sweep_domain
     from esc_cli.domain.documents import case_document
+    from esc_cli.domain.plan import upcoming
     from esc_cli.errors import EscError
     from esc_cli.services import Policies, load_case
+    from esc_cli.store import people
 
     case_id = payload.get("case")
     if not isinstance(case_id, int):
@@ -57,15 +58,12 @@ def case_context(store, payload: dict, now: int) -> dict | None:
             pols = Policies(conn)
             case, events, policy = load_case(conn, pols, case_id)
             names = pols.tier_names()
+            owner = people.get_owner(conn, case.owner) if case.owner else None
+            channels = tuple(c.name for c in pols.current.channels)
     except EscError:
         return None
-    # What happens next: the sweep's own next_action, the one step `explain` shows.
-    upcoming = sweep_domain.next_action(case, events, policy)
-    steps = []
-    if upcoming is not None:
-        steps.append({"at": max(upcoming["at"], now), "action": upcoming["action"],
-                      "clock": upcoming["clock"], "due": upcoming["at"],
-                      "to_tier": upcoming["tier"]})
+    # What happens next: explain's plan, the sweep's own steps run forward on a copy
+    steps = upcoming(case, events, policy, now, owner, channels)
     actor = reason = None
     if payload.get("kind") == "escalation":
         from esc_cli.render.output import parse_iso

@@ -422,6 +422,10 @@ def _check_policy(conn, checks: list[Check]) -> list[int]:
     total = 0
     for version_id, text, document in policies.documents(conn):
         total += 1
+        if not isinstance(text, str):  # a damaged row reads back as NULL or a blob
+            bad.append(version_id)
+            check.fail(None, f"version {version_id} has no policy text")
+            continue
         try:
             parse_policy(text)
         except (PolicyError, ValueError, TypeError) as err:

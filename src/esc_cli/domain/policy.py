@@ -262,9 +262,12 @@ def parse_policy(text: str) -> Policy:
 
     try:
         doc = tomllib.loads(text)
+        return policy_from_dict(doc)
     except tomllib.TOMLDecodeError as err:
         raise PolicyError("", f"not valid TOML: {err}") from None
-    return policy_from_dict(doc)
+    except RecursionError:
+        # tomllib recurses once per level of `[`/`{`; no policy nests more than a few
+        raise PolicyError("", "nested too deeply to be a policy") from None
 
 
 def policy_from_dict(doc: dict) -> Policy:

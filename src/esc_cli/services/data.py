@@ -81,6 +81,23 @@ def _open(path: Path):
         raise UsageError(f"cannot read {path}: {err.strerror}") from None
 
 
+# After a CR that does not start a CRLF: where an old Mac file's lines end.
+_LONE_CR = re.compile(rb"(?<=\r)(?!\n)")
+
+
+def _lines(handle) -> Iterator[bytes]:
+    """The lines of a binary file, each with its ending, ended by LF, CRLF or a lone CR
+    (old Mac files): csv wants lines as `newline=''` would give them, and a file read by
+    LF alone hands it a CR-only file as one line it cannot parse."""
+    for raw in handle:
+        # a CR anywhere but in a final CRLF or as the last byte: more than one line
+        end = len(raw) - 2 if raw.endswith(b"\r\n") else len(raw) - 1
+        if raw.find(b"\r", 0, end) != -1:
+            yield from (part for part in _LONE_CR.split(raw) if part)
+        else:
+            yield raw
+
+
 class CsvSource:
     """A CSV file read line by line as bytes, so a line that is not UTF-8 is named
     without losing the rest; the header is line 1."""
@@ -88,7 +105,7 @@ class CsvSource:
     def __init__(self, path: Path):
         self.path = path
         with _open(path) as handle:
-            first = handle.readline()
+            first = next(_lines(handle), b"")
         if first.startswith(codecs.BOM_UTF8):
             first = first[len(codecs.BOM_UTF8):]
         try:
@@ -97,7 +114,10 @@ class CsvSource:
             raise UsageError(f"{path}: line 1 (the header) is not UTF-8 text") from None
         if not text.strip():
             raise UsageError(f"{path} is empty: a CSV file starts with a header row of field names")
-        header = next(csv.reader([text]))
+        try:
+            header = next(csv.reader([text], strict=True))
+        except csv.Error as err:
+            raise UsageError(f"{path}: line 1 (the header): not valid CSV ({err})") from None
         self.columns = [c.strip().lower() for c in header]
 
     @property
@@ -125,7 +145,7 @@ class CsvSource:
 
         def lines(handle):
             number = 0
-            for raw in handle:
+            for raw in _lines(handle):
                 number += 1
                 progress.advance(len(raw))
                 if number == 1 and raw.startswith(codecs.BOM_UTF8):
@@ -158,6 +178,48 @@ class CsvSource:
                     yield Record(label, dict(zip(self.columns, row)))
             except csv.Error as err:
                 raise UsageError(f"{self.path}: line {reader.line_num}: not valid CSV ({err})") from None
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+class Unreadable:
+    """A record that decoded as JSON but cannot be text (see JsonStream.value)."""
+
+    __slots__ = ("problem",)
+
+    def __init__(self, problem: str):
+        self.problem = problem
+
+
+def lone_surrogate(value) -> str | None:
+    """Where `value` (decoded JSON) holds half of a surrogate pair, said for a person;
+    None when every string in it is text. Walked with a stack, not recursion: the value
+    may be nested as deeply as the C parser allows."""
+    stack = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            found = _first_surrogate(item)
+            if found is not None:
+                return f"{path or 'the value'} holds \\u{ord(found):04x}, half of a surrogate pair (not text)"
+        elif isinstance(item, dict):
+            for key, member in item.items():
+                found = _first_surrogate(key)
+                if found is not None:
+                    return f"a key holds \\u{ord(found):04x}, half of a surrogate pair (not text)"
+                stack.append((f"{path}.{key}" if path else key, member))
+        elif isinstance(item, list):
+            stack.extend((f"{path}[{i}]", member) for i, member in enumerate(item, start=1))
+    return None
+
+
+def _first_surrogate(text: str) -> str | None:
+    try:
+        text.encode("utf-8")
+        return None
+    except UnicodeEncodeError as err:
+        return text[err.start]
 
 
 class JsonStream:
@@ -211,7 +273,10 @@ class JsonStream:
             raise UsageError(f"{self.path}: not valid JSON: expected '{char}' {where}, found {shown}")
         self.pos += 1
 
-    def value(self, where: str):
+    def value(self, where: str, record: bool = False):
+        """The next JSON value. A lone surrogate in it (`"\\ud800"`: half of a character,
+        which JSON allows and UTF-8 cannot store) makes a record an `Unreadable` one, a
+        bad row; anywhere else it refuses the file."""
         self.peek()
         while True:
             try:
@@ -224,7 +289,15 @@ class JsonStream:
                 raise UsageError(f"{self.path}: {where} is nested too deeply to be a case") from None
             if end == len(self.buffer) and self._fill():
                 continue  # a number or literal may go on in the next chunk
-            self.pos = end
+            start, self.pos = self.pos, end
+            # only an escape can make a surrogate (the decoder refuses encoded ones), so
+            # the value is searched only when its text has one
+            if _SURROGATE_ESCAPE.search(self.buffer, start, end):
+                problem = lone_surrogate(value)
+                if problem is not None:
+                    if record:
+                        return Unreadable(problem)
+                    raise UsageError(f"{self.path}: {where}: {problem}")
             return value
 
     def items(self, what: str) -> Iterator[tuple[int, object]]:
@@ -236,7 +309,7 @@ class JsonStream:
         position = 0
         while True:
             position += 1
-            yield position, self.value(f"{what} record {position}")
+            yield position, self.value(f"{what} record {position}", record=True)
             found = self.peek()
             self.pos += 1
             if found == "]":
@@ -283,7 +356,7 @@ class JsonSource:
                 self.kind = "cases"
                 stream.expect("[", "")
                 if stream.peek() == "{":
-                    first = stream.value("record 1")
+                    first = stream.value("record 1", record=True)
                     if isinstance(first, dict) and "handle" in first:
                         self.kind = "owners"
             elif start == "{":
@@ -336,7 +409,7 @@ class JsonSource:
         with _open(self.path) as handle:
             stream = JsonStream(handle, self.path, progress)
             if self.single:
-                yield _json_record("record 1", stream.value("the case"))
+                yield _json_record("record 1", stream.value("the case", record=True))
                 stream.finish()
                 return
             if section is None:
@@ -370,6 +443,8 @@ class JsonSource:
 
 
 def _json_record(label: str, value) -> Record:
+    if isinstance(value, Unreadable):
+        return Record(label, None, value.problem)
     if not isinstance(value, dict):
         return Record(label, None, f"must be an object, got {type(value).__name__}")
     return Record(label, value)

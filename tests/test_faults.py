@@ -33,6 +33,14 @@ def one_error_line(err: str) -> str:
     return lines[0]
 
 
+def import_error_lines(err: str) -> list[str]:
+    """import names each bad row on its own `error:` line, then one summing up."""
+    lines = err.splitlines()
+    assert lines and all(line.startswith("error: ") for line in lines), err
+    assert "internal error" not in err
+    return lines
+
+
 def titles(esc) -> list[str]:
     return [c["title"] for c in esc.doc("queue", "--limit", "0")]
 
@@ -78,7 +86,7 @@ def test_malformed_csv_is_exit_2_in_both_modes(esc, tmp_path, content):
     for args in (("import", "--dry-run", str(path)), ("import", str(path))):
         result = esc(*args)
         assert result.code == 2, result
-        one_error_line(result.err)
+        import_error_lines(result.err)
     assert store_state(esc.db) == before
 
 

@@ -282,11 +282,12 @@ def test_channels_are_numbered_and_timeouts_default():
 
 
 def test_normalise_priority():
-    assert [normalise_priority(t) for t in ("urgent", "P1", " High ", "p3", "LOW")] == [
+    assert [normalise_priority(t) for t in ("urgent", "P1", "High", "p3", "LOW")] == [
         "urgent", "urgent", "high", "medium", "low",
     ]
     assert set(PRIORITY_ALIASES.values()) == set(PRIORITIES)
-    for bad in ("p5", "", "critical", None, 1):
+    # exact but for letter case (issue 20): surrounding space is not a priority
+    for bad in ("p5", "", "critical", None, 1, " High ", "high\n", "p 1"):
         with pytest.raises(ValueError):
             normalise_priority(bad)
 

@@ -123,7 +123,9 @@ def _click_command(args: list[str] | None = None):
         completion_init()
     command = _COMMANDS.get(key)
     if command is None:
-        command = _build(key)
+        from esc_cli.commands.common import strict_integers
+
+        command = strict_integers(_build(key))
         _COMMANDS[key] = command
     return command
 

@@ -44,7 +44,41 @@ def case_filters(*, tier, owner, unassigned, team, priority, category, state, at
                  breached) -> dict:
     """The filters `queue` and `search` share, with `--state` taken repeatable or
     comma-separated."""
-    states = [s.strip().lower() for item in (state or []) for s in item.split(",") if s.strip()]
+    states = [s.lower() for item in (state or []) for s in item.split(",") if s]
     return {"tier": tier, "owner": owner, "unassigned": unassigned, "team": team,
             "priority": priority, "category": category, "state": states,
             "at_risk": at_risk, "breached": breached}
+
+
+def strict_integers(command):
+    """`command` (a click command or group, as Typer builds it) with every integer
+    parameter read exactly: click reads `int(text)`, which takes ` 7`, `+7`, `7_0` and
+    other scripts' digits; SPEC §4 wants anything else than a plain number refused, and
+    a number past the store's integers said to be too large. Done once per built
+    command, so every int option of every module is covered, present and future."""
+    from typer._click import types
+
+    class Integer(types.IntParamType):
+        def convert(self, value, param, ctx):
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+            text = str(value)
+            digits = text[1:] if text.startswith("-") else text
+            if not (digits.isascii() and digits.isdigit()):
+                self.fail(f"{value!r} is not a whole number", param, ctx)
+            if len(digits.lstrip("0")) > 19:  # int() refuses past 4300 digits
+                self.fail(f"{value!r} is too large", param, ctx)
+            number = int(text)
+            if abs(number) >= 2**63:
+                self.fail(f"{value!r} is too large", param, ctx)
+            return number
+
+    exact = Integer()
+    stack = [command]
+    while stack:
+        current = stack.pop()
+        for param in current.params:
+            if param.type is types.INT:
+                param.type = exact
+        stack.extend(getattr(current, "commands", {}).values())
+    return command

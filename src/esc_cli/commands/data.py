@@ -49,7 +49,7 @@ def register(app: typer.Typer) -> None:
         from esc_cli.services import data
 
         env = ctx.obj
-        fmt = format.strip().lower()
+        fmt = format.lower()
         if fmt not in ("json", "csv"):
             from esc_cli.errors import UsageError
 

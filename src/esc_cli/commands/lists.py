@@ -39,11 +39,11 @@ def register(app: typer.Typer) -> None:
         if watch is not None:
             from esc_cli.services.watch import queue_frame
 
-            order = sort.strip().lower()
+            order = sort.lower()
             wallboard(ctx, json, watch, "esc queue", views.case_table, "the queue is empty",
                       lambda now: queue_frame(ctx.obj, filters, order, limit, now))
             return
-        docs = services.queue(ctx.obj, filters, sort.strip().lower(), limit)
+        docs = services.queue(ctx.obj, filters, sort.lower(), limit)
         views.case_list(output(ctx, json), docs, empty="the queue is empty")
 
 

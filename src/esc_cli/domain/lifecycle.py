@@ -73,14 +73,14 @@ def check_team(team: str | None) -> str | None:
 
 
 def check_channel(channel: str) -> str:
-    value = channel.strip().lower()
+    value = channel.lower()
     if value not in CHANNELS:
         raise UsageError(f"unknown channel '{channel}' (use {', '.join(CHANNELS)})")
     return value
 
 
 def check_category(policy, category: str) -> str:
-    value = category.strip()
+    value = category
     for known in policy.categories:
         if known.lower() == value.lower():
             return known

@@ -244,9 +244,10 @@ class Policy:
 
 
 def normalise_priority(text: str) -> str:
-    """`urgent`/`P1`/` High ` -> the canonical priority name; ValueError otherwise."""
+    """`urgent`/`P1`/`High` -> the canonical priority name; ValueError otherwise. Letter
+    case aside the value is exact: ` high` is not a priority (issue 20)."""
     if isinstance(text, str):
-        name = text.strip().lower()
+        name = text.lower()
         name = PRIORITY_ALIASES.get(name, name)
         if name in PRIORITIES:
             return name

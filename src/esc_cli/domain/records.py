@@ -127,14 +127,18 @@ def _integer(value, name: str, low: int | None = None, high: int | None = None) 
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, str):
-        text = value.strip()
+        text = value  # exact, as on the command line: " 7" is not a number (issue 20)
         if text.startswith("#") and name == "id":
             text = text[1:]
         if not (text.isascii() and text.lstrip("-").isdigit()):
             raise RowError(f"{name} must be a whole number, got {value!r}")
+        if len(text) > 20:  # int() refuses past 4300 digits; the store past 19
+            raise RowError(f"{name} is too large")
         value = int(text)
     if not isinstance(value, int):
         raise RowError(f"{name} must be a whole number, got {value!r}")
+    if abs(value) >= 2**63:  # past the store's integers
+        raise RowError(f"{name} is too large")
     if (low is not None and value < low) or (high is not None and value > high):
         span = f"{low}..{high}" if high is not None else f"{low} or more"
         raise RowError(f"{name} must be {span}, got {value}")
@@ -236,7 +240,7 @@ def check_case(raw: dict, checker: Checker, allow_events: bool = True) -> tuple[
     values["priority"] = take("priority", priority)
 
     def category(value):
-        found = checker._categories.get(str(value).strip().lower())
+        found = checker._categories.get(str(value).lower())
         if found is None:
             raise RowError(f"unknown category {value!r} (use {', '.join(checker.policy.categories)})")
         return found
@@ -244,7 +248,7 @@ def check_case(raw: dict, checker: Checker, allow_events: bool = True) -> tuple[
     values["category"] = take("category", category)
 
     def channel(value):
-        text = str(value).strip().lower()
+        text = str(value).lower()
         if text not in CHANNELS:
             raise RowError(f"unknown channel {value!r} (use {', '.join(CHANNELS)})")
         return text
@@ -271,7 +275,7 @@ def check_case(raw: dict, checker: Checker, allow_events: bool = True) -> tuple[
     values["csat"] = take("csat", lambda v: _integer(v, "csat", 1, 5))
 
     def state(value):
-        text = str(value).strip().lower()
+        text = str(value).lower()
         if text not in STATES:
             raise RowError(f"unknown state {value!r} (use {', '.join(STATES)})")
         return text
@@ -425,14 +429,14 @@ def _plain_value(name: str, value: str, checker: Checker):
 
     if not value.strip():
         return None
-    text = value.strip().lower()
+    text = value.lower()
     if name == "priority":
         try:
             return normalise_priority(value)
         except ValueError:
             return _BAD
     if name == "category":
-        return checker._categories.get(str(value).strip().lower(), _BAD)
+        return checker._categories.get(value.lower(), _BAD)
     if name == "channel":
         return text if text in CHANNELS else _BAD
     if name == "state":

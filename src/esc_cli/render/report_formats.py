@@ -43,7 +43,7 @@ FLAT = (
 
 
 def check_format(name: str | None, as_json: bool) -> str:
-    chosen = (name or "table").strip().lower()
+    chosen = (name or "table").lower()
     if chosen == "md":
         chosen = "markdown"
     if chosen not in FORMATS:

@@ -78,13 +78,16 @@ class Policies:
 
 
 def parse_case_id(text: str) -> int:
-    raw = str(text).strip()
+    """`42` or `#42`, exactly: no spaces, signs, underscores or other digits (SPEC §4)."""
+    raw = str(text)
     if raw.startswith("#"):
         raw = raw[1:]
-    if not raw.isdigit() or int(raw) <= 0 or not raw.isascii():
+    if not (raw.isascii() and raw.isdigit()) or not raw.strip("0"):
         raise UsageError(f"'{text}' is not a case id (a positive integer such as 42 or #42)")
+    if len(raw.lstrip("0")) > 19:  # int() refuses past 4300 digits
+        raise UsageError(f"'{text}' is not a case id (too large)")
     value = int(raw)
-    if value > 2**62:
+    if value >= 2**63:  # past the store's integers: it cannot name a case
         raise UsageError(f"'{text}' is not a case id (too large)")
     return value
 
@@ -368,7 +371,7 @@ def tier_add(env, level: int, name: str, stale_after: str | None) -> list[dict]:
 
     if not name.strip():
         raise UsageError("tier name must not be empty")
-    if stale_after is None or stale_after.strip().lower() == "none":
+    if stale_after is None or stale_after.lower() == "none":
         stale = None
     else:
         try:

@@ -287,6 +287,8 @@ class JsonStream:
                 raise UsageError(f"{self.path}: {where} is not valid JSON ({err.msg})") from None
             except RecursionError:  # the C parser recurses once per level of nesting
                 raise UsageError(f"{self.path}: {where} is nested too deeply to be a case") from None
+            except ValueError as err:  # a number of more than 4300 digits
+                raise UsageError(f"{self.path}: {where} is not valid JSON ({err})") from None
             if end == len(self.buffer) and self._fill():
                 continue  # a number or literal may go on in the next chunk
             start, self.pos = self.pos, end
@@ -906,7 +908,7 @@ def export(env, fmt: str, out, progress: Progress | None = None) -> dict:
     from esc_cli.services import Policies
     from esc_cli.store import bulk, people, policies
 
-    fmt = fmt.strip().lower()
+    fmt = fmt.lower()
     if fmt not in ("json", "csv"):
         raise UsageError(f"unknown format '{fmt}' (use json or csv)")
     progress = progress or Progress()

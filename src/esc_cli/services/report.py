@@ -10,7 +10,7 @@ from esc_cli.errors import UsageError
 def check_dimension(by: str | None) -> str | None:
     if by is None:
         return None
-    value = by.strip().lower()
+    value = by.lower()
     if value not in rules.DIMENSIONS:
         raise UsageError(f"unknown --by '{by}' (use {', '.join(rules.DIMENSIONS)})")
     return value

@@ -299,12 +299,13 @@ def _dead_pid() -> int:
 def test_the_next_run_removes_temporaries_of_killed_runs(esc, tmp_path, command):
     target = tmp_path / "out" / ("b.db" if command == "backup" else "e.json")
     target.parent.mkdir()
-    dead, alive = _dead_pid(), os.getpid()
+    dead, alive = _dead_pid(), os.getppid()
     suffix = "partial" if command == "backup" else "tmp"
     stale = [target.with_name(f".{target.name}.{dead}.{suffix}")]
     if command == "backup":
         stale += [Path(f"{stale[0]}-wal"), Path(f"{stale[0]}-shm"), Path(f"{stale[0]}-journal")]
     live = target.with_name(f".{target.name}.{alive}.{suffix}")  # a run still going
+    stale.append(target.with_name(f".{target.name}.{os.getpid()}.{suffix}"))  # ours: a dead run's
     others = [target.with_name(f".{target.name}.x{dead}.{suffix}"),  # not ours
               target.with_name(f".other.db.{dead}.{suffix}"),  # another target
               target.with_name(f"{target.name}.{dead}.{suffix}")]  # not hidden

@@ -165,7 +165,10 @@ def _export_to_file(env, fmt: str, target: Path) -> dict:
         raise UsageError(f"{target} is a directory: --output takes a file name")
     if target.exists() and target.resolve() == env.db_path.resolve():
         raise UsageError(f"{target} is the store itself: export to another file")
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    from esc_cli.services import leftovers
+
+    leftovers.remove_stale(target, "tmp")  # of exports to this file that were killed
+    temporary = leftovers.temporary(target, "tmp")
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as err:

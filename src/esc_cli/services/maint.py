@@ -186,7 +186,10 @@ def backup(env, target: str, force: bool) -> dict:
             raise UsageError(f"{dest} already exists", hint="use --force to replace it")
         if dest.is_dir():
             raise UsageError(f"{dest} is a directory")
-    staging = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
+    from esc_cli.services import leftovers
+
+    leftovers.remove_stale(dest, "partial")  # of backups to this file that were killed
+    staging = leftovers.temporary(dest, "partial")
     try:
         _create_private(staging)
         copy = sqlite3.connect(str(staging), isolation_level=None)

@@ -221,15 +221,18 @@ def test_export_on_a_terminal_escapes_control_bytes_and_stays_exact_elsewhere(es
         assert raw not in text.replace("\r\n", "\n"), repr(raw)
     assert "clear" in text and "rtl" in text  # the text is shown, made harmless
     # a pipe and a file get the exact bytes: the export is a backup format
-    piped = run_process("--db", str(esc.db), "--now", NOW, "export", "--format", fmt)
-    assert piped.code == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ESC_")}
+    piped = subprocess.run([ESC, "--db", str(esc.db), "--now", NOW, "export", "--format", fmt],
+                           capture_output=True, env=env)  # bytes: no newline translation
+    assert piped.returncode == 0
     target = tmp_path / f"out.{fmt}"
     esc.ok("export", "--format", fmt, "--output", str(target))
-    assert target.read_text(encoding="utf-8") == piped.out
+    assert target.read_bytes() == piped.stdout
     if fmt == "csv":
-        assert HOSTILE in piped.out and "line one\nline two\r\x07" in piped.out
+        text = piped.stdout.decode("utf-8")
+        assert HOSTILE in text and "line one\nline two\r\x07" in text
     else:
-        [case] = json.loads(piped.out)["cases"]
+        [case] = json.loads(piped.stdout)["cases"]
         assert case["title"] == HOSTILE
 
 

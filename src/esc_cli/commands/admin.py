@@ -133,7 +133,12 @@ def policy_export(ctx: typer.Context) -> None:
     from esc_cli import services
 
     _, text, _ = services.policy_current(ctx.obj)
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    text = text if text.endswith("\n") else text + "\n"
+    if ctx.obj.stdout_tty:  # exact to a file or pipe; never control bytes to a terminal
+        from esc_cli.render.output import visible
+
+        text = visible(text)
+    sys.stdout.write(text)
 
 
 @policy_app.command("load", help="Replace the policy (validated first); --recompute moves open cases.")

@@ -55,8 +55,15 @@ def register(app: typer.Typer) -> None:
 
             raise UsageError(f"unknown format '{format}' (use json or csv)")
         if output_file is None:
-            progress = _progress(env) if not env.stdout_tty else data.Progress()
-            data.export(env, fmt, sys.stdout, progress)
+            if env.stdout_tty:
+                # The export is a backup format: a file or a pipe gets its exact bytes. A
+                # terminal gets every control character shown as \xNN / \uXXXX instead
+                # of acted on (docs/reliability.md).
+                from esc_cli.render.output import VisibleWriter
+
+                data.export(env, fmt, VisibleWriter(sys.stdout), data.Progress())
+                return
+            data.export(env, fmt, sys.stdout, _progress(env))
             return
         counts = _export_to_file(env, fmt, output_file)
         from esc_cli.render.output import clean

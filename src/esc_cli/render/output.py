@@ -53,6 +53,34 @@ def clean(text, multiline: bool = False) -> str:
     return _pattern("single").sub("", value)
 
 
+_VISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f"
+                      "\u061c\u2028\u2029]")
+
+
+def visible(text: str) -> str:
+    """Text whose bytes must stay what they are (an export, a policy file) made safe for a
+    terminal without losing anything from sight: each control character, CR, escape and
+    bidi override is shown as `\\xNN` or `\\uXXXX`; newline and tab stay."""
+    if text.isascii() and text.replace("\n", "").replace("\t", "").isprintable():
+        return text  # nothing to show differently: the common case
+    return _VISIBLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                        else f"\\u{ord(m.group()):04x}", text)
+
+
+class VisibleWriter:
+    """A text stream that writes through `visible`: what a command that streams exact
+    data writes when its stdout is a terminal."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return self.stream.write(visible(text))
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
 def parse_iso(text: str | None) -> int | None:
     if not text:
         return None

@@ -331,6 +331,10 @@ def policy_text(out: Output, version: int, text: str, document: dict | None) -> 
         from rich.syntax import Syntax
 
         out.console().print(f"# policy version {version}", style="dim", markup=False)
-        out.console().print(Syntax(text, "toml", theme="ansi_dark", background_color="default"))
+        from esc_cli.render.output import visible
+
+        # a policy's comments and strings may hold C1 controls and bidi overrides
+        out.console().print(Syntax(visible(text), "toml", theme="ansi_dark",
+                                   background_color="default"))
     else:
-        out.line(text.rstrip("\n"))
+        out.line(clean(text, multiline=True).rstrip("\n"))

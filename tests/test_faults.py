@@ -277,7 +277,6 @@ def test_a_delivery_stranded_by_a_killed_sweep_is_taken_back(esc, tmp_path, take
 
 
 def test_a_live_claim_is_left_alone_and_an_expired_one_is_taken(esc, tmp_path):
-    from esc_cli.store import outbox
 
     _strand_a_delivery(esc, tmp_path)
     lease_ends = int(__import__("time").time()) + 600
@@ -286,7 +285,7 @@ def test_a_live_claim_is_left_alone_and_an_expired_one_is_taken(esc, tmp_path):
                      (lease_ends,))
     assert "nothing to deliver" in esc.ok("notify", "retry").out
     with sqlite3.connect(esc.db) as conn:  # that sender's lease has run out: it is abandoned
-        conn.execute("UPDATE deliveries SET lease_until = ?", (lease_ends - 601 - outbox.LEASE_GRACE,))
+        conn.execute("UPDATE deliveries SET lease_until = ?", (lease_ends - 601,))
     assert esc.doc("notify", "retry")["delivered"] == 1
 
 

@@ -10,6 +10,7 @@ costs one timeout per sweep, not one per notification.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 
 from esc_cli.domain.model import iso
@@ -50,13 +51,20 @@ def deliver(store, policy, now: int, ignore_backoff: bool = False) -> list[Attem
         return []
     broken: set[str] = set()
     attempts: list[Attempt] = []
+    with store.write() as conn:
+        abandoned = [(note_id, channel) for note_id, channel, real_end, holder
+                     in outbox.stranded(conn, list(channels)) if _abandoned(real_end, holder)]
+        if abandoned:
+            outbox.take_back(conn, abandoned, now)
+    holder = _holder()
     while True:
         live = [name for name in channels if name not in broken]
         if not live:
             break
         lease = max(channels[name].timeout for name in live) + LEASE_MARGIN
         with store.write() as conn:
-            claimed = outbox.claim(conn, live, now, now + lease, ignore_backoff)
+            claimed = outbox.claim(conn, live, now, now + lease, ignore_backoff,
+                                   (int(time.time()) + lease, holder))
         if claimed is None:
             break
         note_id, channel_name, tries, payload_text = claimed
@@ -81,6 +89,34 @@ def deliver(store, policy, now: int, ignore_backoff: bool = False) -> list[Attem
                                 _recipient_label(payload), channel_name, error is None, error,
                                 tries, next_at))
     return attempts
+
+
+# A claim is about a real process sending now, so its lease runs on the real clock:
+# --now (a backfill, a test, the probe of issue 20) may hold the commands' "now" still,
+# and a claim measured in it would never run out. A claim is abandoned once that real
+# lease (the channel's timeout plus LEASE_MARGIN) is over, or at once when its holder
+# was a process on this machine that no longer exists (a sweep killed mid-send).
+def _holder() -> str:
+    import os
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _abandoned(real_end: int | None, holder: str | None) -> bool:
+    import os
+    import socket
+
+    if real_end is None:  # claimed before leases were recorded: next_attempt_at decides
+        return False
+    if real_end <= time.time():
+        return True
+    host, _, pid = (holder or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    from esc_cli.services.leftovers import process_alive
+
+    return not process_alive(int(pid))
 
 
 def _recipient_label(payload: dict) -> str:

@@ -396,6 +396,14 @@ def _m010_policy_documents(db) -> None:
                    (encode_document(toml), version_id))
 
 
+def _m011_delivery_leases(db) -> None:
+    # A claim's lease in real time and who holds it (host:pid), beside next_attempt_at
+    # (in the commands' "now", which --now may hold still): a claim whose holder is gone
+    # or whose real lease ran out is taken back by the next sweep or notify retry.
+    db.execute("ALTER TABLE deliveries ADD COLUMN lease_until INTEGER")
+    db.execute("ALTER TABLE deliveries ADD COLUMN leased_by TEXT")
+
+
 MIGRATIONS = [
     ("0001_core", _m001_core),
     ("0002_fts", _m002_fts),
@@ -407,6 +415,7 @@ MIGRATIONS = [
     ("0008_report_summaries", _m008_report_summaries),
     ("0009_report_durations", _m009_report_durations),
     ("0010_policy_documents", _m010_policy_documents),
+    ("0011_delivery_leases", _m011_delivery_leases),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

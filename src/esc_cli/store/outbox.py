@@ -48,14 +48,15 @@ def due_deliveries(conn: sqlite3.Connection, now: int | None, limit: int = 500) 
 
 
 def claim(conn: sqlite3.Connection, channels: list[str], now: int, lease_until: int,
-          ignore_backoff: bool = False) -> tuple | None:
+          ignore_backoff: bool = False, lease: tuple[int, str] | None = None) -> tuple | None:
     """Take the next delivery that is due on one of `channels`: (notification_id, channel,
     attempts, payload), marked `sending` until `lease_until` so that a sweep running at
     the same time leaves it alone. Call inside a write transaction. A sender that dies
     mid-send loses its lease when `lease_until` passes and the delivery is due again.
 
     `ignore_backoff` (esc notify retry) also takes failed deliveries still waiting out
-    their backoff, but never one another process holds a live lease on."""
+    their backoff, but never one another process holds a live lease on. `lease` is the
+    claim's (real-time end, holder) that `stranded` reads back."""
     if not channels:
         return None
     marks = ", ".join("?" for _ in channels)
@@ -73,12 +74,36 @@ def claim(conn: sqlite3.Connection, channels: list[str], now: int, lease_until: 
     ).fetchone()
     if row is None:
         return None
+    real_end, holder = lease if lease is not None else (None, None)
     conn.execute(
-        "UPDATE deliveries SET state = 'sending', next_attempt_at = ? "
-        "WHERE notification_id = ? AND channel = ?",
-        (lease_until, row[0], row[1]),
+        "UPDATE deliveries SET state = 'sending', next_attempt_at = ?, lease_until = ?, "
+        "leased_by = ? WHERE notification_id = ? AND channel = ?",
+        (lease_until, real_end, holder, row[0], row[1]),
     )
     return row
+
+
+def stranded(conn: sqlite3.Connection, channels: list[str]) -> list[tuple]:
+    """Claims in progress on `channels`: (notification_id, channel, lease_until,
+    leased_by) for the caller to judge abandoned or not."""
+    if not channels:
+        return []
+    marks = ", ".join("?" for _ in channels)
+    return conn.execute(
+        "SELECT notification_id, channel, lease_until, leased_by FROM deliveries "
+        f"WHERE state != 'delivered' AND state = 'sending' AND channel IN ({marks})",
+        channels,
+    ).fetchall()
+
+
+def take_back(conn: sqlite3.Connection, claims: list[tuple[str, str]], now: int) -> None:
+    """Abandoned claims made due at `now` again, in the state they had before."""
+    conn.executemany(
+        "UPDATE deliveries SET state = CASE WHEN attempts = 0 THEN 'pending' ELSE 'failed' END, "
+        "next_attempt_at = ?, lease_until = NULL, leased_by = NULL "
+        "WHERE notification_id = ? AND channel = ? AND state = 'sending'",
+        [(now, note_id, channel) for note_id, channel in claims],
+    )
 
 
 def record_attempt(conn: sqlite3.Connection, notification_id: str, channel: str, ok: bool,

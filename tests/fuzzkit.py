@@ -25,3 +25,50 @@ def store_state(db: Path | str) -> tuple:
         except FileNotFoundError:
             state.append(None)
     return tuple(state)
+
+
+def snapshot(runner) -> tuple:
+    """The store behind `runner`, to compare before and after a run. A runner for a
+    store that is not one SQLite file (PostgreSQL) brings its own `snapshot()`."""
+    own = getattr(runner, "snapshot", None)
+    return own() if callable(own) else store_state(runner.db)
+
+
+def check_refusal_shape(result, *, row_list: bool = False) -> None:
+    """The SPEC §5 shape of any outcome: an allowed exit code; on failure `error:` lines
+    (exactly one, unless `row_list`: import names each bad row on its own line), never a
+    traceback or an internal error."""
+    assert result.code in ALLOWED_CODES, (result.code, result.err[-2000:])
+    assert "Traceback" not in result.err and "internal error" not in result.err, result.err[-2000:]
+    if result.code == 0:
+        return
+    lines = result.err.splitlines()
+    assert lines, f"exit {result.code} with nothing on stderr"
+    assert all(line.startswith("error: ") for line in lines), result.err[-2000:]
+    if not row_list:
+        assert len(lines) == 1, result.err[-2000:]
+
+
+def run_checked(runner, *args: str, row_list: bool = False, **kwargs):
+    """Run esc once on untrusted input and check the property: the outcome's shape, and
+    the store byte for byte as it was when the run failed."""
+    before = snapshot(runner)
+    result = runner(*args, **kwargs)
+    check_refusal_shape(result, row_list=row_list)
+    if result.code != 0:
+        assert snapshot(runner) == before, f"esc {args[:3]} failed ({result.code}) but wrote"
+    return result
+
+
+def check_import(runner, path: Path):
+    """`esc import --dry-run FILE` and `esc import FILE` on an untrusted file: both keep
+    the property, and they agree on accept or refuse (the dry run runs every check the
+    real one does). Returns the real run's result."""
+    checked = run_checked(runner, "import", "--dry-run", str(path), row_list=True)
+    real = run_checked(runner, "import", str(path), row_list=True)
+    assert (checked.code == 0) == (real.code == 0), (
+        f"dry run {checked.code} {checked.err[-500:]!r} / import {real.code} {real.err[-500:]!r}")
+    if checked.code and real.code:
+        assert checked.code == real.code
+    return real
+

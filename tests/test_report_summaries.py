@@ -81,6 +81,8 @@ def _as_before_0008(path) -> None:
         for column in SUMMARY_FIELDS:
             conn.execute(f"ALTER TABLE cases DROP COLUMN {column}")
         conn.execute("ALTER TABLE policy_versions DROP COLUMN document")  # migration 0010
+        conn.execute("ALTER TABLE deliveries DROP COLUMN lease_until")  # migration 0011
+        conn.execute("ALTER TABLE deliveries DROP COLUMN leased_by")
         conn.executemany("DELETE FROM _sqlite_migrations WHERE name = ?", [(n,) for n in later])
         conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - len(later)}")
         conn.commit()

@@ -156,3 +156,31 @@ def test_plan_is_pure_and_leaves_the_case_alone(esc):
     first = esc.doc("explain", case, now="2026-11-02T10:30:00Z")["plan"]
     assert esc.doc("explain", case, now="2026-11-02T10:30:00Z")["plan"] == first
     assert len(esc.doc("show", case)["events"]) == 1
+
+
+def test_terminal_plan_wraps_under_its_own_column(esc):
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from esc_cli.render import ops
+    from esc_cli.render.output import Output, parse_iso
+
+    case = str(esc.doc("open", "Checkout down", "--customer", "Globex", "--priority", "urgent",
+                       now="2026-11-02T10:00:00Z")["id"])
+    doc = esc.doc("explain", case, now="2026-11-02T10:01:00Z")
+    env = SimpleNamespace(now=parse_iso("2026-11-02T10:01:00Z"), tz="UTC", stdout_tty=True,
+                          no_color=True)
+    out = Output(env)
+    out._console = Console(width=80, record=True, file=io.StringIO(), color_system=None)
+    ops.explain(out, doc)
+    lines = out._console.export_text().splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    start = lines.index("Plan if nothing changes (every step the sweep will take):")
+    plan = lines[start + 1:]
+    assert plan[0].startswith("  Mon 02 Nov 10:12  warn: response SLA at risk, due Mon 02 Nov 10:15")
+    # a long step continues under the step column, never under the time
+    escalate = next(i for i, line in enumerate(plan) if "escalate to tier 4" in line)
+    assert plan[escalate + 1].startswith(" " * 20) and plan[escalate + 1].strip()
+    assert plan[-1] == "  then nothing more is scheduled"

@@ -210,8 +210,10 @@ def _status_words(clock: dict, now: int) -> tuple[str, str]:
     return f"ok, due {relative(due, now)}", "green"
 
 
-def explain_lines(doc: dict, now: int, zone: str) -> list[tuple[str, str]]:
-    """The explanation as (text, style) lines, shared by the terminal and the pipe."""
+def explain_lines(doc: dict, now: int, zone: str,
+                  with_plan: bool = True) -> list[tuple[str, str]]:
+    """The explanation as (text, style) lines, shared by the terminal and the pipe
+    (`with_plan=False`: without the plan, which a terminal draws as a grid)."""
     lines: list[tuple[str, str]] = []
     owner = doc["owner"] or "unassigned"
     version = f"policy v{doc['policy_version']}"
@@ -266,7 +268,8 @@ def explain_lines(doc: dict, now: int, zone: str) -> list[tuple[str, str]]:
         lines.append((f"  due at    {local_time(parse_iso(clock['due_at']), zone, True)}", ""))
     lines.append(("", ""))
     lines.append(_next_line(doc, now, zone))
-    lines.extend(plan_lines(doc.get("plan") or [], now, zone))
+    if with_plan:
+        lines.extend(plan_lines(doc.get("plan") or [], now, zone))
     return lines
 
 
@@ -338,16 +341,33 @@ def explain(out: Output, doc: dict) -> None:
     if out.as_json:
         out.json(doc)
         return
-    lines = explain_lines(doc, out.env.now, out.env.tz)
+    now, zone = out.env.now, out.env.tz
     if not out.tty:
-        for text, _ in lines:
+        for text, _ in explain_lines(doc, now, zone):
             out.line(text)
         return
+    from rich.table import Table
     from rich.text import Text
 
     console = out.console()
-    for text, style in lines:
+    for text, style in explain_lines(doc, now, zone, with_plan=False):
         console.print(Text(text, style=style))
+    steps = doc.get("plan") or []
+    if not steps:
+        return
+    console.print()
+    console.print(Text("Plan if nothing changes (every step the sweep will take):", style="bold"))
+    # a grid: a step too long for the terminal wraps under its own column, not under the time
+    grid = Table.grid(padding=(0, 2), pad_edge=False)
+    grid.add_column(no_wrap=True)
+    grid.add_column(ratio=1)
+    for step in steps:
+        at = parse_iso(step["at"])
+        when = "next sweep" if at <= now else short_time(at, zone, now)
+        grid.add_row(Text("  " + when), Text(plan_step_text(step, zone, now),
+                                               style=_PLAN_STYLE[step["action"]]))
+    console.print(grid)
+    console.print(Text("  then nothing more is scheduled", style="dim"))
 
 
 # -- the outbox -------------------------------------------------------------------------------

@@ -106,7 +106,8 @@ def bare_esc(backend, tmp_path, request) -> EscRunner:
 # `sqlite` and `postgres`. A test about the SQLite file itself (its mode, WAL, query
 # plans, a foreign file...) is marked @pytest.mark.sqlite_only and runs on SQLite alone.
 # The PostgreSQL store lands module by module: until a module is in PG_MODULES its
-# tests run on SQLite only. ESC_TEST_BACKENDS=sqlite (or postgres) narrows a local run.
+# tests run on SQLite only (ESC_TEST_PG_ALL=1 runs them all on both: what is still
+# missing). ESC_TEST_BACKENDS=sqlite (or postgres) narrows a local run.
 BACKENDS = ("sqlite", "postgres")
 PG_MODULES = {"test_pg_harness"}
 RUN_DIR = "ESC_TEST_PG_RUN"      # the run's shared state (made by the controller)
@@ -133,7 +134,7 @@ def pytest_generate_tests(metafunc):
     if "backend" not in metafunc.fixturenames:
         return
     module = metafunc.module.__name__.rpartition(".")[2]
-    if metafunc.definition.get_closest_marker("sqlite_only") or module not in PG_MODULES:
+    if metafunc.definition.get_closest_marker("sqlite_only") or (module not in PG_MODULES and not os.environ.get("ESC_TEST_PG_ALL")):
         backends = ["sqlite"]
     else:
         wanted = os.environ.get("ESC_TEST_BACKENDS", ",".join(BACKENDS)).split(",")

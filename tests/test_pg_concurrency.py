@@ -203,9 +203,6 @@ def test_two_sweeps_at_once_share_1000_due_cases_and_add_up_to_one(swept):
     assert _chain_problems(two) == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18: two sweeps on PostgreSQL deliver some "
-                   "notifications twice (about 200 of 1,000 here): the outbox claim is not "
-                   "exclusive yet; remove this mark when it is")
 def test_two_sweeps_at_once_deliver_each_notification_once(swept):
     two = swept["two"]
     states = _rows(two, "SELECT state, attempts, count(*) FROM deliveries GROUP BY state, attempts")

@@ -398,6 +398,46 @@ def write_package_copy() -> None:
         (PACKAGE_COPY / name).write_bytes(data)
 
 
+# Cases on the round-the-clock calendar that are at risk at "now" whatever day `esc demo`
+# moves the sample to (business-hours clocks shift with the weekday; 24x7 ones do not):
+# (title, customer, category, priority, opened before now, owner, minutes after opening
+# of each customer update). The demo's sweep warns each of them.
+AT_RISK_NOW = [
+    # respond due in 8 minutes, not answered yet
+    ("Payments API returns 429s", "Stark Logistics", "technical", "high", 52 * MINUTE, "grace", []),
+    # the customer last heard from us 10.5 hours ago; high's update target is 12h
+    ("Orders stuck in 'processing'", "Vandelay Imports", "technical", "high", 30 * HOUR, "jamal",
+     [25, 6 * 60 + 10, 19 * 60 + 30]),
+    # resolution due in 35 minutes, the update clock fresh
+    ("Card payments declined at checkout", "Wayne Foods", "technical", "urgent", 3 * HOUR + 25 * MINUTE,
+     "hiro", [8, 55, 100, 150]),
+]
+
+
+def at_risk_now(policy, owners: dict[str, Owner], first_id: int) -> list[tuple[Case, list[Event]]]:
+    """AT_RISK_NOW played through the domain like every other case (with their own
+    random stream, so the cases before them stay as they were)."""
+    rng = random.Random(SEED + 1)
+    made = []
+    for number, (title, customer, category, priority, age, owner, updates) in enumerate(AT_RISK_NOW):
+        opened = NOW - age
+        case, events = lifecycle.open_case(
+            title=title, customer=customer, priority=priority, category=category,
+            channel="phone", description=f"{customer} reports: {title.lower()}.",
+            tier=1, team=None, owner=None, tags=(), policy=policy, policy_version=1,
+            now=opened, actor="intake",
+        )
+        case = replace(case, id=first_id + number)
+        sim = Simulation(rng, policy, owners, lifecycle.settle(case, [], policy))
+        sim.commit(sim.case, events, opened, run_rules=True)
+        sim.at(opened + 4 * MINUTE, sim.assign, owner)
+        for minutes in updates:
+            sim.at(opened + minutes * MINUTE, sim.note, True)
+        sim.run()
+        made.append((sim.case, sim.events))
+    return made
+
+
 def main(out: Path = HERE) -> None:
     rng = random.Random(SEED)
     policy = parse_policy((HERE / "policy.toml").read_text(encoding="utf-8"))
@@ -429,6 +469,7 @@ def main(out: Path = HERE) -> None:
         plan_case(sim, rng)
         sim.run()
         cases.append((sim.case, sim.events))
+    cases.extend(at_risk_now(policy, owners, FIRST_ID + len(cases)))
 
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "owners.csv", "w", encoding="utf-8", newline="") as handle:

@@ -276,11 +276,14 @@ def _relative(runner: EscRunner, now: str) -> dict:
 
 
 def _live(runner: EscRunner, document: dict) -> None:
-    """What a newcomer should see: a sweep with work, a few breaches, something due soon."""
+    """What a newcomer should see: a sweep with work, a few breaches, a few at risk,
+    something due soon."""
     sweep = document["sweep"]
-    assert sweep["breached"] and sweep["escalated"] and sweep["notified"]
+    assert sweep["warned"] and sweep["breached"] and sweep["escalated"] and sweep["notified"]
     breached = [c for c in document["overdue"] if c["breached"]]
     assert 3 <= len(breached) < document["unresolved"]
+    at_risk = [c for c in document["overdue"] if c["at_risk"] and not c["breached"]]
+    assert len(at_risk) >= 3  # the sample's AT_RISK_NOW, whatever the day
     soon = runner.doc("overdue", "--within", "2h")
     assert [c for c in soon if not c["breached"]], "nothing falls due in the next two hours"
     assert runner.doc("doctor")["ok"] is True

@@ -302,18 +302,18 @@ def test_a_server_that_never_greets_costs_one_timeout(esc, tmp_path, smtp):
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         port = silent.getsockname()[1]
-        load_email(esc, tmp_path, port=port, to="ops@example.com",
-                   timeout="1s")
+        load_email(esc, tmp_path, port=port, to="ops@example.com", timeout="2s")
         for title in ("A", "B", "C"):
             esc.ok("open", title, "--customer", "C", "--priority", "urgent")
         started = time.monotonic()
         result = esc.ok("sweep", now="2026-11-02T10:12:00Z")
         elapsed = time.monotonic() - started
-    # three notifications, one channel that fails once in a run: one timeout, not three
-    assert 0.9 <= elapsed < 1 + 4, elapsed
+    # three notifications, one channel that fails once in a run: one timeout (2s), not
+    # three (6s); the bound leaves room for a loaded machine
+    assert 1.9 <= elapsed < 2 + 3.5, elapsed
     assert "3 notified (3 failed)" in result.out
     errors = {d["last_error"] for d in deliveries(esc) if d["attempts"]}
-    assert errors == {f"127.0.0.1:{port}: timed out after 1s"}
+    assert errors == {f"127.0.0.1:{port}: timed out after 2s"}
 
 
 def test_a_server_that_hangs_mid_message_is_retried_and_delivers(esc, tmp_path, smtp):
@@ -325,7 +325,8 @@ def test_a_server_that_hangs_mid_message_is_retried_and_delivers(esc, tmp_path, 
     started = time.monotonic()
     esc.ok("sweep", now="2026-11-02T10:12:00Z")
     elapsed = time.monotonic() - started
-    # connect, EHLO, MAIL, RCPT and DATA all share the one second
+    # connect, EHLO, MAIL, RCPT and DATA all share the one second (generous bound: the
+    # machine may be loaded; a timeout per step or per retry would still show)
     assert 0.9 <= elapsed < 1 + 4, elapsed
     [delivery] = deliveries(esc)
     assert delivery["state"] == "failed"
@@ -408,7 +409,7 @@ def test_missing_password_variable_fails_the_delivery(esc, tmp_path, smtp, certi
 
 # -- the password is never shown or stored ------------------------------------------------
 
-def test_the_password_never_appears_in_output_or_in_the_store(esc, tmp_path, smtp, certificate,
+def test_the_password_never_appears_in_any_output(esc, tmp_path, smtp, certificate,
                                                               monkeypatch):
     from tests.test_secrets import _terminal
 
@@ -441,8 +442,22 @@ def test_the_password_never_appears_in_output_or_in_the_store(esc, tmp_path, smt
     for text in seen:
         assert PASSWORD not in text
     assert 'password_env = "ESC_TEST_SMTP_PASSWORD"' in seen[-3]  # export reloads
-    # nor in any byte of the store
-    esc.ok("doctor")
+
+
+@pytest.mark.sqlite_only("reads every byte of the SQLite file")
+def test_the_password_is_in_no_byte_of_the_store(esc, tmp_path, smtp, certificate, monkeypatch):
+    cert, context = certificate
+    monkeypatch.setenv("ESC_TEST_SMTP_PASSWORD", PASSWORD)
+    box = smtp.start(starttls=context, auth=True)
+    box.echo_password = True  # a refusal that repeats it: the stored error is masked
+    load_email(esc, tmp_path, port=box.port, to="ops@example.com", security="starttls",
+               cafile=str(cert), username=USER, password_env="ESC_TEST_SMTP_PASSWORD")
+    esc.ok("open", "A", "--customer", "C", "--priority", "urgent")
+    esc.ok("sweep", now="2026-11-02T10:12:00Z")
+    box.echo_password = False
+    esc.ok("sweep", now="2026-11-02T10:13:00Z")
+    assert box.logins[-1] == (USER, PASSWORD) and len(box.messages) == 1
+
     for path in tmp_path.iterdir():
         if path.name.startswith("esc.db"):
             assert PASSWORD.encode() not in path.read_bytes()

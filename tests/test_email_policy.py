@@ -135,3 +135,18 @@ def test_nobody_to_send_to_says_why():
     got = addresses(settings(fallback={}), {"owner": "eve", "email": None, "team": None, "tier": 1})
     assert got == ([], "owner eve has no email address and no fallback matches (tier:1, "
                        "default); add one under the channel's `fallback`")
+
+
+def test_policy_load_refuses_a_password_in_one_line_without_it(esc, tmp_path):
+    import tomli_w
+
+    doc = tomllib.loads(DEFAULT_POLICY_TOML)
+    doc["channels"] = [{"type": "email", **MINIMAL, "username": "esc",
+                        "password": "Hunter2-Secret"}]
+    path = tmp_path / "policy.toml"
+    path.write_text(tomli_w.dumps(doc))
+    result = esc("policy", "load", str(path))
+    assert result.code == 2
+    assert result.err.startswith("error: policy: channels[1].password: a password is never kept")
+    assert "Hunter2-Secret" not in result.out + result.err
+    assert "Traceback" not in result.err

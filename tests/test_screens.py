@@ -238,3 +238,25 @@ def test_outbox_lines_never_wrap(width):
     assert len(lines) == 2 and all(len(line) <= width for line in lines), text
     assert lines[0].startswith("Thu 19 Nov 2026 11:00  #42 escalation to team:payments")
     assert lines[1].startswith("    webhook:1  failed after 3 attempts")
+
+
+def test_fitted_widths_use_the_whole_line_and_never_more():
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from esc_cli.render.ops import OVERDUE_SHRINK
+    from esc_cli.render.tables import GAP, widths_for
+
+    headers = ["id", "pri", "tier", "owner", "clock", "status", "team", "customer", "title"]
+
+    @given(st.lists(st.integers(1, 120), min_size=9, max_size=9), st.integers(30, 200))
+    def check(natural, width):
+        widths = widths_for(width, headers, natural, OVERDUE_SHRINK)
+        shown = [w for w in widths if w]
+        used = sum(shown) + GAP * (len(shown) - 1)
+        assert used <= width
+        assert all(0 <= w <= n for w, n in zip(widths, natural))
+        if used < width:  # room left over only when no column shown was cut
+            assert all(w == n for w, n in zip(widths, natural) if w)
+
+    check()

@@ -224,3 +224,28 @@ def test_wallboard_in_a_pseudo_terminal(esc):
         assert term.proc.wait(timeout=20) == 0
     finally:
         term.close()
+
+
+def test_a_short_screen_says_what_did_not_fit(esc):
+    from rich.console import Console
+
+    from esc_cli.env import Env
+    from esc_cli.render import views
+    from esc_cli.render.output import parse_iso
+    from esc_cli.render.wallboard import Board
+    from esc_cli.services.watch import queue_frame
+
+    for number in range(12):
+        esc.ok("open", f"case {number}", "--customer", "c", "--priority", "high", now=NOW)
+    env = Env.build(str(esc.db), "lead", NOW, "UTC")
+    console = Console(width=60, height=10, record=True, file=io.StringIO(),
+                      force_terminal=True, color_system=None)
+    board = Board("esc queue", 30, "UTC", views.case_table, "the queue is empty")
+    console.print(board.frame(console, queue_frame(env, {}, "urgency", 50, parse_iso(NOW)),
+                              parse_iso(NOW)))
+    lines = console.export_text().rstrip("\n").split("\n")
+    # header, counts, blank, table header, 5 rows, the line saying what is hidden
+    assert len(lines) == 10 and all(len(line) <= 60 for line in lines)
+    assert lines[0].startswith("esc queue  every 30s · last refresh") and lines[0].endswith("…")
+    assert "12 cases" in lines[1]
+    assert lines[-1] == "… and 7 more below; a taller terminal or a filter shows them"

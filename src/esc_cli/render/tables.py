@@ -22,10 +22,11 @@ def widths_for(width: int, headers: list[str], natural: list[int],
         return sum(shown) + GAP * (len(shown) - 1) - width
 
     index = {header: i for i, header in enumerate(headers)}
+    shrunk: list[int] = []
     for header, floor in stages:
         over = excess()
         if over <= 0:
-            return widths
+            break
         i = index.get(header)
         if i is None or widths[i] == 0:
             continue
@@ -33,6 +34,15 @@ def widths_for(width: int, headers: list[str], natural: list[int],
             widths[i] = 0
         elif widths[i] > floor:
             widths[i] -= min(over, widths[i] - floor)
+            shrunk.append(i)
+    # a column dropped late can leave room that a column shrunk before it needed: give
+    # it back, the most recently shrunk (the one that gives way last) first
+    for i in reversed(shrunk):
+        spare = -excess()
+        if spare <= 0:
+            break
+        if widths[i]:
+            widths[i] += min(spare, natural[i] - widths[i])
     # a terminal narrower than the stages foresaw: take from the widest column, one
     # cell at a time, so the row still fits on one line
     while excess() > 0:

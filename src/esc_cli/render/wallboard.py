@@ -71,10 +71,24 @@ class Board:
                 parts.append(Text(f"new breaches since the board started: {ids}",
                                   style="bold red"))
             parts.append(Text(""))
-            if data["docs"]:
-                parts.append(self.table(console, data["docs"], now, frozenset(self.fresh)))
+            docs = data["docs"]
+            # as many rows as the screen holds (below the lines above and the table's
+            # header), and a line saying what did not fit, rather than a silent crop
+            room = console.size.height - len(parts) - 1
+            hidden = max(0, len(docs) - room) if room > 1 else 0
+            if hidden:
+                docs = docs[:room - 1]
+                hidden = len(data["docs"]) - len(docs)
+            if docs:
+                parts.append(self.table(console, docs, now, frozenset(self.fresh)))
             else:
                 parts.append(Text(self.empty, style="dim"))
+            if hidden:
+                parts.append(Text(f"… and {hidden} more below; a taller terminal or a "
+                                  "filter shows them", style="dim"))
+        for part in parts:
+            if isinstance(part, Text):
+                part.no_wrap, part.overflow = True, "ellipsis"  # one line each, always
         return Group(*parts)
 
 

@@ -28,10 +28,35 @@ def store_state(db: Path | str) -> tuple:
 
 
 def snapshot(runner) -> tuple:
-    """The store behind `runner`, to compare before and after a run. A runner for a
-    store that is not one SQLite file (PostgreSQL) brings its own `snapshot()`."""
+    """The store behind `runner`, to compare before and after a run: a SQLite store's
+    files byte for byte; a PostgreSQL store's every row of every table (its files are
+    the server's). A runner may bring its own `snapshot()`."""
     own = getattr(runner, "snapshot", None)
-    return own() if callable(own) else store_state(runner.db)
+    if callable(own):
+        return own()
+    if str(runner.db).startswith(("postgresql://", "postgres://")):
+        return pg_state(str(runner.db))
+    return store_state(runner.db)
+
+
+def pg_state(uri: str) -> tuple:
+    """Every row of every table of a PostgreSQL database, in a stable order, hashed."""
+    import psycopg2
+
+    conn = psycopg2.connect(uri)
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT table_name FROM information_schema.tables "
+                           "WHERE table_schema = 'public' ORDER BY table_name")
+            tables = [row[0] for row in cursor.fetchall()]
+            state = []
+            for table in tables:
+                cursor.execute(f'SELECT * FROM "{table}"')
+                rows = sorted(repr(row) for row in cursor.fetchall())
+                state.append((table, hashlib.sha256("\n".join(rows).encode()).hexdigest()))
+        return tuple(state)
+    finally:
+        conn.close()
 
 
 def check_refusal_shape(result, *, row_list: bool = False) -> None:

@@ -97,3 +97,16 @@ def check_import(runner, path: Path):
         assert checked.code == real.code
     return real
 
+
+
+def budget(backend: str):
+    """The hypothesis settings of a fuzz test on `backend`: four times the profile's
+    examples on SQLite (a run in-process costs milliseconds), half on PostgreSQL (every
+    run connects to the server), so both stay within seconds in CI and the long profile
+    (HYPOTHESIS_PROFILE=long) scales both."""
+    from hypothesis import HealthCheck, settings
+
+    scale = 4 if backend == "sqlite" else 0.5
+    return settings(max_examples=max(1, int(settings.default.max_examples * scale)),
+                    suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                           HealthCheck.too_slow, HealthCheck.data_too_large])

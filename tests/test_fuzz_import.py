@@ -15,17 +15,14 @@ from __future__ import annotations
 import codecs
 import json
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from esc_cli.domain.policy import DEFAULT_POLICY_TOML
-from tests.fuzzkit import check_import
+from tests.fuzzkit import budget, check_import
 
 # the esc fixture is one store for all examples of a test: what an example imports stays
 # (later examples meet a store with cases, as real imports do)
-FUZZ = settings(max_examples=settings.default.max_examples * 4,  # cheap: 4x the profile's
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow, HealthCheck.data_too_large])
 
 FIELDS = ("id", "title", "description", "customer", "category", "priority", "channel",
           "state", "tier", "team", "owner", "tags", "opened_at", "acknowledged_at",
@@ -237,30 +234,44 @@ def _owners(esc) -> None:
         esc._fuzz_owner = True
 
 
-@FUZZ
-@given(data=csv_file())
-def test_fuzz_csv_import(esc, tmp_path, data):
+# Each test runs once per store backend (the `esc` fixture), with that backend's budget
+# (fuzzkit.budget); hypothesis drives the inner function.
+
+def test_fuzz_csv_import(esc, backend, tmp_path):
     _owners(esc)
-    path = tmp_path / "fuzz.csv"
-    path.write_bytes(data)
-    event(f"exit {check_import(esc, path).code}")  # --hypothesis-show-statistics
+
+    @budget(backend)
+    @given(data=csv_file())
+    def run(data):
+        path = tmp_path / "fuzz.csv"
+        path.write_bytes(data)
+        event(f"exit {check_import(esc, path).code}")  # --hypothesis-show-statistics
+
+    run()
 
 
-@FUZZ
-@given(data=json_file())
-def test_fuzz_json_import(esc, tmp_path, data):
+def test_fuzz_json_import(esc, backend, tmp_path):
     _owners(esc)
-    path = tmp_path / "fuzz.json"
-    path.write_bytes(data)
-    event(f"exit {check_import(esc, path).code}")
+
+    @budget(backend)
+    @given(data=json_file())
+    def run(data):
+        path = tmp_path / "fuzz.json"
+        path.write_bytes(data)
+        event(f"exit {check_import(esc, path).code}")
+
+    run()
 
 
-@FUZZ
-@given(data=st.binary(max_size=300), suffix=st.sampled_from([".csv", ".json"]))
-def test_fuzz_import_of_any_bytes(esc, tmp_path, data, suffix):
-    path = tmp_path / f"fuzz{suffix}"
-    path.write_bytes(data)
-    event(f"exit {check_import(esc, path).code}")
+def test_fuzz_import_of_any_bytes(esc, backend, tmp_path):
+    @budget(backend)
+    @given(data=st.binary(max_size=300), suffix=st.sampled_from([".csv", ".json"]))
+    def run(data, suffix):
+        path = tmp_path / f"fuzz{suffix}"
+        path.write_bytes(data)
+        event(f"exit {check_import(esc, path).code}")
+
+    run()
 
 
 def test_an_export_round_trips_through_the_fuzzed_door(esc, tmp_path):

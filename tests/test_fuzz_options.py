@@ -12,14 +12,11 @@ on a failure, and the store byte for byte as it was."""
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
-from tests.fuzzkit import run_checked
+from tests.fuzzkit import budget, run_checked
 
-FUZZ = settings(max_examples=settings.default.max_examples * 4,  # cheap: 4x the profile's
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow, HealthCheck.data_too_large])
 
 MEANT = {
     "id": ["1", "#1", "2", "#2", "99", "9223372036854775807", "9223372036854775808", "0"],
@@ -131,28 +128,39 @@ def _seed(esc) -> None:
         esc._fuzz_seeded = True
 
 
-@FUZZ
-@given(argv=COMMANDS)
-def test_fuzz_every_option_that_takes_text(esc, argv):
+# Each test runs once per store backend (the `esc` fixture), with that backend's budget
+# (fuzzkit.budget); hypothesis drives the inner function.
+
+def test_fuzz_every_option_that_takes_text(esc, backend):
     _seed(esc)
-    result = run_checked(esc, *argv)
-    event(f"{argv[0]}: exit {result.code}")  # --hypothesis-show-statistics
+
+    @budget(backend)
+    @given(argv=COMMANDS)
+    def run(argv):
+        result = run_checked(esc, *argv)
+        event(f"{argv[0]}: exit {result.code}")  # --hypothesis-show-statistics
+
+    run()
 
 
-@FUZZ
-@given(now=value("time"), zone=value("zone"), user=value("handle"),
-       argv=st.sampled_from([["queue"], ["show", "1"], ["ack", "1"], ["report", "--json"],
-                             ["note", "2", "hello"], ["overdue"]]))
-def test_fuzz_global_options(esc, now, zone, user, argv):
+def test_fuzz_global_options(esc, backend):
     """--now, --tz and --as: every command reads them first."""
     _seed(esc)
-    saved = esc.tz
-    esc.tz = zone
-    try:
-        result = run_checked(esc, *argv, now=now, user=user)
-    finally:
-        esc.tz = saved
-    event(f"exit {result.code}")
+
+    @budget(backend)
+    @given(now=value("time"), zone=value("zone"), user=value("handle"),
+           argv=st.sampled_from([["queue"], ["show", "1"], ["ack", "1"], ["report", "--json"],
+                                 ["note", "2", "hello"], ["overdue"]]))
+    def run(now, zone, user, argv):
+        saved = esc.tz
+        esc.tz = zone
+        try:
+            result = run_checked(esc, *argv, now=now, user=user)
+        finally:
+            esc.tz = saved
+        event(f"exit {result.code}")
+
+    run()
 
 
 # Slips that never make a valid value (SPEC §4: ids and enumerated values are exact):
@@ -173,13 +181,17 @@ EXACT = {  # kind -> (its valid values, argv with the value in it)
 }
 
 
-@FUZZ
-@given(kind=st.sampled_from(sorted(EXACT)), data=st.data())
-def test_fuzz_inexact_ids_and_values_are_refused(esc, kind, data):
+def test_fuzz_inexact_ids_and_values_are_refused(esc, backend):
     _seed(esc)
-    values, argv = EXACT[kind]
-    good = data.draw(st.sampled_from(values))
-    slip = data.draw(SLIPS if not good[-1].isdigit() else st.one_of(
-        SLIPS, st.sampled_from(["{}_0", "{}\u0660", "\uff11{}"])))
-    result = run_checked(esc, *argv(slip.format(good)))
-    assert result.code == 2, (kind, slip.format(good), result)
+
+    @budget(backend)
+    @given(kind=st.sampled_from(sorted(EXACT)), data=st.data())
+    def run(kind, data):
+        values, argv = EXACT[kind]
+        good = data.draw(st.sampled_from(values))
+        slip = data.draw(SLIPS if not good[-1].isdigit() else st.one_of(
+            SLIPS, st.sampled_from(["{}_0", "{}\u0660", "\uff11{}"])))
+        result = run_checked(esc, *argv(slip.format(good)))
+        assert result.code == 2, (kind, slip.format(good), result)
+
+    run()

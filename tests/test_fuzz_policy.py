@@ -11,15 +11,12 @@ import datetime as dt
 import tomllib
 
 import tomli_w
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from esc_cli.domain.policy import DEFAULT_POLICY_TOML
-from tests.fuzzkit import run_checked
+from tests.fuzzkit import budget, run_checked
 
-FUZZ = settings(max_examples=settings.default.max_examples * 4,  # cheap: 4x the profile's
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow, HealthCheck.data_too_large])
 
 EXTRAS = """
 [[rules]]
@@ -115,25 +112,32 @@ def policy_text(draw) -> bytes:
     return data
 
 
-@FUZZ
-@given(data=policy_text())
-def test_fuzz_policy_load(esc, tmp_path, data):
-    path = tmp_path / "policy.toml"
-    path.write_bytes(data)
-    result = run_checked(esc, "policy", "load", str(path))
-    event(f"exit {result.code}")  # --hypothesis-show-statistics
-    if result.code == 0:
-        # what loaded exports as TOML that loads again
-        exported = esc.ok("policy", "export").out
-        path.write_text(exported, encoding="utf-8")
-        assert run_checked(esc, "policy", "load", str(path)).code == 0
-        assert esc.ok("policy", "export").out == exported
+# Each test runs once per store backend (the `esc` fixture), with that backend's budget
+# (fuzzkit.budget); hypothesis drives the inner function.
+
+def test_fuzz_policy_load(esc, backend, tmp_path):
+    @budget(backend)
+    @given(data=policy_text())
+    def run(data):
+        path = tmp_path / "policy.toml"
+        path.write_bytes(data)
+        result = run_checked(esc, "policy", "load", str(path))
+        event(f"exit {result.code}")  # --hypothesis-show-statistics
+        if result.code == 0:
+            # what loaded exports as TOML that loads again
+            exported = esc.ok("policy", "export").out
+            path.write_text(exported, encoding="utf-8")
+            assert run_checked(esc, "policy", "load", str(path)).code == 0
+            assert esc.ok("policy", "export").out == exported
+
+    run()
 
 
-@FUZZ
+@budget("sqlite")
 @given(data=policy_text())
 def test_fuzz_init_with_a_policy(tmp_path_factory, data):
-    """`esc init --policy FILE`: the same door, before there is a store."""
+    """`esc init --policy FILE`: the same door, before there is a store (SQLite: a new
+    file each time)."""
     from tests.conftest import EscRunner
 
     directory = tmp_path_factory.mktemp("init")

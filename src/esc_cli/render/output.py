@@ -4,53 +4,11 @@ one JSON document with --json. Untrusted text is cleaned here before any console
 from __future__ import annotations
 
 import json
-import re
 import sys
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-# C0 and C1 controls, DEL, and the bidi embeddings/overrides/isolates that can make text
-# display differently from what it is. Newline and tab are kept only in multi-line text.
-# Compiled on first use: most runs print only plain ASCII, which clean() passes untouched.
-_PATTERNS = {
-    "ansi": (
-        r"\x1b\[[0-?]*[ -/]*[@-~]"           # CSI ... final
-        r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC ... BEL or ST
-        r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"      # DCS, SOS, PM, APC strings
-        r"|\x1b[@-Z\\-_]"                       # other two-byte escapes
-        r"|\x9b[0-?]*[ -/]*[@-~]"
-    ),
-    "single": "[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]",
-    "multi": "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]",
-}
-_COMPILED: dict = {}
-
-
-def _pattern(name: str):
-    compiled = _COMPILED.get(name)
-    if compiled is None:
-        compiled = _COMPILED[name] = re.compile(_PATTERNS[name])
-    return compiled
-
-
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u2028\u2029]")
-
-
-def clean(text, multiline: bool = False) -> str:
-    """Untrusted text made safe to print: escape sequences and control characters
-    removed; in single-line fields newlines and tabs become spaces."""
-    if text is None:
-        return ""
-    value = text if type(text) is str else str(text)
-    if value.isascii() and value.isprintable():
-        # no escape, control, bidi or line-break character can be in it: the common case,
-        # and a pipe of thousands of rows pays for the two regexes below otherwise
-        return value
-    value = _pattern("ansi").sub("", value)
-    if multiline:
-        return _pattern("multi").sub("", value)
-    value = value.replace("\n", " ").replace("\t", " ").replace("\r", " ")
-    return _pattern("single").sub("", value)
+from esc_cli.text import clean, json_escape
 
 
 _VISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f"
@@ -157,10 +115,7 @@ class Output:
         return self._console
 
     def json(self, document) -> None:
-        text = json.dumps(document, ensure_ascii=False, indent=2)
-        # JSON escapes C0 itself but passes C1 controls and bidi overrides through raw,
-        # which a terminal may act on; \uXXXX keeps the value exactly as stored.
-        sys.stdout.write(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
+        sys.stdout.write(json_escape(json.dumps(document, ensure_ascii=False, indent=2)) + "\n")
 
     def line(self, text: str = "") -> None:
         sys.stdout.write(text + "\n")

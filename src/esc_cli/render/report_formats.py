@@ -186,11 +186,10 @@ def emit(env, document: dict, fmt: str, dimension: str | None, path: str | None)
         dashboard(Output(env).console(), document, dimension, env.tz)
         return
     if fmt == "json":
-        from esc_cli.render.output import _JSON_UNSAFE
+        from esc_cli.text import json_escape
 
         # as --json: C1 controls and bidi overrides in untrusted values as \uXXXX
-        text = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}",
-                                json.dumps(document, ensure_ascii=False, indent=2)) + "\n"
+        text = json_escape(json.dumps(document, ensure_ascii=False, indent=2)) + "\n"
     elif fmt == "csv":
         text = to_csv(document)
     elif fmt == "markdown":

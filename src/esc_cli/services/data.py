@@ -930,13 +930,12 @@ def export(env, fmt: str, out, progress: Progress | None = None) -> dict:
                     progress.advance(len(page))
                 return counts
 
-            from esc_cli.render.output import _JSON_UNSAFE
+            from esc_cli.text import json_escape
 
             def dumps(value) -> str:
                 # as --json does: C1 controls and bidi overrides as \uXXXX, so an export
                 # shown on a terminal cannot drive it; the value read back is the same
-                return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}",
-                                        json.dumps(value, ensure_ascii=False))
+                return json_escape(json.dumps(value, ensure_ascii=False))
 
             versions = [{"version": v, "created_at": iso(at), "actor": actor, "toml": text}
                         for v, at, actor, text in policies.all_versions(conn)]

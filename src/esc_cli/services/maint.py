@@ -155,7 +155,7 @@ def _help(text) -> str:
     """Untrusted text made safe as a description: zsh's completion evaluates it inside
     quotes and Typer renders it as Rich markup, so quotes, backslashes, `$`, backticks
     and brackets go too."""
-    from esc_cli.render.output import clean
+    from esc_cli.text import clean
 
     value = _HELP_UNSAFE.sub(" ", clean(text))
     value = " ".join(value.split())

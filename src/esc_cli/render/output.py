@@ -4,6 +4,7 @@ one JSON document with --json. Untrusted text is cleaned here before any console
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo

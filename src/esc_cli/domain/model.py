@@ -160,6 +160,13 @@ def iso(instant: int | None) -> str | None:
     return f"{day}{hours:02d}:{minutes:02d}:{seconds:02d}Z"
 
 
+def parse_iso(text: str | None) -> int | None:
+    """The inverse of iso(): a stored UTC stamp back to epoch seconds."""
+    if not text:
+        return None
+    return int(datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp())
+
+
 def local_to_utc(parsed: datetime, zone) -> datetime | None:
     """A parsed time with an offset as is; a naive one read in `zone` (a tzinfo), taking
     the first occurrence of an ambiguous local time. None when it falls in a DST gap."""

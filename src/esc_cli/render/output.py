@@ -9,6 +9,7 @@ import sys
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+from esc_cli.domain.model import parse_iso  # noqa: F401  (views read stored stamps with it)
 from esc_cli.text import clean, json_escape
 
 
@@ -38,12 +39,6 @@ class VisibleWriter:
 
     def flush(self) -> None:
         self.stream.flush()
-
-
-def parse_iso(text: str | None) -> int | None:
-    if not text:
-        return None
-    return int(datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp())
 
 
 def duration(seconds: int) -> str:

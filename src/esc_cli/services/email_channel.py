@@ -66,7 +66,7 @@ def case_context(store, payload: dict, now: int) -> dict | None:
     steps = upcoming(case, events, policy, now, owner, channels)
     actor = reason = None
     if payload.get("kind") == "escalation":
-        from esc_cli.render.output import parse_iso
+        from esc_cli.domain.model import parse_iso
 
         at = parse_iso(payload.get("at"))
         for event in reversed(events):
@@ -84,7 +84,7 @@ def compose(settings, channel, payload: dict, context: dict | None, policy, now:
     from email.message import EmailMessage
     from email.utils import format_datetime
 
-    from esc_cli.render import email_body
+    from esc_cli.services import email_body
 
     names = (context or {}).get("tier_names") or {level: t.name for level, t in policy.tiers.items()}
     # RFC 5322's hard limit, not its advisory 78: at 78 the email package folds an

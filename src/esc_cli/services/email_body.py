@@ -13,7 +13,8 @@ import textwrap
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from esc_cli.render.output import clean, parse_iso
+from esc_cli.domain.model import parse_iso
+from esc_cli.text import clean
 
 WIDTH = 78
 _WHEN = 21  # "Wed 11 Nov 10:15 CEST"

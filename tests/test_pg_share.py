@@ -1,0 +1,113 @@
+"""Many machines on one PostgreSQL store, as real processes: two sweeps at once do
+what one sweep does (no case escalated twice, no notification delivered twice, the
+summaries add up), and writers racing on the same cases lose nothing and never fork a
+hash chain."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from tests.conftest import EscRunner
+from tests.pg_support import esc_process, pg_server  # noqa: F401
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
+OPENED = "2026-11-02T06:00:00Z"
+SWEEP_AT = "2026-11-02T08:00:00Z"
+CASES = 150
+ESC = str(Path(sys.executable).with_name("esc"))
+
+
+def _spawn(db: str, *args: str, now: str, user: str = "sweeper", notify: Path | None = None):
+    env = {"ESC_DB": db, "ESC_NOW": now, "ESC_USER": user, "ESC_TZ": "UTC"}
+    if notify is not None:
+        env["ESC_DEMO_NOTIFY"] = str(notify)
+    import os
+
+    full = {k: v for k, v in os.environ.items() if not k.startswith("ESC_")} | env
+    return subprocess.Popen([ESC, *args], env=full, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _opened_store(runner: EscRunner) -> EscRunner:
+    runner.ok("init", "--policy", str(SAMPLE / "policy.toml"))
+    runner.ok("import", str(SAMPLE / "owners.csv"))
+    for i in range(CASES):
+        runner.ok("open", f"Outage {i}", "-c", f"Customer {i % 7}", "-p", "urgent", now=OPENED)
+    return runner
+
+
+def test_two_sweeps_at_once_do_what_one_sweep_does(pg_server, tmp_path):
+    pg = _opened_store(EscRunner(pg_server.fresh(), now=OPENED))
+    # the same store on SQLite, moved there by export | import, swept once
+    lite = EscRunner(tmp_path / "lite.db", now=OPENED)
+    lite.ok("init", "--policy", str(SAMPLE / "policy.toml"))
+    dump = tmp_path / "dump.json"
+    dump.write_text(pg.ok("export").out)
+    lite.ok("import", str(dump))
+    assert lite.ok("export").out == pg.ok("export").out
+    one = lite.doc("sweep", now=SWEEP_AT, env={"ESC_DEMO_NOTIFY": str(tmp_path / "lite.jsonl")})
+
+    notify = tmp_path / "pg.jsonl"
+    sweeps = [_spawn(str(pg.db), "sweep", "--json", now=SWEEP_AT, notify=notify)
+              for _ in range(2)]
+    results = [json.loads(p.communicate(timeout=120)[0]) for p in sweeps]
+    assert [p.returncode for p in sweeps] == [0, 0]
+    for key in ("warned", "breached", "escalated", "closed", "notified"):
+        together = sorted(json.dumps(x, sort_keys=True) for r in results for x in r[key])
+        assert together == sorted(json.dumps(x, sort_keys=True) for x in one[key]), key
+    assert one["escalated"], "the sweep had work to share"
+    assert pg.ok("export").out == lite.ok("export").out
+    sent = [payload["id"] for payload in _payloads(notify.read_text())]
+    assert len(sent) == len(set(sent)) == len(one["notified"])
+
+
+def _payloads(text: str) -> list[dict]:
+    """The JSON documents appended to the channel's file (two senders' newlines may
+    land out of order; each payload is one write)."""
+    decoder, found, at = json.JSONDecoder(), [], 0
+    while True:
+        while at < len(text) and text[at].isspace():
+            at += 1
+        if at == len(text):
+            return found
+        payload, at = decoder.raw_decode(text, at)
+        found.append(payload)
+
+
+def test_racing_writers_lose_nothing_and_never_fork_a_chain(pg_server):
+    from esc_cli.domain.model import event_hash
+    from esc_cli.store import cases
+    from esc_cli.store.pg import PgLocation, PgStore
+
+    pg = EscRunner(pg_server.fresh(), now=OPENED)
+    pg.ok("init")
+    for i in range(3):
+        pg.ok("open", f"Shared {i}", "-c", "Acme", "-p", "high")
+    procs = []
+    for worker in range(8):
+        for case in (1, 2, 3):
+            procs.append((worker, case, _spawn(str(pg.db), "note", str(case), f"w{worker} c{case}",
+                                               now=SWEEP_AT, user=f"user{worker}")))
+    sweep = _spawn(str(pg.db), "sweep", "--json", now=SWEEP_AT)
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda p: (p[0], p[1], p[2].wait(timeout=120), p[2].stderr.read()),
+                              procs))
+    assert sweep.wait(timeout=120) == 0, sweep.stderr.read()
+    assert all(code == 0 for _, _, code, _ in codes), [c for c in codes if c[2]]
+    store = PgStore.open(PgLocation(str(pg.db)))
+    try:
+        with store.read() as conn:
+            for case in (1, 2, 3):
+                chained = cases.get_events_with_hashes(conn, case)
+                notes = sorted(e.reason for e, _ in chained if e.kind == "note")
+                assert notes == sorted(f"w{w} c{case}" for w in range(8))
+                previous = b""
+                for event, stored in chained:
+                    previous = event_hash(previous, case, event)
+                    assert stored == previous, (case, event)
+    finally:
+        store.close()

@@ -24,6 +24,12 @@ READS = [
     "report --since 2000-01-01 --json", "report --by priority --json", "report --by team",
     "report --format csv", "report", "tier list --json", "owner list --json",
     "notify list --json", "policy show", "export", "sweep --dry-run --json",
+    # search: the same matches in the same order (bm25 with FTS5's arithmetic on both)
+    "search network", "search login* --json", "search vpn outage", "search sso --json",
+    "search billing --priority high", "search pay* --all --json", "search export pdf",
+    "search invoice* --limit 3", "search customer --limit 5 --json", "search error",
+    "search slow dashboard", "search cannot", "search timeout --state resolved",
+    "search zzzz", "search '***'",
 ]
 
 

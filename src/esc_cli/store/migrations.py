@@ -480,31 +480,36 @@ def _pg_core(db) -> None:
 
 def _pg_search(db) -> None:
     """Search on a tsvector per case (table case_search, GIN index) kept by triggers, as
-    FTS5 is on SQLite: title, description and notes weighted A, B, C. The text search
-    configuration `esc` stems English words but drops no stop words (FTS5's porter
-    tokenizer keeps every word). cases.event_count as in 0002."""
+    FTS5 is on SQLite: title, description and notes weighted A, B, C, with each case's
+    token count for bm25 (store/search.py ranks as FTS5 does). The text is cut into
+    runs of letters and digits first, as FTS5's unicode61 tokenizer cuts it, then
+    stemmed by the original Porter algorithm (FTS5's porter), dropping no stop words."""
     kinds = ", ".join(f"'{kind}'" for kind in SEARCHED_EVENT_KINDS)
     for statement in (
-        "CREATE TEXT SEARCH DICTIONARY esc_stem (TEMPLATE = snowball, Language = english)",
+        "CREATE TEXT SEARCH DICTIONARY esc_stem (TEMPLATE = snowball, Language = porter)",
         "CREATE TEXT SEARCH CONFIGURATION esc (COPY = simple)",
-        "ALTER TEXT SEARCH CONFIGURATION esc ALTER MAPPING FOR asciiword, word, "
-        "numword, asciihword, hword, numhword, hword_asciipart, hword_part, hword_numpart "
-        "WITH esc_stem",
-        "CREATE TABLE case_search (id BIGINT PRIMARY KEY, document tsvector NOT NULL)",
+        "ALTER TEXT SEARCH CONFIGURATION esc ALTER MAPPING FOR asciiword, word, numword, "
+        "uint, int, float, sfloat WITH esc_stem",
+        "CREATE TABLE case_search (id BIGINT PRIMARY KEY, document tsvector NOT NULL, "
+        "tokens BIGINT NOT NULL)",
         "CREATE INDEX case_search_document ON case_search USING gin (document)",
-        f"""CREATE FUNCTION esc_search_document(cid BIGINT) RETURNS tsvector
-            LANGUAGE sql STABLE AS $$
-            SELECT setweight(to_tsvector('esc', c.title), 'A')
-                || setweight(to_tsvector('esc', c.description), 'B')
-                || setweight(to_tsvector('esc', coalesce((
-                    SELECT string_agg(e.reason, ' ' ORDER BY e.id) FROM events e
-                    WHERE e.case_id = cid AND e.kind IN ({kinds}) AND e.reason IS NOT NULL),
-                    '')), 'C')
-            FROM cases c WHERE c.id = cid $$""",
-        """CREATE FUNCTION esc_reindex(cid BIGINT) RETURNS void LANGUAGE sql AS $$
+        """CREATE FUNCTION esc_words(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+            SELECT regexp_replace(coalesce(t, ''), '[^[:alnum:]]+', ' ', 'g') $$""",
+        """CREATE FUNCTION esc_token_count(t text) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
+            SELECT count(*) FROM regexp_matches(coalesce(t, ''), '[[:alnum:]]+', 'g') $$""",
+        f"""CREATE FUNCTION esc_reindex(cid BIGINT) RETURNS void LANGUAGE sql AS $$
             DELETE FROM case_search WHERE id = cid;
-            INSERT INTO case_search (id, document)
-            SELECT id, esc_search_document(id) FROM cases WHERE id = cid $$""",
+            INSERT INTO case_search (id, document, tokens)
+            SELECT c.id,
+                setweight(to_tsvector('esc', esc_words(c.title)), 'A')
+                || setweight(to_tsvector('esc', esc_words(c.description)), 'B')
+                || setweight(to_tsvector('esc', esc_words(n.notes)), 'C'),
+                esc_token_count(c.title) + esc_token_count(c.description)
+                + esc_token_count(n.notes)
+            FROM cases c, LATERAL (
+                SELECT string_agg(e.reason, ' ' ORDER BY e.id) AS notes FROM events e
+                WHERE e.case_id = c.id AND e.kind IN ({kinds}) AND e.reason IS NOT NULL) n
+            WHERE c.id = cid $$""",
         """CREATE FUNCTION esc_cases_search() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF TG_OP <> 'INSERT' THEN

@@ -50,6 +50,8 @@ def search(conn: sqlite3.Connection, terms: list[str], filters: dict, limit: int
     RANK_WINDOW matches (or `limit`, if larger; all with limit 0) are ranked: any
     search with fewer matches than that, which is nearly every useful one, is ranked
     exactly; a vaguer one ranks the recent cases, the ones people look for."""
+    if getattr(conn, "dialect", "sqlite") == "postgres":
+        return _search_postgres(conn, terms, filters, limit, now)
     clauses, params = case_filters(filters, now)
     params["query"] = " ".join(terms)
     where = f"cases_fts MATCH :query AND {' AND '.join(clauses)}"
@@ -72,6 +74,67 @@ def search(conn: sqlite3.Connection, terms: list[str], filters: dict, limit: int
     else:
         sql = f"SELECT {columns} {join} WHERE {where} {ranked}"
     return [case_from_row(row) for row in conn.execute(sql, params)]
+
+
+def _search_postgres(conn, terms: list[str], filters: dict, limit: int, now: int) -> list:
+    """`search` on PostgreSQL's case_search (migration 0002 there): the same matches,
+    found through the GIN index, ranked by FTS5's bm25 computed here with FTS5's own
+    arithmetic (sqlite's fts5_aux.c) from the same counts — rows, tokens per case, cases
+    holding each term, and each term's occurrences per column weighted 5/2/1 — so both
+    backends order the same cases the same way; newer cases first on a tie."""
+    from math import log
+
+    words = [(term.rstrip("*").strip('"'), term.endswith("*")) for term in terms]
+    stems = [row[0][0] if row[0] else word for row, (word, _) in zip(conn.execute(
+        "SELECT ts_lexize('esc_stem', w) FROM unnest(CAST(? AS text[])) WITH ORDINALITY "
+        "AS t(w, n) ORDER BY n", ([word for word, _ in words],)).fetchall(), words)]
+    # the stems are letters and digits only (query_terms' words, stemmed): safe to quote
+    each = [f"'{stem}'" + (":*" if prefix else "") for stem, (_, prefix) in zip(stems, words)]
+    clauses, params = case_filters(filters, now)
+    params["query"] = " & ".join(each)
+    freq = []
+    for i, (stem, (_, prefix)) in enumerate(zip(stems, words)):
+        params[f"t{i}"] = stem
+        test = f"starts_with(u.lexeme, :t{i})" if prefix else f"u.lexeme = :t{i}"
+        freq.append(f"(SELECT coalesce(sum(CASE w WHEN 'A' THEN {TITLE_WEIGHT} WHEN 'B' THEN "
+                    f"{DESCRIPTION_WEIGHT} ELSE {NOTES_WEIGHT} END), 0) "
+                    f"FROM unnest(s.document) u, unnest(u.weights) w WHERE {test})")
+    where = (f"s.document @@ CAST(:query AS tsquery) AND "
+             f"{' AND '.join(clauses)}")
+    window = ""
+    if limit:
+        # the newest matches only, as on SQLite (see search)
+        params["window"] = max(RANK_WINDOW, limit)
+        window = " ORDER BY s.id DESC LIMIT :window"
+    rows = conn.execute(
+        f"SELECT s.id, s.tokens, {', '.join(freq)} FROM case_search s "
+        f"JOIN cases ON cases.id = s.id WHERE {where}{window}", params).fetchall()
+    if not rows:
+        return []
+    n_row, n_token = conn.execute(
+        "SELECT count(*), coalesce(sum(tokens), 0) FROM case_search").fetchone()
+    idf = []
+    for term in each:
+        n_hit = conn.execute("SELECT count(*) FROM case_search WHERE document @@ CAST(? AS tsquery)",
+                             (term,)).fetchone()[0]
+        value = log((n_row - n_hit + 0.5) / (n_hit + 0.5))
+        idf.append(value if value > 0.0 else 1e-6)
+    k1, b = 1.2, 0.75
+    avgdl = float(n_token) / float(n_row)
+    ranked = []
+    for case_id, tokens, *freqs in rows:
+        score = 0.0
+        d = float(tokens)
+        for weight, f in zip(idf, freqs):
+            f = float(f)
+            score += weight * ((f * (k1 + 1.0)) / (f + k1 * (1 - b + b * d / avgdl)))
+        ranked.append((-1.0 * score, -case_id))
+    ranked.sort()
+    ids = [-negative for _, negative in (ranked[:limit] if limit else ranked)]
+    from esc_cli.store.cases import _SELECT_CASE
+
+    found = {row[0]: row for row in conn.execute(f"{_SELECT_CASE} WHERE id = ANY(?)", (ids,))}
+    return [case_from_row(found[case_id]) for case_id in ids]
 
 
 # -- the search index itself (esc doctor) -------------------------------------------

@@ -205,13 +205,18 @@ def test_long_timeline_shows_the_latest_20(long_case, width):
                   latest=views.TIMELINE_LATEST)
     lines = text.splitlines()
     assert all(len(line) <= width for line in lines), text
-    assert "13 earlier events not shown; esc show 1 --all shows all 33" in lines
+    assert "13 earlier events hidden: esc show 1 --all" in lines
     shown = [line for line in lines if line.startswith("02 Nov ")]
     assert len(shown) == 20
     assert "update number 11" not in text and "update number 12" in text
     assert LONG_TITLE[:40] in text
+    # each clock on one line of the panel, its due time and status whole
+    for name, status in (("response", "met, 10m to spare"), ("update", "at risk, in 9m"),
+                         ("resolution", "in 2h 30m")):
+        rows = [line for line in lines if line.startswith(f"│ {name} ")]
+        assert len(rows) == 1 and "02 Nov" in rows[0] and status in rows[0], text
     everything = render(views.case_detail, doc, width, now="2026-11-02T11:30:00Z", latest=None)
-    assert "not shown" not in everything and "update number 1 " in everything + " "
+    assert "hidden" not in everything and "update number 1 " in everything + " "
     assert len([line for line in everything.splitlines() if line.startswith("02 Nov ")]) == 33
 
 

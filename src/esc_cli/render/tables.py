@@ -54,13 +54,15 @@ def widths_for(width: int, headers: list[str], natural: list[int],
 
 
 def fitted(console, headers: list[str], rows: list[list], stages,
-           right: tuple[str, ...] = ("id", "case"), row_styles: list[str] | None = None):
-    """A Rich table of `rows` (lists of Text, one per header) fitted to `console.width`;
-    `row_styles`: a style per row (the wallboard marks new breaches)."""
+           right: tuple[str, ...] = ("id", "case"), row_styles: list[str] | None = None,
+           width: int | None = None):
+    """A Rich table of `rows` (lists of Text, one per header) fitted to `console.width`
+    (or `width`, inside a panel); `row_styles`: a style per row (the wallboard marks new
+    breaches)."""
     from rich.table import Table
 
     natural = [max([len(h)] + [row[i].cell_len for row in rows]) for i, h in enumerate(headers)]
-    widths = widths_for(console.width, headers, natural, stages)
+    widths = widths_for(width or console.width, headers, natural, stages)
     table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold")
     keep = [i for i, w in enumerate(widths) if w > 0]
     for i in keep:

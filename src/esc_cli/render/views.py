@@ -4,7 +4,7 @@ and prints them: Rich on a terminal, TSV in a pipe, JSON with --json."""
 from __future__ import annotations
 
 from esc_cli.render.output import (
-    Output, clean, duration, local_time, parse_iso, relative, short_time,
+    Output, clean, duration, parse_iso, relative, short_time,
 )
 
 PRIORITY_STYLE = {"urgent": "bold white on red", "high": "bold red", "medium": "yellow",
@@ -80,7 +80,7 @@ def case_detail(out: Output, doc: dict, latest: int | None = None) -> None:
     facts.add_row("tier", _text(f"{doc['tier']} {doc['tier_name'] or ''}"), "owner", _text(owner))
     facts.add_row("customer", _text(doc["customer"]), "team", _text(doc["team"] or "-"))
     facts.add_row("category", _text(doc["category"]), "channel", _text(doc["channel"]))
-    facts.add_row("opened", _text(local_time(parse_iso(doc["opened_at"]), zone)),
+    facts.add_row("opened", _text(short_time(parse_iso(doc["opened_at"]), zone, now)),
                   "tags", _text(", ".join(doc["tags"]) or "-"))
     extra = []
     if doc["csat"] is not None:
@@ -92,15 +92,17 @@ def case_detail(out: Output, doc: dict, latest: int | None = None) -> None:
     if extra:
         facts.add_row("", "", "", _text(" · ".join(extra)))
 
-    clocks = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for column in ("clock", "target", "calendar", "due", "status"):
-        # the due instant and its status must stay on one line each to be read at a glance
-        clocks.add_column(column, no_wrap=column != "calendar", overflow="ellipsis",
-                          max_width=14 if column == "calendar" else None)
-    for clock in doc.get("clocks", []):
-        clocks.add_row(clock["clock"], clock["target"] or "-", clean(clock["calendar"]),
-                       short_time(parse_iso(clock["due_at"]), zone, now),
-                       _clock_status(clock, now))
+    # one line per clock inside the panel (its border and padding take 4 cells): the
+    # calendar's name gives way first, the due instant and its status last
+    from esc_cli.render.tables import fitted
+
+    console = out.console()
+    clock_rows = [[Text(clock["clock"]), Text(clock["target"] or "-"),
+                   _text(clock["calendar"]), Text(short_time(parse_iso(clock["due_at"]), zone, now)),
+                   _clock_status(clock, now)] for clock in doc.get("clocks", [])]
+    clocks = fitted(console, ["clock", "target", "calendar", "due", "status"], clock_rows,
+                    (("calendar", 10), ("calendar", 0), ("target", 0), ("status", 16)),
+                    right=(), width=console.width - 4)
 
     # when, who and what stay on one line each; the detail takes the rest of the width
     timeline = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
@@ -117,13 +119,12 @@ def case_detail(out: Output, doc: dict, latest: int | None = None) -> None:
     if doc["description"]:
         parts += [Text(""), _text(doc["description"], multiline=True)]
     parts += [Text(""), Text("SLA clocks", style="bold"), clocks]
-    console = out.console()
     console.print(Panel(Group(*parts), title=head, title_align="left", box=box.ROUNDED))
     # the timeline goes below the panel: its detail column gets the whole width
     console.print(Text("Timeline", style="bold"))
     if hidden:
-        console.print(Text(f"{hidden} earlier event{'s' if hidden > 1 else ''} not shown; "
-                           f"esc show {doc['id']} --all shows all {len(events)}", style="dim"))
+        console.print(Text(f"{hidden} earlier event{'s' if hidden > 1 else ''} hidden: "
+                           f"esc show {doc['id']} --all", style="dim"))
     console.print(timeline)
 
 

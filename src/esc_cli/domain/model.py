@@ -106,6 +106,9 @@ class Case:
     fcr: int = 0
     feedback_at: int | None = None
     feedback_score: int | None = None
+    # the instant the resolution clock's latest cycle was (or will be) decided: its breach
+    # while running, else its resolution (then it was met); docs/sla.md
+    resolution_decided_at: int | None = None
     extra: dict = field(default_factory=dict, compare=False)
 
 

@@ -30,6 +30,8 @@ class ClockTrace:
     due_at: int | None
     state: str  # running | stopped | frozen | off
     missed: bool = False  # stopped (or last cycle stopped) after its due time
+    # resolution: the instant its latest cycle's outcome was (or will be) decided
+    decided_at: int | None = None
 
     def status(self, now: int) -> str:
         if self.state == "running" and self.due_at is not None:
@@ -102,17 +104,51 @@ def timeline(events: list[Event]) -> Timeline:
 
 def _trace(clock: str, target: int | None, calendar: str, zone: str, started_at: int | None,
            stopped_at: int | None, paused: tuple, warn_at: int | None, due_at: int | None,
-           state: str, missed: bool = False) -> ClockTrace:
+           state: str, missed: bool = False, decided_at: int | None = None) -> ClockTrace:
     """ClockTrace(...) without its frozen __init__ (values.filled): three on every write
     and every imported case."""
     return filled(ClockTrace, {
         "clock": clock, "target": target, "calendar": calendar, "zone": zone,
         "started_at": started_at, "stopped_at": stopped_at, "paused": paused,
-        "warn_at": warn_at, "due_at": due_at, "state": state, "missed": missed})
+        "warn_at": warn_at, "due_at": due_at, "state": state, "missed": missed,
+        "decided_at": decided_at})
 
 
 def _fraction(seconds: int, warn_fraction: float) -> int:
     return int(round(seconds * warn_fraction))
+
+
+def running_intervals(opened_at: int, pauses) -> list[tuple[int, int | None]]:
+    """The intervals a paused-and-resumed clock ran: from the opening to the first pause,
+    from each pause's end to the next (end None: running still)."""
+    intervals: list[tuple[int, int | None]] = []
+    start: int | None = opened_at
+    for pause_start, pause_end in pauses:
+        if start is not None and pause_start > start:
+            intervals.append((start, pause_start))
+        start = pause_end
+    if start is not None:
+        intervals.append((start, None))
+    return intervals
+
+
+def decided_at(calendar, target: int, opened_at: int, pauses) -> int | None:
+    """The instant the resolution clock is breached: the first instant at which it runs
+    with its working time (summed over the intervals it ran) at its target or beyond.
+    None when that never happens while it runs (it stopped or paused within its target);
+    for a running clock it may be later than now (the breach to come). Never an instant
+    when the clock was paused. A breach stays decided: a reopened case does not decide
+    its clock again (so a report window in the past keeps its figures)."""
+    worked = 0
+    for start, end in running_intervals(opened_at, pauses):
+        if end is not None and end <= start:
+            continue
+        remaining = target - worked
+        breach = start if remaining <= 0 else calendar.add(start, remaining)
+        if end is None or breach < end:
+            return breach
+        worked += calendar.working(start, end)
+    return None
 
 
 def trace_clocks(policy, priority: str, opened_at: int, events: list[Event],
@@ -149,9 +185,18 @@ def trace_clocks(policy, priority: str, opened_at: int, events: list[Event],
         resolution_state, stopped = "frozen", None
     else:
         resolution_state, stopped = "running", None
+    # Met or missed by the working time it ran, however it stopped: a case resolved
+    # straight from pending stopped running when it was paused (docs/sla.md).
+    pauses = line.pauses
+    if not pauses or (len(pauses) == 1 and pauses[0][1] is None):
+        # ran once, from the opening (the common case): its breach is the due time
+        breach = resolve_due if not pauses or resolve_due < pauses[0][0] else None
+    else:
+        breach = decided_at(calendar, target.resolve, opened_at, pauses)
     resolution = _trace("resolution", target.resolve, calendar.name, zone, opened_at, stopped,
                             line.pauses, resolve_warn, resolve_due, resolution_state,
-                            missed=stopped is not None and stopped > resolve_due)
+                            missed=stopped is not None and breach is not None,
+                            decided_at=breach if breach is not None or stopped is None else stopped)
 
     # update: restarts at every customer-visible note, resume and reopen; runs only while open
     if target.update is None or not line.update_restarts:
@@ -211,6 +256,7 @@ def project_traced(case: Case, events: list[Event], policy) -> tuple[Case, dict[
         update_warn=update.warn_at if update.state == "running" else None,
         resolve_by=resolution.due_at,
         resolve_warn=resolution.warn_at,
+        resolution_decided_at=resolution.decided_at,
         due_at=min((c.due_at for c in running), default=None),
         warn_at=min((c.warn_at for c in running), default=None),
         paused_since=line.pauses[-1][0] if line.state == "pending" and line.pauses else None,
@@ -241,7 +287,8 @@ def clock_statuses(case: Case, now: int) -> tuple[list[str], list[str], list[str
          case.update_missed),
         ("resolution", case.resolve_warn, case.resolve_by, state in ("new", "open"),
          state in ("resolved", "closed") and case.resolved_at is not None
-         and case.resolve_by is not None and case.resolved_at > case.resolve_by),
+         and case.resolution_decided_at is not None
+         and case.resolution_decided_at < case.resolved_at),
     )
     for name, warn, due, running, was_missed in columns:
         if running and due is not None:

@@ -253,7 +253,8 @@ def _publish(staging: Path, dest: Path, force: bool) -> None:
 DUE_COLUMNS = ("respond_by", "respond_warn", "update_by", "update_warn", "resolve_by",
                "resolve_warn", "due_at", "warn_at",
                # esc report's per-case figures (domain/summary.py)
-               "resolution_at", "resolve_secs", "fcr", "feedback_at", "feedback_score")
+               "resolution_at", "resolve_secs", "fcr", "feedback_at", "feedback_score",
+               "resolution_decided_at")
 SHOWN_PROBLEMS = 20
 
 

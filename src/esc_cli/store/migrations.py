@@ -404,6 +404,73 @@ def _m011_delivery_leases(db) -> None:
     db.execute("ALTER TABLE deliveries ADD COLUMN leased_by TEXT")
 
 
+def _m012_resolution_decided(db) -> None:
+    """When each case's resolution clock was decided (domain/sla.decided_at, docs/sla.md):
+    esc report counts a resolution clock once, at that instant, and judges a case
+    resolved straight from pending by the working time it ran.
+
+    A history without pauses before its resolution is settled in SQL from its due time;
+    one with a pending or a reopen is replayed through the domain under its policy
+    version (one ordered pass over those cases' events). The report's covering index
+    is rebuilt with the new column."""
+    db.execute("ALTER TABLE cases ADD COLUMN resolution_decided_at INTEGER")
+    db.execute(
+        """UPDATE cases SET resolution_decided_at = CASE
+            WHEN state IN ('resolved', 'closed') THEN
+                CASE WHEN resolved_at > resolve_by THEN resolve_by ELSE resolved_at END
+            WHEN state IN ('new', 'open') THEN resolve_by END""")
+    _replay_resolution_decided(db.conn)
+    db.execute("DROP INDEX cases_report")
+    db.execute(
+        f"""CREATE INDEX cases_report ON cases(priority, {_HORIZON}, opened_at, state, owner,
+            escalations, reopened, acknowledged_at, respond_by, resolved_at, resolve_by,
+            paused_since, resolution_at, resolve_secs, fcr, feedback_at, feedback_score,
+            last_event_at, resolution_decided_at)""")
+
+
+def _replay_resolution_decided(conn: sqlite3.Connection) -> None:
+    from esc_cli.domain import sla
+    from esc_cli.domain.model import Event
+    from esc_cli.domain.policy import PolicyError, parse_policy
+
+    parsed: dict[int, object] = {}
+    for version_id, toml in conn.execute("SELECT id, toml FROM policy_versions"):
+        try:
+            parsed[version_id] = parse_policy(toml)
+        except PolicyError:
+            pass  # doctor reports an invalid version; its cases keep the SQL value
+    rows = conn.execute(
+        """SELECT c.id, c.priority, c.opened_at, c.policy_version,
+                  e.at, e.actor, e.kind, e.field, e.from_value, e.to_value, e.reason
+           FROM cases c JOIN events e ON e.case_id = c.id
+           WHERE c.id IN (SELECT case_id FROM events WHERE kind IN ('pending', 'reopened'))
+           ORDER BY c.id, e.id""")
+    updates: list[tuple[int | None, int]] = []
+    current = None
+    events: list = []
+
+    def settle() -> None:
+        case_id, priority, opened_at, version = current
+        policy = parsed.get(version)
+        if policy is None or priority not in policy.priorities:
+            return
+        try:
+            clocks = sla.trace_clocks(policy, priority, opened_at, events)
+        except Exception:  # a history the domain cannot replay: doctor reports it
+            return
+        updates.append((clocks["resolution"].decided_at, case_id))
+
+    for row in rows:
+        if current is None or row[0] != current[0]:
+            if current is not None:
+                settle()
+            current, events = row[:4], []
+        events.append(Event(*row[4:]))
+    if current is not None:
+        settle()
+    conn.executemany("UPDATE cases SET resolution_decided_at = ? WHERE id = ?", updates)
+
+
 MIGRATIONS = [
     ("0001_core", _m001_core),
     ("0002_fts", _m002_fts),
@@ -416,6 +483,7 @@ MIGRATIONS = [
     ("0009_report_durations", _m009_report_durations),
     ("0010_policy_documents", _m010_policy_documents),
     ("0011_delivery_leases", _m011_delivery_leases),
+    ("0012_resolution_decided", _m012_resolution_decided),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -83,13 +83,13 @@ _PAIR = 1 << 32
 def _window_sums(w: str) -> list[tuple[tuple[str, str | None], str]]:
     """((name, paired name or None), SQL aggregate) of one window's counts; its bounds
     are :{w}s, :{w}u."""
-    response = (f"({_in('acknowledged_at', w)} OR ({_in('respond_by', w)} AND respond_by <= :now "
-                "AND (acknowledged_at IS NULL OR acknowledged_at > respond_by)))")
-    # A pending case's resolution clock is frozen: it falls due only if it was already
-    # past due when the case was paused.
-    resolution = (f"({_in('resolved_at', w)} OR ({_in('resolve_by', w)} AND resolve_by <= :now "
-                  "AND (resolved_at IS NULL OR resolved_at > resolve_by) "
-                  "AND NOT (state = 'pending' AND paused_since < resolve_by)))")
+    # Each clock counts once, at the instant its outcome was decided (docs/sla.md): a
+    # response when it came in time, else when it fell due; a resolution clock when it
+    # was resolved in time, else when it was breached while it ran
+    # (resolution_decided_at, domain/sla.decided_at), never inside a pause.
+    response = (f"(CASE WHEN acknowledged_at <= respond_by THEN {_in('acknowledged_at', w)} "
+                f"ELSE {_in('respond_by', w)} AND respond_by <= :now END)")
+    resolution = (f"({_in('resolution_decided_at', w)} AND resolution_decided_at <= :now)")
     resolved = _in("resolution_at", w)
 
     def pair(when: str, also: str) -> str:
@@ -101,11 +101,11 @@ def _window_sums(w: str) -> list[tuple[tuple[str, str | None], str]]:
         # FCR: resolved at tier 1, never escalated, never reopened (the fcr column)
         (("resolved", "resolved_fcr"), pair(resolved, "fcr")),
         (("resolved_reopened", None), f"count(*) FILTER (WHERE reopened > 0 AND {resolved})"),
-        # A late stop counts both where the clock fell due and where it stopped.
         (("response_clocks", "response_met"),
          pair(response, "acknowledged_at IS NOT NULL AND acknowledged_at <= respond_by")),
+        # met: decided by its resolution (a breach is decided before it)
         (("resolution_clocks", "resolution_met"),
-         pair(resolution, "resolved_at IS NOT NULL AND resolved_at <= resolve_by")),
+         pair(resolution, "resolved_at IS NOT NULL AND resolution_decided_at = resolved_at")),
         # each case's latest feedback, counted in the window it was given
         (("csat_count", "csat_sum"), pair(_in("feedback_at", w), "feedback_score")),
     ]

@@ -48,7 +48,7 @@ from pathlib import Path
 DAY = 86400
 HOUR = 3600
 DEFAULT_NOW = "2026-11-18T14:00:00Z"  # a Wednesday afternoon: business clocks are running
-GENERATOR_VERSION = 2  # 2: the report's per-case columns (migration 0008)
+GENERATOR_VERSION = 3  # 2: the report's per-case columns (migration 0008); 3: resolution_decided_at (0011)
 BENCH_USER = "bench"
 
 PRIORITIES = (("urgent", 0.07), ("high", 0.23), ("medium", 0.45), ("low", 0.25))
@@ -149,7 +149,8 @@ def make_owners():
 INSTANT_FIELDS = ("opened_at", "acknowledged_at", "resolved_at", "closed_at", "respond_by",
                   "respond_warn", "update_by", "update_warn", "resolve_by", "resolve_warn",
                   "due_at", "warn_at", "paused_since", "tier_since", "last_activity_at",
-                  "last_event_at", "sweep_at", "resolution_at", "feedback_at")
+                  "last_event_at", "sweep_at", "resolution_at", "feedback_at",
+                  "resolution_decided_at")
 WEEK = 7 * DAY
 EPOCH_ORDINAL = datetime(1970, 1, 1).toordinal()
 

@@ -657,6 +657,19 @@ def _pg_report_perf(db) -> None:
                "WHERE kind = 'escalated'")
 
 
+def _pg_resolution_decided(db) -> None:
+    """0011 without the backfill (the tables are empty): the column, and cases_report
+    rebuilt with it and PostgreSQL's spelling of the horizon."""
+    db.execute("ALTER TABLE cases ADD COLUMN resolution_decided_at INTEGER")
+    db.execute("DROP INDEX cases_report")
+    horizon = _HORIZON.replace("max(", "GREATEST(")
+    db.execute(
+        f"""CREATE INDEX cases_report ON cases(priority, ({horizon}), opened_at, state, owner,
+            escalations, reopened, acknowledged_at, respond_by, resolved_at, resolve_by,
+            paused_since, resolution_at, resolve_secs, fcr, feedback_at, feedback_score,
+            last_event_at, resolution_decided_at)""")
+
+
 PG_BODIES = {
     "0001_core": _pg_core,
     "0002_fts": _pg_search,
@@ -665,6 +678,7 @@ PG_BODIES = {
     "0006_report_deescalations": _pg_skip,
     "0008_report_summaries": _pg_report_summaries,
     "0009_report_durations": _pg_report_durations,
+    "0011_resolution_decided": _pg_resolution_decided,
 }
 
 

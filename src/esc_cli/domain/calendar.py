@@ -9,6 +9,10 @@ date, so daylight-saving changes are exact:
 - an ambiguous local time (the repeated hour) maps to its first occurrence;
 - opening hours that span a switch count the real elapsed seconds.
 
+Opening hours are one set for every working day, or one per weekday; single dates may
+have their own hours or be closed, winning over the weekday and over holidays. A day
+open until 24:00 meets the next day's 00:00, so time counts straight through midnight.
+
 The `holidays` package is imported only when a calendar names a country.
 """
 
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -141,6 +145,17 @@ def hours_from_text(value: str | list[str]) -> list[tuple[int, int]]:
     return _check_hours(result, value)
 
 
+def _merged(hours: Sequence[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """Touching intervals ("09:00-12:00", "12:00-17:00") as one."""
+    merged: list[tuple[int, int]] = []
+    for a, b in hours:
+        if merged and merged[-1][1] == a:
+            merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    return tuple(merged)
+
+
 def hours_to_text(hours: Sequence[tuple[int, int]]) -> str | list[str]:
     """The inverse of `hours_from_text`: one string for one interval, else a list."""
     texts = [f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}" for a, b in hours]
@@ -219,12 +234,16 @@ class BusinessCalendar:
         self,
         name: str,
         zone: str,
-        days: Sequence[str],
-        hours: Sequence[tuple[int, int]],
+        days: Sequence[str] | None,
+        hours: Sequence[tuple[int, int]] | Mapping[str, Sequence[tuple[int, int]]],
         holidays: Sequence[date] = (),
         country: str | None = None,
         subdivision: str | None = None,
+        dates: Mapping[date, Sequence[tuple[int, int]]] | None = None,
     ) -> None:
+        """`hours`: minute intervals for every working day, or a mapping weekday ->
+        intervals whose keys are the working days (then `days` may be None, and must
+        name the same days if given). `dates`: a date's own intervals, empty = closed."""
         self.name = name
         self.zone = zone
         try:
@@ -233,6 +252,9 @@ class BusinessCalendar:
             raise ValueError(f"unknown time zone {zone!r}") from exc
         self._utc = zone in ("UTC", "Etc/UTC", "Etc/UCT", "UCT", "Zulu", "Etc/Zulu")
 
+        weekly = isinstance(hours, Mapping)
+        if weekly and days is None:
+            days = list(hours)
         if isinstance(days, str) or not days:
             raise ValueError(f"working days must be a non-empty list such as ['mon', 'fri'], got {days!r}")
         weekdays = set()
@@ -243,14 +265,33 @@ class BusinessCalendar:
         self.days: tuple[str, ...] = tuple(d for i, d in enumerate(WEEKDAYS) if i in weekdays)
         self._weekdays = frozenset(weekdays)
 
-        self.hours: tuple[tuple[int, int], ...] = tuple(_check_hours(hours, hours))
-        merged: list[tuple[int, int]] = []
-        for a, b in self.hours:  # touching intervals ("09:00-12:00", "12:00-17:00") are one
-            if merged and merged[-1][1] == a:
-                merged[-1] = (merged[-1][0], b)
-            else:
-                merged.append((a, b))
-        self._minutes = tuple(merged)
+        # minutes of each working weekday (0 = Monday), touching intervals merged
+        self._by_weekday: dict[int, tuple[tuple[int, int], ...]] = {}
+        if weekly:
+            for day in hours:
+                if day not in WEEKDAYS:
+                    raise ValueError(f"unknown weekday {day!r} (use {', '.join(WEEKDAYS)})")
+            if set(hours) != set(self.days):
+                raise ValueError(f"the working days {list(self.days)!r} and the days with opening "
+                                 f"hours {list(hours)!r} differ")
+            self.hours: object = {d: tuple(_check_hours(hours[d], hours[d]))
+                                  for d in WEEKDAYS if d in hours}
+            for d, intervals in self.hours.items():
+                self._by_weekday[WEEKDAYS.index(d)] = _merged(intervals)
+        else:
+            self.hours = tuple(_check_hours(hours, hours))
+            merged = _merged(self.hours)
+            for index in weekdays:
+                self._by_weekday[index] = merged
+        self._minutes = self._by_weekday[min(weekdays)]  # kept for callers of one-set hours
+
+        # a date's own hours (empty: closed) win over its weekday and its holidays
+        self.dates: dict[date, tuple[tuple[int, int], ...]] = {}
+        self._dated: dict[int, tuple[tuple[int, int], ...]] = {}
+        for day, intervals in sorted((dates or {}).items()):
+            checked = tuple(_check_hours(intervals, intervals)) if intervals else ()
+            self.dates[day] = checked
+            self._dated[day.toordinal()] = _merged(checked)
 
         self.holidays: tuple[date, ...] = tuple(sorted(set(holidays)))
         self._holiday_ordinals = frozenset(d.toordinal() for d in self.holidays)
@@ -270,9 +311,14 @@ class BusinessCalendar:
     def __repr__(self) -> str:
         return (
             f"BusinessCalendar({self.name!r}, {self.zone!r}, days={list(self.days)!r}, "
-            f"hours={hours_to_text(self.hours)!r}, holidays={len(self.holidays)}, "
-            f"country={self.country!r}, subdivision={self.subdivision!r})"
+            f"hours={self._hours_text()!r}, holidays={len(self.holidays)}, "
+            f"country={self.country!r}, subdivision={self.subdivision!r}, dates={len(self.dates)})"
         )
+
+    def _hours_text(self):
+        if isinstance(self.hours, dict):
+            return {d: hours_to_text(h) for d, h in self.hours.items()}
+        return hours_to_text(self.hours)
 
     # -- holidays
 
@@ -338,9 +384,14 @@ class BusinessCalendar:
         if cached is not None:
             return cached
         intervals: tuple[tuple[Instant, Instant], ...] = ()
-        if (ordinal - 1) % 7 in self._weekdays and not self.is_holiday(date.fromordinal(ordinal)):
+        minutes = self._dated.get(ordinal)
+        if minutes is None:
+            weekday = (ordinal - 1) % 7
+            if weekday in self._weekdays and not self.is_holiday(date.fromordinal(ordinal)):
+                minutes = self._by_weekday[weekday]
+        if minutes:
             found = []
-            for a, b in self._minutes:
+            for a, b in minutes:
                 start, end = self._local_to_utc(ordinal, a), self._local_to_utc(ordinal, b)
                 if end > start:  # an interval wholly inside a DST gap is empty
                     found.append((start, end))

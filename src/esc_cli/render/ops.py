@@ -223,6 +223,8 @@ def explain_lines(doc: dict, now: int, zone: str,
     lines.append((f"{doc['priority']} · {doc['state']} · tier {doc['tier']} "
                   f"{clean(doc['tier_name'] or '')} · {clean(owner)} · {version}", "dim"))
     percent = round(doc["warn_fraction"] * 100)
+    if doc.get("calendar"):
+        lines.append((f"calendar: {clean(_calendar_text(doc['calendar']))}", "dim"))
     for clock in doc["clocks"]:
         lines.append(("", ""))
         words, style = _status_words(clock, now)
@@ -335,6 +337,27 @@ def _next_line(doc: dict, now: int, zone: str) -> tuple[str, str]:
     else:
         text = f"Next: close at {when} ({soon})"
     return (text, "bold")
+
+
+def _calendar_text(spec: dict) -> str:
+    """A business calendar as its policy wrote it, on one line."""
+    def ranges(hours) -> str:
+        return hours if isinstance(hours, str) else ", ".join(hours) or "closed"
+
+    hours = spec["hours"]
+    if isinstance(hours, dict):
+        text = "; ".join(f"{day} {ranges(h)}" for day, h in hours.items())
+    else:
+        text = f"{' '.join(spec['days'])} {ranges(hours)}"
+    text += f" ({spec['timezone']})"
+    if spec.get("dates"):
+        text += "; dates: " + "; ".join(f"{d} {ranges(h)}" for d, h in spec["dates"].items())
+    if spec.get("holidays"):
+        text += "; holidays: " + ", ".join(spec["holidays"])
+    if spec.get("country"):
+        text += f"; public holidays of {spec['country']}" + (
+            f"-{spec['subdivision']}" if spec.get("subdivision") else "")
+    return text
 
 
 def explain(out: Output, doc: dict) -> None:

@@ -351,6 +351,8 @@ def explain(env, case_id) -> dict:
         "warn_fraction": policy.warn_at,
         "stale_from": iso(stale) if stale is not None and case.state in ("new", "open") else None,
         "clocks": clocks,
+        # the priority's calendar as the policy wrote it (null for 24x7)
+        "calendar": policy.calendar_specs.get(policy.priorities[case.priority].calendar),
         "next": upcoming,
         "plan": steps,
     }

@@ -34,6 +34,7 @@
 #   esc policy export
 #   esc policy load FILE --recompute --json
 #   esc policy show --json
+#   esc policy try FILE --since --until --by -f/--format --json
 #   esc queue --tier --owner --unassigned --team -p/--priority --category --state --at-risk --breached --sort --limit --watch --json
 #   esc reopen ID -r/--reason --json
 #   esc report --since --until --by -f/--format -o/--output --json

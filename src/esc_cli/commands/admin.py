@@ -160,3 +160,55 @@ def policy_load(
         line += (f"; {result['due_times_moved']} due time(s) moved on "
                  f"{result['cases_moved']} case(s)")
     out.line(line)
+
+
+@policy_app.command("try", help="Replay the window's cases under FILE and the current policy, side by side (writes nothing).")
+def policy_try(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Policy TOML file to try")],
+    since: Annotated[Optional[str], typer.Option(metavar="WHEN", help="Window start (default: 30 days back)")] = None,
+    until: Annotated[Optional[str], typer.Option(metavar="WHEN", help="Window end (a date means the end of that day)")] = None,
+    by: Annotated[Optional[str], typer.Option(metavar="FIELD", help="Group by priority|tier|team|category (default: priority)")] = None,
+    format: Annotated[Optional[str], typer.Option("--format", "-f", metavar="FORMAT", help="table|json|markdown (default: table)")] = None,
+    json: Json = False,
+) -> None:
+    from esc_cli.errors import UsageError
+    from esc_cli.render import policy_try as view
+    from esc_cli.services.policy_try import check_dimension, try_policy
+
+    if format is not None and format not in ("table", "json", "markdown"):
+        raise UsageError(f"unknown --format '{format}' (use table, json or markdown)")
+    check_dimension(by)
+    text = _read_file(file, "policy")
+    with _TryProgress(ctx.obj) as progress:
+        document = try_policy(ctx.obj, str(file), text, since, until, by, progress)
+    view.render(output(ctx, json), document, format)
+
+
+class _TryProgress:
+    """A bar on stderr while a large window replays, on a terminal only."""
+
+    def __init__(self, env):
+        self.env = env
+        self.bar = None
+        self.task = None
+
+    def __enter__(self):
+        return self.update if self.env.stderr_tty else None
+
+    def update(self, done: int, total: int) -> None:
+        if total < 5000:
+            return
+        if self.bar is None:
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self.bar = Progress(console=Console(stderr=True, no_color=self.env.no_color),
+                                transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("replaying cases", total=total)
+        self.bar.update(self.task, completed=done)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()

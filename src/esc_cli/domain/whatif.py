@@ -1,0 +1,257 @@
+"""`esc policy try`: what a policy would have done to a case, replayed from its history.
+
+A case's history is what people did (events by anyone but the sweep and the trigger
+rules); what the sweep and the rules did follows from the policy, so they are replayed:
+the policy's rules run where esc runs them (after an opening, a `set`, a feedback, a
+reopen), by `rules.apply_rules`; the sweep runs whenever `sweep.next_run_at` says it
+has work, doing what `sweep.plan`/`sweep.apply` decide; the clocks are
+`sla.trace_clocks` of the replayed history. No rule of esc is written twice here: this
+module only walks the history and keeps the few case fields those functions read.
+
+Nothing here reads the store or the clock: the service streams the histories in.
+"""
+
+from __future__ import annotations
+
+from esc_cli.domain import rules as trigger_rules
+from esc_cli.domain import sweep
+from esc_cli.domain.model import SWEEP_ACTOR, Case, Event
+from esc_cli.domain.sla import trace_clocks
+from esc_cli.domain.values import replace, value
+
+# a command after which esc runs the trigger rules (SPEC §3), by the event it writes
+RULE_MOMENTS = ("opened", "changed", "feedback", "reopened")
+# the fields a `changed` event sets on the case
+_CHANGED = ("priority", "category", "title", "customer", "channel", "team")
+
+
+@value
+class Outcome:
+    """One case under one policy: what counts in a window."""
+
+    priority: str
+    tier: int
+    team: str | None
+    category: str
+    # (decided instant or None, met: True/False, due instant, stopped instant or None)
+    response: tuple
+    resolution: tuple
+    warned: tuple[tuple[str, int], ...]  # (clock, instant) the sweep warned
+    breached: tuple[tuple[str, int], ...]  # (clock, instant) the sweep recorded a breach
+    escalated: tuple[tuple[str, int], ...]  # (cause breach|stale, instant)
+    fired: tuple[tuple[str, int], ...]  # (rule name, instant)
+
+
+def _no_owner(handle):
+    # a replay does not know who will be at capacity: rule owners are not assigned
+    return None, 0
+
+
+def human_history(events: list[Event]) -> list[Event]:
+    """What people did: the events written by neither the sweep nor a trigger rule."""
+    return [e for e in events if e.actor != SWEEP_ACTOR and not e.actor.startswith("rule:")]
+
+
+def initial_case(case: Case, events: list[Event]) -> Case:
+    """The case as it was opened: each field the history changed, at its first `from`."""
+    first: dict = {}
+    for e in events:
+        if e.field in first or e.kind == "opened":
+            continue
+        if e.kind == "changed" and e.field in _CHANGED:
+            first[e.field] = e.from_value
+        elif e.field == "tier" and e.kind in ("escalated", "deescalated"):
+            first["tier"] = int(e.from_value)
+        elif e.field == "owner" and e.kind == "assigned":
+            first["owner"] = e.from_value
+        elif e.kind == "changed" and e.field == "tags":
+            first["tags"] = tuple((e.from_value or "").split(";")) if e.from_value else ()
+    opened = case.opened_at
+    return replace(case, state="new", csat=None, acknowledged_at=None, resolved_at=None,
+                   closed_at=None, reopened=0, escalations=0, tier_since=opened,
+                   last_activity_at=opened, last_event_at=opened, **first)
+
+
+def _moved(case: Case, event: Event) -> Case:
+    """The fields the sweep and the rules read, after one event."""
+    changes: dict = {"last_event_at": event.at}
+    if event.actor != SWEEP_ACTOR:
+        changes["last_activity_at"] = event.at
+    field, to = event.field, event.to_value
+    if field == "state" and to is not None:
+        changes["state"] = to
+        if to == "resolved":
+            changes["resolved_at"] = event.at
+        elif to in ("new", "open", "pending"):
+            changes["resolved_at"] = None
+        if event.kind == "reopened":
+            changes["reopened"] = case.reopened + 1
+    elif field == "tier" and event.kind in ("escalated", "deescalated") and to is not None:
+        changes["tier"] = int(to)
+        changes["tier_since"] = event.at
+    elif event.kind == "changed" and field in _CHANGED:
+        changes[field] = to
+    elif event.kind == "changed" and field == "tags":
+        changes["tags"] = tuple(to.split(";")) if to else ()
+    elif field == "owner" and event.kind == "assigned":
+        changes["owner"] = to
+    elif event.kind == "feedback" and to is not None:
+        try:
+            changes["csat"] = int(to)
+        except ValueError:
+            pass
+    return replace(case, **changes)
+
+
+def replay(case: Case, events: list[Event], policy, until: int) -> Outcome:
+    """The case's history under `policy`, the sweep run up to `until` (exclusive)."""
+    history = human_history(events)
+    current = initial_case(case, history)
+    replayed: list[Event] = []
+    warned: list = []
+    breached: list = []
+    escalated: list = []
+    fired: list = []
+    next_sweep = None  # when the sweep next has work (None: ask again)
+
+    def run_sweep(before: int) -> None:
+        """Every sweep run before `before`, at the instants it has work."""
+        nonlocal current, next_sweep
+        while current.state in ("new", "open"):
+            if next_sweep is None:
+                next_sweep = sweep.next_run_at(current, replayed, policy)
+                if next_sweep is None:
+                    return
+                next_sweep = max(next_sweep, current.last_event_at)
+            at = next_sweep
+            if at >= before:
+                return
+            plan = sweep.plan(current, replayed, policy, at)
+            next_sweep = None
+            if plan.empty:
+                return  # nothing now: ask again after the next event
+            warned.extend((clock, at) for clock, _ in plan.warn)
+            breached.extend((clock, at) for clock, _ in plan.breach)
+            if plan.escalate_to is not None:
+                escalated.append((plan.escalate_cause, at))
+            # the sweep closes nothing here: a close decides no SLA (and plan.close is
+            # only ever set for a resolved case, which this loop does not visit)
+            current, produced = sweep.apply(current, plan, policy, at, None)
+            for event in produced:
+                replayed.append(event)
+                current = _moved(current, event)
+
+    index = 0
+    while index < len(history):
+        at = history[index].at
+        run_sweep(at)
+        # one command's events share an instant: the rules run after all of them
+        moment = False
+        while index < len(history) and history[index].at == at:
+            event = history[index]
+            replayed.append(event)
+            current = _moved(current, event)
+            moment = moment or event.kind in RULE_MOMENTS
+            if event.field in ("state", "priority", "tier") or event.kind == "customer_update":
+                next_sweep = None
+            index += 1
+        if moment and policy.rules:
+            current, produced = trigger_rules.apply_rules(current, replayed, policy, at, _no_owner)
+            for event in produced:
+                replayed.append(event)
+                current = _moved(current, event)
+                fired_name = event.actor[len("rule:"):]
+                if not fired or fired[-1] != (fired_name, at):
+                    fired.append((fired_name, at))
+            if produced:
+                next_sweep = None
+    run_sweep(until)
+
+    clocks = trace_clocks(policy, current.priority, case.opened_at, replayed)
+    response, resolution = clocks["response"], clocks["resolution"]
+    if response.stopped_at is not None and response.stopped_at <= response.due_at:
+        response_outcome = (response.stopped_at, True, response.due_at, response.stopped_at)
+    else:
+        response_outcome = (response.due_at, False, response.due_at, response.stopped_at)
+    decided = resolution.decided_at
+    resolution_outcome = (decided, decided is not None and decided == resolution.stopped_at
+                          and not resolution.missed, resolution.due_at, resolution.stopped_at)
+    return Outcome(current.priority, current.tier, current.team, current.category,
+                   response_outcome, resolution_outcome, tuple(warned), tuple(breached),
+                   tuple(escalated), tuple(fired))
+
+
+# -- adding up a window -------------------------------------------------------------------
+
+CLOCKS = ("response", "update", "resolution")
+
+
+def empty_figures() -> dict:
+    return {"cases": 0, "response_clocks": 0, "response_met": 0, "resolution_clocks": 0,
+            "resolution_met": 0, "breaches": dict.fromkeys(CLOCKS, 0),
+            "warnings": dict.fromkeys(CLOCKS, 0), "escalations": {"breach": 0, "stale": 0},
+            "rule_firings": {}}
+
+
+def count(figures: dict, outcome: Outcome, since: int, until: int, now: int) -> None:
+    """Add what of `outcome` falls in [since, until) (and not after now) to `figures`."""
+    figures["cases"] += 1
+    end = min(until, now + 1)
+    for name, (decided, met, _, _) in (("response", outcome.response),
+                                    ("resolution", outcome.resolution)):
+        if decided is not None and since <= decided < end:
+            figures[f"{name}_clocks"] += 1
+            figures[f"{name}_met"] += int(met)
+    for clock, at in outcome.breached:
+        if since <= at < end:
+            figures["breaches"][clock] += 1
+    for clock, at in outcome.warned:
+        if since <= at < end:
+            figures["warnings"][clock] += 1
+    for cause, at in outcome.escalated:
+        if since <= at < end:
+            figures["escalations"][cause] += 1
+    for name, at in outcome.fired:
+        if since <= at < end:
+            figures["rule_firings"][name] = figures["rule_firings"].get(name, 0) + 1
+
+
+def verdict(outcome: Outcome, clock: str, since: int, until: int, now: int) -> str | None:
+    """"met" or "breached" when the clock was decided in the window, else None."""
+    decided, met, _, _ = getattr(outcome, clock)
+    if decided is None or not since <= decided < min(until, now + 1):
+        return None
+    return "met" if met else "breached"
+
+
+def headline(figures: dict) -> dict:
+    """The figures a person reads: met shares as fractions (None: nothing decided)."""
+    def share(part: int, whole: int):
+        return part / whole if whole else None
+
+    return {
+        "cases": figures["cases"],
+        "response_sla_met": share(figures["response_met"], figures["response_clocks"]),
+        "resolution_sla_met": share(figures["resolution_met"], figures["resolution_clocks"]),
+        "response_clocks": figures["response_clocks"],
+        "resolution_clocks": figures["resolution_clocks"],
+        "breaches": dict(figures["breaches"]),
+        "warnings": dict(figures["warnings"]),
+        "escalations": dict(figures["escalations"]),
+        "rule_firings": dict(sorted(figures["rule_firings"].items())),
+    }
+
+
+def difference(old: dict, new: dict) -> dict:
+    """new - old, key by key (a share's difference is None when either side is None)."""
+    result: dict = {}
+    for key, before in old.items():
+        after = new[key]
+        if isinstance(before, dict):
+            names = list(before) + [k for k in after if k not in before]
+            result[key] = {k: after.get(k, 0) - before.get(k, 0) for k in names}
+        elif before is None or after is None:
+            result[key] = None
+        else:
+            result[key] = after - before
+    return result

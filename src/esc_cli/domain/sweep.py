@@ -48,7 +48,8 @@ def stale_deadline(case: Case, policy) -> int | None:
     return calendar.add(max(case.last_activity_at, case.tier_since), tier.stale_after)
 
 
-def plan(case: Case, events: list[Event], policy, now: int) -> SweepPlan:
+def plan(case: Case, events: list[Event], policy, now: int, clocks: dict | None = None) -> SweepPlan:
+    """`clocks`: the case's `trace_clocks`, when the caller has replayed them already."""
     if case.last_event_at > now:
         return SweepPlan(skipped=True)
     if case.state == "resolved":
@@ -57,7 +58,8 @@ def plan(case: Case, events: list[Event], policy, now: int) -> SweepPlan:
     if case.state not in ("new", "open"):
         return SweepPlan()
     done = _recorded(events)
-    clocks = trace_clocks(policy, case.priority, case.opened_at, events)
+    if clocks is None:
+        clocks = trace_clocks(policy, case.priority, case.opened_at, events)
     warn, breach, breached_now = [], [], []
     for name, clock in clocks.items():
         if clock.state != "running" or clock.due_at is None:

@@ -113,20 +113,32 @@ def replay(case: Case, events: list[Event], policy, until: int) -> Outcome:
     escalated: list = []
     fired: list = []
     next_sweep = None  # when the sweep next has work (None: ask again)
+    # the clocks of the history so far; what the sweep writes (warnings, breaches,
+    # escalations) moves no clock, so only a person's state, priority or customer
+    # update makes them stale (None)
+    clocks = None
+
+    def traced() -> dict:
+        nonlocal clocks
+        if clocks is None:
+            clocks = trace_clocks(policy, current.priority, case.opened_at, replayed)
+        return clocks
 
     def run_sweep(before: int) -> None:
         """Every sweep run before `before`, at the instants it has work."""
         nonlocal current, next_sweep
-        while current.state in ("new", "open"):
+        for _ in range(64):  # a case climbs a ladder of a few tiers: never this many
+            if current.state not in ("new", "open"):
+                return
             if next_sweep is None:
-                next_sweep = sweep.next_run_at(current, replayed, policy)
+                next_sweep = sweep.next_run_at(current, replayed, policy, traced())
                 if next_sweep is None:
                     return
                 next_sweep = max(next_sweep, current.last_event_at)
             at = next_sweep
             if at >= before:
                 return
-            plan = sweep.plan(current, replayed, policy, at)
+            plan = sweep.plan(current, replayed, policy, at, traced())
             next_sweep = None
             if plan.empty:
                 return  # nothing now: ask again after the next event
@@ -152,7 +164,9 @@ def replay(case: Case, events: list[Event], policy, until: int) -> Outcome:
             replayed.append(event)
             current = _moved(current, event)
             moment = moment or event.kind in RULE_MOMENTS
-            if event.field in ("state", "priority", "tier") or event.kind == "customer_update":
+            if event.field in ("state", "priority") or event.kind == "customer_update":
+                next_sweep = clocks = None
+            elif event.field == "tier":
                 next_sweep = None
             index += 1
         if moment and policy.rules:
@@ -164,11 +178,11 @@ def replay(case: Case, events: list[Event], policy, until: int) -> Outcome:
                 if not fired or fired[-1] != (fired_name, at):
                     fired.append((fired_name, at))
             if produced:
-                next_sweep = None
+                next_sweep = clocks = None
     run_sweep(until)
 
-    clocks = trace_clocks(policy, current.priority, case.opened_at, replayed)
-    response, resolution = clocks["response"], clocks["resolution"]
+    final = traced()
+    response, resolution = final["response"], final["resolution"]
     if response.stopped_at is not None and response.stopped_at <= response.due_at:
         response_outcome = (response.stopped_at, True, response.due_at, response.stopped_at)
     else:

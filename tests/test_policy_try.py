@@ -17,6 +17,7 @@ import tomllib
 import pytest
 
 from esc_cli.domain.policy import DEFAULT_POLICY_TOML, dump_policy
+from tests.pg_support import pg_server  # noqa: F401
 
 NOW = "2026-11-03T00:00:00Z"
 WINDOW = ("--since", "2026-11-02", "--until", "2026-11-02")
@@ -147,3 +148,23 @@ def test_an_invalid_file_gets_the_errors_of_policy_load(history, tmp_path):
     assert tried.code == 3
     wrong = esc("policy", "try", str(bad), "--by", "owner")
     assert wrong.code == 2 and "unknown --by 'owner'" in wrong.err
+
+
+def test_the_same_on_postgresql(pg_server, tmp_path):
+    """The sample data replayed on both backends gives the same document."""
+    from pathlib import Path
+
+    from tests.conftest import EscRunner
+
+    sample = Path(__file__).resolve().parents[1] / "sample_data"
+    tighter = tmp_path / "tighter.toml"
+    tighter.write_text((sample / "policy.toml").read_text().replace('resolve = "4h"', 'resolve = "2h"'))
+    documents = []
+    for runner in (EscRunner(tmp_path / "esc.db", now="2026-11-02T15:00:00Z"),
+                   EscRunner(pg_server.fresh(), now="2026-11-02T15:00:00Z")):
+        runner.ok("init", "--policy", str(sample / "policy.toml"))
+        runner.ok("import", str(sample / "owners.csv"))
+        runner.ok("import", str(sample / "cases.json"))
+        documents.append(runner.ok("policy", "try", str(tighter), "--since", "60d", "--json").out)
+    assert documents[0] == documents[1]
+    assert '"candidate": "breached"' in documents[0]

@@ -64,10 +64,12 @@ def sweep_rows(doc: dict) -> list[list[str]]:
 CHANGE_HEADERS = ["case", "clock", "now", "try", "due now", "due try", "title"]
 
 
-def change_rows(doc: dict, limit: int | None) -> list[list[str]]:
+def change_rows(doc: dict, limit: int | None, when=None) -> list[list[str]]:
+    """`when`: how a due time is shown (ISO UTC in a pipe and in Markdown)."""
     shown = doc["changed"] if limit is None else doc["changed"][:limit]
+    when = when or (lambda text: text or "")
     return [[f"#{c['case']}", c["clock"], c["current"], c["candidate"],
-             c["current_due"] or "", c["candidate_due"] or "", clean(c["title"])]
+             when(c["current_due"]), when(c["candidate_due"]), clean(c["title"])]
             for c in shown]
 
 
@@ -133,7 +135,12 @@ def render(out: Output, doc: dict, fmt: str | None) -> None:
     table = Table(title=f"Outcomes that change ({len(changes)}), worst first", title_justify="left")
     for header in CHANGE_HEADERS:
         table.add_column(header, overflow="ellipsis", no_wrap=header != "title")
-    for row in change_rows(doc, SHOWN_CHANGES):
+    from esc_cli.render.output import local_time, parse_iso
+
+    def when(text):
+        return local_time(parse_iso(text), out.env.tz) if text else ""
+
+    for row in change_rows(doc, SHOWN_CHANGES, when):
         table.add_row(*[Text(v) for v in row])
     console.print(table)
     if len(changes) > SHOWN_CHANGES:

@@ -104,6 +104,21 @@ def test_the_current_policy_changes_nothing_and_agrees_with_the_report(history, 
     assert doc["all"]["current"]["resolution_sla_met"] == report["resolution_sla_met"]
 
 
+def test_a_replay_shared_by_both_policies_is_the_replay_itself(history, tmp_path):
+    # same policy: every case is replayed once and shared; a tier renamed: nothing is
+    # shared (the ladder differs), everything replayed twice, with the same figures
+    esc, _, _ = history
+    same = tmp_path / "same.toml"
+    same.write_text(esc.ok("policy", "export").out)
+    renamed = _policy(tmp_path, "renamed.toml",
+                      lambda doc: doc["tiers"]["3"].update(name="Team lead"))
+    shared = esc.doc("policy", "try", str(same), *WINDOW, "--by", "tier")
+    twice = esc.doc("policy", "try", renamed, *WINDOW, "--by", "tier")
+    for doc in (shared, twice):
+        doc.pop("file")
+    assert twice == shared
+
+
 def _files(tmp_path) -> dict:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(tmp_path.iterdir()) if p.name.startswith("esc.db")}

@@ -48,7 +48,7 @@ from pathlib import Path
 DAY = 86400
 HOUR = 3600
 DEFAULT_NOW = "2026-11-18T14:00:00Z"  # a Wednesday afternoon: business clocks are running
-GENERATOR_VERSION = 3  # 2: the report's per-case columns (migration 0008); 3: resolution_decided_at (0011)
+GENERATOR_VERSION = 3  # 2: the report's per-case columns (migration 0008); 3: resolution_decided_at (0012)
 BENCH_USER = "bench"
 
 PRIORITIES = (("urgent", 0.07), ("high", 0.23), ("medium", 0.45), ("low", 0.25))

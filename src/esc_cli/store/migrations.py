@@ -658,7 +658,7 @@ def _pg_report_perf(db) -> None:
 
 
 def _pg_resolution_decided(db) -> None:
-    """0011 without the backfill (the tables are empty): the column, and cases_report
+    """0012 without the backfill (the tables are empty): the column, and cases_report
     rebuilt with it and PostgreSQL's spelling of the horizon."""
     db.execute("ALTER TABLE cases ADD COLUMN resolution_decided_at INTEGER")
     db.execute("DROP INDEX cases_report")
@@ -678,7 +678,7 @@ PG_BODIES = {
     "0006_report_deescalations": _pg_skip,
     "0008_report_summaries": _pg_report_summaries,
     "0009_report_durations": _pg_report_durations,
-    "0011_resolution_decided": _pg_resolution_decided,
+    "0012_resolution_decided": _pg_resolution_decided,
 }
 
 

@@ -175,6 +175,11 @@ COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
         "esc policy load policy.toml",
         "esc policy load policy.toml --recompute   # move open cases to the new targets",
     )),
+    "policy try": (None, (
+        "esc policy try new.toml                   # the last 30 days, by priority",
+        "esc policy try new.toml --since 90d --by team",
+        "esc policy try new.toml --format markdown > change-request.md",
+    )),
     # -- data
     "init": (DATA, (
         "esc init",

@@ -308,3 +308,21 @@ def test_moving_global_options_keeps_building_only_the_invoked_command():
     assert list(command.commands) == ["queue"]
     assert app_module._globals_first(command, argv) == ["--db", "x.db", "queue", "--limit", "3"]
     assert app_module._globals_first(command, ["queue", "--limit", "3"]) == ["queue", "--limit", "3"]
+
+
+def test_completion_reads_global_options_after_the_command(desk, tmp_path):
+    EscRunner(desk).ok("owner", "add", "alice")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ESC_")}
+    env["ESC_DB"] = str(tmp_path / "absent.db")  # the store on the line must win
+
+    def complete(words: str) -> list[str]:
+        env.update({"_ESC_COMPLETE": "complete_bash", "COMP_WORDS": words,
+                    "COMP_CWORD": str(len(words.split(" ")) - 1)})
+        proc = subprocess.run([ESC], env=env, capture_output=True, text=True, timeout=30)
+        assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+        return proc.stdout.split()
+
+    assert complete(f"esc assign 1 --db {desk} ") == ["alice"]
+    assert complete(f"esc queue --db={desk} --owner ") == ["alice", "me"]
+    assert complete(f"esc --db {desk} assign 1 ") == ["alice"]
+    assert complete("esc queue --db ") == []  # a path is being typed: nothing from a store

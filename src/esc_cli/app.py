@@ -121,6 +121,7 @@ def _click_command(args: list[str] | None = None):
         from typer._completion_classes import completion_init
 
         completion_init()
+        _complete_with_globals_first()
     command = _COMMANDS.get(key)
     if command is None:
         from esc_cli.commands.common import strict_integers
@@ -264,6 +265,32 @@ def _globals_first(command, args: list[str]) -> list[str]:
 
     at = _command_position(args)
     return globals_first(command, args, at) if at is not None else args
+
+
+def _complete_with_globals_first() -> None:
+    """Shell completion reads the line as a run does: `esc queue --db team.db --owner <TAB>`
+    offers team.db's owners. Click resolves the words to complete in one module-level
+    function; it gets them with the global options moved first."""
+    from typer._click import shell_completion
+
+    resolve = shell_completion._resolve_context
+    if getattr(resolve, "esc_globals_first", False):
+        return
+
+    def resolve_globals_first(cli, ctx_args, prog_name, args):
+        from esc_cli.argv import globals_first
+        from esc_cli.errors import EscError
+
+        at = _command_position(args)
+        if at is not None:
+            try:
+                args = globals_first(cli, args, at)
+            except EscError:  # `esc queue --db <TAB>`: the value is the word being typed
+                pass
+        return resolve(cli, ctx_args, prog_name, args)
+
+    resolve_globals_first.esc_globals_first = True
+    shell_completion._resolve_context = resolve_globals_first
 
 
 def _command_position(args: list[str]) -> int | None:

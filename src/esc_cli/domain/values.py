@@ -17,6 +17,7 @@ from the start, as on a frozen dataclass.
 from __future__ import annotations
 
 from dataclasses import FrozenInstanceError, dataclass, fields
+from typing import dataclass_transform
 
 # Each method, and the @dataclass options that generate it and as little else as they can.
 _GENERATED = {
@@ -27,6 +28,8 @@ _GENERATED = {
 }
 
 
+# Tells type checkers that @value classes get a frozen dataclass's __init__ and fields.
+@dataclass_transform(frozen_default=True)
 def value(cls):
     """Use as @value where @dataclass(frozen=True) would go (no __post_init__, no
     subclassing: esc's value classes have neither)."""

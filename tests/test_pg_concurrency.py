@@ -94,8 +94,6 @@ def test_eight_writers_on_one_case_lose_nothing_and_never_fork_its_chain(pg_stor
     assert count == stored == 1 + WRITERS * WRITES_EACH
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18: `esc doctor` does not run on PostgreSQL yet "
-                   "(AttributeError on the store's location); remove this mark when it does")
 def test_doctor_is_clean_after_concurrent_writers(pg_store):
     esc = EscRunner(pg_store)
     case = esc.doc("open", "Shared outage", "--customer", "Globex", "--priority", "urgent")["id"]

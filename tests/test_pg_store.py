@@ -78,3 +78,45 @@ def test_the_write_path_and_reads(esc_pg):
     assert [c["id"] for c in esc_pg.doc("queue")] == [2, 1]
     early = esc_pg("ack", "1", now="2026-11-01T00:00:00Z")
     assert early.code == 4
+
+
+def test_doctor_checks_a_postgres_store_and_repairs_its_search_index(esc_pg):
+    import psycopg2
+
+    esc_pg.ok("open", "Printer on fire", "-c", "acme", "-p", "high")
+    esc_pg.ok("note", "1", "toner everywhere")
+    report = esc_pg.doc("doctor")
+    assert report["ok"] is True
+    assert [c["name"] for c in report["checks"]] == [
+        "integrity", "schema", "policy", "hash_chain", "due_times", "search_index", "notifications"]
+    conn = psycopg2.connect(str(esc_pg.db))
+    conn.autocommit = True
+    conn.cursor().execute("UPDATE case_search SET tokens = tokens + 1")
+    conn.cursor().execute("ALTER TABLE events DISABLE TRIGGER USER")
+    conn.cursor().execute("UPDATE events SET reason = 'edited' WHERE kind = 'note'")
+    conn.close()
+    damaged = esc_pg("doctor", "--json")
+    assert damaged.code == 5
+    failed = {c["name"] for c in damaged.json()["checks"] if not c["ok"]}
+    assert failed == {"hash_chain", "search_index"}
+    repaired = esc_pg("doctor", "--repair", "--json").json()
+    assert {c["name"] for c in repaired["checks"] if not c["ok"]} == {"hash_chain"}
+
+
+def test_backup_of_a_postgres_store_is_an_esc_sqlite_store(esc_pg, tmp_path):
+    esc_pg.ok("open", "Printer on fire", "-c", "acme", "-p", "high", "-d", "smoke")
+    esc_pg.ok("note", "1", "toner everywhere")
+    esc_pg.ok("escalate", "1", "--reason", "needs hardware")
+    esc_pg.ok("open", "Login broken", "-c", "globex", "-p", "urgent")
+    target = tmp_path / "laptop.db"
+    made = esc_pg.doc("backup", str(target))
+    events = sum(len(esc_pg.doc("show", case)["events"]) for case in ("1", "2"))
+    assert (made["cases"], made["events"]) == (2, events)
+    assert target.stat().st_mode & 0o777 == 0o600
+    offline = EscRunner(target)
+    assert offline.doc("doctor")["ok"] is True
+    for command in (["export"], ["queue", "--json"], ["search", "toner", "--json"],
+                    ["show", "1", "--json"]):
+        assert offline.ok(*command).out == esc_pg.ok(*command).out, command
+    # the copy is a store of its own: writes go on offline
+    offline.ok("note", "1", "written on the plane")

@@ -170,7 +170,7 @@ def _export_to_file(env, fmt: str, target: Path) -> dict:
     target = target.expanduser()
     if target.is_dir():
         raise UsageError(f"{target} is a directory: --output takes a file name")
-    if target.exists() and target.resolve() == env.db_path.resolve():
+    if target.exists() and isinstance(env.db_path, Path) and target.resolve() == env.db_path.resolve():
         raise UsageError(f"{target} is the store itself: export to another file")
     from esc_cli.services import leftovers
 

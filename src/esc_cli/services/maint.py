@@ -194,9 +194,7 @@ def backup(env, target: str, force: bool) -> dict:
         _create_private(staging)
         copy = sqlite3.connect(str(staging), isolation_level=None)
         try:
-            # pages=-1: the whole store in one step, so one read snapshot; copying in
-            # steps restarts whenever another process writes and may never finish.
-            store.conn.backup(copy, pages=-1)
+            store.copy_into(copy)
             check = copy.execute("PRAGMA quick_check").fetchone()[0]
             cases = copy.execute("SELECT count(*) FROM cases").fetchone()[0]
             events = copy.execute("SELECT count(*) FROM events").fetchone()[0]
@@ -224,7 +222,7 @@ def backup(env, target: str, force: bool) -> dict:
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return os.path.samefile(a, b)
-    except OSError:
+    except (OSError, TypeError):  # TypeError: b is a PostgreSQL store, never a file
         return False
 
 
@@ -298,6 +296,8 @@ def doctor(env, repair: bool = False, progress=None) -> dict:
     from esc_cli.store.migrations import MIGRATION_SET, MIGRATIONS, SCHEMA_VERSION
 
     path = env.db_path
+    if getattr(path, "is_postgres", False):
+        return _doctor_postgres(env, repair, progress)
     if not path.exists():
         raise StoreError(f"no esc store at {path}", hint="run esc init")
     if path.is_dir():
@@ -369,27 +369,60 @@ def doctor(env, repair: bool = False, progress=None) -> dict:
             check.fail(None, f"version {version} was not upgraded: the file is damaged")
             check.hint = "restore the latest backup"
 
-        def read_checks():
-            with store.read() as conn:
-                totals = _guard(checks, "schema", lambda: integrity.counts(conn))
-                bad = _guard(checks, "policy", lambda: _check_policy(conn, checks)) or []
-                summaries = _guard(checks, "hash_chain", lambda: _check_chains(conn, checks, totals, progress))
-                return _guard(checks, "due_times",
-                              lambda: _check_due_times(conn, checks, totals, bad, summaries, progress))
-
-        broken = _guard(checks, "integrity", read_checks)
-        if repair:
-            _guard(checks, "policy", lambda: _repair_policy_documents(store, checks))
-        if repair and broken:
-            _guard(checks, "due_times", lambda: _repair_due_times(store, checks, broken))
-        _guard(checks, "search_index", lambda: _check_search_index(store, checks, repair))
-        _guard(checks, "notifications", lambda: _check_notifications(store.conn, checks))
-        return _report(checks)
+        return _store_checks(store, checks, repair, progress)
     finally:
         if store is not None:
             store.close()
         else:
             conn.close()
+
+
+def _store_checks(store, checks: list[Check], repair: bool, progress) -> dict:
+    """The checks of an identified store's contents, on either backend: policy, hash
+    chains, due times, search index, notifications."""
+    from esc_cli.store import integrity
+
+    def read_checks():
+        with store.read() as conn:
+            totals = _guard(checks, "schema", lambda: integrity.counts(conn))
+            bad = _guard(checks, "policy", lambda: _check_policy(conn, checks)) or []
+            summaries = _guard(checks, "hash_chain", lambda: _check_chains(conn, checks, totals, progress))
+            return _guard(checks, "due_times",
+                          lambda: _check_due_times(conn, checks, totals, bad, summaries, progress))
+
+    broken = _guard(checks, "integrity", read_checks)
+    if repair:
+        _guard(checks, "policy", lambda: _repair_policy_documents(store, checks))
+    if repair and broken:
+        _guard(checks, "due_times", lambda: _repair_due_times(store, checks, broken))
+    _guard(checks, "search_index", lambda: _check_search_index(store, checks, repair))
+    _guard(checks, "notifications", lambda: _check_notifications(store.conn, checks))
+    return _report(checks)
+
+
+def _doctor_postgres(env, repair: bool, progress) -> dict:
+    """doctor on PostgreSQL: the server keeps its own files sound (no file check to
+    run); a store that cannot be opened (unreachable, foreign, newer, uninitialised)
+    is exit 5 as for every command; then the same checks as on SQLite."""
+    from esc_cli.store import integrity
+    from esc_cli.store.db import Store
+    from esc_cli.store.migrations import MIGRATION_SET, MIGRATIONS, SCHEMA_VERSION
+
+    progress = progress or (lambda *args: None)
+    store = Store.open(env.db_path)  # upgrades an older schema, as every command does
+    try:
+        checks = [Check("integrity", summary="PostgreSQL answered (the server checks its own files)")]
+        check = Check("schema", summary=f"schema version {SCHEMA_VERSION} of {SCHEMA_VERSION}")
+        checks.append(check)
+        applied = _guard(checks, "schema",
+                         lambda: integrity.applied_migrations(store.conn, MIGRATION_SET))
+        missing = [name for name, _ in MIGRATIONS if name not in (applied or [])]
+        if missing and applied is not None:
+            check.fail(None, "migrations not recorded: " + ", ".join(missing))
+            check.hint = "restore the latest backup"
+        return _store_checks(store, checks, repair, progress)
+    finally:
+        store.close()
 
 
 def check_ok(checks: list[Check]) -> bool:
@@ -400,7 +433,11 @@ def _guard(checks: list[Check], name: str, work):
     """Run one check; a store too damaged to read fails that check instead of the run."""
     try:
         return work()
-    except (sqlite3.DatabaseError, StoreError) as err:
+    except Exception as err:
+        # PostgreSQL's driver errors met outside a transaction count as SQLite's do
+        if not isinstance(err, (sqlite3.DatabaseError, StoreError)) \
+                and not type(err).__module__.startswith("psycopg2"):
+            raise
         check = next((c for c in checks if c.name == name), None)
         if check is None:
             check = Check(name)

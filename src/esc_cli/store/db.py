@@ -64,6 +64,12 @@ class Store:
         self.path = path
         self.conn = conn
 
+    def copy_into(self, copy: sqlite3.Connection) -> None:
+        """The whole store into the empty SQLite database `copy` (esc backup)."""
+        # pages=-1: the whole store in one step, so one read snapshot; copying in
+        # steps restarts whenever another process writes and may never finish.
+        self.conn.backup(copy, pages=-1)
+
     def tune_for_sweep(self) -> None:
         # each case's SAVEPOINT keeps the pages it changes in a sub-journal that otherwise
         # spills to a temporary file past 64 KiB: ten page writes per case, for nothing

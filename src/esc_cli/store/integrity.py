@@ -32,6 +32,10 @@ def has_tables(conn: sqlite3.Connection) -> bool:
 
 
 def applied_migrations(conn: sqlite3.Connection, migration_set: str) -> list[str]:
+    if getattr(conn, "dialect", "sqlite") == "postgres":
+        return [row[0] for row in conn.execute(
+            "SELECT name FROM esc_migrations WHERE migration_set = ? ORDER BY name",
+            (migration_set,))]
     exists = conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'"
     ).fetchone()

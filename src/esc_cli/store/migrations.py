@@ -565,11 +565,10 @@ def _pg_search(db) -> None:
             SELECT regexp_replace(coalesce(t, ''), '[^[:alnum:]]+', ' ', 'g') $$""",
         """CREATE FUNCTION esc_token_count(t text) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
             SELECT count(*) FROM regexp_matches(coalesce(t, ''), '[[:alnum:]]+', 'g') $$""",
-        f"""CREATE FUNCTION esc_reindex(cid BIGINT) RETURNS void LANGUAGE sql AS $$
-            DELETE FROM case_search WHERE id = cid;
-            INSERT INTO case_search (id, document, tokens)
-            SELECT c.id,
-                setweight(to_tsvector('esc', esc_words(c.title)), 'A')
+        # a case's row of case_search as its text makes it (esc_reindex; doctor compares)
+        f"""CREATE FUNCTION esc_search_row(cid BIGINT, OUT document tsvector, OUT tokens BIGINT)
+            LANGUAGE sql STABLE AS $$
+            SELECT setweight(to_tsvector('esc', esc_words(c.title)), 'A')
                 || setweight(to_tsvector('esc', esc_words(c.description)), 'B')
                 || setweight(to_tsvector('esc', esc_words(n.notes)), 'C'),
                 esc_token_count(c.title) + esc_token_count(c.description)
@@ -578,6 +577,11 @@ def _pg_search(db) -> None:
                 SELECT string_agg(e.reason, ' ' ORDER BY e.id) AS notes FROM events e
                 WHERE e.case_id = c.id AND e.kind IN ({kinds}) AND e.reason IS NOT NULL) n
             WHERE c.id = cid $$""",
+        """CREATE FUNCTION esc_reindex(cid BIGINT) RETURNS void LANGUAGE sql AS $$
+            DELETE FROM case_search WHERE id = cid;
+            INSERT INTO case_search (id, document, tokens)
+            SELECT cid, r.document, r.tokens FROM esc_search_row(cid) r
+            WHERE r.document IS NOT NULL $$""",
         """CREATE FUNCTION esc_cases_search() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF TG_OP <> 'INSERT' THEN

@@ -601,6 +601,43 @@ class PgStore:
     def retrying(self, work):
         return retrying(work)
 
+    def copy_into(self, copy) -> None:
+        """The whole store, as one REPEATABLE READ snapshot, into the empty SQLite
+        database `copy` as an esc SQLite store (esc backup: the laptop copy). The
+        SQLite schema is made by the same migrations; rows are streamed table by table.
+        Events go in before their cases, as an import's do: the event triggers then
+        find no case, and each case row carries its count and is indexed for search
+        with its notes as it goes in."""
+        from esc_cli.store.db import APPLICATION_ID, Store
+
+        lite = Store(None, copy)
+        with lite.write():
+            from esc_cli.store.migrations import migrate
+
+            migrate(copy)
+            copy.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        tables = (("policy_versions", "id"), ("owners", "handle"), ("events", "id"),
+                  ("cases", "id"), ("notifications", "rowid"),
+                  ("deliveries", "notification_id, channel"))
+        with self.read():
+            with lite.write():
+                for table, order in tables:
+                    columns = [row[1] for row in copy.execute(f"PRAGMA table_info({table})")]
+                    if table == "notifications":
+                        columns.append("rowid")  # the order they were written in
+                    names = ", ".join(columns)
+                    insert = (f"INSERT INTO {table} ({names}) "
+                              f"VALUES ({', '.join('?' for _ in columns)})")
+                    # a server-side cursor: a million events never sit in memory at once
+                    self.conn.execute(f"DECLARE esc_backup NO SCROLL CURSOR FOR "
+                                      f"SELECT {names} FROM {table} ORDER BY {order}")
+                    while True:
+                        chunk = self.conn.execute("FETCH 5000 FROM esc_backup").fetchall()
+                        if not chunk:
+                            break
+                        copy.executemany(insert, chunk)
+                    self.conn.execute("CLOSE esc_backup")
+
     def tune_for_sweep(self) -> None:
         pass  # nothing to tune: PostgreSQL's savepoints need no setting
 

@@ -145,6 +145,8 @@ FTS_TABLES = ("cases_fts",)
 def index_problems(conn: sqlite3.Connection) -> list[str] | None:
     """FTS5's own consistency check of each index; None when it cannot run because the
     file is read-only (the check is an INSERT and takes the write lock briefly)."""
+    if getattr(conn, "dialect", "sqlite") == "postgres":
+        return _index_problems_postgres(conn)
     problems = []
     for table in FTS_TABLES:
         try:
@@ -160,8 +162,35 @@ def index_problems(conn: sqlite3.Connection) -> list[str] | None:
 
 def rebuild_index(conn: sqlite3.Connection) -> None:
     """Re-index every case and searched event from the tables; in the caller's transaction."""
+    if getattr(conn, "dialect", "sqlite") == "postgres":
+        conn.execute("DELETE FROM case_search")
+        conn.execute("SELECT count(esc_reindex(id)) FROM cases")
+        return
     for table in FTS_TABLES:
         conn.execute(f"INSERT INTO {table} ({table}) VALUES ('rebuild')")
+
+
+def _index_problems_postgres(conn) -> list[str]:
+    """case_search against the tables: a row for every case and for no other, each as
+    the case's text makes it (esc_search_row)."""
+    problems = []
+    missing = [row[0] for row in conn.execute(
+        "SELECT c.id FROM cases c WHERE NOT EXISTS (SELECT 1 FROM case_search s "
+        "WHERE s.id = c.id) ORDER BY c.id LIMIT 20")]
+    if missing:
+        problems.append("cases missing from case_search: " + ", ".join(f"#{i}" for i in missing))
+    orphans = [row[0] for row in conn.execute(
+        "SELECT s.id FROM case_search s WHERE NOT EXISTS (SELECT 1 FROM cases c "
+        "WHERE c.id = s.id) ORDER BY s.id LIMIT 20")]
+    if orphans:
+        problems.append("case_search rows without a case: " + ", ".join(f"#{i}" for i in orphans))
+    stale = [row[0] for row in conn.execute(
+        "SELECT s.id FROM case_search s, LATERAL esc_search_row(s.id) r "
+        "WHERE s.document IS DISTINCT FROM r.document OR s.tokens IS DISTINCT FROM r.tokens "
+        "ORDER BY s.id LIMIT 20")]
+    if stale:
+        problems.append("case_search rows out of date: " + ", ".join(f"#{i}" for i in stale))
+    return problems
 
 
 # -- shell completion ---------------------------------------------------------------

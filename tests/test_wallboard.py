@@ -249,3 +249,15 @@ def test_a_short_screen_says_what_did_not_fit(esc):
     assert lines[0].startswith("esc queue  every 30s · last refresh") and lines[0].endswith("…")
     assert "12 cases" in lines[1]
     assert lines[-1] == "… and 7 more below; a taller terminal or a filter shows them"
+
+
+def test_ctrl_c_before_the_first_frame_is_still_a_clean_exit(esc):
+    from esc_cli.render.wallboard import watch
+
+    env, console, board = _board(esc)
+
+    def fetch(now):
+        raise KeyboardInterrupt
+
+    watch(console, board, fetch, 30, clock=lambda: 0, sleep=Frames(1), screen=False)
+    assert console.export_text() == ""

@@ -108,9 +108,9 @@ def watch(console, board: Board, fetch: Callable[[int], dict], every: int,
 
     from esc_cli.errors import EscError
 
-    now = clock()
-    data = fetch(now)
     try:
+        now = clock()
+        data = fetch(now)
         with Live(console=console, auto_refresh=False, screen=screen, transient=False,
                   redirect_stdout=False, redirect_stderr=False,
                   vertical_overflow="crop") as live:

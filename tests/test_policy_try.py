@@ -183,3 +183,38 @@ def test_the_same_on_postgresql(pg_server, tmp_path):
         documents.append(runner.ok("policy", "try", str(tighter), "--since", "60d", "--json").out)
     assert documents[0] == documents[1]
     assert '"candidate": "breached"' in documents[0]
+
+
+def test_a_replay_starts_from_the_case_as_opened(esc, tmp_path):
+    # Under a policy whose rule raised Globex's cases to urgent, a low case opened for
+    # Globex became urgent by the rule, and the sweep escalated it (respond 15 m, never
+    # answered: breached 00:15, escalated to tier 2 at the 00:20 sweep), then a person
+    # took it back to tier 1. FILE has no rule: the case is replayed as it was opened,
+    # low at tier 1 (not urgent, not tier 2, the values the rule and the sweep left).
+    def key_account(doc):
+        doc["rules"] = [{"name": "key-account", "when": {"customer": "Globex"},
+                         "then": {"priority": "urgent"}}]
+
+    esc.ok("policy", "load", _policy(tmp_path, "rules.toml", key_account),
+           now="2026-11-01T00:00:00Z")
+    case = str(esc.doc("open", "VPN down", "--customer", "Globex", "--priority", "low",
+                       now="2026-11-02T00:00:00Z")["id"])
+    assert esc.doc("show", case, now="2026-11-02T00:01:00Z")["priority"] == "urgent"
+    esc.ok("sweep", now="2026-11-02T00:20:00Z")
+    assert esc.doc("show", case, now="2026-11-02T00:21:00Z")["tier"] == 2
+    esc.ok("deescalate", case, "--reason", "ours after all", now="2026-11-02T00:30:00Z")
+    plain = _policy(tmp_path, "plain.toml")
+    doc = esc.doc("policy", "try", plain, *WINDOW, now=NOW)
+    groups = {g["value"]: (g["current"]["cases"], g["candidate"]["cases"]) for g in doc["groups"]}
+    assert groups == {"urgent": (1, 0), "low": (0, 1)}
+    assert doc["all"]["current"]["rule_firings"] == {"key-account": 1}
+    # the replayed sweep, current policy (urgent, 24x7): response breached 00:15 ->
+    # tier 2; the person's de-escalation at 00:30 -> tier 1; resolution breached 04:00
+    # -> tier 2; stale at tier 2 from 04:00 + 4h = 08:00 -> tier 3; 12:00 -> tier 4
+    # (the top, never stale). FILE (low, Mon-Fri 09-17): respond 8 working hours from
+    # Mon 00:00 = 17:00, breached then -> tier 2; stale only Tue 13:00, after the window.
+    assert doc["all"]["current"]["escalations"] == {"breach": 2, "stale": 2}
+    assert doc["all"]["candidate"]["escalations"] == {"breach": 1, "stale": 0}
+    by_tier = esc.doc("policy", "try", plain, *WINDOW, "--by", "tier", now=NOW)
+    tiers = {g["value"]: (g["current"]["cases"], g["candidate"]["cases"]) for g in by_tier["groups"]}
+    assert tiers == {2: (0, 1), 4: (1, 0)}

@@ -53,7 +53,9 @@ def human_history(events: list[Event]) -> list[Event]:
 
 
 def initial_case(case: Case, events: list[Event]) -> Case:
-    """The case as it was opened: each field the history changed, at its first `from`."""
+    """The case as it was opened: each field the history changed, at its first `from`.
+    `events`: the whole history, the sweep's and the rules' moves included (a rule that
+    raised the priority, or a sweep that escalated, holds the value the case had)."""
     first: dict = {}
     for e in events:
         if e.field in first or e.kind == "opened":
@@ -106,7 +108,7 @@ def _moved(case: Case, event: Event) -> Case:
 def replay(case: Case, events: list[Event], policy, until: int) -> Outcome:
     """The case's history under `policy`, the sweep run up to `until` (exclusive)."""
     history = human_history(events)
-    current = initial_case(case, history)
+    current = initial_case(case, events)
     replayed: list[Event] = []
     warned: list = []
     breached: list = []

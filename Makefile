@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install clean
+.PHONY: demo test install clean help screenshots
 
 $(BIN)/esc: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "esc needs Python 3.11 or newer")'
@@ -14,15 +14,21 @@ $(BIN)/esc: pyproject.toml
 	$(BIN)/python -m compileall -q src >/dev/null
 	@touch $(BIN)/esc
 
-install: $(BIN)/esc
+install: $(BIN)/esc ## .venv with esc (editable) and the test tools
 
-demo: $(BIN)/esc
+demo: $(BIN)/esc ## install, then load the sample desk into a throwaway store and show it
 	$(BIN)/esc demo
 
-test: $(BIN)/esc
+test: $(BIN)/esc ## install, then run the whole suite (what CI runs: .ci/run)
 	@sh .ci/browser
 	@sh .ci/postgres
 	$(BIN)/python -m pytest -n 2 --timeout=300
 
-clean:
+clean: ## remove .venv and build leftovers
 	rm -rf $(VENV) build *.egg-info
+
+screenshots: $(BIN)/esc ## redraw docs/img/*.svg from the demo (after a view changed)
+	$(BIN)/python scripts/screenshots.py
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-12s %s\n", $$1, $$2}'

@@ -133,6 +133,17 @@ def test_plain_explanation_reads_well(esc):
     assert "Next: warn at Tue 03 Nov 2026 11:12 CET (response SLA at risk; in 18h 12m)" in lines
 
 
+def test_span_in_the_same_zone_is_said_once(esc):
+    # the calendar's UTC and a display zone of Etc/UTC (a system's default) read alike
+    esc.tz = "Etc/UTC"
+    case = str(esc.doc("open", "x", "--customer", "a", "--priority", "urgent",
+                       now="2026-12-05T21:32:00Z")["id"])
+    lines = esc.ok("explain", case, now="2026-12-06T03:21:00Z").out.splitlines()
+    worked = [line for line in lines if line.startswith("  worked ")]
+    assert worked and all("(" not in line for line in worked), worked
+    assert "  worked    Sat 05 Dec 21:32–21:47 UTC" in lines
+
+
 @dataclass
 class _Env:
     now: int

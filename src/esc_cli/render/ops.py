@@ -250,8 +250,10 @@ def explain_lines(doc: dict, now: int, zone: str,
                 parts = [(start, end, "ahead")]
             for a, b, label in parts:
                 text = _span_text(a, b, cal_zone)
-                if zone != cal_zone:
-                    text += f"  ({_span_text(a, b, zone)})"
+                # the display zone beside it only when it reads differently (UTC vs Etc/UTC: once)
+                shown = _span_text(a, b, zone)
+                if shown != text:
+                    text += f"  ({shown})"
                 lines.append((f"  {label:<9} {text}", "" if label == "worked" else "dim"))
         if clock["worked"]:
             lines.append((f"            {_hours(total)} of working time: the target"

@@ -192,6 +192,13 @@ def test_completion_refuses_an_unknown_shell():
     assert result.err == "error: unknown shell 'tcsh' (use bash, zsh or fish)\n"
 
 
+@pytest.mark.parametrize("name", [" bash", "zsh ", ""])
+def test_completion_shell_names_are_exact(name):
+    result = run_process("completion", name)
+    assert result.code == 2 and result.out == ""
+    assert result.err == f"error: unknown shell '{name}' (use bash, zsh or fish)\n"
+
+
 @pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
 def test_the_printed_bash_script_completes_in_bash(tmp_path):
     EscRunner(tmp_path / "esc.db").ok("init")

@@ -69,7 +69,7 @@ def register(app: typer.Typer) -> None:
 
         from esc_cli.errors import UsageError
 
-        name = shell.strip().lower()
+        name = shell.lower()  # exact, as every enumerated value (issue 20): " bash" is not a shell
         if name not in SHELLS:
             raise UsageError(f"unknown shell '{shell}' (use bash, zsh or fish)")
         header = [f"{name} completion for esc (esc completion {name}).", *INSTALL[name]]

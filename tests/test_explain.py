@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+import pytest
+
 CLOCK_KEYS = {"clock", "target", "calendar", "zone", "started_at", "worked", "paused", "warn_at",
               "due_at", "state", "status"}
 
@@ -173,6 +175,30 @@ def test_terminal_view_names_the_escalation(esc):
     # resolution due 14:00: the next climb is to tier 3
     assert ("Next: escalate to tier 3 at Mon 02 Nov 2026 14:00 UTC (Manager, resolution SLA "
             "breach; in 30m)") in screen
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_spans_in_two_zones_fit_the_terminal(esc, width):
+    from rich.console import Console
+
+    from esc_cli.render import ops
+    from esc_cli.render.output import Output, parse_iso
+
+    case = str(esc.doc("open", "Checkout down", "--customer", "Globex", "--priority", "high",
+                       now="2026-11-01T20:00:00Z")["id"])
+    now = "2026-11-02T03:00:00Z"  # the 24x7 spans run over midnight: "Sun … → Mon …"
+    doc = esc.doc("explain", case, now=now)
+    out = Output(_Env(parse_iso(now), tz="America/New_York"))
+    buffer = io.StringIO()
+    out._console = Console(file=buffer, width=width, no_color=True)
+    ops.explain(out, doc)
+    lines = buffer.getvalue().splitlines()
+    assert all(len(line) <= width for line in lines), [line for line in lines if len(line) > width]
+    at = lines.index("  worked    Sun 01 Nov 20:00 UTC → Mon 02 Nov 03:00 UTC" if width < 100 else
+                     "  worked    Sun 01 Nov 20:00 UTC → Mon 02 Nov 03:00 UTC  "
+                     "(Sun 01 Nov 15:00–22:00 EST)")
+    if width < 100:
+        assert lines[at + 1] == "            (Sun 01 Nov 15:00–22:00 EST)"
 
 
 def test_unknown_and_bad_ids(esc):

@@ -376,6 +376,12 @@ def explain(out: Output, doc: dict) -> None:
 
     console = out.console()
     for text, style in explain_lines(doc, now, zone, with_plan=False):
+        head, cut, zoned = text.partition("  (")
+        if cut and text.startswith(("  worked ", "  ahead ")) and len(text) > console.width:
+            # the span in the display zone goes under it rather than wrap at the margin
+            console.print(Text(head, style=style))
+            console.print(Text(" " * 12 + "(" + zoned, style=style))
+            continue
         console.print(Text(text, style=style))
     steps = doc.get("plan") or []
     if not steps:

@@ -402,6 +402,10 @@ def test_an_id_that_fits_and_does_not_exist_is_exit_3(esc, text):
     ("tier", "add", " 2", "Specialist"),
     ("tier", "add", "2", "Specialist", "--stale-after", " none"),
     ("owner", "add", "bob", "--capacity", "1e3"),
+    ("owner", "add", " ann"),
+    ("owner", "add", "ann "),
+    ("owner", "add", "ann\x1b[31m"),
+    ("owner", "add", "an\u202en"),
 ])
 def test_enumerated_values_and_numbers_are_exact(esc, args):
     before = store_state(esc.db)
@@ -425,3 +429,23 @@ def test_import_values_are_exact_too(esc, tmp_path):
     assert result.code == 2
     assert [line.split(":")[1].strip() for line in result.err.splitlines()[:-1]] == [
         "line 2", "line 3", "line 4"]
+
+
+def test_import_handles_are_exact_too(esc, tmp_path):
+    owners = tmp_path / "owners.json"
+    owners.write_text(json.dumps([{"handle": "bob"}, {"handle": " ann"}, {"handle": "d\x1bx"},
+                                  {"handle": "e\u200bve"}]))
+    before = store_state(esc.db)
+    for args in (("import", "--dry-run", str(owners)), ("import", str(owners))):
+        result = esc(*args)
+        assert result.code == 2, result
+        assert [line.split(":")[1].strip() for line in result.err.splitlines()[:-1]] == [
+            "record 2", "record 3", "record 4"]
+    assert store_state(esc.db) == before
+    esc.ok("owner", "add", "bob")
+    cases = tmp_path / "cases.csv"
+    cases.write_text("title,customer,priority,owner\na,c,high,bob\nb,c,high, bob\nc,c,high,bob \n")
+    result = esc("import", str(cases))
+    assert result.code == 2
+    assert [line.split(":")[1].strip() for line in result.err.splitlines()[:-1]] == [
+        "line 3", "line 4"]

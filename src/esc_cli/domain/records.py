@@ -265,7 +265,7 @@ def check_case(raw: dict, checker: Checker, allow_events: bool = True) -> tuple[
     values["team"] = take("team", lambda v: _string(v, "team").strip() or None)
 
     def owner(value):
-        handle = _string(value, "owner").strip()
+        handle = _string(value, "owner")  # exact, as on the command line: " bob" is no one
         if handle not in checker.owners:
             raise RowError(f"unknown owner {handle!r} (add it with esc owner add, or import an owners file first)")
         return handle
@@ -356,6 +356,8 @@ def _plain_case(raw: dict, checker: Checker) -> CaseRecord | None:
             values[name] = None
         elif type(value) is not str or len(value) > _SURELY_SHORT:
             return None
+        elif name == "owner":  # exact, as on the command line; blank is none
+            values[name] = value if value.strip() else None
         else:
             values[name] = value.strip() or None
     owner = values["owner"]
@@ -679,6 +681,12 @@ def case_of(record: CaseRecord, case_id: int, policy_version: int) -> Case:
 
 # -- owners -------------------------------------------------------------------------
 
+def valid_handle(handle: str) -> bool:
+    """A handle is exact (issue 20): no spaces anywhere, nothing unprintable (control
+    characters, bidi overrides), so what is typed, stored and shown are the same."""
+    return bool(handle) and all(ch.isprintable() and not ch.isspace() for ch in handle)
+
+
 def check_owner(raw: dict, policy) -> tuple[Owner | None, list[str]]:
     errors: list[str] = []
     for key in _unknown(raw, OWNER_FIELDS + DERIVED_OWNER_FIELDS):
@@ -686,8 +694,8 @@ def check_owner(raw: dict, policy) -> tuple[Owner | None, list[str]]:
     handle = raw.get("handle")
     if _blank(handle):
         errors.append("handle is missing" if "handle" not in raw else "handle is empty")
-    elif not isinstance(handle, str) or any(ch.isspace() for ch in handle.strip()):
-        errors.append(f"handle {handle!r} is not valid (text without spaces)")
+    elif not isinstance(handle, str) or not valid_handle(handle):
+        errors.append(f"handle {handle!r} is not valid (text without spaces or control characters)")
     result: dict = {}
     for name, convert in (
         ("name", lambda v: _string(v, "name")),
@@ -710,7 +718,7 @@ def check_owner(raw: dict, policy) -> tuple[Owner | None, list[str]]:
     if errors:
         return None, errors
     return Owner(
-        handle=handle.strip(), name=result.get("name"), email=result.get("email"), tier=tier,
+        handle=handle, name=result.get("name"), email=result.get("email"), tier=tier,
         teams=result.get("teams", ()), capacity=result.get("capacity"),
         active=result.get("active", True),
     ), []

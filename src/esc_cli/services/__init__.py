@@ -401,9 +401,10 @@ def _recheck_sweep(conn, now: int) -> None:
 
 
 def owner_add(env, handle: str, name, email, tier, teams, capacity) -> dict:
-    handle = handle.strip()
-    if not handle or any(ch.isspace() for ch in handle):
-        raise UsageError(f"'{handle}' is not a valid handle (no spaces)")
+    from esc_cli.domain.records import valid_handle
+
+    if not valid_handle(handle):  # exact: " ann" is refused, not read as ann
+        raise UsageError(f"{handle!r} is not a valid handle (no spaces or control characters)")
     if capacity is not None and capacity < 0:
         raise UsageError("--capacity must be 0 or more")
     if capacity is not None and capacity > 2**62:  # past SQLite's integers

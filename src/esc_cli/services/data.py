@@ -102,6 +102,8 @@ class CsvSource:
     """A CSV file read line by line as bytes, so a line that is not UTF-8 is named
     without losing the rest; the header is line 1."""
 
+    refuse_nul = False  # set for a PostgreSQL store, whose text cannot hold NUL
+
     def __init__(self, path: Path):
         self.path = path
         with _open(path) as handle:
@@ -175,12 +177,17 @@ class CsvSource:
                     if len(row) != width:
                         yield Record(label, None, f"has {len(row)} fields, the header has {width}")
                         continue
+                    if self.refuse_nul and any("\x00" in field for field in row):
+                        yield Record(label, None, "holds a NUL character (\\x00), which "
+                                                  "PostgreSQL cannot store")
+                        continue
                     yield Record(label, dict(zip(self.columns, row)))
             except csv.Error as err:
                 raise UsageError(f"{self.path}: line {reader.line_num}: not valid CSV ({err})") from None
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_OR_NUL_ESCAPE = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
 
 
 class Unreadable:
@@ -192,7 +199,7 @@ class Unreadable:
         self.problem = problem
 
 
-def lone_surrogate(value) -> str | None:
+def lone_surrogate(value, nul: bool = False) -> str | None:
     """Where `value` (decoded JSON) holds half of a surrogate pair, said for a person;
     None when every string in it is text. Walked with a stack, not recursion: the value
     may be nested as deeply as the C parser allows."""
@@ -200,21 +207,31 @@ def lone_surrogate(value) -> str | None:
     while stack:
         path, item = stack.pop()
         if isinstance(item, str):
-            found = _first_surrogate(item)
+            found = _first_surrogate(item, nul)
             if found is not None:
-                return f"{path or 'the value'} holds \\u{ord(found):04x}, half of a surrogate pair (not text)"
+                return f"{path or 'the value'} holds \\u{ord(found):04x}, {_not_text(found)}"
         elif isinstance(item, dict):
             for key, member in item.items():
-                found = _first_surrogate(key)
+                found = _first_surrogate(key, nul)
                 if found is not None:
-                    return f"a key holds \\u{ord(found):04x}, half of a surrogate pair (not text)"
+                    return f"a key holds \\u{ord(found):04x}, {_not_text(found)}"
                 stack.append((f"{path}.{key}" if path else key, member))
         elif isinstance(item, list):
             stack.extend((f"{path}[{i}]", member) for i, member in enumerate(item, start=1))
     return None
 
 
-def _first_surrogate(text: str) -> str | None:
+def _not_text(char: str) -> str:
+    if char == "\x00":
+        return "a NUL character, which PostgreSQL cannot store"
+    return "half of a surrogate pair (not text)"
+
+
+def _first_surrogate(text: str, nul: bool = False) -> str | None:
+    """The first lone surrogate in `text` (and with `nul`, a NUL: PostgreSQL refuses it
+    in text, SQLite keeps it as given)."""
+    if nul and "\x00" in text:
+        return "\x00"
     try:
         text.encode("utf-8")
         return None
@@ -228,7 +245,9 @@ class JsonStream:
 
     _SPACE = re.compile(r"[ \t\n\r]*")
 
-    def __init__(self, handle, path: Path, progress: Progress):
+    def __init__(self, handle, path: Path, progress: Progress, refuse_nul: bool = False):
+        self.refuse_nul = refuse_nul
+        self.escapes = _SURROGATE_OR_NUL_ESCAPE if refuse_nul else _SURROGATE_ESCAPE
         self.handle = handle
         self.path = path
         self.progress = progress
@@ -294,8 +313,8 @@ class JsonStream:
             start, self.pos = self.pos, end
             # only an escape can make a surrogate (the decoder refuses encoded ones), so
             # the value is searched only when its text has one
-            if _SURROGATE_ESCAPE.search(self.buffer, start, end):
-                problem = lone_surrogate(value)
+            if self.escapes.search(self.buffer, start, end):
+                problem = lone_surrogate(value, self.refuse_nul)
                 if problem is not None:
                     if record:
                         return Unreadable(problem)
@@ -347,6 +366,8 @@ class JsonSource:
     """A JSON file: a list of cases, a list of owners, or an export document
     `{policy, owners, cases}`."""
 
+    refuse_nul = False  # set for a PostgreSQL store, whose text cannot hold NUL
+
     def __init__(self, path: Path):
         self.path = path
         self.single = False
@@ -394,7 +415,7 @@ class JsonSource:
         """(key, value) for each member of a document in file order; the value of "cases"
         is an iterator of its records, to be consumed before the next member is read."""
         with _open(self.path) as handle:
-            stream = JsonStream(handle, self.path, progress)
+            stream = JsonStream(handle, self.path, progress, self.refuse_nul)
             for key in stream.members():
                 if key == "cases":
                     records = (_json_record(f"cases record {position}", value)
@@ -409,7 +430,7 @@ class JsonSource:
     def records(self, progress: Progress, section: str | None = None) -> Iterator[Record]:
         """Every element of the top-level list, or of one section of a document."""
         with _open(self.path) as handle:
-            stream = JsonStream(handle, self.path, progress)
+            stream = JsonStream(handle, self.path, progress, self.refuse_nul)
             if self.single:
                 yield _json_record("record 1", stream.value("the case", record=True))
                 stream.finish()
@@ -432,7 +453,7 @@ class JsonSource:
         it has; the cases are skipped over, to be streamed later."""
         parts: dict = {"keys": []}
         with _open(self.path) as handle:
-            stream = JsonStream(handle, self.path, progress)
+            stream = JsonStream(handle, self.path, progress, self.refuse_nul)
             for key in stream.members():
                 parts["keys"].append(key)
                 if key == "cases":
@@ -745,6 +766,8 @@ def import_file(env, path: Path, *, dry_run: bool, on_error: ErrorSink,
     progress = progress or Progress()
     source = open_source(path)
     store = env.store()
+    # PostgreSQL text cannot hold NUL: a bad row there, in --dry-run as in the import
+    source.refuse_nul = getattr(getattr(store, "path", None), "is_postgres", False)
     if dry_run:
         return _import(env, store.read(), path, source, True, on_error, progress)
     with _commit_not_interrupted() as guard:

@@ -120,3 +120,29 @@ def test_backup_of_a_postgres_store_is_an_esc_sqlite_store(esc_pg, tmp_path):
         assert offline.ok(*command).out == esc_pg.ok(*command).out, command
     # the copy is a store of its own: writes go on offline
     offline.ok("note", "1", "written on the plane")
+
+
+def test_without_the_driver_a_postgres_uri_names_the_install_command(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['psycopg2'] = None\n"
+            "from esc_cli.app import main\n"
+            "main(['--db', 'postgresql://u:pw@localhost/esc', 'queue'])\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 5
+    assert "pip install 'esc-cli[postgres]'" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "pw" not in result.stderr
+
+
+def test_a_password_in_the_uri_is_never_printed(pg_uri):
+    # the private test server trusts local connections, so any password is accepted
+    with_password = pg_uri.replace("postgresql://", "postgresql://postgres:Sup3rSecret@", 1)
+    esc = EscRunner(with_password)
+    made = esc.ok("init")
+    report = esc("doctor", "--json")
+    failing = EscRunner(with_password.replace("port=", "port=1"))("queue")
+    for text in (made.out, made.err, report.out, report.err, failing.err):
+        assert "Sup3rSecret" not in text
+    assert "postgres:***@" in made.out

@@ -134,6 +134,14 @@ def test_each_example_parses_as_the_command_it_illustrates(full, path):
         assert parsed[:len(path.split())] == path.split(), (example, parsed)
 
 
+def test_an_example_with_a_comment_fits_80_columns(full):
+    # a command that is long wraps, as it must; a comment is ours to keep short ("$ " and
+    # the help's margins leave 74 columns at 80)
+    long = [example for _, command in _walk(full) for example in _examples(command)
+            if "  # " in example and len(example) > 74]
+    assert not long, long
+
+
 def test_a_wrong_example_would_be_caught(full):
     from typer._click import exceptions
 

@@ -34,7 +34,7 @@ def examples(*lines: str) -> str:
 COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "": (None, (
         "esc demo                            # a sample desk to try everything on",
-        "esc queue --owner me --db team.db   # global options go before or after the command",
+        "esc queue --owner me --db team.db   # global options: before or after it",
         'esc open "VPN drops every hour" --customer Acme --priority high',
     )),
     # -- work a case
@@ -115,7 +115,7 @@ COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     )),
     "overdue": (QUEUES, (
         "esc overdue",
-        "esc overdue --within 2h           # and what falls due in the next two hours",
+        "esc overdue --within 2h           # and what falls due in the next 2h",
         "esc overdue --team network --json",
     )),
     "search": (QUEUES, (
@@ -173,7 +173,7 @@ COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     )),
     "policy load": (None, (
         "esc policy load policy.toml",
-        "esc policy load policy.toml --recompute   # move open cases to the new targets",
+        "esc policy load policy.toml --recompute   # open cases get the new targets",
     )),
     "policy try": (None, (
         "esc policy try new.toml                   # the last 30 days, by priority",
@@ -189,7 +189,7 @@ COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "import": (DATA, (
         "esc import owners.csv",
         "esc import cases.json --dry-run",
-        "esc import export.json            # a whole esc export, into an empty store",
+        "esc import export.json            # a whole export, into an empty store",
     )),
     "export": (DATA, (
         "esc export -o export.json",

@@ -15,7 +15,8 @@ def register(app: typer.Typer) -> None:
                                 "file's extension). Any bad row: nothing is imported.")
     def import_(
         ctx: typer.Context,
-        file: Annotated[Path, typer.Argument(metavar="FILE", help="A .csv or .json file")],
+        file: Annotated[Path, typer.Argument(metavar="FILE",
+                                             help="A .csv or .json file, or - to read a pipe")],
         dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row; write nothing")] = False,
         json: Json = False,
     ) -> None:
@@ -28,8 +29,17 @@ def register(app: typer.Typer) -> None:
             sys.stderr.write(f"error: {clean(label)}: {clean('; '.join(reasons))}\n")
 
         env = ctx.obj
-        summary = data.import_file(env, file, dry_run=dry_run, on_error=bad_row,
-                                   progress=_progress(env))
+        if str(file) == "-":
+            if sys.stdin.isatty():
+                from esc_cli.errors import UsageError
+
+                raise UsageError("esc import - reads a pipe, and standard input is a terminal",
+                                 hint="esc export --db OLD | esc import --db NEW -")
+            summary = data.import_stream(env, sys.stdin.buffer, dry_run=dry_run,
+                                         on_error=bad_row, progress=_progress(env))
+        else:
+            summary = data.import_file(env, file, dry_run=dry_run, on_error=bad_row,
+                                       progress=_progress(env))
         out = output(ctx, json)
         if out.as_json:
             out.json(summary)

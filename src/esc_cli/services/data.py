@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from esc_cli.domain.values import replace
-from esc_cli.errors import NotFound, UsageError
+from esc_cli.errors import EscError, NotFound, UsageError
 
 BATCH = 5000
 CHUNK = 1 << 20
@@ -772,6 +772,35 @@ def import_file(env, path: Path, *, dry_run: bool, on_error: ErrorSink,
         return _import(env, store.read(), path, source, True, on_error, progress)
     with _commit_not_interrupted() as guard:
         return _import(env, store.write(), path, source, False, on_error, progress, guard)
+
+
+def import_stream(env, stream, *, dry_run: bool, on_error: ErrorSink,
+                  progress: Progress | None = None) -> dict:
+    """`esc import -`: the file comes down a pipe (`esc export --db a.db | esc import
+    --db postgresql://…`). An import reads its file more than once (a document's small
+    sections first, then its cases), so the stream is spooled to a private temporary
+    file; its format is told by its first byte, as a pipe has no extension: JSON starts
+    with `{` or `[`, anything else is CSV."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="esc-import-") as folder:
+        spooled = Path(folder) / "stdin"
+        with open(spooled, "wb") as target:
+            shutil.copyfileobj(stream, target, 1 << 20)
+        with open(spooled, "rb") as source:
+            head = source.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+        named = spooled.with_name("stdin.json" if head[:1] in (b"{", b"[") else "stdin.csv")
+        spooled.rename(named)
+        try:
+            summary = import_file(env, named, dry_run=dry_run, on_error=on_error,
+                                  progress=progress)
+        except EscError as err:
+            # the spool file is ours, not the user's: name what they gave
+            err.message = err.message.replace(str(named), "standard input")
+            raise
+        summary["file"] = "-"
+        return summary
 
 
 class _CommitGuard:

@@ -27,6 +27,8 @@
 #   esc overdue --tier --team --within --watch --json
 #   esc owner
 #   esc owner add HANDLE --name --email --tier --team --capacity --json
+#   esc owner away HANDLE --until --reason --json
+#   esc owner back HANDLE --json
 #   esc owner deactivate HANDLE --json
 #   esc owner list --json
 #   esc pending ID -r/--reason --json

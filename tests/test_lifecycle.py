@@ -340,7 +340,8 @@ def test_owner_add_on_an_existing_handle_updates_and_reactivates(esc):
     esc.ok("owner", "deactivate", "bob")
     doc = esc.doc("owner", "add", "bob", "--tier", "3")
     assert doc == {"handle": "bob", "name": "Bob", "email": "b@x.example", "tier": 3,
-                   "teams": ["billing"], "capacity": 3, "active": True, "load": 0}
+                   "teams": ["billing"], "capacity": 3, "active": True, "load": 0,
+                   "away_until": None, "away_reason": None}
     assert [o["handle"] for o in esc.doc("owner", "list")] == ["bob"]
 
 

@@ -111,7 +111,8 @@ def test_list_shapes(esc):
     assert tiers[3]["stale_after"] is None
     owners = esc.doc("owner", "list")
     assert owners == [{"handle": "bob", "name": "Bob", "email": "bob@example.com", "tier": 2,
-                       "teams": ["billing"], "capacity": 5, "active": True, "load": 1}]
+                       "teams": ["billing"], "capacity": 5, "active": True, "load": 1,
+                       "away_until": None, "away_reason": None}]
 
 
 def test_json_is_one_document_and_nothing_else(esc):

@@ -114,6 +114,32 @@ def owner_deactivate(
     views.owner_written(output(ctx, json), services.owner_deactivate(ctx.obj, handle), "deactivated")
 
 
+@owner_app.command("away", help="Mark an owner away: routing skips them until then (their cases stay theirs).")
+def owner_away(
+    ctx: typer.Context,
+    handle: Annotated[str, typer.Argument(help="Owner handle", autocompletion=complete_owner)],
+    until: Annotated[str, typer.Option("--until", help="When they are back: an ISO time, or a span from now (3d)")],
+    reason: Annotated[Optional[str], typer.Option("--reason", help="Why (shown in owner list --json)")] = None,
+    json: Json = False,
+) -> None:
+    from esc_cli.render import views
+    from esc_cli.services import routing
+
+    views.owner_written(output(ctx, json), routing.owner_away(ctx.obj, handle, until, reason), "away")
+
+
+@owner_app.command("back", help="Mark an owner back: routing may pick them again.")
+def owner_back(
+    ctx: typer.Context,
+    handle: Annotated[str, typer.Argument(help="Owner handle", autocompletion=complete_owner)],
+    json: Json = False,
+) -> None:
+    from esc_cli.render import views
+    from esc_cli.services import routing
+
+    views.owner_written(output(ctx, json), routing.owner_back(ctx.obj, handle), "back")
+
+
 @policy_app.command("show", help="The current policy, secrets masked.")
 def policy_show(ctx: typer.Context, json: Json = False) -> None:
     from esc_cli import services

@@ -56,7 +56,9 @@ def _due_clock(case: Case) -> str | None:
     return None
 
 
-def owner_document(owner: Owner, load: int) -> dict:
+def owner_document(owner: Owner, load: int, now: int | None = None) -> dict:
+    # away_until: only while it is ahead (an away that ran out is no longer news)
+    away = owner.away_until is not None and (now is None or now < owner.away_until)
     return {
         "handle": owner.handle,
         "name": owner.name,
@@ -66,6 +68,8 @@ def owner_document(owner: Owner, load: int) -> dict:
         "capacity": owner.capacity,
         "active": owner.active,
         "load": load,
+        "away_until": iso(owner.away_until) if away else None,
+        "away_reason": owner.away_reason if away else None,
     }
 
 

@@ -60,6 +60,9 @@ class Owner:
     teams: tuple[str, ...] = ()
     capacity: int | None = None
     active: bool = True
+    # away (routing skips them) until this instant; their own cases stay theirs
+    away_until: int | None = None
+    away_reason: str | None = None
 
 
 @value

@@ -5,14 +5,17 @@ from __future__ import annotations
 from esc_cli.domain.model import Case, Event, iso
 
 
-def recipient_of(case: Case, owner_email: str | None) -> tuple[str, dict]:
-    if case.owner:
-        label = f"owner:{case.owner}"
+def recipient_of(case: Case, owner_email: str | None, on_call: str | None = None) -> tuple[str, dict]:
+    """`on_call`: the on-call person of an unowned case's tier or team (routing), named
+    in its stead."""
+    owner = case.owner or on_call
+    if owner:
+        label = f"owner:{owner}"
     elif case.team:
         label = f"team:{case.team}"
     else:
         label = f"tier:{case.tier}"
-    return label, {"owner": case.owner, "email": owner_email if case.owner else None,
+    return label, {"owner": owner, "email": owner_email if owner else None,
                    "team": case.team, "tier": case.tier}
 
 
@@ -35,14 +38,15 @@ def _text(kind: str, case: Case, clocks: list[str], from_tier, to_tier, due: str
     return f"[esc] {label} escalated {where}: {reason}"
 
 
-def notifications_for(case: Case, new_events: list[Event], owner_email: str | None) -> list[dict]:
+def notifications_for(case: Case, new_events: list[Event], owner_email: str | None,
+                      on_call: str | None = None) -> list[dict]:
     """One notification per warning, per breach and per escalation; breaches that caused
     the sweep's escalation ride on the escalation's notification."""
     escalations = [e for e in new_events if e.kind == "escalated"]
     breaches = [e for e in new_events if e.kind == "breached"]
     warnings = [e for e in new_events if e.kind == "warned"]
     merged = bool(breaches) and any(e.actor == "sweep" for e in escalations)
-    recipient, recipient_doc = recipient_of(case, owner_email)
+    recipient, recipient_doc = recipient_of(case, owner_email, None if case.owner else on_call)
     result = []
 
     def build(kind: str, event: Event, clocks: list[str], due: str | None, from_tier, to_tier,
@@ -81,3 +85,27 @@ def notifications_for(case: Case, new_events: list[Event], owner_email: str | No
             from_tier = to_tier = case.tier
         result.append(build("escalation", event, clocks, due, from_tier, to_tier, event.reason))
     return result
+
+
+def unowned(case: Case, event: Event, reason: str) -> dict:
+    """'Unowned escalation': routing found nobody to take the case; its tier or team
+    hears it once (the id is stable per event)."""
+    recipient, recipient_doc = recipient_of(case, None)
+    label = " ".join(f"#{case.id} {case.title!r} ({case.priority}, {case.customer})".split())
+    return {
+        "id": _stable_id(case.id, event) + "u",
+        "kind": "unowned",
+        "at": iso(event.at),
+        "case": case.id,
+        "title": case.title,
+        "customer": case.customer,
+        "priority": case.priority,
+        "clock": None,
+        "due": None,
+        "from_tier": case.tier,
+        "to_tier": case.tier,
+        "team": case.team,
+        "recipient": recipient_doc,
+        "recipient_label": recipient,
+        "text": f"[esc] {label}: unowned escalation at tier {case.tier}: {reason}",
+    }

@@ -180,6 +180,11 @@ class Tier:
     level: int
     name: str
     stale_after: int | None
+    # routing (domain/routing.py): "manual", "least-loaded" or "round-robin"; how soon an
+    # escalation here should have an owner; an on-call rotation (domain/rotation.py)
+    assign: str = "manual"
+    own_within: int | None = None
+    oncall: Any = None
 
 
 @value
@@ -218,6 +223,8 @@ class Policy:
     rules: tuple[Rule, ...]
     channels: tuple[Channel, ...]
     calendar_specs: dict
+    # [teams.NAME] routing settings by team name (domain/routing.Settings)
+    teams: dict = field(default_factory=dict)
     _doc: dict = field(default_factory=dict, compare=False, repr=False)
     _calendars: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -301,7 +308,10 @@ def policy_from_dict(doc: dict) -> Policy:
         _fail("priorities", "missing: define urgent, high, medium and low")
     priorities, raw["priorities"] = _priorities(doc["priorities"], calendar_specs)
 
-    tiers, raw["tiers"] = _tiers(doc.get("tiers", DEFAULT_TIERS))
+    tiers, raw["tiers"] = _tiers(doc.get("tiers", DEFAULT_TIERS), timezone)
+    teams, teams_raw = _teams(doc.get("teams", {}), timezone)
+    if teams_raw:
+        raw["teams"] = teams_raw
 
     rules, raw["rules"] = _rules(doc.get("rules", []), categories, max(tiers))
 
@@ -319,6 +329,7 @@ def policy_from_dict(doc: dict) -> Policy:
         rules=rules,
         channels=channels,
         calendar_specs=calendar_specs,
+        teams=teams,
         _doc=raw,
         _calendars=built,
     ))
@@ -329,9 +340,9 @@ def dump_policy(doc: dict) -> str:
     import tomli_w
 
     raw = policy_from_dict(doc).raw()
-    for name in ("calendars", "rules", "channels"):  # `rules = []` between the scalars reads oddly
-        if not raw[name]:
-            del raw[name]
+    for name in ("calendars", "rules", "channels", "teams"):  # `rules = []` between the scalars reads oddly
+        if not raw.get(name):
+            raw.pop(name, None)
     return tomli_w.dumps(raw)
 
 
@@ -349,6 +360,7 @@ _TOP_KEYS = (
     "tiers",
     "rules",
     "channels",
+    "teams",
 )
 
 
@@ -593,7 +605,7 @@ def _priorities(value: Any, calendars: dict) -> tuple[dict[str, PriorityTarget],
     return targets, raw
 
 
-def _tiers(value: Any) -> tuple[dict[int, Tier], dict]:
+def _tiers(value: Any, zone: str = "UTC") -> tuple[dict[int, Tier], dict]:
     table = _table(value, "tiers")
     if not table:
         _fail("tiers", "define at least one tier")
@@ -613,7 +625,7 @@ def _tiers(value: Any) -> tuple[dict[int, Tier], dict]:
     for level in sorted(levels):
         key = f"tiers.{level}"
         body = _table(levels[level], key)
-        _only(body, ("name", "stale_after"), key)
+        _only(body, ("name", "stale_after", *_ROUTING_KEYS), key)
         if "name" not in body:
             _fail(f"{key}.name", "missing: every tier needs a name")
         name = body["name"]
@@ -623,9 +635,43 @@ def _tiers(value: Any) -> tuple[dict[int, Tier], dict]:
             _fail(f"{key}.name", "contains a control character")
         stale_text = body.get("stale_after", "none")
         stale = None if stale_text == "none" else _span(stale_text, f"{key}.stale_after", _STALE_UNITS)
-        tiers[level] = filled(Tier, dict(level=level, name=name, stale_after=stale))
-        raw[str(level)] = {"name": name, "stale_after": stale_text}
+        routing, routing_raw = _routing(body, key, zone)
+        tiers[level] = filled(Tier, dict(level=level, name=name, stale_after=stale,
+                                         **{**_ROUTING_DEFAULTS, **routing}))
+        raw[str(level)] = {"name": name, "stale_after": stale_text, **routing_raw}
     return tiers, raw
+
+
+# routing keys of [tiers.N] and [teams.NAME], parsed by domain/routing.py (imported only
+# when a table has one)
+_ROUTING_KEYS = ("assign", "own_within", "oncall")
+_ROUTING_DEFAULTS = {"assign": "manual", "own_within": None, "oncall": None}
+
+
+def _routing(body: dict, key: str, zone: str) -> tuple[dict, dict]:
+    if not any(name in body for name in _ROUTING_KEYS):
+        return {}, {}
+    from esc_cli.domain.routing import parse_settings
+
+    return parse_settings(body, key, zone)
+
+
+def _teams(value: Any, zone: str) -> tuple[dict, dict]:
+    """[teams.NAME]: a team's routing settings (the team is the case's free-text team)."""
+    table = _table(value, "teams")
+    teams: dict = {}
+    raw: dict = {}
+    for name, body in table.items():
+        key = f"teams.{name}"
+        if not name.strip() or _CONTROL.search(name):
+            _fail(key, "a team name must be non-empty text without control characters")
+        body = _table(body, key)
+        _only(body, _ROUTING_KEYS, key)
+        routing, raw[name] = _routing(body, key, zone)
+        from esc_cli.domain.routing import Settings
+
+        teams[name] = Settings(scope=f"team:{name}", **routing)
+    return teams, raw
 
 
 _WHEN_LISTS = ("category", "customer", "priority", "channel", "tag")
@@ -905,7 +951,9 @@ def with_tier(doc: dict, level: int, name: str, stale_after: int | None) -> dict
     top = max(levels, default=0)
     if str(level) not in tiers and level != top + 1:
         raise ValueError(f"tier {level} would leave a gap: the ladder ends at {top}, add tier {top + 1} next")
-    tiers[str(level)] = {"name": name, "stale_after": "none" if stale_after is None else _format_stale(stale_after)}
+    # an edited tier keeps its other keys (routing: assign, own_within, oncall)
+    tiers[str(level)] = {**tiers.get(str(level), {}), "name": name,
+                         "stale_after": "none" if stale_after is None else _format_stale(stale_after)}
     new["tiers"] = {k: tiers[k] for k in sorted(tiers, key=lambda k: int(k) if k.isdigit() else 0)}
     policy_from_dict(new)  # a PolicyError (a ValueError) if the result is not a valid policy
     return new

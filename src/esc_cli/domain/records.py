@@ -43,7 +43,8 @@ DERIVED_FIELDS = (
 )
 REQUIRED_CASE_FIELDS = ("title", "customer", "priority")
 OWNER_FIELDS = ("handle", "name", "email", "tier", "teams", "capacity", "active")
-DERIVED_OWNER_FIELDS = ("load",)
+# in an export's owners, not restored by import: load is derived, being away is for now
+DERIVED_OWNER_FIELDS = ("load", "away_until", "away_reason")
 
 # Legal state moves (SPEC §1), as (from, to) pairs an event may record.
 MOVES = {

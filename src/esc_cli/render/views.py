@@ -290,16 +290,39 @@ def owner_list(out: Output, rows: list[dict]) -> None:
              r["capacity"] if r["capacity"] is not None else "", r["load"],
              "yes" if r["active"] else "no"] for r in rows]
     if not out.tty:
+        headers.append("away_until")
+        for row, r in zip(data, rows):
+            row.append(r.get("away_until"))
         _table(out, headers, data)
         return
     # on a terminal load and capacity share a column (`2/12`): the email stays whole at
-    # 80 columns, where a person copies it from
+    # 80 columns, where a person copies it from. Away shows in the active column, as
+    # short as it can be said (`away to 08 Dec`, `away to 17:00` today).
     terminal = [[r["handle"], r["name"], r["email"], r["tier"], ", ".join(r["teams"]),
                  f"{r['load']}/{r['capacity']}" if r["capacity"] is not None else r["load"],
-                 "yes" if r["active"] else "no"] for r in rows]
+                 _active_cell(r, out.env.tz, out.env.now)] for r in rows]
     _table(out, ["handle", "name", "email", "tier", "teams", "load", "active"], terminal,
            (("teams", 10), ("name", 10), ("teams", 6), ("name", 0), ("email", 20),
             ("handle", 8), ("teams", 0), ("email", 12)))
+
+
+def _active_cell(row: dict, zone: str, now: int) -> str:
+    if not row["active"]:
+        return "no"
+    if not row.get("away_until"):
+        return "yes"
+    return f"away to {_day_or_time(parse_iso(row['away_until']), zone, now)}"
+
+
+def _day_or_time(instant: int, zone: str, now: int) -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone)
+    moment = datetime.fromtimestamp(instant, tz)
+    if moment.date() == datetime.fromtimestamp(now, tz).date():
+        return moment.strftime("%H:%M")
+    return moment.strftime("%d %b")
 
 
 def owner_written(out: Output, doc: dict, verb: str) -> None:

@@ -147,14 +147,33 @@ def _save(conn, env, pols: Policies, case: Case, old_events: list[Event], new_ev
                 policy = current
             new_events = new_events + rule_events
             events = events + rule_events
+    decision = None
+    routes = current.teams or any(t.assign != "manual" or t.oncall for t in current.tiers.values())
+    if routes and case.owner is None and case.state != "closed":
+        from esc_cli.services import routing
+
+        if routing.might_route(case, new_events):
+            # an escalation (by anyone) or an opening gets its owner in this transaction
+            case, routed, decision = routing.route(conn, case, new_events, current, now)
+            new_events = new_events + routed
+            events = events + routed
     case = lifecycle.settle(case, events, policy)
     case_rows.update_case(conn, case, stored)
     case_rows.append_events(conn, case.id, new_events)
     created = []
-    if any(e.kind in ("escalated", "warned", "breached") for e in new_events):
+    if any(e.kind in ("escalated", "warned", "breached") for e in new_events) or (
+            decision is not None and decision.handle is None):
         owner = people.get_owner(conn, case.owner) if case.owner else None
+        if owner is None and routes:
+            from esc_cli.services.routing import on_call_for
+
+            owner = on_call_for(conn, current, case, now)  # notifications name the on-call person
         channels = [c.name for c in current.channels]
-        for payload in notices.notifications_for(case, new_events, owner.email if owner else None):
+        payloads = notices.notifications_for(case, new_events, owner.email if owner else None,
+                                             owner.handle if owner else None)
+        if decision is not None and decision.handle is None:
+            payloads.append(notices.unowned(case, new_events[-1], decision.reason))
+        for payload in payloads:
             if outbox.add(conn, payload, channels, now):
                 created.append(payload)
     case.extra["notifications"] = created
@@ -424,16 +443,18 @@ def owner_add(env, handle: str, name, email, tier, teams, capacity) -> dict:
             teams=tuple(teams) if teams else base.teams,
             capacity=capacity if capacity is not None else base.capacity,
             active=True,
+            away_until=base.away_until,  # an update is not a return from leave
+            away_reason=base.away_reason,
         )
         people.save_owner(conn, owner)
-        return owner_document(owner, people.load(conn, handle))
+        return owner_document(owner, people.load(conn, handle), env.now)
 
 
 def owner_list(env) -> list[dict]:
     store = env.store()
     with store.read() as conn:
         loads = people.loads(conn)
-        return [owner_document(o, loads.get(o.handle, 0)) for o in people.list_owners(conn)]
+        return [owner_document(o, loads.get(o.handle, 0), env.now) for o in people.list_owners(conn)]
 
 
 def owner_deactivate(env, handle: str) -> dict:

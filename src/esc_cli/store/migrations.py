@@ -471,6 +471,20 @@ def _replay_resolution_decided(conn: sqlite3.Connection) -> None:
     conn.executemany("UPDATE cases SET resolution_decided_at = ? WHERE id = ?", updates)
 
 
+def _m013_routing(db) -> None:
+    """Routing (issue 21): an owner may be away until an instant, and round-robin
+    remembers per scope (`tier:2`, `team:billing`) whom routing chose last. Plain
+    portable SQL: PostgreSQL runs it as written."""
+    db.execute("ALTER TABLE owners ADD COLUMN away_until INTEGER")
+    db.execute("ALTER TABLE owners ADD COLUMN away_reason TEXT")
+    db.execute("""CREATE TABLE routing_state (
+        scope TEXT PRIMARY KEY,
+        last_handle TEXT,
+        turns INTEGER NOT NULL DEFAULT 0,
+        updated_at INTEGER NOT NULL
+    )""")
+
+
 MIGRATIONS = [
     ("0001_core", _m001_core),
     ("0002_fts", _m002_fts),
@@ -484,6 +498,7 @@ MIGRATIONS = [
     ("0010_policy_documents", _m010_policy_documents),
     ("0011_delivery_leases", _m011_delivery_leases),
     ("0012_resolution_decided", _m012_resolution_decided),
+    ("0013_routing", _m013_routing),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -7,12 +7,13 @@ import sqlite3
 
 from esc_cli.domain.model import Owner
 
-_COLUMNS = "handle, name, email, tier, teams, capacity, active"
+_COLUMNS = "handle, name, email, tier, teams, capacity, active, away_until, away_reason"
 
 
 def _owner(row) -> Owner:
-    handle, name, email, tier, teams, capacity, active = row
-    return Owner(handle, name, email, tier, tuple(json.loads(teams or "[]")), capacity, bool(active))
+    handle, name, email, tier, teams, capacity, active, away_until, away_reason = row
+    return Owner(handle, name, email, tier, tuple(json.loads(teams or "[]")), capacity, bool(active),
+                 away_until, away_reason)
 
 
 def get_owner(conn: sqlite3.Connection, handle: str) -> Owner | None:
@@ -26,12 +27,14 @@ def list_owners(conn: sqlite3.Connection) -> list[Owner]:
 
 def save_owner(conn: sqlite3.Connection, owner: Owner) -> None:
     conn.execute(
-        f"INSERT INTO owners ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        f"INSERT INTO owners ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(handle) DO UPDATE SET name = excluded.name, email = excluded.email, "
         "tier = excluded.tier, teams = excluded.teams, capacity = excluded.capacity, "
-        "active = excluded.active",
+        "active = excluded.active, away_until = excluded.away_until, "
+        "away_reason = excluded.away_reason",
         (owner.handle, owner.name, owner.email, owner.tier,
-         json.dumps(list(owner.teams), ensure_ascii=False), owner.capacity, int(owner.active)),
+         json.dumps(list(owner.teams), ensure_ascii=False), owner.capacity, int(owner.active),
+         owner.away_until, owner.away_reason),
     )
 
 
@@ -61,3 +64,13 @@ def unresolved_case_ids(conn: sqlite3.Connection, handle: str) -> list[int]:
             (handle,),
         )
     ]
+
+
+def loads_of(conn: sqlite3.Connection, handles: list[str]) -> dict[str, int]:
+    """Unresolved cases of each of `handles` (through the partial owner index)."""
+    if not handles:
+        return {}
+    marks = ", ".join("?" for _ in handles)
+    return dict(conn.execute(
+        f"SELECT owner, count(*) FROM cases WHERE owner IN ({marks}) "
+        "AND state IN ('new', 'open', 'pending') GROUP BY owner", list(handles)).fetchall())

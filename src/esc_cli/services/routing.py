@@ -1,0 +1,98 @@
+"""Routing inside a write (issue 21): the write that escalates or opens a case asks
+domain/routing.py for an owner and appends its `assigned` event, in the same
+transaction; owners away and back; who is on call."""
+
+from __future__ import annotations
+
+from esc_cli.domain import routing
+from esc_cli.domain.model import Case, Event
+from esc_cli.domain.values import replace
+from esc_cli.store import people
+from esc_cli.store import routing as routing_rows
+
+
+def might_route(case: Case, new_events: list[Event]) -> bool:
+    """A cheap look before importing anything: no owner, and an event that asks."""
+    return case.owner is None and any(
+        e.kind in ("escalated", "opened") or (e.kind == "changed" and e.field == "team")
+        for e in new_events)
+
+
+def route(conn, case: Case, new_events: list[Event], policy, now: int):
+    """(case, routing's events, the decision or None when routing was not asked)."""
+    asked = routing.trigger(case, new_events)
+    if asked is None:
+        return case, [], None
+    settings = routing.settings_for(policy, case, asked[1])
+    if not settings.routes:
+        return case, [], None
+    last = routing_rows.claim(conn, settings.scope, now)
+    owners = people.list_owners(conn)
+    loads = people.loads_of(conn, [o.handle for o in owners if o.active])
+    decision = routing.choose(case, settings, owners, loads, now, last, policy.top_tier)
+    if decision.handle is None:
+        return case, [], decision
+    routing_rows.record(conn, settings.scope, decision.handle, now)
+    event = routing.assigned_event(case, decision, now)
+    return replace(case, owner=decision.handle), [event], decision
+
+
+def on_call_for(conn, policy, case: Case, now: int):
+    """Whom an unowned case's notifications name: the on-call person of its team (when
+    the team has a rotation) or of its tier, or the next in the rotation while they are
+    away; None without a rotation or anyone to take it."""
+    settings = routing.settings_for(policy, case, True)
+    if settings.oncall is None and settings.scope.startswith("team:"):
+        settings = routing.settings_for(policy, case, False)
+    rotation = settings.oncall
+    if rotation is None:
+        return None
+    scheduled = rotation.on_call(now)
+    for handle in [scheduled, *rotation.after(scheduled, now)]:
+        owner = people.get_owner(conn, handle)
+        if owner is not None and routing.available(owner, 0, now, ignore_capacity=True):
+            return owner
+    return None
+
+
+# -- away and back ------------------------------------------------------------------------
+
+def owner_away(env, handle: str, until: str, reason: str | None) -> dict:
+    """`owner away HANDLE --until TIME|SPAN`: routing skips them until then; the cases
+    they own stay theirs."""
+    from esc_cli.domain import lifecycle
+    from esc_cli.domain.documents import owner_document
+    from esc_cli.errors import UsageError
+
+    instant = _until(env, until)
+    if instant <= env.now:
+        raise UsageError(f"--until {until} is not later than now")
+    if reason is not None:
+        reason = lifecycle.check_text(reason, "--reason").strip() or None
+    with env.store().write() as conn:
+        owner = lifecycle.require_owner(people.get_owner(conn, handle), handle)
+        owner = replace(owner, away_until=instant, away_reason=reason)
+        people.save_owner(conn, owner)
+        return owner_document(owner, people.load(conn, handle), env.now)
+
+
+def owner_back(env, handle: str) -> dict:
+    from esc_cli.domain import lifecycle
+    from esc_cli.domain.documents import owner_document
+
+    with env.store().write() as conn:
+        owner = lifecycle.require_owner(people.get_owner(conn, handle), handle)
+        owner = replace(owner, away_until=None, away_reason=None)
+        people.save_owner(conn, owner)
+        return owner_document(owner, people.load(conn, handle), env.now)
+
+
+def _until(env, text: str) -> int:
+    """An ISO-8601 time (read in --tz without an offset) or a span from now (`3d`)."""
+    from esc_cli.domain.spans import parse_span
+    from esc_cli.env import parse_instant
+
+    try:
+        return env.now + parse_span(text)
+    except ValueError:
+        return parse_instant(text, env.tz, "--until")

@@ -84,6 +84,9 @@ def _as_before_0008(path) -> None:
         conn.execute("ALTER TABLE deliveries DROP COLUMN lease_until")  # migration 0011
         conn.execute("ALTER TABLE deliveries DROP COLUMN leased_by")
         conn.execute("ALTER TABLE cases DROP COLUMN resolution_decided_at")  # migration 0012
+        for column in ("away_until", "away_reason"):  # migration 0013
+            conn.execute(f"ALTER TABLE owners DROP COLUMN {column}")
+        conn.execute("DROP TABLE routing_state")
         conn.executemany("DELETE FROM _sqlite_migrations WHERE name = ?", [(n,) for n in later])
         conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - len(later)}")
         conn.commit()

@@ -154,6 +154,14 @@ COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
         "esc owner list",
         "esc owner list --json",
     )),
+    "owner away": (None, (
+        'esc owner away olaf --until 2026-12-14T09:00 --reason "parental leave"',
+        "esc owner away olaf --until 3d",
+    )),
+    "owner back": (None, (
+        "esc owner back olaf",
+        "esc owner back olaf --json",
+    )),
     "owner deactivate": (None, (
         "esc owner deactivate olaf",
         "esc owner deactivate olaf --json",

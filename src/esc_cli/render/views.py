@@ -290,9 +290,7 @@ def owner_list(out: Output, rows: list[dict]) -> None:
              r["capacity"] if r["capacity"] is not None else "", r["load"],
              "yes" if r["active"] else "no"] for r in rows]
     if not out.tty:
-        headers.append("away_until")
-        for row, r in zip(data, rows):
-            row.append(r.get("away_until"))
+        # scripts read these columns as they were; who is away is in --json (away_until)
         _table(out, headers, data)
         return
     # on a terminal load and capacity share a column (`2/12`): the email stays whole at

@@ -41,7 +41,7 @@ def test_first_schema_store_upgrades_without_loss(tmp_path):
     assert after.execute(
         "SELECT case_id, at, actor, kind, field, from_value, to_value, reason, hash "
         "FROM events ORDER BY id").fetchall() == events_before
-    # later migrations add columns to owners (0012: away_until, away_reason)
+    # later migrations add columns to owners (0013: away_until, away_reason)
     assert [row[:len(owners_before[0])] for row in after.execute(
         "SELECT * FROM owners ORDER BY handle")] == owners_before
     for case_id in (1, 2, 3):

@@ -474,10 +474,16 @@ def _replay_resolution_decided(conn: sqlite3.Connection) -> None:
 def _m013_routing(db) -> None:
     """Routing (issue 21): an owner may be away until an instant, and round-robin
     remembers per scope (`tier:2`, `team:billing`) whom routing chose last. Plain
-    portable SQL: PostgreSQL runs it as written."""
-    db.execute("ALTER TABLE owners ADD COLUMN away_until INTEGER")
-    db.execute("ALTER TABLE owners ADD COLUMN away_reason TEXT")
-    db.execute("""CREATE TABLE routing_state (
+    portable SQL: PostgreSQL runs it as written. On SQLite it may run again over its own
+    work (tests take a store back to before an earlier migration and upgrade it again),
+    so it adds only what is missing."""
+    have = set()
+    if getattr(db, "dialect", "sqlite") == "sqlite":
+        have = {row[1] for row in db.execute("PRAGMA table_info(owners)").fetchall()}
+    for column, kind in (("away_until", "INTEGER"), ("away_reason", "TEXT")):
+        if column not in have:
+            db.execute(f"ALTER TABLE owners ADD COLUMN {column} {kind}")
+    db.execute("""CREATE TABLE IF NOT EXISTS routing_state (
         scope TEXT PRIMARY KEY,
         last_handle TEXT,
         turns INTEGER NOT NULL DEFAULT 0,

@@ -23,6 +23,7 @@
 #   esc notify
 #   esc notify list --pending --case --limit --json
 #   esc notify retry --json
+#   esc oncall --at --json
 #   esc open TITLE -c/--customer -p/--priority --category -d/--description --channel --owner --tier --team -t/--tag --json
 #   esc overdue --tier --team --within --watch --json
 #   esc owner

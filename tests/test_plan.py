@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from esc_cli.domain.policy import DEFAULT_POLICY_TOML, dump_policy
 
 STEP_KEYS = {"at", "action", "clock", "due", "from_tier", "to_tier", "to_tier_name", "owner",
-             "team", "reason", "notify", "email", "channels"}
+             "team", "reason", "notify", "email", "channels", "routing"}
 
 
 def _load_policy(esc, tmp_path, **changes) -> None:

@@ -183,3 +183,51 @@ def test_migration_adds_columns_to_an_old_store(team):
     assert con.execute("SELECT count(*) FROM routing_state").fetchone()[0] == 0
     con.close()
     assert json.loads(team.ok("doctor", "--json").out)["ok"]
+
+
+def test_own_within_warns_once_when_an_escalation_waits_for_an_owner(team):
+    team.load(policy(tier2='own_within = "30m"\n'))
+    case = team.doc("open", "Slow sync", "--customer", "Acme", "--priority", "low")["id"]
+    team.ok("escalate", str(case), "--reason", "specialist", now="2026-11-02T10:05:00Z")
+    # low: 8 business hours to respond, nothing else falls due today; arrived at tier 2
+    # at 10:05, so an owner was due by 10:35
+    upcoming = team.doc("explain", str(case))["next"]
+    assert (upcoming["action"], upcoming["clock"], upcoming["at"]) == ("warn", "owner", "2026-11-02T10:35:00Z")
+    assert team.doc("sweep", now="2026-11-02T10:34:00Z")["warned"] == []
+    first = team.doc("sweep", now="2026-11-02T10:36:00Z")
+    assert first["warned"] == [{"case": case, "clock": "owner"}]
+    assert [n["recipient"] for n in first["notified"]] == ["tier:2"]
+    assert team.doc("sweep", now="2026-11-02T11:00:00Z")["warned"] == []
+    [event] = [e for e in team.doc("show", str(case))["events"] if e["kind"] == "warned"]
+    assert (event["field"], event["to"], event["reason"]) == (
+        "owner", "2026-11-02T10:35:00Z", "no owner at tier 2 since 2026-11-02T10:05:00Z")
+    # queue and overdue flag it while it waits
+    [row] = team.doc("queue", "--tier", "2", now="2026-11-02T11:00:00Z")
+    assert (row["owner_due"], row["unowned_overdue"]) == ("2026-11-02T10:35:00Z", True)
+    early = team.doc("queue", "--tier", "2", now="2026-11-02T10:20:00Z")[0]
+    assert early["unowned_overdue"] is False
+    [late] = team.doc("overdue", "--within", "1d", now="2026-11-02T11:00:00Z")
+    assert late["unowned_overdue"] is True
+    team.ok("take", str(case), user="bob", now="2026-11-02T11:05:00Z")
+    [row] = team.doc("queue", "--tier", "2", now="2026-11-02T11:10:00Z")
+    assert (row["owner_due"], row["unowned_overdue"]) == (None, False)
+
+
+def test_explain_plan_says_who_routing_would_pick_at_each_escalation(team):
+    team.load(policy(tier2='assign = "round-robin"\n',
+                     tier3='[tiers.3.oncall]\npeople = ["dana", "erin"]\nevery = "1w"\n'
+                           'handoff = "mon 09:00"\ntimezone = "Europe/Berlin"\nstart = "2026-10-26"\n'))
+    team.ok("escalate", str(open_case(team)), "--reason", "x")  # round-robin's last: bob
+    case = open_case(team)
+    plan = team.doc("explain", str(case))["plan"]
+    escalations = [(s["to_tier"], s["owner"], s["routing"], s["notify"]) for s in plan
+                   if s["action"] == "escalate"]
+    # urgent: response breach at 10:15 -> tier 2 (after bob: carol); resolution breach at
+    # 14:00 -> tier 3 (erin's week); stale at tier 3 -> tier 4, which routes by hand
+    assert escalations == [
+        (2, "carol", "round-robin in tier 2: carol (after bob)", "owner:carol"),
+        (3, "erin", "on call in tier 3: erin", "owner:erin"),
+        (4, None, None, "tier:4"),
+    ]
+    text = team.ok("explain", str(case)).out
+    assert "round-robin in tier 2: carol (after bob)" in text

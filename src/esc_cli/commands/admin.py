@@ -47,6 +47,17 @@ def register(app: typer.Typer) -> None:
         else:
             out.line(f"esc store at {clean(path)} is already initialised; nothing changed")
 
+    @app.command(help="Who is on call now for each tier and team, and the next handoffs.")
+    def oncall(
+        ctx: typer.Context,
+        at: Annotated[Optional[str], typer.Option("--at", help="Another instant (ISO-8601, read in --tz)")] = None,
+        json: Json = False,
+    ) -> None:
+        from esc_cli.render import routing as view
+        from esc_cli.services import routing
+
+        view.oncall(output(ctx, json), routing.oncall(ctx.obj, at))
+
     app.add_typer(tier_app, name="tier")
     app.add_typer(owner_app, name="owner")
     app.add_typer(policy_app, name="policy")

@@ -142,6 +142,10 @@ COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
         "esc tier add 5 Executive --stale-after none",
         "esc tier add 2 Specialist --stale-after 6h    # rename or retime a tier",
     )),
+    "oncall": (SETUP, (
+        "esc oncall",
+        "esc oncall --at 2026-12-24T12:00 --json",
+    )),
     "owner": (SETUP, (
         "esc owner list",
         'esc owner add alice --name "Alice Archer" --tier 1 --team billing',

@@ -30,6 +30,8 @@ def _text(kind: str, case: Case, clocks: list[str], from_tier, to_tier, due: str
           reason: str | None) -> str:
     label = f"#{case.id} {case.title!r} ({case.priority}, {case.customer})"
     label = " ".join(label.split())
+    if kind == "warning" and clocks[0] == "owner":  # own_within (domain/routing.py)
+        return f"[esc] {label}: no owner at tier {case.tier}, due one by {due}"
     if kind == "warning":
         return f"[esc] {label}: {clocks[0]} SLA at risk, due {due}"
     if kind == "breach":

@@ -20,7 +20,7 @@ MAX_STEPS = 60
 
 
 def upcoming(case: Case, events: list[Event], policy, now: int, owner: Owner | None = None,
-             channels: tuple[str, ...] = (), limit: int = MAX_STEPS) -> list[dict]:
+             channels: tuple[str, ...] = (), limit: int = MAX_STEPS, route=None) -> list[dict]:
     """The sweep's future steps for `case` (as stored, with its `events`) under `policy`,
     from `now` on, assuming nobody touches the case and the sweep runs on time.
 
@@ -33,7 +33,11 @@ def upcoming(case: Case, events: list[Event], policy, now: int, owner: Owner | N
     for close), `due` (the clock's due instant), `from_tier`, `to_tier`, `owner` (after
     the step), `team`, `reason`, `notify` (`owner:bob` / `team:x` / `tier:2`, or null
     when no notification of its own is sent: a breach that escalates rides on the
-    escalation's), `email` (the recipient owner's address) and `channels`."""
+    escalation's), `email` (the recipient owner's address) and `channels`.
+
+    `route(case, new_events, at)`: routing (services/routing.planner) as it would decide
+    at that step, returning (case, its `assigned` events, the Owner or None); each step
+    then has `routing`, the reason of the owner it picked (or null)."""
     from esc_cli.domain import lifecycle, notices, sweep
 
     steps: list[dict] = []
@@ -49,6 +53,11 @@ def upcoming(case: Case, events: list[Event], policy, now: int, owner: Owner | N
         if decision.skipped or decision.empty:
             break  # cannot happen with a consistent history; never loop on it
         changed, new_events = sweep.apply(case, decision, policy, at, owner)
+        if route is not None:
+            changed, routed, routed_owner = route(changed, new_events, at)
+            if routed:
+                new_events = new_events + routed
+                owner = routed_owner
         history = history + new_events
         settled = lifecycle.settle(changed, history, policy)
         keeps = owner is not None and settled.owner == owner.handle
@@ -76,6 +85,8 @@ def _steps(before: Case, after: Case, decision, at: int, sent: list[dict],
             "notify": payload["recipient_label"] if payload else None,
             "email": payload["recipient"]["email"] if payload else None,
             "channels": list(channels) if payload else [],
+            "routing": next((e.reason for e in new_events if e.actor == "routing"), None)
+            if action == "escalate" else None,
         }
 
     result = []

@@ -23,7 +23,7 @@ FORMATS = ("table", "json", "csv", "markdown", "html")
 HEADLINE = (
     "opened", "resolved", "backlog", "escalation_rate", "fcr_rate", "reopen_rate",
     "csat_avg", "csat_count", "response_sla_met", "resolution_sla_met",
-    "time_to_respond", "time_to_resolve",
+    "time_to_respond", "time_to_resolve", "time_to_owner", "unowned",
 )
 # Backlog age buckets: [low, high) in seconds of wall-clock age.
 AGING = (("<1d", 0, DAY), ("1-3d", DAY, 3 * DAY), ("3-7d", 3 * DAY, 7 * DAY), (">7d", 7 * DAY, None))
@@ -240,6 +240,9 @@ def headline(raw: dict) -> dict:
         "resolution_sla_met": rate(raw.get("resolution_met"), raw.get("resolution_clocks")),
         "time_to_respond": {"p50": raw.get("respond_p50"), "p90": raw.get("respond_p90")},
         "time_to_resolve": {"p50": raw.get("resolve_p50"), "p90": raw.get("resolve_p90")},
+        # from each escalation to its owner at the new tier; escalations still unowned
+        "time_to_owner": {"p50": raw.get("owner_p50"), "p90": raw.get("owner_p90")},
+        "unowned": raw.get("unowned", 0),
     }
 
 
@@ -275,4 +278,4 @@ def order_groups(dimension: str, values: list) -> list:
 # How a change against the previous window reads: for these figures up is good news.
 GOOD_WHEN_UP = {"resolved": True, "backlog": False, "opened": None, "escalation_rate": False,
                 "fcr_rate": True, "reopen_rate": False, "csat_avg": True, "csat_count": None,
-                "response_sla_met": True, "resolution_sla_met": True}
+                "response_sla_met": True, "resolution_sla_met": True, "unowned": False}

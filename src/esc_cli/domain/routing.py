@@ -107,6 +107,21 @@ def settings_for(policy, case: Case, team_decides: bool) -> Settings:
     )
 
 
+def owner_deadline(case: Case, policy) -> int | None:
+    """When an unowned case has waited too long for an owner at its tier: `own_within`
+    (its team's when the team's table sets one, else its tier's) after it arrived at the
+    tier. None when it has an owner, is not being worked (pending, resolved, closed) or
+    no own_within applies."""
+    if case.owner is not None or case.state not in ("new", "open"):
+        return None
+    teams = getattr(policy, "teams", None) or {}
+    team = teams.get(case.team) if case.team is not None else None
+    own = team.own_within if team is not None and team.own_within else None
+    if own is None:
+        own = getattr(policy.tiers.get(case.tier), "own_within", None)
+    return case.tier_since + own if own else None
+
+
 def trigger(case: Case, new_events: list[Event]) -> tuple[bool, bool] | None:
     """Whether this write asks routing for an owner, and whether the team's settings
     decide: (True, team_decides), or None. Routing runs once the case is escalated (by

@@ -73,6 +73,10 @@ def plan(case: Case, events: list[Event], policy, now: int, clocks: dict | None 
         elif clock.warn_at is not None and now >= clock.warn_at:
             if ("warned", name, due_text) not in done:
                 warn.append((name, clock.due_at))
+    owned_by = _owner_deadline(case, policy)
+    if owned_by is not None and now >= owned_by and (
+            not done or ("warned", OWNER_CLOCK, iso(owned_by)) not in done):
+        warn.append((OWNER_CLOCK, owned_by))  # unowned past own_within: warned once
     escalate_to = reason = cause = None
     if case.tier < policy.top_tier:
         newly = [name for name, _ in breach if name in ESCALATING_CLOCKS]
@@ -124,7 +128,26 @@ def _candidates(case: Case, events: list[Event], policy,
     deadline = stale_deadline(case, policy)
     if deadline is not None and earliest_breach is not None:
         found.append((max(deadline, earliest_breach), "escalate:stale", case.tier + 1))
+    owned_by = _owner_deadline(case, policy)
+    if owned_by is not None and ("warned", OWNER_CLOCK, iso(owned_by) if done else None) not in done:
+        found.append((owned_by, f"warn:{OWNER_CLOCK}", None))
     return found
+
+
+# The pseudo-clock of `own_within` (issue 21): a `warned` event with field "owner" and
+# the instant the case should have had an owner by, written once per arrival at a tier.
+OWNER_CLOCK = "owner"
+
+
+def _owner_deadline(case: Case, policy) -> int | None:
+    # most cases have an owner, and most policies no own_within: then nothing to import
+    if case.owner is not None or not (
+            any(getattr(t, "own_within", None) for t in policy.tiers.values())
+            or any(t.own_within for t in (getattr(policy, "teams", None) or {}).values())):
+        return None
+    from esc_cli.domain.routing import owner_deadline
+
+    return owner_deadline(case, policy)
 
 
 def next_run_at(case: Case, events: list[Event], policy, clocks: dict | None = None) -> int | None:
@@ -164,7 +187,8 @@ def apply(case: Case, plan: SweepPlan, policy, now: int,
     events: list[Event] = []
     for clock, due in plan.warn:
         events.append(Event(now, SWEEP_ACTOR, "warned", clock, None, iso(due),
-                            f"{clock} SLA at risk"))
+                            f"no owner at tier {case.tier} since {iso(case.tier_since)}"
+                            if clock == OWNER_CLOCK else f"{clock} SLA at risk"))
     for clock, due in plan.breach:
         events.append(Event(now, SWEEP_ACTOR, "breached", clock, None, iso(due),
                             f"{clock} SLA breached"))

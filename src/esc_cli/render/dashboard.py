@@ -14,7 +14,7 @@ TILES = (
     ("opened", "Opened"), ("resolved", "Resolved"), ("backlog", "Backlog"),
     ("escalation_rate", "Escalation"), ("fcr_rate", "FCR"), ("reopen_rate", "Reopens"),
     ("csat_avg", "CSAT"), ("response_sla_met", "Response SLA"),
-    ("resolution_sla_met", "Resolution SLA"),
+    ("resolution_sla_met", "Resolution SLA"), ("unowned", "Unowned"),
 )
 MOOD = {"good": "bold green", "bad": "bold red", "neutral": "dim", "none": "dim"}
 PRIORITY_STYLE = {"urgent": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
@@ -22,11 +22,12 @@ COLUMN_LABELS = {"opened": "opened", "resolved": "resolved", "backlog": "backlog
                  "escalation_rate": "escal.", "fcr_rate": "FCR", "reopen_rate": "reopen",
                  "csat_avg": "CSAT", "response_sla_met": "resp.\nSLA",
                  "resolution_sla_met": "resol.\nSLA", "time_to_respond": "respond\np50 / p90",
-                 "time_to_resolve": "resolve\np50 / p90"}
+                 "time_to_resolve": "resolve\np50 / p90", "time_to_owner": "owner\np50 / p90",
+                 "unowned": "unowned"}
 # Breakdown columns in the order they are dropped last-first when the terminal is narrow.
 COLUMN_ORDER = ("opened", "resolved", "backlog", "escalation_rate", "fcr_rate",
                 "response_sla_met", "resolution_sla_met", "csat_avg", "reopen_rate",
-                "time_to_respond", "time_to_resolve")
+                "time_to_respond", "time_to_resolve", "time_to_owner", "unowned")
 BREAKDOWN_ROWS = 20
 WIDE = 110
 
@@ -100,13 +101,15 @@ def _priority_table(document: dict, narrow: bool):
                   title="SLA and times by priority", title_justify="left", title_style="bold")
     table.add_column("priority", no_wrap=True)
     sla_names = ("resp.\nSLA", "resol.\nSLA") if narrow else ("response\nSLA", "resolution\nSLA")
-    for name in ("opened", "backlog", *sla_names, "respond\np50 / p90", "resolve\np50 / p90"):
+    for name in ("opened", "backlog", *sla_names, "respond\np50 / p90", "resolve\np50 / p90",
+                 "owner\np50 / p90"):
         table.add_column(name, justify="right", no_wrap=True)
 
     def row(name, style, figures):
         table.add_row(Text(name, style=style), str(figures["opened"]), str(figures["backlog"]),
                       fmt_rate(figures["response_sla_met"]), fmt_rate(figures["resolution_sla_met"]),
-                      fmt_pair(figures["time_to_respond"]), fmt_pair(figures["time_to_resolve"]))
+                      fmt_pair(figures["time_to_respond"]), fmt_pair(figures["time_to_resolve"]),
+                      fmt_pair(figures["time_to_owner"]))
 
     for priority, figures in document["by_priority"].items():
         row(priority, PRIORITY_STYLE.get(priority, ""), figures)

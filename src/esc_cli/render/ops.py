@@ -305,6 +305,8 @@ def plan_step_text(step: dict, zone: str, now: int) -> str:
     elif action == "escalate":
         name = f" {step['to_tier_name']}" if step.get("to_tier_name") else ""
         who = f"stays with {step['owner']}" if step["owner"] else "unassigned"
+        if step.get("routing"):
+            who = f"routed to {step['owner']}: {step['routing']}"
         text = f"escalate to tier {step['to_tier']}{name} ({step['reason']}), {who}"
     else:
         text = f"close ({step['reason']})" if step.get("reason") else "close"

@@ -27,6 +27,7 @@ KPIS = (
     ("csat_avg", "CSAT"),
     ("response_sla_met", "Response SLA met"),
     ("resolution_sla_met", "Resolution SLA met"),
+    ("unowned", "Unowned escalations"),
 )
 SHORT = {"escalation_rate": "Escalated", "fcr_rate": "FCR", "reopen_rate": "Reopened",
          "response_sla_met": "Response SLA", "resolution_sla_met": "Resolution SLA"}
@@ -39,6 +40,7 @@ FLAT = (
     "opened", "resolved", "backlog", "escalation_rate", "fcr_rate", "reopen_rate",
     "csat_avg", "csat_count", "response_sla_met", "resolution_sla_met",
     "time_to_respond_p50", "time_to_respond_p90", "time_to_resolve_p50", "time_to_resolve_p90",
+    "time_to_owner_p50", "time_to_owner_p90", "unowned",
 )
 
 
@@ -78,7 +80,7 @@ def fmt_figure(key: str, value) -> str:
         return fmt_rate(value)
     if key == "csat_avg":
         return fmt_csat(value)
-    if key in ("time_to_respond", "time_to_resolve"):
+    if key in ("time_to_respond", "time_to_resolve", "time_to_owner"):
         return fmt_pair(value)
     return "–" if value is None else str(value)
 
@@ -288,19 +290,22 @@ def to_markdown(document: dict, dimension: str | None, zone: str) -> str:
             value += f" ({document['csat_count']} responses)"
         rows.append([label, value, fmt_figure(key, prev[key]), moved or "–"])
     for key, label in (("time_to_respond", "Time to respond p50 / p90"),
-                       ("time_to_resolve", "Time to resolve p50 / p90")):
+                       ("time_to_resolve", "Time to resolve p50 / p90"),
+                       ("time_to_owner", "Time to owner p50 / p90")):
         rows.append([label, fmt_pair(document[key]), fmt_pair(prev[key]), "–"])
     lines += _md_table(["Figure", "This window", "Previous", "Change"], rows, "lrrr")
     lines += ["", "## SLA by priority", ""]
     rows = [[p, str(f["opened"]), str(f["backlog"]), fmt_rate(f["response_sla_met"]),
              fmt_rate(f["resolution_sla_met"]), fmt_pair(f["time_to_respond"]),
-             fmt_pair(f["time_to_resolve"])]
+             fmt_pair(f["time_to_resolve"]), fmt_pair(f["time_to_owner"])]
             for p, f in document["by_priority"].items()]
     rows.append(["**all**", str(document["opened"]), str(document["backlog"]),
                  fmt_rate(document["response_sla_met"]), fmt_rate(document["resolution_sla_met"]),
-                 fmt_pair(document["time_to_respond"]), fmt_pair(document["time_to_resolve"])])
+                 fmt_pair(document["time_to_respond"]), fmt_pair(document["time_to_resolve"]),
+                 fmt_pair(document["time_to_owner"])])
     lines += _md_table(["Priority", "Opened", "Backlog", "Response SLA", "Resolution SLA",
-                        "Respond p50 / p90", "Resolve p50 / p90"], rows, "lrrrrrr")
+                        "Respond p50 / p90", "Resolve p50 / p90", "Owner p50 / p90"], rows,
+                       "lrrrrrrr")
     lines += ["", "## Backlog age", ""]
     top = max(document["aging"].values(), default=0)
     rows = [[age, str(n), "█" * (round(20 * n / top) if top else 0)]
@@ -326,13 +331,14 @@ def to_markdown(document: dict, dimension: str | None, zone: str) -> str:
 
 BREAKDOWN_KEYS = ("opened", "resolved", "backlog", "escalation_rate", "fcr_rate", "reopen_rate",
                   "csat_avg", "response_sla_met", "resolution_sla_met", "time_to_respond",
-                  "time_to_resolve")
+                  "time_to_resolve", "time_to_owner", "unowned")
 BREAKDOWN_LABELS = {"opened": "Opened", "resolved": "Resolved", "backlog": "Backlog",
                     "escalation_rate": "Escalation rate", "fcr_rate": "FCR",
                     "reopen_rate": "Reopen rate",
                     "csat_avg": "CSAT", "response_sla_met": "Response SLA",
                     "resolution_sla_met": "Resolution SLA",
-                    "time_to_respond": "Respond p50 / p90", "time_to_resolve": "Resolve p50 / p90"}
+                    "time_to_respond": "Respond p50 / p90", "time_to_resolve": "Resolve p50 / p90",
+                    "time_to_owner": "Owner p50 / p90", "unowned": "Unowned"}
 
 
 # -- HTML --------------------------------------------------------------------------
@@ -473,13 +479,13 @@ def to_html(document: dict, dimension: str | None, zone: str, now: int) -> str:
             f"<tr><td>{_e(p)}</td><td>{f['opened']}</td><td>{f['resolved']}</td>"
             f"<td>{f['backlog']}</td><td>{fmt_rate(f['response_sla_met'])}</td>"
             f"<td>{fmt_rate(f['resolution_sla_met'])}</td><td>{_e(fmt_pair(f['time_to_respond']))}</td>"
-            f"<td>{_e(fmt_pair(f['time_to_resolve']))}</td></tr>")
+            f"<td>{_e(fmt_pair(f['time_to_resolve']))}</td><td>{_e(fmt_pair(f['time_to_owner']))}</td></tr>")
     d = document
     priority_rows.append(
         f"<tr class=\"total\"><td>all</td><td>{d['opened']}</td><td>{d['resolved']}</td>"
         f"<td>{d['backlog']}</td><td>{fmt_rate(d['response_sla_met'])}</td>"
         f"<td>{fmt_rate(d['resolution_sla_met'])}</td><td>{_e(fmt_pair(d['time_to_respond']))}</td>"
-        f"<td>{_e(fmt_pair(d['time_to_resolve']))}</td></tr>")
+        f"<td>{_e(fmt_pair(d['time_to_resolve']))}</td><td>{_e(fmt_pair(d['time_to_owner']))}</td></tr>")
     legend = "".join(f'<span><i style="background:{COLOURS[s]}"></i>{s} '
                      f'({sum(t[s] for t in d["trend"])})</span>' for s in SERIES)
     breakdown = ""
@@ -513,7 +519,8 @@ def to_html(document: dict, dimension: str | None, zone: str, now: int) -> str:
 <section id="sla">
 <h2>SLA and times by priority</h2>
 <table><thead><tr><th>Priority</th><th>Opened</th><th>Resolved</th><th>Backlog</th>
-<th>Response SLA</th><th>Resolution SLA</th><th>Respond p50 / p90</th><th>Resolve p50 / p90</th></tr></thead>
+<th>Response SLA</th><th>Resolution SLA</th><th>Respond p50 / p90</th><th>Resolve p50 / p90</th>
+<th>Owner p50 / p90</th></tr></thead>
 <tbody>{''.join(priority_rows)}</tbody></table>
 </section>
 <div class="charts">

@@ -237,7 +237,9 @@ def case_table(console, docs: list[dict], now: int, marked: frozenset = frozense
             Text(d["priority"], style=PRIORITY_STYLE.get(d["priority"], "")),
             Text(d["state"], style=STATE_STYLE.get(d["state"], "")),
             Text(str(d["tier"])),
-            _text(d["owner"] or "-", None if d["owner"] else "dim"),
+            # unowned past own_within (issue 21): `-!` in red
+            _text(d["owner"] or ("-!" if d.get("unowned_overdue") else "-"),
+                  None if d["owner"] else ("bold red" if d.get("unowned_overdue") else "dim")),
             _due_cell(d, now),
             Text(d.get("due_clock") or "" if d["state"] != "pending" else "", style="dim"),
             _text(d["team"] or "-", None if d["team"] else "dim"),

@@ -351,7 +351,25 @@ def queue(env, filters: dict, sort: str, limit: int) -> list[dict]:
             lifecycle.check_tier(pols.current, filters["tier"])
         rows = queries.queue(conn, filters, sort, limit, env.now)
         names = pols.tier_names()
-        return [case_document(case, names, env.now) for case in rows]
+        documents = [case_document(case, names, env.now) for case in rows]
+        flag_unowned(pols.current, zip(rows, documents), env.now)
+        return documents
+
+
+def flag_unowned(policy, pairs, now: int) -> None:
+    """`owner_due` (when an unowned case should have had an owner by, under the policy's
+    own_within) and `unowned_overdue` (that instant has passed) on each (case, document)
+    of a queue or overdue list (issue 21)."""
+    from esc_cli.domain.model import iso
+
+    timed = any(getattr(t, "own_within", None) for t in policy.tiers.values()) or any(
+        t.own_within for t in getattr(policy, "teams", {}).values())
+    if timed:
+        from esc_cli.domain.routing import owner_deadline
+    for case, document in pairs:
+        due = owner_deadline(case, policy) if timed else None
+        document["owner_due"] = iso(due)
+        document["unowned_overdue"] = due is not None and now >= due
 
 
 # -- ladder, people, policy ------------------------------------------------------

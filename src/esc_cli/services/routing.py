@@ -96,3 +96,78 @@ def _until(env, text: str) -> int:
         return env.now + parse_span(text)
     except ValueError:
         return parse_instant(text, env.tz, "--until")
+
+
+# -- who is on call ------------------------------------------------------------------------
+
+def oncall(env, at: str | None = None) -> list[dict]:
+    """`esc oncall`: each tier's and team's rotation at `at` (default now): who is on
+    call, who would take a case now (the next in the rotation while they are away),
+    until when, and the next handoffs."""
+    from esc_cli.domain.model import iso
+    from esc_cli.env import parse_instant
+    from esc_cli.services import Policies
+
+    instant = parse_instant(at, env.tz, "--at") if at is not None else env.now
+    with env.store().read() as conn:
+        policy = Policies(conn).current
+        owners = {o.handle: o for o in people.list_owners(conn)}
+    scopes = [(f"tier:{level}", level, None, tier.name, tier.oncall)
+              for level, tier in sorted(policy.tiers.items()) if tier.oncall is not None]
+    scopes += [(settings.scope, None, name, name, settings.oncall)
+               for name, settings in sorted(policy.teams.items()) if settings.oncall is not None]
+    result = []
+    for scope, level, team, name, rotation in scopes:
+        handle = rotation.on_call(instant)
+        owner = owners.get(handle)
+        takes = next((h for h in [handle, *rotation.after(handle, instant)]
+                      if h in owners and routing.available(owners[h], 0, instant, ignore_capacity=True)),
+                     None)
+        changes = rotation.changes(instant, 3)
+        result.append({
+            "scope": scope,
+            "tier": level,
+            "team": team,
+            "name": name,
+            "on_call": handle,
+            "override": rotation.override_at(instant) is not None,
+            "away_until": iso(owner.away_until) if owner is not None and routing.is_away(owner, instant) else None,
+            "takes_cases": takes,
+            "until": iso(changes[0][0]) if changes else None,
+            "next": [{"at": iso(when), "handle": who} for when, who in changes],
+            "timezone": rotation.timezone,
+        })
+    return result
+
+
+# -- what routing would do, for explain's plan --------------------------------------------
+
+def planner(conn, policy):
+    """A `route(case, new_events, at)` for domain.plan.upcoming: whom routing would pick
+    at each planned escalation, from the owners, their loads and round-robin's memory as
+    they are now (read only; the plan's own picks advance round-robin). None when the
+    policy routes nothing."""
+    if not (getattr(policy, "teams", None) or any(
+            t.assign != "manual" or t.oncall for t in policy.tiers.values())):
+        return None
+    owners = people.list_owners(conn)
+    by_handle = {o.handle: o for o in owners}
+    loads = people.loads_of(conn, [o.handle for o in owners if o.active])
+    last = dict(conn.execute("SELECT scope, last_handle FROM routing_state").fetchall())
+
+    def route(case: Case, new_events: list[Event], at: int):
+        asked = routing.trigger(case, new_events)
+        if asked is None:
+            return case, [], None
+        settings = routing.settings_for(policy, case, asked[1])
+        if not settings.routes:
+            return case, [], None
+        decision = routing.choose(case, settings, owners, loads, at, last.get(settings.scope),
+                                  policy.top_tier)
+        if decision.handle is None:
+            return case, [], None
+        last[settings.scope] = decision.handle
+        return (replace(case, owner=decision.handle), [routing.assigned_event(case, decision, at)],
+                by_handle[decision.handle])
+
+    return route

@@ -283,6 +283,7 @@ def overdue(env, tier: int | None = None, team: str | None = None,
         ranked.append(((band, due, _PRIORITY_ORDER.get(case.priority, 9), case.id), case, worst))
     ranked.sort(key=lambda item: item[0])
     result = []
+    pairs = []
     for _, case, (band, clock, due) in ranked:
         if documents:
             document = case_document(case, names, now)
@@ -296,6 +297,10 @@ def overdue(env, tier: int | None = None, team: str | None = None,
         document["overdue_by"] = now - due if now >= due else None
         document["due_in"] = due - now if due > now else None
         result.append(document)
+        pairs.append((case, document))
+    from esc_cli.services import flag_unowned
+
+    flag_unowned(pols.current, pairs, now)
     return result
 
 
@@ -303,7 +308,7 @@ _PRIORITY_ORDER = {"urgent": 0, "high": 1, "medium": 2, "low": 3}
 # what worst_clock reads and the overdue table prints (documents=False)
 _OVERDUE_COLUMNS = ("id", "priority", "state", "tier", "owner", "team", "customer", "title",
                     "acknowledged_at", "respond_warn", "respond_by", "update_warn", "update_by",
-                    "resolve_warn", "resolve_by")
+                    "resolve_warn", "resolve_by", "tier_since")
 
 
 def explain(env, case_id) -> dict:
@@ -323,6 +328,9 @@ def explain(env, case_id) -> dict:
         current_version = pols.current_id
         owner = people.get_owner(conn, case.owner) if case.owner else None
         channels = tuple(c.name for c in pols.current.channels)
+        from esc_cli.services.routing import planner
+
+        route = planner(conn, pols.current)
     calendar = policy.calendar_for(case.priority)
     clocks = []
     for trace in trace_clocks(policy, case.priority, case.opened_at, events).values():
@@ -337,7 +345,7 @@ def explain(env, case_id) -> dict:
         if upcoming["action"] == "escalate":
             upcoming["tier_name"] = names.get(upcoming["tier"])
     stale = sweep_domain.stale_deadline(case, policy)
-    steps = plan_steps(case, events, policy, now, owner, channels, names)
+    steps = plan_steps(case, events, policy, now, owner, channels, names, route)
     return {
         "case": case.id,
         "title": case.title,
@@ -359,13 +367,13 @@ def explain(env, case_id) -> dict:
 
 
 def plan_steps(case, events, policy, now: int, owner, channels: tuple[str, ...],
-               tier_names: dict[int, str]) -> list[dict]:
+               tier_names: dict[int, str], route=None) -> list[dict]:
     """`domain.plan.upcoming` as JSON: instants in ISO-8601 UTC, and the name of each
     tier a step escalates to. For any screen that says "what happens next" (explain,
     the email body)."""
     from esc_cli.domain.plan import upcoming
 
-    steps = upcoming(case, events, policy, now, owner, channels)
+    steps = upcoming(case, events, policy, now, owner, channels, route=route)
     for step in steps:
         step["at"] = iso(step["at"])
         step["due"] = iso(step["due"])

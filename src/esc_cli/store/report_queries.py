@@ -405,6 +405,12 @@ def figures(conn: sqlite3.Connection, window: Window, now: int, dimension: str |
         conn, second, lambda own: _window(own, sums, group, window, now, first, dimension),
         the_rest)
     _merge(result, backlog)
+    # time to owner and unowned escalations (issue 21): escalation events, not cases
+    from esc_cli.store.owner_times import owner_times
+
+    _merge(result, owner_times(conn, window, now, group, dimension))
+    if prior:
+        prior.update(owner_times(conn, previous, now, "NULL", None)["all"])
     return result, prior, daily
 
 

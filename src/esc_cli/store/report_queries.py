@@ -399,18 +399,20 @@ def figures(conn: sqlite3.Connection, window: Window, now: int, dimension: str |
             prior = _window(other, sums, "NULL", previous, now, first, None)["all"]
             t, age_at = _backlog_instants(previous, now)
             prior["backlog"] = _backlog(other, t, age_at, "NULL", None)["all"].get("backlog", 0)
+            prior.update(owner_times(other, previous, now, "NULL", None)["all"])
         return backlog, prior, trend(other, days, first)
 
-    result, (backlog, prior, daily) = _both(
-        conn, second, lambda own: _window(own, sums, group, window, now, first, dimension),
-        the_rest)
-    _merge(result, backlog)
-    # time to owner and unowned escalations (issue 21): escalation events, not cases
+    # time to owner and unowned escalations (issue 21) read escalation events, not the
+    # cases' index: each window's on the connection that reads that window, at once
     from esc_cli.store.owner_times import owner_times
 
-    _merge(result, owner_times(conn, window, now, group, dimension))
-    if prior:
-        prior.update(owner_times(conn, previous, now, "NULL", None)["all"])
+    def mine(own: sqlite3.Connection) -> dict:
+        found = _window(own, sums, group, window, now, first, dimension)
+        _merge(found, owner_times(own, window, now, group, dimension))
+        return found
+
+    result, (backlog, prior, daily) = _both(conn, second, mine, the_rest)
+    _merge(result, backlog)
     return result, prior, daily
 
 

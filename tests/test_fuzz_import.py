@@ -15,7 +15,7 @@ from __future__ import annotations
 import codecs
 import json
 
-from hypothesis import event, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from esc_cli.domain.policy import DEFAULT_POLICY_TOML
@@ -245,7 +245,7 @@ def test_fuzz_csv_import(esc, backend, tmp_path):
     def run(data):
         path = tmp_path / "fuzz.csv"
         path.write_bytes(data)
-        event(f"exit {check_import(esc, path).code}")  # --hypothesis-show-statistics
+        check_import(esc, path)
 
     run()
 
@@ -258,7 +258,7 @@ def test_fuzz_json_import(esc, backend, tmp_path):
     def run(data):
         path = tmp_path / "fuzz.json"
         path.write_bytes(data)
-        event(f"exit {check_import(esc, path).code}")
+        check_import(esc, path)
 
     run()
 
@@ -269,7 +269,7 @@ def test_fuzz_import_of_any_bytes(esc, backend, tmp_path):
     def run(data, suffix):
         path = tmp_path / f"fuzz{suffix}"
         path.write_bytes(data)
-        event(f"exit {check_import(esc, path).code}")
+        check_import(esc, path)
 
     run()
 

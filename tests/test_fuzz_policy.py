@@ -122,7 +122,6 @@ def test_fuzz_policy_load(esc, backend, tmp_path):
         path = tmp_path / "policy.toml"
         path.write_bytes(data)
         result = run_checked(esc, "policy", "load", str(path))
-        event(f"exit {result.code}")  # --hypothesis-show-statistics
         if result.code == 0:
             # what loaded exports as TOML that loads again
             exported = esc.ok("policy", "export").out

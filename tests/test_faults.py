@@ -449,3 +449,15 @@ def test_import_handles_are_exact_too(esc, tmp_path):
     assert result.code == 2
     assert [line.split(":")[1].strip() for line in result.err.splitlines()[:-1]] == [
         "line 3", "line 4"]
+
+
+# -- found by the fuzzers ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\r", "\x0b", "\x0c", "\x1c"])
+def test_an_error_naming_untrusted_text_stays_one_line(esc, separator):
+    # every character str.splitlines (and some terminals and log readers) end a line at
+    for args in (("show", separator), ("open", "t", "--customer", "c", "--priority", f"hi{separator}gh"),
+                 ("queue", "--sort", f"due{separator}x")):
+        result = esc(*args)
+        assert result.code == 2
+        one_error_line(result.err)

@@ -16,8 +16,10 @@ _PATTERNS = {
         r"|\x1b[@-Z\\-_]"                       # other two-byte escapes
         r"|\x9b[0-?]*[ -/]*[@-~]"
     ),
-    "single": "[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]",
-    "multi": "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]",
+    # U+2028/U+2029 end a line for Unicode (and for str.splitlines): an error must stay
+    # one line, and a field one row
+    "single": "[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u2028\u2029]",
+    "multi": "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u2028\u2029]",
 }
 _COMPILED: dict = {}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from datetime import datetime, timezone
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from esc_cli.domain.model import parse_iso  # noqa: F401  (views read stored stamps with it)

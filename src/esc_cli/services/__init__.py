@@ -7,7 +7,7 @@ from esc_cli.domain import lifecycle
 from esc_cli.domain.documents import case_document, owner_document
 from esc_cli.domain.model import Case, Event, Owner
 from esc_cli.domain.values import replace
-from esc_cli.errors import Conflict, NotFound, StoreError, UsageError
+from esc_cli.errors import Conflict, StoreError, UsageError
 from esc_cli.store import cases as case_rows
 from esc_cli.store import people, policies
 

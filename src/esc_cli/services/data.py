@@ -698,7 +698,6 @@ class Importer:
             return owner, loads.get(handle, 0) if owner else 0
 
         cases, event_rows, payloads = [], [], []
-        deferring = False
 
         def flush():
             bulk.insert_cases(self.conn, cases, event_rows, deferring)

@@ -21,7 +21,7 @@ def _run(db, script: str) -> None:
 
 
 def _m001_core(db) -> None:
-    _run(db, 
+    _run(db,
         """
         CREATE TABLE policy_versions (
             id INTEGER PRIMARY KEY,
@@ -223,7 +223,7 @@ def _m003_report_indexes(db) -> None:
     # esc report: SLA clocks that stopped or fell due in a window are found through
     # their stop and due columns; the backlog at an instant starts from the unresolved
     # cases opened before it.
-    _run(db, 
+    _run(db,
         """
         CREATE INDEX cases_acknowledged_at ON cases(acknowledged_at)
             WHERE acknowledged_at IS NOT NULL;

@@ -137,8 +137,8 @@ def hours_from_text(value: str | list[str]) -> list[tuple[int, int]]:
         match = _HOURS.fullmatch(item) if isinstance(item, str) else None
         if match is None:
             raise ValueError(f"expected opening hours such as '09:00-17:00', got {item!r}")
-        start = _minute(match[1], match[2], end=False, text=item)
-        end = _minute(match[3], match[4], end=True, text=item)
+        start = _minute(match[1], match[2], end=False, text=str(item))  # item: a str (it matched)
+        end = _minute(match[3], match[4], end=True, text=str(item))
         if end <= start:
             raise ValueError(f"opening hours must end after they start: {item!r}")
         result.append((start, end))
@@ -252,8 +252,8 @@ class BusinessCalendar:
             raise ValueError(f"unknown time zone {zone!r}") from exc
         self._utc = zone in ("UTC", "Etc/UTC", "Etc/UCT", "UCT", "Zulu", "Etc/Zulu")
 
-        weekly = isinstance(hours, Mapping)
-        if weekly and days is None:
+        # isinstance spelled out (not kept in a flag) so the type checker narrows `hours`
+        if isinstance(hours, Mapping) and days is None:
             days = list(hours)
         if isinstance(days, str) or not days:
             raise ValueError(f"working days must be a non-empty list such as ['mon', 'fri'], got {days!r}")
@@ -267,7 +267,7 @@ class BusinessCalendar:
 
         # minutes of each working weekday (0 = Monday), touching intervals merged
         self._by_weekday: dict[int, tuple[tuple[int, int], ...]] = {}
-        if weekly:
+        if isinstance(hours, Mapping):
             for day in hours:
                 if day not in WEEKDAYS:
                     raise ValueError(f"unknown weekday {day!r} (use {', '.join(WEEKDAYS)})")
@@ -288,10 +288,10 @@ class BusinessCalendar:
         # a date's own hours (empty: closed) win over its weekday and its holidays
         self.dates: dict[date, tuple[tuple[int, int], ...]] = {}
         self._dated: dict[int, tuple[tuple[int, int], ...]] = {}
-        for day, intervals in sorted((dates or {}).items()):
-            checked = tuple(_check_hours(intervals, intervals)) if intervals else ()
-            self.dates[day] = checked
-            self._dated[day.toordinal()] = _merged(checked)
+        for on, own in sorted((dates or {}).items()):
+            checked = tuple(_check_hours(own, own)) if own else ()
+            self.dates[on] = checked
+            self._dated[on.toordinal()] = _merged(checked)
 
         self.holidays: tuple[date, ...] = tuple(sorted(set(holidays)))
         self._holiday_ordinals = frozenset(d.toordinal() for d in self.holidays)
@@ -326,7 +326,9 @@ class BusinessCalendar:
         import holidays as holidays_package  # slow import: only when a country is named
 
         try:
-            return holidays_package.country_holidays(self.country, subdiv=self.subdivision, years=years)
+            # called only when self.country is set
+            return holidays_package.country_holidays(self.country, subdiv=self.subdivision,  # type: ignore[arg-type]
+                                                    years=years)
         except NotImplementedError as exc:
             if self.subdivision:
                 raise ValueError(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from esc_cli.domain.model import Case, Event, Owner, iso
 from esc_cli.domain.sla import clock_statuses
 
@@ -9,7 +11,7 @@ from esc_cli.domain.sla import clock_statuses
 def case_document(case: Case, tier_names: dict[int, str], now: int,
                   events: list[Event] | None = None) -> dict:
     at_risk, breached, missed = clock_statuses(case, now)
-    document = {
+    document: dict[str, Any] = {
         "id": case.id,
         "title": case.title,
         "description": case.description,

@@ -87,7 +87,7 @@ def addresses(settings: EmailSettings, recipient: dict | None) -> tuple[list[str
                 unresolved = (f"{who} and no fallback matches ({', '.join(keys)}); "
                               "add one under the channel's `fallback`")
                 continue
-        found.append(address)
+        found.append(address)  # type: ignore[arg-type]  # is_address() held: a str
     unique = list(dict.fromkeys(found))
     return unique, (unresolved if not unique else None)
 

@@ -288,7 +288,7 @@ def close(case: Case, now: int, actor: str, reason: str | None = None) -> Change
 def feedback(case: Case, csat: int, comment: str | None, now: int, actor: str) -> Change:
     if not 1 <= csat <= 5:
         raise UsageError(f"CSAT must be 1 to 5, got {csat}")
-    check_text(comment, "comment")
+    check_text(comment, "comment")  # type: ignore[arg-type]  # None (no comment) passes through
     _require_in_order(case, now)
     _require_state(case, ("resolved", "closed"), "record feedback on")
     event = Event(now, actor, "feedback", "csat",

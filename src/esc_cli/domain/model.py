@@ -210,10 +210,10 @@ def sha256_without_openssl():
     OpenSSL, ~5 ms of a run that hashes a handful of events (a bulk import, which hashes
     millions, keeps OpenSSL's faster one). The digests are the same."""
     try:
-        from _sha256 import sha256  # CPython 3.11
+        from _sha256 import sha256  # type: ignore[import-not-found]  # CPython 3.11
     except ImportError:
         try:
-            from _sha2 import sha256  # CPython 3.12+
+            from _sha2 import sha256  # type: ignore[import-not-found]  # CPython 3.12+
         except ImportError:
             from hashlib import sha256
     return sha256

@@ -19,7 +19,7 @@ def recipient_of(case: Case, owner_email: str | None, on_call: str | None = None
                    "team": case.team, "tier": case.tier}
 
 
-def _stable_id(case_id: int, event: Event) -> str:
+def _stable_id(case_id: int | None, event: Event) -> str:
     key = f"{case_id}|{event.at}|{event.kind}|{event.field}|{event.to_value}|{event.actor}"
     from esc_cli.domain.model import sha256  # here: reads never hash
 
@@ -51,7 +51,8 @@ def notifications_for(case: Case, new_events: list[Event], owner_email: str | No
     recipient, recipient_doc = recipient_of(case, owner_email, None if case.owner else on_call)
     result = []
 
-    def build(kind: str, event: Event, clocks: list[str], due: str | None, from_tier, to_tier,
+    # clocks: the events' fields, always set on warned/breached events
+    def build(kind: str, event: Event, clocks: list, due: str | None, from_tier, to_tier,
               reason: str | None) -> dict:
         return {
             "id": _stable_id(case.id, event),
@@ -82,7 +83,7 @@ def notifications_for(case: Case, new_events: list[Event], owner_email: str | No
         clocks = [b.field for b in breaches] if merged and event.actor == "sweep" else []
         due = breaches[0].to_value if clocks else None
         if event.field == "tier":
-            from_tier, to_tier = int(event.from_value), int(event.to_value)
+            from_tier, to_tier = int(event.from_value), int(event.to_value)  # type: ignore[arg-type]
         else:
             from_tier = to_tier = case.tier
         result.append(build("escalation", event, clocks, due, from_tier, to_tier, event.reason))

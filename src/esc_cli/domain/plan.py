@@ -61,7 +61,7 @@ def upcoming(case: Case, events: list[Event], policy, now: int, owner: Owner | N
         history = history + new_events
         settled = lifecycle.settle(changed, history, policy)
         keeps = owner is not None and settled.owner == owner.handle
-        email = owner.email if keeps else None
+        email = owner.email if owner is not None and keeps else None
         sent = notices.notifications_for(settled, new_events, email)
         steps.extend(_steps(case, settled, decision, at, sent, channels, new_events))
         if not keeps:

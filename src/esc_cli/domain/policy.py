@@ -810,7 +810,7 @@ def _channels(value: Any) -> tuple[tuple[Channel, ...], list]:
                     _fail(header_key, "contains a control character")
             timeout = _timeout(timeout_text, f"{key}.timeout")
             channels.append(Channel("webhook", None, url, dict(headers), timeout, f"webhook:{index}"))
-            entry: dict[str, Any] = {"type": "webhook", "url": url}
+            entry = {"type": "webhook", "url": url}
             if headers:
                 entry["headers"] = dict(headers)
             entry["timeout"] = timeout_text

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from esc_cli.domain.model import (
@@ -29,6 +30,9 @@ from esc_cli.domain.model import (
     case_with_defaults, iso, local_to_utc,
 )
 from esc_cli.domain.values import filled, value
+
+if TYPE_CHECKING:  # the annotation only: parsing a policy is not needed to check rows
+    from esc_cli.domain.policy import Policy
 
 # Fields of the case object an import understands.
 CASE_FIELDS = (
@@ -94,7 +98,7 @@ class Checker:
     """What a row is checked against. `owners` holds every handle a row may name (the
     store's and the file's own); `policy_versions` the versions a restored case may cite."""
 
-    policy: object
+    policy: Policy
     owners: dict
     zone: str
     now: int
@@ -183,10 +187,10 @@ def parse_time(value, name: str, checker: Checker) -> int:
         raise RowError(f"{name} {value!r} is not a valid time (ISO-8601, e.g. 2026-11-02T10:15:00Z)") from None
     if not YEARS[0] <= parsed.year < YEARS[1]:
         raise RowError(f"{name} {value!r} is out of range (from {YEARS[0]} to {YEARS[1]})")
-    parsed = local_to_utc(parsed, checker._tz)
-    if parsed is None:
+    utc = local_to_utc(parsed, checker._tz)
+    if utc is None:
         raise RowError(f"{name} {value!r} does not exist in {checker.zone} (a daylight-saving gap)")
-    instant = int(parsed.timestamp())
+    instant = int(utc.timestamp())
     if instant > checker.now:
         raise RowError(f"{name} {iso(instant)} is later than now ({iso(checker.now)})")
     return instant
@@ -764,4 +768,4 @@ def check_policy_version(raw, position: int) -> tuple[tuple[int, int, str, str] 
             errors.append(f"policy: {err}")
     if errors:
         return None, errors
-    return (version, instant, actor, text), []
+    return (version, instant, actor, text), []  # type: ignore[return-value]  # no errors: all checked

@@ -83,7 +83,7 @@ def timeline(events: list[Event]) -> Timeline:
             if state == "open":
                 stops.append(event.at)
         elif new_state not in PAUSED_STATES and state in PAUSED_STATES:
-            pauses.append((pause_start, event.at))
+            pauses.append((pause_start, event.at))  # type: ignore[arg-type]  # set on entering
             pause_start = None
             if new_state == "open":
                 restarts.append(event.at)
@@ -257,8 +257,9 @@ def project_traced(case: Case, events: list[Event], policy) -> tuple[Case, dict[
         resolve_by=resolution.due_at,
         resolve_warn=resolution.warn_at,
         resolution_decided_at=resolution.decided_at,
-        due_at=min((c.due_at for c in running), default=None),
-        warn_at=min((c.warn_at for c in running), default=None),
+        # running clocks have both instants
+        due_at=min((c.due_at for c in running), default=None),  # type: ignore[type-var]
+        warn_at=min((c.warn_at for c in running), default=None),  # type: ignore[type-var]
         paused_since=line.pauses[-1][0] if line.state == "pending" and line.pauses else None,
         update_missed=update.state != "running" and update.missed,
         escalations=escalations,

@@ -34,7 +34,7 @@ class SweepPlan:
         return not (self.warn or self.breach or self.escalate_to or self.close)
 
 
-def _recorded(events: list[Event]) -> set[tuple[str, str, str]]:
+def _recorded(events: list[Event]) -> set[tuple[str, str | None, str | None]]:
     return {(e.kind, e.field, e.to_value) for e in events if e.kind in ("warned", "breached")}
 
 
@@ -105,7 +105,7 @@ def _candidates(case: Case, events: list[Event], policy,
     done = _recorded(events)
     if clocks is None:
         clocks = trace_clocks(policy, case.priority, case.opened_at, events)
-    found = []
+    found: list[tuple[int, str, int | None]] = []
     can_climb = case.tier < policy.top_tier
     earliest_breach = None
     for name, clock in clocks.items():

@@ -63,7 +63,7 @@ def initial_case(case: Case, events: list[Event]) -> Case:
         if e.kind == "changed" and e.field in _CHANGED:
             first[e.field] = e.from_value
         elif e.field == "tier" and e.kind in ("escalated", "deescalated"):
-            first["tier"] = int(e.from_value)
+            first["tier"] = int(e.from_value)  # type: ignore[arg-type]  # tier moves record both ends
         elif e.field == "owner" and e.kind == "assigned":
             first["owner"] = e.from_value
         elif e.kind == "changed" and e.field == "tags":

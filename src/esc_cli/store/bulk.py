@@ -250,7 +250,7 @@ def insert_cases(conn: sqlite3.Connection, cases: list[Case], events: list[tuple
 def counted_case_rows(cases: list[Case], events: list[tuple]) -> list[list]:
     """The cases table's rows for `cases`, each with its count of `events` (rows from
     `event_rows`), for `insert_counted`. Needs no connection: import workers build them."""
-    counts: dict[int, int] = {}
+    counts: dict[int | None, int] = {}
     for row in events:
         counts[row[0]] = counts.get(row[0], 0) + 1
     return [_import_row(case, counts.get(case.id, 0)) for case in cases]
@@ -336,14 +336,14 @@ def add_notifications(conn: sqlite3.Connection, payloads: list[dict], channels: 
 
 def iter_case_pages(conn: sqlite3.Connection, size: int = 2000) -> Iterator[list[tuple[Case, list[Event]]]]:
     """Every case with its events, in id order, `size` cases per page."""
-    after = 0
+    after: int | None = 0
     while True:
         cases = [case_from_row(row) for row in conn.execute(
             f"{_SELECT_CASE} WHERE id > ? ORDER BY id LIMIT ?", (after, size))]
         if not cases:
             return
         first, last = cases[0].id, cases[-1].id
-        by_case: dict[int, list[Event]] = {case.id: [] for case in cases}
+        by_case: dict[int | None, list[Event]] = {case.id: [] for case in cases}
         for row in conn.execute(
             "SELECT case_id, at, actor, kind, field, from_value, to_value, reason FROM events "
             "WHERE case_id BETWEEN ? AND ? ORDER BY case_id, id", (first, last)):

@@ -83,7 +83,7 @@ def insert_case(conn: sqlite3.Connection, case: Case) -> int:
     cursor = conn.execute(
         f"INSERT INTO cases ({', '.join(columns)}) VALUES ({placeholders})", values
     )
-    return case.id if case.id is not None else cursor.lastrowid
+    return case.id if case.id is not None else cursor.lastrowid  # type: ignore[return-value]  # set by INSERT
 
 
 def update_case(conn: sqlite3.Connection, case: Case, before: Case | None = None) -> None:
@@ -91,6 +91,7 @@ def update_case(conn: sqlite3.Connection, case: Case, before: Case | None = None
     that differ: SQLite rewrites the entry of every index on a column the UPDATE
     names, changed or not, and the cases table has a dozen indexes."""
     values = _row_values(case)
+    columns: tuple[str, ...] | list[str]
     if before is None:
         columns = CASE_COLUMNS[1:]
         changed = values[1:]

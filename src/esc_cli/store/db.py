@@ -88,7 +88,8 @@ class Store:
         if getattr(path, "is_postgres", False):
             from esc_cli.store.pg import PgStore
 
-            return PgStore.open(path)
+            # path is a PgLocation (is_postgres); PgStore has Store's interface
+            return PgStore.open(path)  # type: ignore[arg-type,return-value]
         if not path.exists():
             raise StoreError(f"no esc store at {path}", hint="run esc init")
         if path.is_dir():
@@ -116,7 +117,7 @@ class Store:
         if getattr(path, "is_postgres", False):
             from esc_cli.store.pg import PgStore
 
-            return PgStore.initialise(path)
+            return PgStore.initialise(path)  # type: ignore[arg-type,return-value]  # as in open
         if path.is_dir():
             raise StoreError(f"{path} is a directory, not an esc store")
         if not path.exists():

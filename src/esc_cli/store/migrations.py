@@ -431,9 +431,9 @@ def _m012_resolution_decided(db) -> None:
 def _replay_resolution_decided(conn: sqlite3.Connection) -> None:
     from esc_cli.domain import sla
     from esc_cli.domain.model import Event
-    from esc_cli.domain.policy import PolicyError, parse_policy
+    from esc_cli.domain.policy import Policy, PolicyError, parse_policy
 
-    parsed: dict[int, object] = {}
+    parsed: dict[int, Policy] = {}
     for version_id, toml in conn.execute("SELECT id, toml FROM policy_versions"):
         try:
             parsed[version_id] = parse_policy(toml)
@@ -446,11 +446,11 @@ def _replay_resolution_decided(conn: sqlite3.Connection) -> None:
            WHERE c.id IN (SELECT case_id FROM events WHERE kind IN ('pending', 'reopened'))
            ORDER BY c.id, e.id""")
     updates: list[tuple[int | None, int]] = []
-    current = None
+    current: tuple | None = None
     events: list = []
 
     def settle() -> None:
-        case_id, priority, opened_at, version = current
+        case_id, priority, opened_at, version = current  # type: ignore[misc]  # set before a call
         policy = parsed.get(version)
         if policy is None or priority not in policy.priorities:
             return

@@ -373,7 +373,7 @@ def _register_casts(psycopg2) -> None:
 def connect(where: PgLocation) -> PgConnection:
     psycopg2 = _driver()
     _register_casts(psycopg2)
-    options = {"application_name": "esc",
+    options: dict[str, object] = {"application_name": "esc",
                "options": f"-c lock_timeout={BUSY_TIMEOUT_MS} -c TimeZone=UTC"}
     if "connect_timeout" not in where.uri:
         options["connect_timeout"] = 10

@@ -93,7 +93,7 @@ def add(conn: sqlite3.Connection, toml: str, at: int, actor: str) -> int:
         "INSERT INTO policy_versions (created_at, actor, toml, document) VALUES (?, ?, ?, ?)",
         (at, actor, toml, encode_document(toml)),
     )
-    return cursor.lastrowid
+    return cursor.lastrowid  # type: ignore[return-value]  # an INSERT sets it
 
 
 def count(conn: sqlite3.Connection) -> int:

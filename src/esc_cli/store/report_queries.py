@@ -221,7 +221,7 @@ def _pass(conn, sums, group: str, params: dict, strategy: str) -> tuple[list, di
         extra = [f"group_concat({duration}) FILTER (WHERE {_in(stop, '')})"
                  for _, duration, stop, _ in DURATIONS]
     tail = f"GROUP BY {_group_by(group)}"
-    ranges = _RANGES
+    ranges: tuple[str, ...] = _RANGES
     if strategy == "split":
         # one statement: a value's pieces must come together
         tail = f"GROUP BY val, priority, id % {_SPLIT} ORDER BY val"
@@ -236,7 +236,8 @@ def _pass(conn, sums, group: str, params: dict, strategy: str) -> tuple[list, di
     width = 2 + len(sums)
     totals: dict = {}
     by_value: dict = {}
-    value = pieces = None
+    value = None
+    pieces: dict[str, list] | None = None
 
     def finish() -> None:
         if pieces is not None:
@@ -259,7 +260,7 @@ def _pass(conn, sums, group: str, params: dict, strategy: str) -> tuple[list, di
                 durations[prefix][key] = durations[prefix].get(key, 0) + found
             elif found is not None:
                 run = _run(found)
-                pieces[prefix].append(run)
+                pieces[prefix].append(run)  # type: ignore[index]  # split: set above
                 counts = durations[prefix]
                 counts[(row[0], None)] = counts.get((row[0], None), 0) + len(run)
         held = totals.get(key)
@@ -370,7 +371,8 @@ def _window(conn, sums, group: str, window: Window, now: int, first: int | None,
 
 def figures(conn: sqlite3.Connection, window: Window, now: int, dimension: str | None = None,
             second: sqlite3.Connection | None = None,
-            days: list[tuple[str, int, int]] = ()) -> tuple[dict, dict, list[dict]]:
+            # an empty tuple: days is only read
+            days: list[tuple[str, int, int]] = ()) -> tuple[dict, dict, list[dict]]:  # type: ignore[assignment]
     """Raw counts of the window, {"all": {...}, "priority": {p: {...}}, "value": {v: {...}}}
     ("value" only with a dimension; its keys are the raw column values), the headline
     counts of the previous window of equal length ({...}, no aging), and the trend over

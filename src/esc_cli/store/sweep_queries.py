@@ -27,7 +27,7 @@ def due_cases(conn: sqlite3.Connection, now: int, after: tuple[int, int] | None,
     return conn.execute(sql, params).fetchall()
 
 
-def cases_by_id(conn: sqlite3.Connection, ids: list[int]) -> dict[int, Case]:
+def cases_by_id(conn: sqlite3.Connection, ids: list[int]) -> dict[int | None, Case]:
     """The cases `ids` (one query; a few hundred ids at most), by id."""
     if not ids:
         return {}
@@ -94,5 +94,5 @@ def overdue(conn: sqlite3.Connection, now: int, horizon: int, tier: int | None,
         return [case_from_row(row) for row in conn.execute(f"{_SELECT_CASE} {where}", params)]
     from collections import namedtuple
 
-    row = namedtuple("OverdueRow", columns)
+    row = namedtuple("OverdueRow", columns)  # type: ignore[misc]  # the caller's columns
     return list(map(row._make, conn.execute(f"SELECT {', '.join(columns)} FROM cases {where}", params)))

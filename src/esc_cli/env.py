@@ -12,9 +12,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from esc_cli.errors import UsageError
+
+if TYPE_CHECKING:  # the annotation only: start-up does not import the store
+    from esc_cli.store.db import Store
 
 
 def default_db_path() -> Path:
@@ -74,10 +78,10 @@ def parse_instant(text: str, zone: str, what: str = "--now") -> int:
         raise UsageError(f"{what}: {text} is out of range (from {YEARS[0]} to {YEARS[1]})")
     from esc_cli.domain.model import local_to_utc
 
-    parsed = local_to_utc(parsed, ZoneInfo(zone))
-    if parsed is None:
+    utc = local_to_utc(parsed, ZoneInfo(zone))
+    if utc is None:
         raise UsageError(f"{what}: {text} does not exist in {zone} (a daylight-saving gap)")
-    return int(parsed.timestamp())
+    return int(utc.timestamp())
 
 
 def _location(db: str):
@@ -100,7 +104,7 @@ class Env:
     stdout_tty: bool
     stderr_tty: bool
     no_color: bool
-    _store: object = field(default=None, repr=False)
+    _store: Store | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, db: str | None, user: str | None, now: str | None, tz: str | None) -> "Env":

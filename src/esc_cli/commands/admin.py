@@ -158,8 +158,9 @@ def policy_show(ctx: typer.Context, json: Json = False) -> None:
     from esc_cli.render import views
 
     version, text, policy = services.policy_current(ctx.obj)
-    document = masked(policy.raw())
-    shown = text if document == policy.raw() else dump_policy(document)
+    # policy_current's third item is the Policy (typed object there)
+    document = masked(policy.raw())  # type: ignore[attr-defined]
+    shown = text if document == policy.raw() else dump_policy(document)  # type: ignore[attr-defined]
     views.policy_text(output(ctx, json), version, shown, document)
 
 

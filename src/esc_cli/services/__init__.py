@@ -159,7 +159,7 @@ def _save(conn, env, pols: Policies, case: Case, old_events: list[Event], new_ev
             events = events + routed
     case = lifecycle.settle(case, events, policy)
     case_rows.update_case(conn, case, stored)
-    case_rows.append_events(conn, case.id, new_events)
+    case_rows.append_events(conn, case.id, new_events)  # type: ignore[arg-type]  # a stored case
     created = []
     if any(e.kind in ("escalated", "warned", "breached") for e in new_events) or (
             decision is not None and decision.handle is None):

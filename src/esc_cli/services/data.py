@@ -281,7 +281,7 @@ class JsonStream:
 
     def peek(self) -> str:
         while True:
-            self.pos = self._SPACE.match(self.buffer, self.pos).end()
+            self.pos = self._SPACE.match(self.buffer, self.pos).end()  # type: ignore[union-attr]  # * matches
             if self.pos < len(self.buffer) or not self._fill():
                 return self.buffer[self.pos:self.pos + 1]
 
@@ -539,13 +539,13 @@ class Importer:
             if record.problem:
                 self.reject(record.label, [record.problem])
                 continue
-            owner, reasons = check_owner(record.fields, self.policy)
+            owner, reasons = check_owner(record.fields, self.policy)  # type: ignore[arg-type]  # no problem: fields
             if owner is not None and owner.handle in seen:
                 reasons = [f"duplicate handle {owner.handle!r} (also {seen[owner.handle]})"]
             if reasons:
                 self.reject(record.label, reasons)
                 continue
-            seen[owner.handle] = record.label
+            seen[owner.handle] = record.label  # type: ignore[union-attr]  # no reasons: an owner
             self.new_owners.append(owner)
 
     def checker(self):
@@ -583,7 +583,7 @@ class Importer:
             if record.problem:
                 self.reject(record.label, [record.problem])
                 continue
-            case, reasons = check_case(record.fields, checker, allow_events)
+            case, reasons = check_case(record.fields, checker, allow_events)  # type: ignore[arg-type]
             if case is not None and case.id is not None:
                 if case.id in self.ids:
                     reasons = [f"duplicate id {case.id} (also {self.ids[case.id]})"]
@@ -628,8 +628,9 @@ class Importer:
                 if reasons:
                     self.reject(f"policy record {position}", reasons)
                     continue
-                seen.add(version[0])
-                self.versions.append(version)
+                # no reasons: a version
+                seen.add(version[0])  # type: ignore[index]
+                self.versions.append(version)  # type: ignore[arg-type]
             self.versions.sort()
             self.restore_policy = bool(self.versions) and self.store_cases == 0
             if self.restore_policy and not self.bad:
@@ -675,7 +676,7 @@ class Importer:
             return
         checker = self.checker()
         for record in self._pass("importing", records()):
-            case, reasons = check_case(record.fields, checker, allow_events)
+            case, reasons = check_case(record.fields, checker, allow_events)  # type: ignore[arg-type]
             if case is None:  # the store changed under us: impossible inside the write lock
                 raise UsageError(f"{record.label}: {'; '.join(reasons)}")
             yield case
@@ -697,7 +698,9 @@ class Importer:
             owner = owners.get(handle)
             return owner, loads.get(handle, 0) if owner else 0
 
-        cases, event_rows, payloads = [], [], []
+        cases: list = []  # of Case
+        event_rows: list[tuple] = []
+        payloads: list[dict] = []
 
         def flush():
             bulk.insert_cases(self.conn, cases, event_rows, deferring)
@@ -863,13 +866,13 @@ def _import(env, transaction, path: Path, source, dry_run: bool, on_error: Error
 
             if import_workers.wanted(importer, source) and \
                     import_workers.write(importer, source, progress, importer.defer_indexes()):
-                guard.armed = True
+                guard.armed = True  # type: ignore[union-attr]  # a write has its guard
                 return importer.summary
             good = importer.checked_stream(importer._pass("importing", source.records(progress)), False)
             importer.write_cases(case for case in good if not importer.bad)
             if importer.bad:
                 raise importer.refusal()
-            guard.armed = True
+            guard.armed = True  # type: ignore[union-attr]
             return importer.summary
         elif source.kind == "cases":
             events_allowed = isinstance(source, JsonSource)
@@ -1108,7 +1111,7 @@ def demo(env, into: str | None, progress: Progress | None = None) -> dict:
         try:
             from esc_cli.services import sweep as sweeping
         except ImportError:
-            sweeping = None
+            sweeping = None  # type: ignore[assignment]
         if sweeping is not None:
             # the sample policy's command channel appends each notification to this file
             saved = os.environ.get("ESC_DEMO_NOTIFY")
@@ -1120,7 +1123,7 @@ def demo(env, into: str | None, progress: Progress | None = None) -> dict:
                     os.environ.pop("ESC_DEMO_NOTIFY", None)
                 else:
                     os.environ["ESC_DEMO_NOTIFY"] = saved
-        filters = {"state": []}
+        filters: dict[str, list] = {"state": []}
         queue = services.queue(demo_env, filters, "urgency", DEMO_QUEUE_LIMIT)
         from esc_cli.store import bulk
 
@@ -1130,7 +1133,7 @@ def demo(env, into: str | None, progress: Progress | None = None) -> dict:
         try:
             from esc_cli.services import report as reporting
         except ImportError:
-            reporting = None
+            reporting = None  # type: ignore[assignment]
         dashboard = reporting.report(demo_env) if reporting is not None else None
     except BaseException:
         demo_env.close()

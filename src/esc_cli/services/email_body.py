@@ -38,8 +38,8 @@ def subject(payload: dict, tier_names: dict[int, str]) -> str:
     else:
         what = f"escalated to team {payload.get('team')}"
     where = f"tier {tier}"
-    if tier_names.get(tier):
-        where += f" {tier_names[tier]}"
+    if tier_names.get(tier):  # type: ignore[arg-type]  # to_tier: always an int in a payload
+        where += f" {tier_names[tier]}"  # type: ignore[index]
     text = f"[esc] #{case} {what} ({payload.get('priority')}, {where})"
     return " ".join(clean(text).split())
 

@@ -123,7 +123,7 @@ def transmit(settings, timeout: int, message, recipients: list[str],
             context = ssl.create_default_context(cafile=settings.cafile)
         except (OSError, ssl.SSLError) as err:
             return f"cannot read cafile {settings.cafile}: {getattr(err, 'strerror', None) or err}"
-    client = None
+    client: smtplib.SMTP | None = None
     sent = False
 
     def left() -> float:
@@ -154,7 +154,7 @@ def transmit(settings, timeout: int, message, recipients: list[str],
             client.ehlo()
         if settings.username is not None:
             left()
-            client.login(settings.username, password)
+            client.login(settings.username, password)  # type: ignore[arg-type]  # send() read it
         left()
         client.send_message(message, from_addr=settings.sender_address, to_addrs=recipients)
         sent = True

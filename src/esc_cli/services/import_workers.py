@@ -22,8 +22,13 @@ from __future__ import annotations
 import os
 from collections import deque
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from esc_cli.errors import UsageError
+
+if TYPE_CHECKING:  # annotations only
+    from esc_cli.domain.policy import Policy
+    from esc_cli.domain.records import Checker
 
 # A smaller file (a few thousand rows) is written before forking workers could pay.
 WORKERS_MIN_BYTES = 512 << 10
@@ -36,8 +41,8 @@ class _Job:
     """What every worker needs, inherited through fork rather than sent."""
 
     columns: tuple[str, ...]
-    checker: object
-    policy: object
+    checker: Checker
+    policy: Policy
     policy_version: int
     actor: str
     now: int
@@ -90,7 +95,7 @@ def _start_worker() -> None:
 
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() != _JOB.parent:  # the main process died before prctl took effect
+        if os.getppid() != _JOB.parent:  # type: ignore[union-attr]  # the main process died before prctl took effect
             os._exit(1)
     except (OSError, AttributeError):  # not Linux: workers exit when their queue closes
         pass
@@ -104,6 +109,7 @@ def _work(first_id: int, build: bool, items: list[tuple]) -> tuple[list, list | 
     from esc_cli.store import bulk
 
     job = _JOB
+    assert job is not None, "a worker runs with the job set before the fork"
     columns, checker, policy, version = job.columns, job.checker, job.policy, job.policy_version
     actor, now = job.actor, job.now
     bad: list[tuple[str, list[str]]] = []
@@ -119,8 +125,9 @@ def _work(first_id: int, build: bool, items: list[tuple]) -> tuple[list, list | 
         if bad or not build:
             continue
         case_id = first_id + offset
-        events = history(record, actor, now)
-        cases.append(lifecycle.settle(case_of(record, case_id, version), events, policy))
+        # no reasons: record is set
+        events = history(record, actor, now)  # type: ignore[arg-type]
+        cases.append(lifecycle.settle(case_of(record, case_id, version), events, policy))  # type: ignore[arg-type]
         event_rows.extend(bulk.event_rows(case_id, events))
     if bad or not build:
         return bad, None, None

@@ -43,7 +43,7 @@ def remove_stale(target: Path, suffix: str) -> list[Path]:
     processes that no longer exist; returns what was removed."""
     pattern = re.compile(re.escape(f".{target.name}.") + r"([0-9]+)" + re.escape(f".{suffix}")
                          + "(" + "|".join(re.escape(s) for s in _SQLITE_SIDES) + ")")
-    removed = []
+    removed: list[Path] = []
     try:
         names = os.listdir(target.parent)
     except OSError:

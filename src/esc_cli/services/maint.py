@@ -585,7 +585,7 @@ def _compare_summary(case_id: int, history: list, facts: tuple, found: list) -> 
 
 def _when(at) -> str:
     try:
-        return iso(int(at))
+        return iso(int(at))  # type: ignore[return-value]  # an int gives a str
     except (TypeError, ValueError, OverflowError, OSError):
         return str(at)
 

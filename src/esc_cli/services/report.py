@@ -27,7 +27,7 @@ def report(env, since: str | None = None, until: str | None = None, by: str | No
     with store.read_pair() as (conn, second):
         current, previous, trend = q.figures(conn, window, env.now, dimension, second, days)
 
-    document = {"since": iso(window.since), "until": iso(window.until)}
+    document: dict = {"since": iso(window.since), "until": iso(window.until)}
     document.update(rules.headline(current["all"]))
     document["aging"] = rules.aging(current["all"])
     document["trend"] = trend

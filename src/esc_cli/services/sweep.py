@@ -153,7 +153,8 @@ def _sweep_cases(store, env, pols, ids: list[int], run: _Run, revisit_guard: set
                 histories = sweep_queries.events_by_case(
                     conn, [i for i, c in cases.items()
                            if c.sweep_at is not None and c.sweep_at <= run.now])
-                cases.update((i, None) for i in chunk if i not in cases)
+                # a case deleted meanwhile reads as None below
+                cases.update((i, None) for i in chunk if i not in cases)  # type: ignore[misc]
             taken += 1
             case, history = cases[case_id], histories.get(case_id, [])
             if dry:
@@ -231,7 +232,7 @@ def _sweep_case(conn, env, pols, case, events, run: _Run, owners: dict) -> bool:
 def _failures(attempts) -> list[dict]:
     """The last failure of each channel that failed in this run (one line each in the
     cron mail, however many notifications were waiting on it)."""
-    last: dict[str, object] = {}
+    last: dict = {}  # channel -> its notify.Attempt
     for attempt in attempts:
         if not attempt.delivered:
             last[attempt.channel] = attempt

@@ -186,13 +186,14 @@ def _outline(source: typer.Typer) -> typer.Typer:
         outline.__doc__ = callback.__doc__
         return outline
 
-    commands, groups = [], []
+    commands: list = []
+    groups: list = []
     for info in source.registered_commands:
         commands.append(copy(info))
         commands[-1].callback = stand_in(info.callback)
-    for info in source.registered_groups:
-        groups.append(copy(info))
-        groups[-1].typer_instance = _sub_app(info.typer_instance, [], [])
+    for group in source.registered_groups:
+        groups.append(copy(group))
+        groups[-1].typer_instance = _sub_app(group.typer_instance, [], [])  # type: ignore[arg-type]  # a registered group has one
     return _sub_app(source, commands, groups)
 
 
@@ -289,7 +290,7 @@ def _complete_with_globals_first() -> None:
                 pass
         return resolve(cli, ctx_args, prog_name, args)
 
-    resolve_globals_first.esc_globals_first = True
+    resolve_globals_first.esc_globals_first = True  # type: ignore[attr-defined]  # a marker
     shell_completion._resolve_context = resolve_globals_first
 
 

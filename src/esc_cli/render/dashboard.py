@@ -38,7 +38,7 @@ def dashboard(console, document: dict, dimension: str | None, zone: str) -> None
     from rich.text import Text
 
     width = console.width
-    parts = []
+    parts: list = []  # renderables
     parts.append(Text("Escalation report", style="bold"))
     parts.append(Text(f"{window_text(document, zone)} · ▲/▼ against the "
                       f"{window_days(document)} before", style="dim"))
@@ -72,7 +72,7 @@ def _tiles(document: dict, width: int):
     grid = Table.grid(expand=True, padding=(0, 1))
     for _ in range(per_row):
         grid.add_column(ratio=1)
-    cells = []
+    cells: list = []  # panels, then blank Texts to fill the last row
     for key, label in TILES:
         moved, mood = change(key, document[key], previous[key])
         body = Text(no_wrap=True, overflow="ellipsis")
@@ -201,7 +201,7 @@ def _breakdown(console, document: dict, dimension: str | None, width: int) -> li
         if _natural_width(console, table) <= width or len(columns) <= 3:
             break
         columns.pop()
-    parts = [table]
+    parts: list = [table]
     if hidden:
         parts.append(Text(f"… and {hidden} more {dimension} values with less activity "
                           f"(all of them: --format csv)", style="dim"))

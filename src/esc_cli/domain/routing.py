@@ -167,7 +167,7 @@ def choose(case: Case, settings: Settings, owners: list[Owner], loads: dict[str,
     rotation = settings.oncall
     if rotation is not None:
         scheduled = rotation.on_call(now)
-        skipped = []
+        skipped: list[str] = []
         for handle in [scheduled, *rotation.after(scheduled, now)]:
             owner = by_handle.get(handle)
             if owner is not None and available(owner, load(handle), now, ignore_capacity=True):

@@ -312,7 +312,7 @@ def _active_cell(row: dict, zone: str, now: int) -> str:
         return "no"
     if not row.get("away_until"):
         return "yes"
-    return f"away to {_day_or_time(parse_iso(row['away_until']), zone, now)}"
+    return f"away to {_day_or_time(parse_iso(row['away_until']), zone, now)}"  # type: ignore[arg-type]  # set
 
 
 def _day_or_time(instant: int, zone: str, now: int) -> str:

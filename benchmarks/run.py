@@ -537,13 +537,14 @@ def _store_breakdown(path: Path, n: int) -> dict:
 
 
 def _available_commands(esc: str) -> set[str]:
-    """Command names `esc --help` lists (its Commands panel, Rich or plain)."""
+    """Command names `esc --help` lists (its command panels, Rich or plain: "Commands",
+    or groups such as "Work a case"; never the Options panel)."""
     done = subprocess.run([esc, "--help"], capture_output=True, text=True, check=False,
                           env=dict(os.environ, COLUMNS="200"))
     names, inside = set(), False
     for line in done.stdout.splitlines():
-        if "Commands" in line:
-            inside = True
+        if "Commands" in line or line.lstrip().startswith(("╭", "+-")):
+            inside = "Options" not in line
             continue
         if inside:
             match = re.match(r"^[\s│|]*([a-z][a-z-]*)\s{2,}", line)

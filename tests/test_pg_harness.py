@@ -31,7 +31,10 @@ def test_server_answers_over_its_uri(pg_server):
         assert settings == "off off off C"
 
 
-def test_psycopg2_reaches_the_server_by_tcp_and_by_unix_socket(pg_server, pg_database):
+def test_psql_and_psycopg2_reach_the_server_by_tcp_and_by_unix_socket(pg_server, pg_database):
+    psql = subprocess.run([pgserver.psql_path(), "-X", "-A", "-t", "-d", pg_database, "-c", "SELECT 6 * 7"],
+                          capture_output=True, text=True, timeout=60)
+    assert (psql.returncode, psql.stdout.strip()) == (0, "42"), psql.stderr
     with psycopg2.connect(pg_database) as conn, conn.cursor() as cur:
         cur.execute("SELECT current_database()")
         assert cur.fetchone()[0] == pg_database.rpartition("/")[2]

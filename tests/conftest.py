@@ -82,6 +82,28 @@ class EscRunner:
     def doc(self, *args: str, **kwargs):
         return self.ok(*args, "--json", **kwargs).json()
 
+    def rows(self, sql: str, params=()) -> list[tuple]:
+        """A read straight from the store, on either backend (`?` placeholders; bytea as
+        bytes): what a test checks must not depend on esc reading it back."""
+        if str(self.db).startswith(("postgresql://", "postgres://")):
+            import psycopg2
+
+            conn = psycopg2.connect(str(self.db))
+            try:
+                with conn.cursor() as cur:
+                    cur.execute(sql.replace("?", "%s"), params)
+                    return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
+                            for row in cur.fetchall()]
+            finally:
+                conn.close()
+        import sqlite3
+
+        conn = sqlite3.connect(str(self.db))
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
+
 
 @pytest.fixture
 def esc(backend, tmp_path, request) -> EscRunner:
@@ -111,11 +133,14 @@ def bare_esc(backend, tmp_path, request) -> EscRunner:
 BACKENDS = ("sqlite", "postgres")
 # one module a line, in order: colleagues add theirs without touching each other's
 PG_MODULES = {
+    "test_bad_input",
     "test_clocks",
+    "test_email",
     "test_explain",
     "test_fuzz_import",
     "test_fuzz_options",
     "test_fuzz_policy",
+    "test_lifecycle",
     "test_model",
     "test_overdue",
     "test_pg_harness",
@@ -124,9 +149,16 @@ PG_MODULES = {
     "test_report",
     "test_report_window",
     "test_rules",
+    "test_screens",
     "test_secrets",
     "test_smoke",
     "test_wallboard",
+}
+# Tests that fail on PostgreSQL for a product gap still open, by test id: a strict xfail,
+# so the run goes red the day it passes (then remove the entry).
+PG_GAPS = {
+    "test_hostile_text_is_stored_as_given_and_printed_safely[postgres-c0_controls]":
+        "PostgreSQL text cannot hold NUL: a NUL in `owner add --name` is an internal error",
 }
 RUN_DIR = "ESC_TEST_PG_RUN"      # the run's shared state (made by the controller)
 RUN_OWNER = "ESC_TEST_PG_OWNER"  # the pid whose death stops the private server
@@ -146,6 +178,12 @@ def pytest_unconfigure(config):
     run_dir = getattr(config, "esc_pg_run", None)
     if run_dir:
         pgserver.finish(Path(run_dir))
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.name in PG_GAPS:
+            item.add_marker(pytest.mark.xfail(strict=True, reason=f"issue 18: {PG_GAPS[item.name]}"))
 
 
 def pytest_generate_tests(metafunc):

@@ -57,9 +57,35 @@ def integrity(db: Path) -> list[str]:
     return [] if rows == ["ok"] else rows
 
 
+def is_pg(db) -> bool:
+    return str(db).startswith(("postgresql://", "postgres://"))
+
+
+def pg_dump(uri: str) -> tuple:
+    """Every row of every table of a PostgreSQL store (bytea read as bytes), as dump()."""
+    import psycopg2
+
+    conn = psycopg2.connect(uri)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1")
+            tables = [r[0] for r in cur.fetchall()]
+            out = []
+            for table in tables:
+                cur.execute(f'SELECT * FROM "{table}" ORDER BY 1')
+                rows = tuple(tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
+                             for row in cur.fetchall())
+                out.append((table, rows))
+            return tuple(out)
+    finally:
+        conn.close()
+
+
 def dump(db: Path) -> tuple:
     """Every row of every table (FTS shadow tables included): equal dumps mean nothing
-    was written."""
+    was written. A PostgreSQL URI is dumped through the driver."""
+    if is_pg(db):
+        return pg_dump(str(db))
     conn = connect(db)
     try:
         tables = [r[0] for r in conn.execute(

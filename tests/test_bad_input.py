@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import sqlite3
 import sys
 import tomllib
 
@@ -110,9 +109,7 @@ def test_hostile_text_is_stored_as_given_and_printed_safely(esc, tmp_path, name)
     shown = esc.doc("show", case)
     assert (shown["title"], shown["customer"], shown["description"]) == (text, text, text)
     assert [e["reason"] for e in shown["events"] if e["kind"] in ("note", "escalated")] == [text, text]
-    conn = sqlite3.connect(esc.db)
-    assert conn.execute("SELECT title, customer, description FROM cases").fetchone() == (text,) * 3
-    conn.close()
+    assert esc.rows("SELECT title, customer, description FROM cases") == [(text,) * 3]
     raw = esc.ok("show", case, "--json").out
     assert "\x1b" not in raw and not UNSAFE.search(raw.replace("\n", ""))
 

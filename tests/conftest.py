@@ -152,6 +152,7 @@ PG_MODULES = {
     "test_screens",
     "test_secrets",
     "test_smoke",
+    "test_store",
     "test_wallboard",
 }
 # Tests that fail on PostgreSQL for a product gap still open, by test id: a strict xfail,

@@ -11,6 +11,7 @@ import pytest
 from esc_cli import __version__
 from esc_cli.store.db import APPLICATION_ID
 from esc_cli.store.migrations import MIGRATIONS, SCHEMA_VERSION
+from tests import stress
 from tests.conftest import EscRunner, run_process
 
 
@@ -24,6 +25,7 @@ def one_error_line(result, code: int, *words: str) -> str:
     return lines[0]
 
 
+@pytest.mark.sqlite_only("an empty file, PRAGMAs, WAL")
 def test_init_migrates_an_empty_file_and_records_it(bare_esc):
     bare_esc.db.write_bytes(b"")  # an empty file is as good as none
     result = bare_esc.ok("init")
@@ -46,15 +48,13 @@ def test_init_migrates_an_empty_file_and_records_it(bare_esc):
 
 def test_init_twice_changes_nothing(esc):
     esc.ok("open", "t", "--customer", "c", "--priority", "high")
-    before = esc.db.read_bytes()
+    before = stress.dump(esc.db)
     result = esc.ok("init")
     assert "already initialised" in result.out and "nothing changed" in result.out
     assert esc.doc("init") == {"created": False, "db": str(esc.db)}
     assert esc.doc("queue")[0]["title"] == "t"
-    conn = sqlite3.connect(str(esc.db))
-    assert conn.execute("SELECT count(*) FROM policy_versions").fetchone()[0] == 1
-    conn.close()
-    assert len(esc.db.read_bytes()) == len(before)
+    assert esc.rows("SELECT count(*) FROM policy_versions") == [(1,)]
+    assert stress.dump(esc.db) == before
 
 
 def test_init_with_a_policy_file(bare_esc, tmp_path):
@@ -72,11 +72,13 @@ def test_init_with_a_policy_file(bare_esc, tmp_path):
     assert not (tmp_path / "other.db").exists()
 
 
+@pytest.mark.sqlite_only("a missing file")
 def test_missing_store(bare_esc):
     one_error_line(bare_esc("queue"), 5, "esc init")
     assert not bare_esc.db.exists()  # reading never creates a store
 
 
+@pytest.mark.sqlite_only("an empty file")
 def test_uninitialised_store(bare_esc):
     bare_esc.db.write_bytes(b"")
     one_error_line(bare_esc("queue"), 5, "not initialised", "esc init")
@@ -84,6 +86,7 @@ def test_uninitialised_store(bare_esc):
     assert bare_esc.db.read_bytes() == b""
 
 
+@pytest.mark.sqlite_only("a foreign SQLite file (tests/test_pg_store.py has the PostgreSQL one)")
 def test_foreign_sqlite_file(bare_esc):
     conn = sqlite3.connect(str(bare_esc.db))
     conn.execute("CREATE TABLE recipes (name TEXT)")
@@ -95,6 +98,7 @@ def test_foreign_sqlite_file(bare_esc):
     assert bare_esc.db.read_bytes() == before
 
 
+@pytest.mark.sqlite_only("a file that is not a database")
 def test_not_a_database(bare_esc):
     bare_esc.db.write_text("these are my notes, not a database\n" * 100)
     one_error_line(bare_esc("queue"), 5, "not an esc store")
@@ -107,6 +111,7 @@ def test_a_directory_is_not_a_store(bare_esc, tmp_path):
     one_error_line(bare_esc("init"), 5)
 
 
+@pytest.mark.sqlite_only("PRAGMA user_version (tests/test_pg_store.py has the PostgreSQL one)")
 def test_newer_schema_is_refused(esc):
     conn = sqlite3.connect(str(esc.db))
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
@@ -141,6 +146,7 @@ def test_store_files_are_private(tmp_path):
         os.umask(old)
 
 
+@pytest.mark.sqlite_only("WAL")
 def test_write_survives_and_reads_see_it_in_wal(esc):
     conn = sqlite3.connect(str(esc.db))
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -244,14 +250,15 @@ def test_concurrent_writers_lose_nothing_and_apply_a_move_once(esc):
     events = esc.doc("show", "1")["events"]
     assert [e["kind"] for e in events].count("acknowledged") == 1
     assert sorted(e["reason"] for e in events if e["kind"] == "note") == [f"note {n}" for n in range(6)]
-    conn = sqlite3.connect(str(esc.db))
-    from esc_cli.domain.model import chain_breaks
-    from esc_cli.store.cases import get_events_with_hashes
+    from esc_cli.domain.model import Event, chain_breaks
 
-    assert chain_breaks(1, get_events_with_hashes(conn, 1)) is None
-    conn.close()
+    chain = [(Event(*row[:7]), bytes(row[7])) for row in esc.rows(
+        "SELECT at, actor, kind, field, from_value, to_value, reason, hash FROM events "
+        "WHERE case_id = 1 ORDER BY id")]
+    assert chain_breaks(1, chain) is None
 
 
+@pytest.mark.sqlite_only("SQLite's file lock")
 def test_a_store_locked_past_the_busy_timeout_exits_5(esc):
     esc.ok("open", "t", "--customer", "c", "--priority", "high")
     holder = sqlite3.connect(str(esc.db), isolation_level=None)
@@ -289,6 +296,7 @@ def _cases(conn) -> int:
     return conn.execute("SELECT count(*) FROM cases").fetchone()[0]
 
 
+@pytest.mark.sqlite_only("SQLite's snapshot handshake")
 def test_a_read_pair_is_two_connections_on_one_snapshot(esc):
     from esc_cli.store.db import Store
 
@@ -307,6 +315,7 @@ def test_a_read_pair_is_two_connections_on_one_snapshot(esc):
         store.close()
 
 
+@pytest.mark.sqlite_only("SQLite's write lock")
 def test_a_read_pair_does_not_wait_for_a_writer(esc):
     from esc_cli.store.db import Store
 

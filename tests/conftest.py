@@ -133,6 +133,11 @@ def bare_esc(backend, tmp_path, request) -> EscRunner:
 BACKENDS = ("sqlite", "postgres")
 # one module a line, in order: colleagues add theirs without touching each other's
 PG_MODULES = {
+    "test_routing",
+    "test_routing_concurrency",
+    "test_routing_docs",
+    "test_routing_report",
+    "test_routing_service",
     "test_bad_input",
     "test_clocks",
     "test_email",

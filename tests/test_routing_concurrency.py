@@ -34,12 +34,10 @@ def test_two_sweeps_and_escalations_at_once_route_each_case_once_in_turn(esc, tm
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
 
-    con = sqlite3.connect(esc.db)
-    rows = con.execute("SELECT case_id, to_value, reason FROM events WHERE actor = 'routing' "
-                       "ORDER BY id").fetchall()
-    turns = con.execute("SELECT turns, last_handle FROM routing_state WHERE scope = 'tier:2'").fetchone()
-    escalations = con.execute("SELECT count(*) FROM events WHERE kind = 'escalated'").fetchone()[0]
-    con.close()
+    rows = esc.rows("SELECT case_id, to_value, reason FROM events WHERE actor = 'routing' "
+                    "ORDER BY id")
+    turns = esc.rows("SELECT turns, last_handle FROM routing_state WHERE scope = 'tier:2'")[0]
+    escalations = esc.rows("SELECT count(*) FROM events WHERE kind = 'escalated'")[0][0]
     # every case escalated once and routed once
     assert escalations == 28
     assert sorted(case for case, _, _ in rows) == list(range(1, 29))

@@ -135,9 +135,7 @@ def test_nobody_available_stays_unassigned_and_the_tier_hears_once(team):
     assert team.doc("sweep", now="2026-11-02T10:20:00Z")["escalated"]
     notes = [n for n in team.doc("notify", "list") if n["case"] == case and n["kind"] == "unowned"]
     assert len(notes) == 1
-    con = sqlite3.connect(team.db)
-    [(payload,)] = con.execute("SELECT payload FROM notifications WHERE kind = 'unowned'").fetchall()
-    con.close()
+    [(payload,)] = team.rows("SELECT payload FROM notifications WHERE kind = 'unowned'")
     assert json.loads(payload)["text"] == (
         "[esc] #1 'Printer on fire' (urgent, Acme): unowned escalation at tier 2: least-loaded "
         "in tier 2: nobody free at tier 2 or above (away, at capacity or inactive)")
@@ -176,6 +174,7 @@ def test_away_and_back(team):
     assert team("owner", "away", "bob", "--until", "whenever").code == 2
 
 
+@pytest.mark.sqlite_only("reads the SQLite file's table_info")
 def test_migration_adds_columns_to_an_old_store(team):
     con = sqlite3.connect(team.db)
     columns = {row[1] for row in con.execute("PRAGMA table_info(owners)")}

@@ -199,6 +199,23 @@ class Terminal:
                 break
         raise AssertionError(f"{text!r} never appeared; drawn: {ANSI.sub('', buffer)[-2000:]!r}")
 
+    def exit_code(self, timeout: float = 20) -> int:
+        """Wait for the process to end while draining what it draws: a pseudo-terminal
+        nobody reads fills up, and a wallboard leaving the alternate screen would block
+        on its last write (seen under load as a Ctrl-C that never exited)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.master], [], [], 0.2)
+            if ready:
+                try:
+                    os.read(self.master, 65536)
+                except OSError:
+                    pass
+            code = self.proc.poll()
+            if code is not None:
+                return code
+        raise AssertionError(f"esc did not exit within {timeout} s")
+
     def close(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
@@ -221,7 +238,7 @@ def test_wallboard_in_a_pseudo_terminal(esc):
         later = term.wait_for("Printer on fire")
         assert "3 cases" in later
         term.proc.send_signal(signal.SIGINT)
-        assert term.proc.wait(timeout=20) == 0
+        assert term.exit_code() == 0
     finally:
         term.close()
 

@@ -9,14 +9,18 @@ def recipient_of(case: Case, owner_email: str | None, on_call: str | None = None
     """`on_call`: the on-call person of an unowned case's tier or team (routing), named
     in its stead."""
     owner = case.owner or on_call
-    if owner:
-        label = f"owner:{owner}"
-    elif case.team:
-        label = f"team:{case.team}"
-    else:
-        label = f"tier:{case.tier}"
-    return label, {"owner": owner, "email": owner_email if owner else None,
-                   "team": case.team, "tier": case.tier}
+    recipient = {"owner": owner, "email": owner_email if owner else None,
+                 "team": case.team, "tier": case.tier}
+    return recipient_label(recipient), recipient
+
+
+def recipient_label(recipient: dict) -> str:
+    """`owner:bob`, else `team:billing`, else `tier:2`: who a notification names."""
+    if recipient.get("owner"):
+        return f"owner:{recipient['owner']}"
+    if recipient.get("team"):
+        return f"team:{recipient['team']}"
+    return f"tier:{recipient.get('tier')}"
 
 
 def _stable_id(case_id: int | None, event: Event) -> str:

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from esc_cli.domain.model import parse_iso
+from esc_cli.domain.notices import recipient_label
 from esc_cli.text import clean
 
 WIDTH = 78
@@ -73,7 +74,7 @@ def body(payload: dict, context: dict | None, zone: str, channel: str) -> str:
     lines += ["", f"See it:       esc show {case_id}",
               f"Its clocks:   esc explain {case_id}", "",
               "-- ",
-              f"Sent by esc for {clean(_label(payload))} "
+              f"Sent by esc for {clean(recipient_label(payload.get('recipient') or {}))} "
               f"(notification {payload.get('id')}, channel {channel}).",
               "Times are in " + zone + "."]
     return "\n".join(lines) + "\n"
@@ -150,13 +151,6 @@ def _clocks(text: str | None) -> str:
     return " and ".join(names)
 
 
-def _label(payload: dict) -> str:
-    recipient = payload.get("recipient") or {}
-    if recipient.get("owner"):
-        return f"owner:{recipient['owner']}"
-    if recipient.get("team"):
-        return f"team:{recipient['team']}"
-    return f"tier:{recipient.get('tier')}"
 
 
 def _when(instant: int | None, tz) -> str:

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 from esc_cli.domain.model import iso
+from esc_cli.domain.notices import recipient_label
 
 BACKOFF_FIRST = 60
 BACKOFF_MAX = 3600
@@ -86,7 +87,8 @@ def deliver(store, policy, now: int, ignore_backoff: bool = False) -> list[Attem
         with store.write() as conn:
             outbox.record_attempt(conn, note_id, channel_name, error is None, error, next_at)
         attempts.append(Attempt(note_id, payload.get("case"), payload.get("kind"),
-                                _recipient_label(payload), channel_name, error is None, error,
+                                recipient_label(payload.get("recipient") or {}),
+                                channel_name, error is None, error,
                                 tries, next_at))
     return attempts
 
@@ -119,13 +121,6 @@ def _abandoned(real_end: int | None, holder: str | None) -> bool:
     return not process_alive(int(pid))
 
 
-def _recipient_label(payload: dict) -> str:
-    recipient = payload.get("recipient") or {}
-    if recipient.get("owner"):
-        return f"owner:{recipient['owner']}"
-    if recipient.get("team"):
-        return f"team:{recipient['team']}"
-    return f"tier:{recipient.get('tier')}"
 
 
 # -- channels ------------------------------------------------------------------------

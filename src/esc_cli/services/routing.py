@@ -61,7 +61,6 @@ def owner_away(env, handle: str, until: str, reason: str | None) -> dict:
     """`owner away HANDLE --until TIME|SPAN`: routing skips them until then; the cases
     they own stay theirs."""
     from esc_cli.domain import lifecycle
-    from esc_cli.domain.documents import owner_document
     from esc_cli.errors import UsageError
 
     instant = _until(env, until)
@@ -69,20 +68,20 @@ def owner_away(env, handle: str, until: str, reason: str | None) -> dict:
         raise UsageError(f"--until {until} is not later than now")
     if reason is not None:
         reason = lifecycle.check_text(reason, "--reason").strip() or None
-    with env.store().write() as conn:
-        owner = lifecycle.require_owner(people.get_owner(conn, handle), handle)
-        owner = replace(owner, away_until=instant, away_reason=reason)
-        people.save_owner(conn, owner)
-        return owner_document(owner, people.load(conn, handle), env.now)
+    return _set_away(env, handle, instant, reason)
 
 
 def owner_back(env, handle: str) -> dict:
+    return _set_away(env, handle, None, None)
+
+
+def _set_away(env, handle: str, until: int | None, reason: str | None) -> dict:
     from esc_cli.domain import lifecycle
     from esc_cli.domain.documents import owner_document
 
     with env.store().write() as conn:
         owner = lifecycle.require_owner(people.get_owner(conn, handle), handle)
-        owner = replace(owner, away_until=None, away_reason=None)
+        owner = replace(owner, away_until=until, away_reason=reason)
         people.save_owner(conn, owner)
         return owner_document(owner, people.load(conn, handle), env.now)
 

@@ -324,10 +324,10 @@ def test_the_next_run_removes_temporaries_of_killed_runs(esc, tmp_path, command)
 
 _KILLED_AT_PUBLISH = """
 import os, signal, sys
-import esc_cli.services.maint as maint
+import esc_cli.services.backup as backup
 def die(*args, **kwargs):  # the temporary is complete: die before it is moved into place
     os.kill(os.getpid(), signal.SIGKILL)
-maint._publish = die
+backup._publish = die
 os.replace = die
 from esc_cli.app import main
 main(sys.argv[1:])

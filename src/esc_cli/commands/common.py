@@ -12,7 +12,7 @@ def _completer(kind: str):
     store code is imported only when a shell asks)."""
 
     def complete(ctx: typer.Context, incomplete: str):
-        from esc_cli.services.maint import completions
+        from esc_cli.services.completion import completions
 
         return completions(ctx, kind, incomplete)
 

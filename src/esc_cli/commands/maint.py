@@ -37,12 +37,12 @@ def register(app: typer.Typer) -> None:
         json: Json = False,
     ) -> None:
         from esc_cli.render import views
-        from esc_cli.services import maint
+        from esc_cli.services import search as service
 
         filters = case_filters(tier=tier, owner=owner, unassigned=unassigned, team=team,
                                priority=priority, category=category, state=state,
                                at_risk=at_risk, breached=breached)
-        docs = maint.search(ctx.obj, " ".join(text), filters, limit)
+        docs = service.search(ctx.obj, " ".join(text), filters, limit)
         views.case_list(output(ctx, json), docs, empty="no cases match")
 
     @app.command(help="Copy the store to FILE while esc keeps running (SQLite online backup). "
@@ -54,9 +54,9 @@ def register(app: typer.Typer) -> None:
         json: Json = False,
     ) -> None:
         from esc_cli.render import maint as view
-        from esc_cli.services import maint
+        from esc_cli.services import backup as service
 
-        view.backup(output(ctx, json), maint.backup(ctx.obj, file, force))
+        view.backup(output(ctx, json), service.backup(ctx.obj, file, force))
 
     @app.command(help="Check the store: integrity, schema, policy, every case's hash chain "
                       "and the stored due times of unresolved cases. Exits 5 on damage.")
@@ -69,11 +69,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from esc_cli.errors import StoreError
         from esc_cli.render import maint as view
-        from esc_cli.services import maint
+        from esc_cli.services import doctor as service
 
         env = ctx.obj
         with _progress(env) as progress:
-            report = maint.doctor(env, repair=repair, progress=progress)
+            report = service.doctor(env, repair=repair, progress=progress)
         view.doctor(output(ctx, json), report)
         failed = [c["name"] for c in report["checks"] if not c["ok"]]
         if failed:

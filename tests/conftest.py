@@ -149,6 +149,7 @@ PG_MODULES = {
     "test_model",
     "test_overdue",
     "test_pg_harness",
+    "test_pg_import",
     "test_plan",
     "test_queue",
     "test_report",

@@ -260,10 +260,13 @@ def insert_counted(conn: sqlite3.Connection, case_rows: list[list], events: list
                    deferred: bool = False) -> None:
     """`insert_cases` for rows made already by `counted_case_rows` and `event_rows`, in a
     store whose cases count their events."""
-    if deferred or getattr(conn, "dialect", "sqlite") == "postgres":
-        # deferred: deferred_indexes has the triggers and indexes out of the way.
-        # PostgreSQL: the event trigger finds no case yet (the events go in first) and
-        # does nothing; the case trigger indexes each case with its notes.
+    if getattr(conn, "dialect", "sqlite") == "postgres":
+        from esc_cli.store import pg_bulk
+
+        pg_bulk.insert_counted(conn, (*CASE_COLUMNS, "event_count"), case_rows, events)
+        return
+    if deferred:
+        # deferred_indexes has the triggers and indexes out of the way
         conn.executemany(_INSERT_EVENT, events)
         conn.executemany(_INSERT_COUNTED_CASE, case_rows)
         return

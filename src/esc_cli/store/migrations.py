@@ -491,6 +491,11 @@ def _m013_routing(db) -> None:
     )""")
 
 
+def _m014_pg_bulk_load(db) -> None:
+    """PostgreSQL only (its body is _pg_bulk_load): SQLite's import drops and remakes its
+    triggers inside its transaction instead (store/bulk.py). Nothing to do here."""
+
+
 MIGRATIONS = [
     ("0001_core", _m001_core),
     ("0002_fts", _m002_fts),
@@ -505,6 +510,7 @@ MIGRATIONS = [
     ("0011_delivery_leases", _m011_delivery_leases),
     ("0012_resolution_decided", _m012_resolution_decided),
     ("0013_routing", _m013_routing),
+    ("0014_pg_bulk_load", _m014_pg_bulk_load),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -695,6 +701,50 @@ def _pg_resolution_decided(db) -> None:
             last_event_at, resolution_decided_at)""")
 
 
+def _pg_bulk_load(db) -> None:
+    """An import's COPY without per-row triggers: the search-index and event-count
+    triggers skip the rows of a transaction that has set `esc.bulk` (SET LOCAL, so only
+    that transaction), which then indexes its new cases in one statement per batch
+    (esc_index_cases) and writes each case with its event count (store/pg_bulk.py).
+    A WHEN clause, not a test inside the function, so a skipped row costs no PL/pgSQL
+    call; every other writer's rows fire as before. esc_index_cases makes the rows
+    esc_search_row makes (set-based, each text's words made once and counted without a
+    regular expression; doctor compares the two)."""
+    kinds = ", ".join(f"'{kind}'" for kind in SEARCHED_EVENT_KINDS)
+    skip = "current_setting('esc.bulk', true) IS DISTINCT FROM 'on'"
+    for statement in (
+        "DROP TRIGGER cases_search_ai ON cases",
+        "CREATE TRIGGER cases_search_ai AFTER INSERT OR DELETE ON cases "
+        f"FOR EACH ROW WHEN ({skip}) EXECUTE FUNCTION esc_cases_search()",
+        "DROP TRIGGER events_changed ON events",
+        "CREATE TRIGGER events_changed AFTER INSERT OR UPDATE OR DELETE ON events "
+        f"FOR EACH ROW WHEN ({skip}) EXECUTE FUNCTION esc_events_changed()",
+        # esc_token_count(t) without a regular expression per token: esc_words(t) is
+        # t's runs of letters and digits, one space between two, so the runs are
+        # its spaces + 1 once trimmed (0 when nothing is left)
+        """CREATE FUNCTION esc_words_count(w text) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
+            SELECT CASE WHEN btrim(w, ' ') = '' THEN 0
+                        ELSE length(btrim(w, ' ')) - length(replace(w, ' ', '')) + 1 END $$""",
+        f"""CREATE FUNCTION esc_index_cases(ids BIGINT[]) RETURNS void LANGUAGE sql AS $$
+            DELETE FROM case_search WHERE id = ANY(ids);
+            INSERT INTO case_search (id, document, tokens)
+            SELECT c.id,
+                setweight(to_tsvector('esc', w.title), 'A')
+                || setweight(to_tsvector('esc', w.description), 'B')
+                || setweight(to_tsvector('esc', w.notes), 'C'),
+                esc_words_count(w.title) + esc_words_count(w.description)
+                + esc_words_count(w.notes)
+            FROM cases c LEFT JOIN (
+                SELECT e.case_id, string_agg(e.reason, ' ' ORDER BY e.id) AS notes FROM events e
+                WHERE e.case_id = ANY(ids) AND e.kind IN ({kinds}) AND e.reason IS NOT NULL
+                GROUP BY e.case_id) n ON n.case_id = c.id,
+            LATERAL (SELECT esc_words(c.title) AS title, esc_words(c.description) AS description,
+                            esc_words(n.notes) AS notes OFFSET 0) w
+            WHERE c.id = ANY(ids) $$""",
+    ):
+        db.execute(statement)
+
+
 PG_BODIES = {
     "0001_core": _pg_core,
     "0002_fts": _pg_search,
@@ -704,6 +754,7 @@ PG_BODIES = {
     "0008_report_summaries": _pg_report_summaries,
     "0009_report_durations": _pg_report_durations,
     "0012_resolution_decided": _pg_resolution_decided,
+    "0014_pg_bulk_load": _pg_bulk_load,
 }
 
 

@@ -323,6 +323,14 @@ class PgConnection:
         with self.raw.cursor() as cursor:
             execute_batch(cursor, translate(sql, named), rows, page_size=500)
 
+    def copy_in(self, sql: str, data: bytes) -> None:
+        """`COPY ... FROM STDIN` with `data` (COPY's text format, made by store/pg_bulk.py)
+        in one round trip, in the current transaction."""
+        from io import BytesIO
+
+        with self.raw.cursor() as cursor:
+            cursor.copy_expert(sql, BytesIO(data), size=1 << 20)
+
     @property
     def in_transaction(self) -> bool:
         import psycopg2.extensions as ext

@@ -178,6 +178,9 @@ _TABLE_MOST = 3000
 # builds the calendar keeps its last table and walks outside it.
 _TABLE_AFTER_CALLS = 64
 _TABLE_BUILDS = 16
+# `add`'s answers kept (then forgotten all at once): enough for the few cases a caller
+# works on at a time, bounded for one that walks a million
+_ADDED_KEPT = 4096
 
 
 class _Table:
@@ -307,6 +310,7 @@ class BusinessCalendar:
         self._table: _Table | None = None
         self._calls = 0
         self._builds = 0
+        self._added: dict[tuple[Instant, int], Instant] = {}
 
     def __repr__(self) -> str:
         return (
@@ -451,6 +455,19 @@ class BusinessCalendar:
     # -- the Calendar protocol
 
     def add(self, start: Instant, seconds: int) -> Instant:
+        # a case's clocks ask the same sums again and again as its history replays (its
+        # due and warn instants from its opening): remembered, a few thousand at most
+        key = (start, seconds)
+        found = self._added.get(key)
+        if found is not None:
+            return found
+        found = self._add(start, seconds)
+        if len(self._added) >= _ADDED_KEPT:
+            self._added.clear()
+        self._added[key] = found
+        return found
+
+    def _add(self, start: Instant, seconds: int) -> Instant:
         _check_seconds(seconds)
         if seconds == 0:
             return start

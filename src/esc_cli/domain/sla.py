@@ -69,15 +69,16 @@ def timeline(events: list[Event]) -> Timeline:
     stops: list[int] = []
     resolved_at = closed_at = None
     for event in events:
-        if first_response is None and event.kind in RESPONSE_KINDS:
+        kind = event.kind
+        if first_response is None and kind in RESPONSE_KINDS:
             first_response = event.at
-            if event.kind != "resolved":
+            if kind != "resolved":
                 restarts.append(event.at)
-        elif event.kind == "customer_update" and state == "open":
+        elif kind == "customer_update" and state == "open":
             restarts.append(event.at)
-        if event.field != "state" or event.to_value is None:
-            continue
         new_state = event.to_value
+        if event.field != "state" or new_state is None:
+            continue
         if new_state in PAUSED_STATES and state not in PAUSED_STATES:
             pause_start = event.at
             if state == "open":
@@ -96,10 +97,10 @@ def timeline(events: list[Event]) -> Timeline:
         state = new_state
     if pause_start is not None:
         pauses.append((pause_start, None))
-    return filled(Timeline, dict(state=state, first_response=first_response,
-                                 pauses=tuple(pauses), update_restarts=tuple(restarts),
-                                 update_stops=tuple(stops), resolved_at=resolved_at,
-                                 closed_at=closed_at))
+    return filled(Timeline, {"state": state, "first_response": first_response,
+                             "pauses": tuple(pauses), "update_restarts": tuple(restarts),
+                             "update_stops": tuple(stops), "resolved_at": resolved_at,
+                             "closed_at": closed_at})
 
 
 def _trace(clock: str, target: int | None, calendar: str, zone: str, started_at: int | None,
@@ -112,10 +113,6 @@ def _trace(clock: str, target: int | None, calendar: str, zone: str, started_at:
         "started_at": started_at, "stopped_at": stopped_at, "paused": paused,
         "warn_at": warn_at, "due_at": due_at, "state": state, "missed": missed,
         "decided_at": decided_at})
-
-
-def _fraction(seconds: int, warn_fraction: float) -> int:
-    return int(round(seconds * warn_fraction))
 
 
 def running_intervals(opened_at: int, pauses) -> list[tuple[int, int | None]]:
@@ -161,59 +158,71 @@ def trace_clocks(policy, priority: str, opened_at: int, events: list[Event],
     if line is None:
         line = timeline(events)
     zone = calendar.zone
+    name = calendar.name
+    add = calendar.add
+    # `policy try` traces each case's clocks a few times under two policies: a warning's
+    # share of a target is int(round(target * warn_at)), the traces built by `filled`
+    fill = filled
 
     # response: never paused (a case cannot wait on the customer before answering)
-    respond_due = calendar.add(opened_at, target.respond)
-    respond_warn = calendar.add(opened_at, _fraction(target.respond, warn_fraction))
-    if line.first_response is not None:
-        response = _trace("response", target.respond, calendar.name, zone, opened_at,
-                              line.first_response, (), respond_warn, respond_due, "stopped",
-                              missed=line.first_response > respond_due)
-    else:
-        response = _trace("response", target.respond, calendar.name, zone, opened_at, None,
-                              (), respond_warn, respond_due,
-                              "frozen" if line.state in PAUSED_STATES else "running")
+    respond = target.respond
+    respond_due = add(opened_at, respond)
+    respond_warn = add(opened_at, int(round(respond * warn_fraction)))
+    first_response = line.first_response
+    state = line.state
+    response = fill(ClockTrace, {
+        "clock": "response", "target": respond, "calendar": name, "zone": zone,
+        "started_at": opened_at, "stopped_at": first_response, "paused": (),
+        "warn_at": respond_warn, "due_at": respond_due,
+        "state": ("stopped" if first_response is not None
+                  else "frozen" if state in PAUSED_STATES else "running"),
+        "missed": first_response is not None and first_response > respond_due,
+        "decided_at": None})
 
     # resolution: each finished pause moves the due time later by the working time it took
-    paused_work = sum(calendar.working(start, end) for start, end in line.pauses if end is not None)
-    resolve_due = calendar.add(opened_at, target.resolve + paused_work)
-    resolve_warn = calendar.add(opened_at, _fraction(target.resolve, warn_fraction) + paused_work)
-    if line.state in ("resolved", "closed"):
+    pauses = line.pauses
+    resolve = target.resolve
+    paused_work = sum(calendar.working(start, end) for start, end in pauses
+                      if end is not None) if pauses else 0
+    resolve_due = add(opened_at, resolve + paused_work)
+    resolve_warn = add(opened_at, int(round(resolve * warn_fraction)) + paused_work)
+    if state in ("resolved", "closed"):
         resolution_state = "stopped"
         stopped = line.resolved_at
-    elif line.state == "pending":
+    elif state == "pending":
         resolution_state, stopped = "frozen", None
     else:
         resolution_state, stopped = "running", None
     # Met or missed by the working time it ran, however it stopped: a case resolved
     # straight from pending stopped running when it was paused (docs/sla.md).
-    pauses = line.pauses
     if not pauses or (len(pauses) == 1 and pauses[0][1] is None):
         # ran once, from the opening (the common case): its breach is the due time
         breach = resolve_due if not pauses or resolve_due < pauses[0][0] else None
     else:
-        breach = decided_at(calendar, target.resolve, opened_at, pauses)
-    resolution = _trace("resolution", target.resolve, calendar.name, zone, opened_at, stopped,
-                            line.pauses, resolve_warn, resolve_due, resolution_state,
-                            missed=stopped is not None and breach is not None,
-                            decided_at=breach if breach is not None or stopped is None else stopped)
+        breach = decided_at(calendar, resolve, opened_at, pauses)
+    resolution = fill(ClockTrace, {
+        "clock": "resolution", "target": resolve, "calendar": name, "zone": zone,
+        "started_at": opened_at, "stopped_at": stopped, "paused": pauses,
+        "warn_at": resolve_warn, "due_at": resolve_due, "state": resolution_state,
+        "missed": stopped is not None and breach is not None,
+        "decided_at": breach if breach is not None or stopped is None else stopped})
 
     # update: restarts at every customer-visible note, resume and reopen; runs only while open
-    if target.update is None or not line.update_restarts:
-        update = _trace("update", target.update, calendar.name, zone, None, None, (),
-                            None, None, "off")
+    update_target = target.update
+    if update_target is None or not line.update_restarts:
+        update = _trace("update", update_target, name, zone, None, None, (), None, None, "off")
     else:
         cycle_start = line.update_restarts[-1]
-        due = calendar.add(cycle_start, target.update)
-        warn = calendar.add(cycle_start, _fraction(target.update, warn_fraction))
-        if line.state == "open":
-            update = _trace("update", target.update, calendar.name, zone, cycle_start, None,
-                                (), warn, due, "running")
+        due = add(cycle_start, update_target)
+        warn = add(cycle_start, int(round(update_target * warn_fraction)))
+        if state == "open":
+            update = _trace("update", update_target, name, zone, cycle_start, None,
+                            (), warn, due, "running")
         else:
             stop = next((s for s in line.update_stops if s >= cycle_start), None)
-            update = _trace("update", target.update, calendar.name, zone, cycle_start, stop,
-                                (), warn, due, "frozen" if line.state == "pending" else "stopped",
-                                missed=stop is not None and stop > due)
+            update = _trace("update", update_target, name, zone, cycle_start, stop,
+                            (), warn, due, "frozen" if state == "pending" else "stopped",
+                            missed=stop is not None and stop > due)
     return {"response": response, "update": update, "resolution": resolution}
 
 

@@ -35,7 +35,8 @@ class SweepPlan:
 
 
 def _recorded(events: list[Event]) -> set[tuple[str, str | None, str | None]]:
-    return {(e.kind, e.field, e.to_value) for e in events if e.kind in ("warned", "breached")}
+    return {(e.kind, e.field, e.to_value) for e in events
+            if e.kind == "warned" or e.kind == "breached"}
 
 
 def stale_deadline(case: Case, policy) -> int | None:
@@ -44,7 +45,9 @@ def stale_deadline(case: Case, policy) -> int | None:
     tier = policy.tiers.get(case.tier)
     if tier is None or tier.stale_after is None or case.tier >= policy.top_tier:
         return None
-    calendar = policy.calendar_for(case.priority)
+    target = policy.priorities.get(case.priority)  # a stored priority is canonical
+    calendar = (policy.calendar(target.calendar) if target is not None
+                else policy.calendar_for(case.priority))
     return calendar.add(max(case.last_activity_at, case.tier_since), tier.stale_after)
 
 
@@ -153,7 +156,8 @@ def _owner_deadline(case: Case, policy) -> int | None:
 def next_run_at(case: Case, events: list[Event], policy, clocks: dict | None = None) -> int | None:
     """The instant the sweep next has something to do for this case (indexed in the store).
     `clocks`: the case's `trace_clocks`, when the caller has replayed them already."""
-    return min((at for at, _, _ in _candidates(case, events, policy, clocks)), default=None)
+    found = _candidates(case, events, policy, clocks)
+    return min([item[0] for item in found]) if found else None
 
 
 def next_action(case: Case, events: list[Event], policy) -> dict | None:

@@ -17,12 +17,16 @@ from esc_cli.domain import rules as trigger_rules
 from esc_cli.domain import sweep
 from esc_cli.domain.model import SWEEP_ACTOR, Case, Event
 from esc_cli.domain.sla import trace_clocks
-from esc_cli.domain.values import replace, value
+from esc_cli.domain.values import value
+
+_new_object = object.__new__
 
 # a command after which esc runs the trigger rules (SPEC §3), by the event it writes
 RULE_MOMENTS = ("opened", "changed", "feedback", "reopened")
 # the fields a `changed` event sets on the case
 _CHANGED = ("priority", "category", "title", "customer", "channel", "team")
+# the kinds of event that set one of those fields, the tier or the owner
+_FIELD_MOVES = frozenset(("changed", "escalated", "deescalated", "assigned"))
 
 
 @value
@@ -58,51 +62,63 @@ def initial_case(case: Case, events: list[Event]) -> Case:
     raised the priority, or a sweep that escalated, holds the value the case had)."""
     first: dict = {}
     for e in events:
-        if e.field in first or e.kind == "opened":
+        kind = e.kind
+        if kind not in _FIELD_MOVES or e.field in first:
             continue
-        if e.kind == "changed" and e.field in _CHANGED:
+        if kind == "changed" and e.field in _CHANGED:
             first[e.field] = e.from_value
-        elif e.field == "tier" and e.kind in ("escalated", "deescalated"):
+        elif e.field == "tier" and kind in ("escalated", "deescalated"):
             first["tier"] = int(e.from_value)  # type: ignore[arg-type]  # tier moves record both ends
-        elif e.field == "owner" and e.kind == "assigned":
+        elif e.field == "owner" and kind == "assigned":
             first["owner"] = e.from_value
-        elif e.kind == "changed" and e.field == "tags":
+        elif kind == "changed" and e.field == "tags":
             first["tags"] = tuple((e.from_value or "").split(";")) if e.from_value else ()
     opened = case.opened_at
-    return replace(case, state="new", csat=None, acknowledged_at=None, resolved_at=None,
-                   closed_at=None, reopened=0, escalations=0, tier_since=opened,
-                   last_activity_at=opened, last_event_at=opened, **first)
+    # values.replace without its check of the names (all are Case's): once per replay
+    initial = _new_object(Case)
+    fields = initial.__dict__
+    fields.update(case.__dict__)
+    fields.update(state="new", csat=None, acknowledged_at=None, resolved_at=None,
+                  closed_at=None, reopened=0, escalations=0, tier_since=opened,
+                  last_activity_at=opened, last_event_at=opened)
+    fields.update(first)
+    return initial
 
 
-def _moved(case: Case, event: Event) -> Case:
-    """The fields the sweep and the rules read, after one event."""
-    changes: dict = {"last_event_at": event.at}
-    if event.actor != SWEEP_ACTOR:
-        changes["last_activity_at"] = event.at
-    field, to = event.field, event.to_value
-    if field == "state" and to is not None:
-        changes["state"] = to
-        if to == "resolved":
-            changes["resolved_at"] = event.at
-        elif to in ("new", "open", "pending"):
-            changes["resolved_at"] = None
-        if event.kind == "reopened":
-            changes["reopened"] = case.reopened + 1
-    elif field == "tier" and event.kind in ("escalated", "deescalated") and to is not None:
-        changes["tier"] = int(to)
-        changes["tier_since"] = event.at
-    elif event.kind == "changed" and field in _CHANGED:
-        changes[field] = to
-    elif event.kind == "changed" and field == "tags":
-        changes["tags"] = tuple(to.split(";")) if to else ()
-    elif field == "owner" and event.kind == "assigned":
-        changes["owner"] = to
-    elif event.kind == "feedback" and to is not None:
-        try:
-            changes["csat"] = int(to)
-        except ValueError:
-            pass
-    return replace(case, **changes)
+def _moved(case: Case, events: list[Event]) -> Case:
+    """The case after `events`: the fields the sweep and the rules read. One copy of
+    the case for a command's events (a replay makes one per moment of a history)."""
+    moved = _new_object(Case)
+    fields = moved.__dict__
+    fields.update(case.__dict__)
+    for event in events:
+        at, kind, field, to = event.at, event.kind, event.field, event.to_value
+        fields["last_event_at"] = at
+        if event.actor != SWEEP_ACTOR:
+            fields["last_activity_at"] = at
+        if field == "state" and to is not None:
+            fields["state"] = to
+            if to == "resolved":
+                fields["resolved_at"] = at
+            elif to in ("new", "open", "pending"):
+                fields["resolved_at"] = None
+            if kind == "reopened":
+                fields["reopened"] += 1
+        elif field == "tier" and kind in ("escalated", "deescalated") and to is not None:
+            fields["tier"] = int(to)
+            fields["tier_since"] = at
+        elif kind == "changed" and field in _CHANGED:
+            fields[field] = to
+        elif kind == "changed" and field == "tags":
+            fields["tags"] = tuple(to.split(";")) if to else ()
+        elif field == "owner" and kind == "assigned":
+            fields["owner"] = to
+        elif kind == "feedback" and to is not None:
+            try:
+                fields["csat"] = int(to)
+            except ValueError:
+                pass
+    return moved
 
 
 def replay(case: Case, events: list[Event], policy, until: int) -> Outcome:
@@ -151,31 +167,33 @@ def replay(case: Case, events: list[Event], policy, until: int) -> Outcome:
             # the sweep closes nothing here: a close decides no SLA (and plan.close is
             # only ever set for a resolved case, which this loop does not visit)
             current, produced = sweep.apply(current, plan, policy, at, None)
-            for event in produced:
-                replayed.append(event)
-                current = _moved(current, event)
+            replayed.extend(produced)
+            current = _moved(current, produced)
 
     index = 0
-    while index < len(history):
+    length = len(history)
+    while index < length:
         at = history[index].at
         run_sweep(at)
         # one command's events share an instant: the rules run after all of them
         moment = False
-        while index < len(history) and history[index].at == at:
+        first = index
+        while index < length and history[index].at == at:
             event = history[index]
-            replayed.append(event)
-            current = _moved(current, event)
             moment = moment or event.kind in RULE_MOMENTS
             if event.field in ("state", "priority") or event.kind == "customer_update":
                 next_sweep = clocks = None
             elif event.field == "tier":
                 next_sweep = None
             index += 1
+        batch = history[first:index]
+        replayed.extend(batch)
+        current = _moved(current, batch)
         if moment and policy.rules:
             current, produced = trigger_rules.apply_rules(current, replayed, policy, at, _no_owner)
+            replayed.extend(produced)
+            current = _moved(current, produced)
             for event in produced:
-                replayed.append(event)
-                current = _moved(current, event)
                 fired_name = event.actor[len("rule:"):]
                 if not fired or fired[-1] != (fired_name, at):
                     fired.append((fired_name, at))

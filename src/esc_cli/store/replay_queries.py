@@ -1,47 +1,71 @@
 """The histories `esc policy try` replays: every case that can count in a report window
-with its events, streamed by one ordered query (no query per case)."""
+with its events, streamed by two ordered queries (no query per case) merged by id."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
 
-from esc_cli.domain.model import Case, Event
-from esc_cli.domain.values import filled
+from esc_cli.domain.model import SWEEP_ACTOR, Case, Event
 from esc_cli.store.cases import CASE_COLUMNS, case_from_row
 from esc_cli.store.migrations import _HORIZON as HORIZON
 
-_EVENT_COLUMNS = ("at", "actor", "kind", "field", "from_value", "to_value", "reason")
-_EVENT_FIELDS = ("at", "actor", "kind", "field", "from_value", "to_value", "reason")
 # The report's candidates (report_queries): a case whose horizon (the last instant it can
 # count in a window: its opening, responses, due times, resolutions) is before the window
 # has nothing to decide in it under any policy, as a clock is decided by its stop at the
 # latest and an unresolved case's horizon is forever.
-_CHOSEN = f"SELECT id FROM cases WHERE {HORIZON} >= :since AND opened_at < :until"
+_WHERE = f"{HORIZON} >= :since AND opened_at < :until"
+_CHOSEN = f"SELECT id FROM cases WHERE {_WHERE}"
+# The sweep's warnings, breaches and closes are left out: a replay makes its own, and of
+# the moves it did not make it reads only the changes of a field (whatif.initial_case:
+# the value a case had before a sweep escalated or unassigned it). Notes' texts (reason)
+# are read by nothing in a replay.
+_LEFT_OUT = f"NOT (actor = '{SWEEP_ACTOR}' AND kind IN ('warned', 'breached', 'closed'))"
 
 
-def count(conn: sqlite3.Connection, since: int, until: int) -> int:
-    return conn.execute(f"SELECT count(*) FROM ({_CHOSEN})",
-                        {"since": since, "until": until}).fetchone()[0]
+def count(conn: sqlite3.Connection, since: int, until: int, first: int = 0,
+          last: int | None = None) -> int:
+    where, params = _range(since, until, first, last)
+    return conn.execute(f"SELECT count(*) FROM cases WHERE {where}", params).fetchone()[0]
 
 
-def histories(conn: sqlite3.Connection, since: int, until: int) -> Iterator[tuple[Case, list[Event]]]:
-    """(case, its events in order) for every chosen case, by id."""
-    columns = ", ".join(f"c.{name}" for name in CASE_COLUMNS)
-    events = ", ".join(f"e.{name}" for name in _EVENT_COLUMNS)
-    rows = conn.execute(
-        f"""SELECT {columns}, {events} FROM cases c JOIN events e ON e.case_id = c.id
-            WHERE c.id IN ({_CHOSEN}) ORDER BY c.id, e.id""",
-        {"since": since, "until": until})
-    width = len(CASE_COLUMNS)
-    current_id = None
-    case_row = None
-    batch: list[Event] = []
-    for row in rows:
-        if row[0] != current_id:
-            if case_row is not None:
-                yield case_from_row(case_row), batch
-            current_id, case_row, batch = row[0], row[:width], []
-        batch.append(filled(Event, dict(zip(_EVENT_FIELDS, row[width:]))))
-    if case_row is not None:
+def chosen_ids(conn: sqlite3.Connection, since: int, until: int) -> list[int]:
+    """The ids of the window's cases, in order (to split them between workers)."""
+    return [row[0] for row in conn.execute(f"{_CHOSEN} ORDER BY id",
+                                           {"since": since, "until": until})]
+
+
+def _range(since: int, until: int, first: int, last: int | None) -> tuple[str, dict]:
+    where = f"{_WHERE} AND id >= :first"
+    if last is not None:
+        where += " AND id <= :last"
+    return where, {"since": since, "until": until, "first": first, "last": last}
+
+
+def histories(conn: sqlite3.Connection, since: int, until: int, first: int = 0,
+              last: int | None = None) -> Iterator[tuple[Case, list[Event]]]:
+    """(case, its events in order) for every chosen case with first <= id <= last, by
+    id. The events hold what a replay reads (see _LEFT_OUT): each is built straight into
+    its fields, as a million of them are."""
+    where, params = _range(since, until, first, last)
+    cases = conn.execute(
+        f"SELECT {', '.join(CASE_COLUMNS)} FROM cases WHERE {where} ORDER BY id", params)
+    events = iter(conn.execute(
+        f"""SELECT case_id, at, actor, kind, field, from_value, to_value FROM events
+            WHERE case_id IN (SELECT id FROM cases WHERE {where}) AND {_LEFT_OUT}
+            ORDER BY case_id, id""", params))
+    new = object.__new__
+    row = next(events, None)
+    for case_row in cases:
+        case_id = case_row[0]
+        batch: list[Event] = []
+        # both streams are in id order and every case has its `opened` event
+        while row is not None and row[0] <= case_id:
+            if row[0] == case_id:
+                event = new(Event)
+                event.__dict__.update({
+                    "at": row[1], "actor": row[2], "kind": row[3], "field": row[4],
+                    "from_value": row[5], "to_value": row[6], "reason": None})
+                batch.append(event)
+            row = next(events, None)
         yield case_from_row(case_row), batch

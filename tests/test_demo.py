@@ -154,13 +154,13 @@ def test_the_shipped_sample_imports_with_esc_import(tmp_path):
 
 def test_a_demo_that_fails_half_way_leaves_nothing(tmp_path, monkeypatch):
     from esc_cli.errors import UsageError
-    from esc_cli.services import data
+    from esc_cli.services import demo
 
     def broken(env, path, **kwargs):
         kwargs["on_error"]("line 2", ["unknown owner 'ghost'"])
         raise UsageError("1 bad row")
 
-    monkeypatch.setattr(data, "import_file", broken)
+    monkeypatch.setattr(demo, "import_file", broken)
     target = tmp_path / "sub" / "demo.db"
     result = EscRunner(tmp_path / "never.db")("demo", "--into", str(target))
     assert result.code == 5

@@ -390,9 +390,9 @@ def test_bad_parts_of_a_document(esc, tmp_path, document, expected):
 
 def test_the_json_reader_survives_records_split_across_reads(esc, tmp_path, monkeypatch):
     """Tiny reads split keys, numbers and multi-byte characters between chunks."""
-    from esc_cli.services import data
+    from esc_cli.services import sources
 
-    monkeypatch.setattr(data, "CHUNK", 5)
+    monkeypatch.setattr(sources, "CHUNK", 5)
     cases = [{"id": 12345, "title": "Ünïcödé ✓ " * 3, "customer": "Glöbex", "priority": "low",
               "tags": ["a", "b"], "csat": None}, {"title": "two", "customer": "x", "priority": "p1"}]
     document = {"format": "esc-export", "owners": [{"handle": "zoë"}], "policy": [], "cases": cases}
@@ -419,7 +419,7 @@ def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path):
 
     from esc_cli.commands.data import _progress
     from esc_cli.env import Env
-    from esc_cli.services.data import Progress
+    from esc_cli.services.sources import Progress
 
     env = Env(tmp_path / "x.db", "alice", 0, "UTC", False, False, True)
     assert type(_progress(env)) is Progress  # a pipe: the silent one

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from esc_cli.services import data
+from esc_cli.services import importing
 from esc_cli.store import bulk
 
 
@@ -43,8 +43,8 @@ def _spy(monkeypatch) -> list[bool]:
 
 
 def test_an_empty_store_builds_its_indexes_once_and_ends_with_the_same_schema(esc, tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "BATCH", 2)
-    monkeypatch.setattr(data, "DEFER_INDEXES_BYTES", 0)
+    monkeypatch.setattr(importing, "BATCH", 2)
+    monkeypatch.setattr(importing, "DEFER_INDEXES_BYTES", 0)
     seen = _spy(monkeypatch)
     schema = _schema(esc.db)
     path = tmp_path / "c.json"
@@ -78,8 +78,8 @@ def test_an_empty_store_builds_its_indexes_once_and_ends_with_the_same_schema(es
 
 
 def test_a_bad_row_after_written_batches_leaves_an_empty_store_as_it_was(esc, tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "BATCH", 3)
-    monkeypatch.setattr(data, "DEFER_INDEXES_BYTES", 0)
+    monkeypatch.setattr(importing, "BATCH", 3)
+    monkeypatch.setattr(importing, "DEFER_INDEXES_BYTES", 0)
     seen = _spy(monkeypatch)
     rows = [f"Printer {i} jammed,Globex,low" for i in range(7)] + ["Bad,Globex,p9", "Late,Globex,low"]
     path = tmp_path / "c.csv"
@@ -93,7 +93,7 @@ def test_a_bad_row_after_written_batches_leaves_an_empty_store_as_it_was(esc, tm
 
 
 def test_a_store_with_cases_keeps_its_indexes_while_importing(esc, tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "DEFER_INDEXES_BYTES", 0)
+    monkeypatch.setattr(importing, "DEFER_INDEXES_BYTES", 0)
     seen = _spy(monkeypatch)
     esc.ok("open", "Existing kettle", "--customer", "Initech", "--priority", "low")
     path = tmp_path / "c.csv"

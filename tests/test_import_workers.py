@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 
 from esc_cli.domain.model import iso
-from esc_cli.services import data, import_workers
+from esc_cli.services import import_workers, importing
 from tests import stress
 from tests.conftest import EscRunner
 
@@ -78,7 +78,7 @@ def small_batches(monkeypatch):
     monkeypatch.setattr(import_workers, "BATCH", 97)
     # the single-process import in batches of the same size: the search index's
     # segments (compared byte for byte) follow the batches
-    monkeypatch.setattr(data, "BATCH", 97)
+    monkeypatch.setattr(importing, "BATCH", 97)
     runs = []
     real = import_workers.write
 

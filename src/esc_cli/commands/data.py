@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
         import sys
 
         from esc_cli.render.output import clean
-        from esc_cli.services import data
+        from esc_cli.services import importing
 
         def bad_row(label: str, reasons: list[str]) -> None:
             sys.stderr.write(f"error: {clean(label)}: {clean('; '.join(reasons))}\n")
@@ -35,11 +35,11 @@ def register(app: typer.Typer) -> None:
 
                 raise UsageError("esc import - reads a pipe, and standard input is a terminal",
                                  hint="esc export --db OLD | esc import --db NEW -")
-            summary = data.import_stream(env, sys.stdin.buffer, dry_run=dry_run,
-                                         on_error=bad_row, progress=_progress(env))
+            summary = importing.import_stream(env, sys.stdin.buffer, dry_run=dry_run,
+                                              on_error=bad_row, progress=_progress(env))
         else:
-            summary = data.import_file(env, file, dry_run=dry_run, on_error=bad_row,
-                                       progress=_progress(env))
+            summary = importing.import_file(env, file, dry_run=dry_run, on_error=bad_row,
+                                            progress=_progress(env))
         out = output(ctx, json)
         if out.as_json:
             out.json(summary)
@@ -56,7 +56,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         import sys
 
-        from esc_cli.services import data
+        from esc_cli.services import export as service
+        from esc_cli.services.sources import Progress
 
         env = ctx.obj
         fmt = format.lower()
@@ -71,9 +72,9 @@ def register(app: typer.Typer) -> None:
                 # of acted on (docs/reliability.md).
                 from esc_cli.render.output import VisibleWriter
 
-                data.export(env, fmt, VisibleWriter(sys.stdout), data.Progress())
+                service.export(env, fmt, VisibleWriter(sys.stdout), Progress())
                 return
-            data.export(env, fmt, sys.stdout, _progress(env))
+            service.export(env, fmt, sys.stdout, _progress(env))
             return
         counts = _export_to_file(env, fmt, output_file)
         from esc_cli.render.output import clean
@@ -91,10 +92,10 @@ def register(app: typer.Typer) -> None:
                                                          "default: a new temporary directory)")] = None,
         json: Json = False,
     ) -> None:
-        from esc_cli.services import data
+        from esc_cli.services import demo as service
 
         env = ctx.obj
-        result = data.demo(env, into, _progress(env))
+        result = service.demo(env, into, _progress(env))
         _show_demo(output(ctx, json), result)
 
 
@@ -102,7 +103,7 @@ def register(app: typer.Typer) -> None:
 
 def _progress(env):
     """A Rich bar on stderr when stderr is a terminal; silent otherwise."""
-    from esc_cli.services.data import Progress
+    from esc_cli.services.sources import Progress
 
     if not env.stderr_tty:
         return Progress()
@@ -175,7 +176,7 @@ def _export_to_file(env, fmt: str, target: Path) -> dict:
     import os
 
     from esc_cli.errors import UsageError
-    from esc_cli.services import data
+    from esc_cli.services import export as service
 
     target = target.expanduser()
     if target.is_dir():
@@ -192,7 +193,7 @@ def _export_to_file(env, fmt: str, target: Path) -> dict:
         raise UsageError(f"cannot write {target}: {err.strerror}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            counts = data.export(env, fmt, handle, _progress(env))
+            counts = service.export(env, fmt, handle, _progress(env))
         os.replace(temporary, target)
     except BaseException:
         try:

@@ -1,0 +1,499 @@
+"""Bulk in: `esc import` (SPEC §4).
+
+Import is two passes over the file, both streamed in batches: the first checks every
+row against the store and the policy (and writes nothing); only when no row is bad
+does the second build the cases, their events and due times in memory, a batch at a
+time, and write them with `executemany` — all inside one BEGIN IMMEDIATE transaction,
+so a bad row, a crash or Ctrl-C leaves the store exactly as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from esc_cli.domain.values import replace
+from esc_cli.errors import EscError, UsageError
+from esc_cli.services.sources import (
+    DOCUMENT_KEYS, CsvSource, JsonSource, Progress, Record, _json_record, open_source,
+)
+
+BATCH = 5000
+# Files up to this many cases are parsed once: the checked records wait in memory for
+# the write; larger ones are streamed again rather than held.
+KEEP_CHECKED = 50_000
+# An import file this big into a store without cases builds the indexes once at the end
+# (bulk.deferred_indexes); a smaller one is over before that could pay.
+DEFER_INDEXES_BYTES = 64 * 1024
+
+ErrorSink = Callable[[str, list[str]], None]
+
+
+class Importer:
+    """One import inside one transaction: check everything, then write everything."""
+
+    def __init__(self, env, conn, source, on_error: ErrorSink, progress: Progress):
+        from esc_cli.services import Policies
+        from esc_cli.store import bulk, people
+
+        self.env = env
+        self.conn = conn
+        self.source = source
+        self.on_error = on_error
+        self.progress = progress
+        self.pols = Policies(conn)
+        self.policy = self.pols.current
+        self.owners = {o.handle: o for o in people.list_owners(conn)}
+        self.store_cases = bulk.case_count(conn)
+        self.bad = 0
+        self.summary = {"file": str(source.path), "kind": source.kind, "dry_run": False,
+                        "cases": 0, "events": 0, "owners": 0, "policy_versions": 0,
+                        "rules_fired": 0, "notifications": 0}
+        self.new_owners: list = []
+        self.versions: list[tuple] = []
+        self.restore_policy = False
+        self.ids: dict[int, str] = {}
+        self.max_file_id = 0
+        self.checked_cases = 0
+        self.kept: list | None = []
+
+    def reject(self, label: str, reasons: list[str]) -> None:
+        self.bad += 1
+        self.on_error(label, reasons)
+
+    def refusal(self) -> UsageError:
+        """The error that ends an import with bad rows (each named already): nothing is
+        written."""
+        noun = "bad row" if self.bad == 1 else "bad rows"
+        return UsageError(f"{self.bad} {noun} in {self.source.path}; nothing imported")
+
+    def _pass(self, description: str, records: Iterator[Record]) -> Iterator[Record]:
+        self.progress.start(description, self.source.path.stat().st_size)
+        try:
+            yield from records
+        finally:
+            self.progress.stop()
+
+    # -- checking ----------------------------------------------------------------
+
+    def check_owners(self, records: Iterator[Record]) -> None:
+        from esc_cli.domain.records import check_owner
+
+        seen: dict[str, str] = {}
+        for record in records:
+            if record.problem:
+                self.reject(record.label, [record.problem])
+                continue
+            owner, reasons = check_owner(record.fields, self.policy)  # type: ignore[arg-type]  # no problem: fields
+            if owner is not None and owner.handle in seen:
+                reasons = [f"duplicate handle {owner.handle!r} (also {seen[owner.handle]})"]
+            if reasons:
+                self.reject(record.label, reasons)
+                continue
+            seen[owner.handle] = record.label  # type: ignore[union-attr]  # no reasons: an owner
+            self.new_owners.append(owner)
+
+    def checker(self):
+        from esc_cli.domain.records import Checker
+
+        owners = dict(self.owners)
+        owners.update({o.handle: o for o in self.new_owners})
+        versions = frozenset(v[0] for v in self.versions) if self.restore_policy else frozenset()
+        return Checker(self.policy, owners, self.env.tz, self.env.now, versions)
+
+    def check_cases(self, records: Iterator[Record], allow_events: bool) -> None:
+        for case in self.checked_stream(records, allow_events):
+            if self.kept is not None:
+                self.kept.append(case)
+                if len(self.kept) > KEEP_CHECKED:
+                    self.kept = None
+
+    def checked_stream(self, records: Iterator[Record], allow_events: bool):
+        """Check each record; yield the good ones (bad ones go to `reject`)."""
+        from esc_cli.domain.records import check_case
+        from esc_cli.store import bulk
+
+        checker = self.checker()
+        pending: list[tuple[int, str]] = []
+
+        def flush():
+            if pending and self.store_cases:
+                taken = bulk.existing_ids(self.conn, [i for i, _ in pending])
+                for case_id, label in pending:
+                    if case_id in taken:
+                        self.reject(label, [f"id {case_id} is already a case in the store (ids must be new)"])
+            pending.clear()
+
+        for record in records:
+            if record.problem:
+                self.reject(record.label, [record.problem])
+                continue
+            case, reasons = check_case(record.fields, checker, allow_events)  # type: ignore[arg-type]
+            if case is not None and case.id is not None:
+                if case.id in self.ids:
+                    reasons = [f"duplicate id {case.id} (also {self.ids[case.id]})"]
+                else:
+                    self.ids[case.id] = record.label
+                    self.max_file_id = max(self.max_file_id, case.id)
+                    pending.append((case.id, record.label))
+                    if len(pending) >= BATCH:
+                        flush()
+            if reasons:
+                self.reject(record.label, reasons)
+                continue
+            self.checked_cases += 1
+            yield case
+        flush()
+
+    def check_keys(self, keys: list[str]) -> None:
+        seen: set[str] = set()
+        for key in keys:
+            if key not in DOCUMENT_KEYS:
+                self.reject("document", [f"unknown key \"{key}\" (an export has policy, owners and cases)"])
+            elif key in seen:
+                self.reject("document", [f"\"{key}\" appears twice"])
+            seen.add(key)
+
+    def check_document_parts(self, parts: dict) -> None:
+        from esc_cli.domain.policy import parse_policy
+        from esc_cli.domain.records import check_policy_version
+
+        policy = parts.get("policy")
+        if policy is not None:
+            if isinstance(policy, str):
+                policy = [{"version": 1, "toml": policy}]
+            if not isinstance(policy, list):
+                self.reject("policy", ["must be a list of versions {version, created_at, actor, toml}"])
+                policy = []
+            seen = set()
+            for position, raw in enumerate(policy, start=1):
+                version, reasons = check_policy_version(raw, position)
+                if version is not None and version[0] in seen:
+                    reasons = [f"duplicate version {version[0]}"]
+                if reasons:
+                    self.reject(f"policy record {position}", reasons)
+                    continue
+                # no reasons: a version
+                seen.add(version[0])  # type: ignore[index]
+                self.versions.append(version)  # type: ignore[arg-type]
+            self.versions.sort()
+            self.restore_policy = bool(self.versions) and self.store_cases == 0
+            if self.restore_policy and not self.bad:
+                self.policy = parse_policy(self.versions[-1][3])
+        owners = parts.get("owners")
+        if owners is not None:
+            if not isinstance(owners, list):
+                self.reject("owners", ["must be a list of owners"])
+            else:
+                self.check_owners(_json_record(f"owners record {i}", raw)
+                                  for i, raw in enumerate(owners, start=1))
+
+    # -- writing ------------------------------------------------------------------
+
+    def write_owners(self) -> None:
+        from esc_cli.store import bulk
+
+        bulk.upsert_owners(self.conn, self.new_owners)
+        self.summary["owners"] = len(self.new_owners)
+
+    def write_policy(self) -> None:
+        from esc_cli.services import Policies
+        from esc_cli.store import bulk
+
+        if self.restore_policy:
+            bulk.replace_policy_versions(self.conn, self.versions)
+            self.summary["policy_versions"] = len(self.versions)
+            self.pols = Policies(self.conn)
+            self.policy = self.pols.current
+
+    def checked(self, records: Callable[[], Iterator[Record]], allow_events: bool):
+        """The checked records again: from memory, or by reading the file once more."""
+        from esc_cli.domain.records import check_case
+
+        if self.kept is not None:
+            self.progress.start("importing", len(self.kept))
+            try:
+                for case in self.kept:
+                    yield case
+                    self.progress.advance(1)
+            finally:
+                self.progress.stop()
+            return
+        checker = self.checker()
+        for record in self._pass("importing", records()):
+            case, reasons = check_case(record.fields, checker, allow_events)  # type: ignore[arg-type]
+            if case is None:  # the store changed under us: impossible inside the write lock
+                raise UsageError(f"{record.label}: {'; '.join(reasons)}")
+            yield case
+
+    def write_cases(self, checked_records) -> None:
+        from esc_cli.store import bulk, people
+
+        env = self.env
+        bulk.prepare_bulk_write(self.conn)
+        checker = self.checker()
+        current = self.pols.current
+        current_id = self.pols.current_id
+        owners = checker.owners
+        loads = people.loads(self.conn)
+        channels = [c.name for c in current.channels]
+        next_id = max(bulk.max_case_id(self.conn), self.max_file_id) + 1
+
+        def lookup(handle):
+            owner = owners.get(handle)
+            return owner, loads.get(handle, 0) if owner else 0
+
+        cases: list = []  # of Case
+        event_rows: list[tuple] = []
+        payloads: list[dict] = []
+
+        def flush():
+            bulk.insert_cases(self.conn, cases, event_rows, deferring)
+            bulk.add_notifications(self.conn, payloads, channels, env.now)
+            self.summary["cases"] += len(cases)
+            self.summary["events"] += len(event_rows)
+            self.summary["notifications"] += len(payloads)
+            cases.clear()
+            event_rows.clear()
+            payloads.clear()
+
+        with bulk.deferred_indexes(self.conn, self.defer_indexes()) as deferring:
+            self._write_cases(checked_records, cases, event_rows, payloads, flush, next_id,
+                              owners, loads, lookup, current, current_id)
+
+    def defer_indexes(self) -> bool:
+        return self.store_cases == 0 and self.source.path.stat().st_size >= DEFER_INDEXES_BYTES
+
+    def _write_cases(self, checked_records, cases, event_rows, payloads, flush, next_id,
+                     owners, loads, lookup, current, current_id) -> None:
+        from esc_cli.domain import lifecycle, notices, rules
+        from esc_cli.domain.model import UNRESOLVED
+        from esc_cli.domain.records import case_of, history
+        from esc_cli.store import bulk
+
+        env = self.env
+        for checked in checked_records:
+            if checked.id is None:
+                case_id, next_id = next_id, next_id + 1
+            else:
+                case_id = checked.id
+            version = current_id
+            if self.restore_policy and checked.policy_version is not None:
+                version = checked.policy_version
+            policy = self.pols.for_version(version)
+            events = history(checked, env.user, env.now)
+            case = case_of(checked, case_id, version)
+            if checked.events is None and current.rules and case.state != "closed":
+                before = case.priority
+                case, fired = rules.apply_rules(case, events, current, env.now, lookup)
+                if fired:
+                    self.summary["rules_fired"] += 1
+                    if case.priority != before:
+                        case = replace(case, policy_version=current_id)
+                        policy = current
+                    events = events + fired
+                    if any(e.kind == "escalated" for e in fired):
+                        owner = owners.get(case.owner) if case.owner else None
+                        payloads.extend(notices.notifications_for(
+                            case, fired, owner.email if owner else None))
+            case = lifecycle.settle(case, events, policy)
+            if case.owner and case.state in UNRESOLVED:
+                loads[case.owner] = loads.get(case.owner, 0) + 1
+            cases.append(case)
+            event_rows.extend(bulk.event_rows(case_id, events))
+            if len(cases) >= BATCH:
+                flush()
+        flush()
+
+
+def import_file(env, path: Path, *, dry_run: bool, on_error: ErrorSink,
+                progress: Progress | None = None) -> dict:
+    """Check every row of `path`, then (unless dry_run) import all of it in one transaction.
+    Bad rows go to `on_error(label, reasons)`; any bad row raises UsageError and writes nothing."""
+    progress = progress or Progress()
+    source = open_source(path)
+    store = env.store()
+    # PostgreSQL text cannot hold NUL: a bad row there, in --dry-run as in the import
+    source.refuse_nul = getattr(getattr(store, "path", None), "is_postgres", False)
+    if dry_run:
+        return _import(env, store.read(), path, source, True, on_error, progress)
+    with _commit_not_interrupted() as guard:
+        return _import(env, store.write(), path, source, False, on_error, progress, guard)
+
+
+def import_stream(env, stream, *, dry_run: bool, on_error: ErrorSink,
+                  progress: Progress | None = None) -> dict:
+    """`esc import -`: the file comes down a pipe (`esc export --db a.db | esc import
+    --db postgresql://…`). An import reads its file more than once (a document's small
+    sections first, then its cases), so the stream is spooled to a private temporary
+    file; its format is told by its first byte, as a pipe has no extension: JSON starts
+    with `{` or `[`, anything else is CSV."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="esc-import-") as folder:
+        spooled = Path(folder) / "stdin"
+        with open(spooled, "wb") as target:
+            shutil.copyfileobj(stream, target, 1 << 20)
+        with open(spooled, "rb") as source:
+            head = source.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+        named = spooled.with_name("stdin.json" if head[:1] in (b"{", b"[") else "stdin.csv")
+        spooled.rename(named)
+        try:
+            summary = import_file(env, named, dry_run=dry_run, on_error=on_error,
+                                  progress=progress)
+        except EscError as err:
+            # the spool file is ours, not the user's: name what they gave
+            err.message = err.message.replace(str(named), "standard input")
+            raise
+        summary["file"] = "-"
+        return summary
+
+
+class _CommitGuard:
+    """Set by the import once every row is written: from then on a Ctrl-C waits until
+    the COMMIT is over. SQLite finishes a COMMIT even when Python has a pending Ctrl-C,
+    and a big import's COMMIT (writing its pages to the WAL) takes a good part of the
+    run: a Ctrl-C raised after it would say "interrupted" about an import that is
+    complete. A Ctrl-C that comes while the rows are still going in rolls back."""
+
+    def __init__(self):
+        self.armed = False
+        self.interrupted = False
+
+    def handler(self, signum, frame):
+        if not self.armed:
+            raise KeyboardInterrupt
+        self.interrupted = True
+
+
+@contextmanager
+def _commit_not_interrupted():
+    import signal
+    import threading
+
+    guard = _CommitGuard()
+    if threading.current_thread() is not threading.main_thread():
+        yield guard
+        return
+    try:
+        previous = signal.signal(signal.SIGINT, guard.handler)
+    except (ValueError, OSError):
+        yield guard
+        return
+    try:
+        yield guard
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _import(env, transaction, path: Path, source, dry_run: bool, on_error: ErrorSink,
+            progress: Progress, guard: _CommitGuard | None = None) -> dict:
+    with transaction as conn:
+        importer = Importer(env, conn, source, on_error, progress)
+        importer.summary["dry_run"] = dry_run
+        if dry_run or not _one_pass(source):
+            _check(importer, source, progress)
+        else:
+            _check_header(importer, source)
+        if importer.bad:
+            raise importer.refusal()
+        if dry_run:
+            _count_checked(importer)
+            return importer.summary
+        if source.kind == "owners":
+            importer.write_owners()
+        elif _one_pass(source):
+            # Every row gets an id from the store alone, so nothing in a later row changes
+            # how an earlier one is written: check and write in the same pass, and let a
+            # bad row roll the whole transaction back when the pass is over.
+            from esc_cli.services import import_workers
+
+            if import_workers.wanted(importer, source) and \
+                    import_workers.write(importer, source, progress, importer.defer_indexes()):
+                guard.armed = True  # type: ignore[union-attr]  # a write has its guard
+                return importer.summary
+            good = importer.checked_stream(importer._pass("importing", source.records(progress)), False)
+            importer.write_cases(case for case in good if not importer.bad)
+            if importer.bad:
+                raise importer.refusal()
+            guard.armed = True  # type: ignore[union-attr]
+            return importer.summary
+        elif source.kind == "cases":
+            events_allowed = isinstance(source, JsonSource)
+            importer.write_cases(importer.checked(lambda: source.records(progress), events_allowed))
+        else:
+            importer.write_policy()
+            importer.write_owners()
+            importer.write_cases(importer.checked(lambda: source.records(progress, "cases"), True))
+        if guard is not None:
+            guard.armed = True
+        return importer.summary
+
+
+def _one_pass(source) -> bool:
+    """A CSV of cases without ids: each row's id comes from the store, never from a later
+    row, so the rows can be checked and written in one pass (two for anything else: an
+    id-less row is numbered after the file's highest id)."""
+    return isinstance(source, CsvSource) and source.kind == "cases" and "id" not in source.columns
+
+
+def _check_header(importer: Importer, source) -> bool:
+    from esc_cli.domain.records import CASE_FIELDS, DERIVED_FIELDS, DERIVED_OWNER_FIELDS, OWNER_FIELDS
+
+    if isinstance(source, CsvSource):
+        if source.kind == "owners":
+            problems = source.header_problems(OWNER_FIELDS + DERIVED_OWNER_FIELDS, ("handle",))
+        else:
+            known = tuple(f for f in CASE_FIELDS if f != "events") + DERIVED_FIELDS
+            problems = source.header_problems(known, ("title", "customer", "priority"))
+        if problems:
+            importer.reject("line 1", problems)
+            return False
+    return True
+
+
+def _check(importer: Importer, source, progress: Progress) -> None:
+    if not _check_header(importer, source):
+        return
+    if source.kind == "owners":
+        importer.check_owners(importer._pass("checking", source.records(progress)))
+    elif source.kind == "cases":
+        importer.check_cases(importer._pass("checking", source.records(progress)),
+                             isinstance(source, JsonSource))
+    elif source.one_pass:
+        # policy and owners come first: check the cases as they stream past
+        parts: dict = {"keys": []}
+        progress.start("checking", source.path.stat().st_size)
+        try:
+            for key, value in source.sections(progress):
+                parts["keys"].append(key)
+                if key != "cases":
+                    parts[key] = value
+                    continue
+                importer.check_document_parts(parts)
+                if not importer.bad:
+                    importer.check_cases(value, True)
+            importer.check_keys(parts["keys"])
+        finally:
+            progress.stop()
+    else:
+        progress.start("reading", source.path.stat().st_size)
+        try:
+            parts = source.document_parts(progress)
+        finally:
+            progress.stop()
+        importer.check_keys(parts["keys"])
+        importer.check_document_parts(parts)
+        if importer.bad:
+            return
+        importer.check_cases(importer._pass("checking", source.records(progress, "cases")), True)
+
+
+def _count_checked(importer: Importer) -> None:
+    summary = importer.summary
+    summary["owners"] = len(importer.new_owners)
+    summary["policy_versions"] = len(importer.versions) if importer.restore_policy else 0
+    summary["cases"] = importer.checked_cases
+

@@ -150,6 +150,7 @@ PG_MODULES = {
     "test_overdue",
     "test_pg_harness",
     "test_pg_import",
+    "test_pg_sweep",
     "test_plan",
     "test_queue",
     "test_report",

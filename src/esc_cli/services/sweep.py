@@ -1,10 +1,11 @@
 """`esc sweep` (SPEC §3): warn, record breaches, escalate, close, then deliver.
 
-Work is found through the indexed `cases.sweep_at`. Cases are re-read and changed in
-short BEGIN IMMEDIATE transactions of a few dozen cases each, one SAVEPOINT per case:
-sweeps running at once serialise on the write lock and the later one finds nothing
-left to do, and a sweep killed half-way leaves every case either fully swept or
-untouched. A transaction ends after TXN_CASES cases or once it has held the write lock
+Work is found through the indexed `cases.sweep_at`. Cases are claimed, re-read and
+changed in short write transactions of a few dozen cases each, one SAVEPOINT per case:
+on SQLite sweeps running at once serialise on the write lock and the later one finds
+nothing left to do; on PostgreSQL each claims cases the others do not hold (`FOR UPDATE
+SKIP LOCKED`) and they share the work. A sweep killed half-way leaves every case either
+fully swept or untouched. A transaction ends after TXN_CASES cases or once it has run
 for TXN_SECONDS, whichever comes first, so an interactive command never waits long
 behind a sweep working through a backlog.
 """
@@ -12,14 +13,13 @@ behind a sweep working through a backlog.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import Any, Callable
 
 from esc_cli.domain import notices
 from esc_cli.domain import sweep as sweep_domain
 from esc_cli.domain.model import iso
 from esc_cli.store import people, sweep_queries
 
-BATCH = 200
 # A transaction per case cost a commit (and its share of WAL checkpoints) per case, a
 # quarter of a 1,000-case sweep's time. 100 cases hold the write lock for about 50 ms
 # on an idle machine; on a loaded one the time cap ends the batch first.
@@ -46,8 +46,6 @@ def sweep(env, dry_run: bool = False,
           progress: Callable[[int], Callable[[], None]] | None = None) -> dict:
     """Sweep every case with work due at `env.now`; returns the result document of
     SPEC §4 (plus `dry_run`). `progress(total)` returns a per-case callback."""
-    from esc_cli.services import Policies
-
     store = env.store()
     store.tune_for_sweep()
     now = env.now
@@ -61,21 +59,13 @@ def sweep(env, dry_run: bool = False,
     after = None
     revisit_guard: set[int] = set()
     # a policy version's text never changes once stored: parse each one once per run,
-    # while each batch still looks up which version is current
+    # while each transaction still looks up which version is current
     parsed: dict[int, object] = {}
+    policy: Any = None
     while True:
-        with store.read() as conn:
-            batch = sweep_queries.due_cases(conn, now, after, BATCH)
-            pols = Policies(conn)
-            pols._parsed = parsed
-            policy = pols.current  # parsed once per batch, not once per case
-        if not batch:
+        finished, after, policy = _sweep_cases(store, env, parsed, after, run, revisit_guard, tick)
+        if finished:
             break
-        after = batch[-1]
-        todo = [case_id for _, case_id in batch if case_id not in revisit_guard]
-        while todo:
-            done = _sweep_cases(store, env, pols, todo[:TXN_CASES], run, revisit_guard, tick)
-            todo = todo[done:]
     states: dict[str, list[str]] = {}
     earlier: list = []  # notifications written by earlier runs that this one re-sent
     failures: list[dict] = []
@@ -127,57 +117,68 @@ def sweep(env, dry_run: bool = False,
     }
 
 
-def _sweep_cases(store, env, pols, ids: list[int], run: _Run, revisit_guard: set[int],
-                 tick) -> int:
-    """Sweep the cases `ids`, in order, in one transaction (a read snapshot when dry);
-    returns how many it took: fewer than `len(ids)` once the lock has been held for
-    TXN_SECONDS. Each case has its own SAVEPOINT: a case that fails is undone alone,
+def _sweep_cases(store, env, parsed: dict, after: tuple[int, int] | None, run: _Run,
+                 revisit_guard: set[int], tick) -> tuple[bool, tuple[int, int] | None, Any]:
+    """Sweep due cases after the keyset `after`, in (sweep_at, id) order, in one
+    transaction (a read snapshot when dry): up to TXN_CASES cases, or fewer once the
+    transaction has run for TXN_SECONDS. Returns (nothing due is left, the keyset of
+    the last case swept, the current policy).
+
+    The cases are claimed inside the transaction, LOAD_CASES at a time with their
+    histories (sweep_queries.claim_due: on PostgreSQL `FOR UPDATE SKIP LOCKED`, so two
+    sweeps running at once each take cases the other does not hold, and never wait for
+    one another). Each case has its own SAVEPOINT: a case that fails is undone alone,
     the ones swept before it are committed, and the error goes on up, as when every
     case had a transaction of its own."""
+    from esc_cli.services import Policies
+
     dry = run.dry_run
     taken = 0
     with (store.read() if dry else store.write()) as conn:
+        pols = Policies(conn)
+        pols._parsed = parsed
+        policy = pols.current  # parsed once per transaction, not once per case
         started = time.monotonic()
         owners: dict = {}  # the few dozen owners, each read once per transaction
-        cases: dict = {}
-        histories: dict = {}
-        for case_id in ids:
-            if taken and time.monotonic() - started >= TXN_SECONDS:
-                break
-            if case_id not in cases:
-                # the cases and their histories, LOAD_CASES at a time (two queries),
-                # read under the lock this transaction holds; no more than the time
-                # cap leaves room for
-                chunk = ids[taken:taken + LOAD_CASES]
-                cases = sweep_queries.cases_by_id(conn, chunk)
-                histories = sweep_queries.events_by_case(
-                    conn, [i for i, c in cases.items()
-                           if c.sweep_at is not None and c.sweep_at <= run.now])
-                # a case deleted meanwhile reads as None below
-                cases.update((i, None) for i in chunk if i not in cases)  # type: ignore[misc]
-            taken += 1
-            case, history = cases[case_id], histories.get(case_id, [])
-            if dry:
-                again = _sweep_case(conn, env, pols, case, history, run, owners)
-            else:
-                conn.execute("SAVEPOINT sweep_case")
-                try:
+        while taken < TXN_CASES:
+            # the cases and their histories, LOAD_CASES at a time (two queries), read
+            # under the lock this transaction holds; no more than the caps leave room for
+            cases = sweep_queries.claim_due(conn, run.now, after, min(LOAD_CASES, TXN_CASES - taken))
+            if not cases:
+                return True, after, policy
+            histories = sweep_queries.events_by_case(
+                conn, [c.id for c in cases if c.id not in revisit_guard])  # type: ignore[misc]
+            for case in cases:
+                if taken and time.monotonic() - started >= TXN_SECONDS:
+                    return False, after, policy
+                after = (case.sweep_at, case.id)  # type: ignore[assignment]  # a due case has both
+                case_id = case.id
+                if case_id in revisit_guard:
+                    continue  # moved later in this run but still due: not looked at again
+                taken += 1
+                history = histories.get(case_id, [])  # type: ignore[arg-type]
+                if dry:
                     again = _sweep_case(conn, env, pols, case, history, run, owners)
-                except BaseException:
-                    if conn.in_transaction:
-                        try:
-                            conn.execute("ROLLBACK TO sweep_case")
-                            conn.execute("RELEASE sweep_case")
-                            conn.execute("COMMIT")
-                        except store.errors:
-                            pass  # store.write rolls the whole batch back instead
-                    raise
-                conn.execute("RELEASE sweep_case")
-            if again:
-                revisit_guard.add(case_id)
-            if tick is not None:
-                tick()
-    return taken
+                else:
+                    later = getattr(conn, "later", conn.execute)  # sent with the next read
+                    later("SAVEPOINT sweep_case")
+                    try:
+                        again = _sweep_case(conn, env, pols, case, history, run, owners)
+                    except BaseException:
+                        if conn.in_transaction:
+                            try:
+                                conn.execute("ROLLBACK TO sweep_case")
+                                conn.execute("RELEASE sweep_case")
+                                conn.execute("COMMIT")
+                            except store.errors:
+                                pass  # store.write rolls the whole batch back instead
+                        raise
+                    later("RELEASE sweep_case")
+                if again:
+                    revisit_guard.add(case_id)  # type: ignore[arg-type]
+                if tick is not None:
+                    tick()
+    return False, after, policy
 
 
 def _sweep_case(conn, env, pols, case, events, run: _Run, owners: dict) -> bool:

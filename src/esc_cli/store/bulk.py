@@ -290,6 +290,9 @@ def insert_counted(conn: sqlite3.Connection, case_rows: list[list], events: list
 
 
 def upsert_owners(conn: sqlite3.Connection, owners: list[Owner]) -> None:
+    cache = getattr(conn, "owners", None)  # what this transaction read of them (people)
+    if cache is not None:
+        cache.clear()
     conn.executemany(
         "INSERT INTO owners (handle, name, email, tier, teams, capacity, active) "
         "VALUES (?, ?, ?, ?, ?, ?, ?) "

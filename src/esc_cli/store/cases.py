@@ -43,9 +43,14 @@ def _row_values(case: Case) -> list:
 def get_case(conn: sqlite3.Connection, case_id: int) -> Case:
     # in a PostgreSQL write, FOR UPDATE: writers to one case queue here, before reading
     # its events, so the hash chain never forks (SQLite's write lock covers the file)
-    row = conn.execute(f"{_SELECT_CASE} WHERE id = ?{getattr(conn, 'row_lock', '')}", (case_id,)).fetchone()
+    row_lock = getattr(conn, "row_lock", "")
+    row = conn.execute(f"{_SELECT_CASE} WHERE id = ?{row_lock}", (case_id,)).fetchone()
     if row is None:
         raise NotFound(f"no case #{case_id}")
+    if row_lock:
+        # this transaction holds the case now: nobody else can append to its history
+        # until it ends, so the last hash read (get_events) stays the last (append_events)
+        conn.last_hashes.setdefault(case_id, None)  # type: ignore[attr-defined]  # a PgConnection
     return case_from_row(row)
 
 
@@ -59,6 +64,15 @@ def _event(row) -> Event:
 
 
 def get_events(conn: sqlite3.Connection, case_id: int) -> list[Event]:
+    last = getattr(conn, "last_hashes", None)
+    if last and case_id in last:
+        # a case this PostgreSQL transaction holds (get_case): note its last hash
+        rows = conn.execute(
+            f"{_SELECT_EVENTS}, hash FROM events WHERE case_id = ? ORDER BY id", (case_id,)
+        ).fetchall()
+        if rows:
+            last[case_id] = rows[-1][-1]
+        return [_event(row) for row in rows]  # zip stops before the hash
     rows = conn.execute(
         f"{_SELECT_EVENTS} FROM events WHERE case_id = ? ORDER BY id",
         (case_id,),
@@ -104,16 +118,25 @@ def update_case(conn: sqlite3.Connection, case: Case, before: Case | None = None
         columns = [c for c, _ in pairs]
         changed = [v for _, v in pairs]
     assignments = ", ".join(f"{c} = ?" for c in columns)
-    conn.execute(f"UPDATE cases SET {assignments} WHERE id = ?", [*changed, case.id])
+    # PostgreSQL: sent with the next statement that needs an answer (or the COMMIT)
+    getattr(conn, "later", conn.execute)(f"UPDATE cases SET {assignments} WHERE id = ?",
+                                         [*changed, case.id])
 
 
 def append_events(conn: sqlite3.Connection, case_id: int, events: list[Event]) -> None:
     if not events:
         return
-    row = conn.execute(
-        "SELECT hash FROM events WHERE case_id = ? ORDER BY id DESC LIMIT 1", (case_id,)
-    ).fetchone()
-    previous = bytes(row[0]) if row else b""
+    # the case's last hash as this transaction read it under the case's lock (the
+    # sweep's histories note it on PostgreSQL), else from the store
+    last = getattr(conn, "last_hashes", None)
+    known = last.get(case_id) if last is not None else None
+    if known is not None:
+        previous = bytes(known)
+    else:
+        row = conn.execute(
+            "SELECT hash FROM events WHERE case_id = ? ORDER BY id DESC LIMIT 1", (case_id,)
+        ).fetchone()
+        previous = bytes(row[0]) if row else b""
     rows = []
     for event in events:
         previous = event_hash(previous, case_id, event)
@@ -121,11 +144,17 @@ def append_events(conn: sqlite3.Connection, case_id: int, events: list[Event]) -
             (case_id, event.at, event.actor, event.kind, event.field,
              event.from_value, event.to_value, event.reason, previous)
         )
-    conn.executemany(
-        "INSERT INTO events (case_id, at, actor, kind, field, from_value, to_value, reason, hash) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    insert = ("INSERT INTO events (case_id, at, actor, kind, field, from_value, to_value, reason, "
+              "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    later = getattr(conn, "later", None)
+    if later is None:
+        conn.executemany(insert, rows)
+        return
+    # PostgreSQL: sent with the next statement that needs an answer (or the COMMIT)
+    for row in rows:
+        later(insert, row)
+    if last is not None and case_id in last:
+        last[case_id] = previous
 
 
 def next_case_id(conn: sqlite3.Connection) -> int:

@@ -496,6 +496,11 @@ def _m014_pg_bulk_load(db) -> None:
     triggers inside its transaction instead (store/bulk.py). Nothing to do here."""
 
 
+def _m015_pg_sweep_claims(db) -> None:
+    """PostgreSQL only (its body is _pg_sweep_claims): SQLite's index on sweep_at holds
+    each row's id after it, in order, already. Nothing to do here."""
+
+
 MIGRATIONS = [
     ("0001_core", _m001_core),
     ("0002_fts", _m002_fts),
@@ -511,6 +516,7 @@ MIGRATIONS = [
     ("0012_resolution_decided", _m012_resolution_decided),
     ("0013_routing", _m013_routing),
     ("0014_pg_bulk_load", _m014_pg_bulk_load),
+    ("0015_pg_sweep_claims", _m015_pg_sweep_claims),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -745,6 +751,16 @@ def _pg_bulk_load(db) -> None:
         db.execute(statement)
 
 
+def _pg_sweep_claims(db) -> None:
+    """The sweep claims due cases in (sweep_at, id) order after a keyset
+    (sweep_queries.claim_due): an index on sweep_at alone left PostgreSQL sorting every
+    case due at the same instant for each claim (10,000 cases falling due together:
+    each claim of 25 sorted all of them). With the id in the index the claim reads its
+    25 rows in order and stops."""
+    db.execute("DROP INDEX cases_sweep_at")
+    db.execute("CREATE INDEX cases_sweep_at ON cases(sweep_at, id) WHERE sweep_at IS NOT NULL")
+
+
 PG_BODIES = {
     "0001_core": _pg_core,
     "0002_fts": _pg_search,
@@ -755,6 +771,7 @@ PG_BODIES = {
     "0009_report_durations": _pg_report_durations,
     "0012_resolution_decided": _pg_resolution_decided,
     "0014_pg_bulk_load": _pg_bulk_load,
+    "0015_pg_sweep_claims": _pg_sweep_claims,
 }
 
 

@@ -23,11 +23,14 @@ def add(conn: sqlite3.Connection, payload: dict, channels: list[str], created_at
         return False
     if not channels:
         return True
-    conn.executemany(
-        "INSERT OR IGNORE INTO deliveries (notification_id, channel, state, attempts, next_attempt_at) "
-        "VALUES (?, ?, 'pending', 0, ?)",
-        [(payload["id"], channel, created_at) for channel in channels],
-    )
+    insert = ("INSERT OR IGNORE INTO deliveries (notification_id, channel, state, attempts, "
+              "next_attempt_at) VALUES (?, ?, 'pending', 0, ?)")
+    later = getattr(conn, "later", None)
+    if later is not None:  # PostgreSQL: sent with the next statement that needs an answer
+        for channel in channels:
+            later(insert, (payload["id"], channel, created_at))
+        return True
+    conn.executemany(insert, [(payload["id"], channel, created_at) for channel in channels])
     return True
 
 

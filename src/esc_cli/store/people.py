@@ -16,9 +16,28 @@ def _owner(row) -> Owner:
                  away_until, away_reason)
 
 
+_ALL = None  # the key under which conn.owners says it holds every owner
+
+
 def get_owner(conn: sqlite3.Connection, handle: str) -> Owner | None:
+    # A PostgreSQL write transaction keeps what it read (conn.owners): a sweep asks for
+    # the same few dozen owners hundreds of times, a round trip each otherwise. The
+    # second owner it asks for brings them all, in one query.
+    cache = getattr(conn, "owners", None)
+    if cache is None:
+        row = conn.execute(f"SELECT {_COLUMNS} FROM owners WHERE handle = ?", (handle,)).fetchone()
+        return _owner(row) if row else None
+    if handle in cache:
+        return cache[handle]
+    if _ALL in cache:
+        return None
+    if cache:
+        cache.update((o.handle, o) for o in list_owners(conn))
+        cache[_ALL] = True
+        return cache.get(handle)
     row = conn.execute(f"SELECT {_COLUMNS} FROM owners WHERE handle = ?", (handle,)).fetchone()
-    return _owner(row) if row else None
+    cache[handle] = owner = _owner(row) if row else None
+    return owner
 
 
 def list_owners(conn: sqlite3.Connection) -> list[Owner]:
@@ -26,6 +45,9 @@ def list_owners(conn: sqlite3.Connection) -> list[Owner]:
 
 
 def save_owner(conn: sqlite3.Connection, owner: Owner) -> None:
+    cache = getattr(conn, "owners", None)
+    if cache is not None:
+        cache.clear()
     conn.execute(
         f"INSERT INTO owners ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(handle) DO UPDATE SET name = excluded.name, email = excluded.email, "

@@ -302,12 +302,41 @@ class PgConnection:
         # appended to the SELECT of work a sweep claims: rows another sweep holds are
         # that sweep's, never waited for
         self.claim = ""
+        # statements sent with the next one that needs an answer (later())
+        self._queue: list[bytes] = []
+        # within a write transaction: what it read and may read again (store.people's
+        # owners; the last event hash of each case it holds locked, store.cases)
+        self.owners: dict | None = None
+        self.last_hashes: dict | None = None
+
+    def later(self, sql: str, params=()) -> None:
+        """Run `sql`, a statement whose answer nobody reads (BEGIN, SAVEPOINT, an
+        UPDATE, an INSERT), in the same round trip as the next statement that needs
+        one, or the COMMIT: a write of a few statements waits on the server once, not
+        once a statement. Its error, if any, comes from that next statement, inside
+        the same transaction, which then rolls back as a whole."""
+        named = isinstance(params, dict)
+        with self.raw.cursor() as cursor:
+            self._queue.append(cursor.mogrify(translate(sql, named), params if params is not None else ()))
+
+    def discard(self) -> None:
+        """Forget the statements later() holds (the transaction is being rolled back)."""
+        self._queue.clear()
+
+    def _pending(self, cursor, sql: bytes | str, params) -> tuple:
+        """The statement to send: `sql` after whatever later() holds, as one text."""
+        if not self._queue:
+            return sql, params
+        queued = self._queue[:]
+        self._queue.clear()
+        return b"; ".join([*queued, cursor.mogrify(sql, params)]), None
 
     def execute(self, sql: str, params=()):
         named = isinstance(params, dict)
         cursor = self.raw.cursor()
         try:
-            cursor.execute(translate(sql, named), params if params is not None else ())
+            cursor.execute(*self._pending(cursor, translate(sql, named),
+                                          params if params is not None else ()))
         except BaseException:
             cursor.close()
             raise
@@ -320,6 +349,8 @@ class PgConnection:
         if not rows:
             return
         named = isinstance(rows[0], dict)
+        if self._queue:
+            self.execute("SELECT 1")  # what later() holds goes first, in order
         with self.raw.cursor() as cursor:
             execute_batch(cursor, translate(sql, named), rows, page_size=500)
 
@@ -328,6 +359,8 @@ class PgConnection:
         in one round trip, in the current transaction."""
         from io import BytesIO
 
+        if self._queue:
+            self.execute("SELECT 1")  # what later() holds goes first, in order
         with self.raw.cursor() as cursor:
             cursor.copy_expert(sql, BytesIO(data), size=1 << 20)
 
@@ -335,9 +368,11 @@ class PgConnection:
     def in_transaction(self) -> bool:
         import psycopg2.extensions as ext
 
-        return self.raw.info.transaction_status != ext.TRANSACTION_STATUS_IDLE
+        # statements later() holds belong to the transaction (a BEGIN among them)
+        return bool(self._queue) or self.raw.info.transaction_status != ext.TRANSACTION_STATUS_IDLE
 
     def close(self) -> None:
+        self._queue.clear()
         self.raw.close()
 
 
@@ -528,6 +563,18 @@ class PgStore:
 
     def _version(self) -> int | None:
         """esc_store.version, or None when the table is not there."""
+        if not self.conn.in_transaction:
+            # every command asks first thing: one query, and the catalogue only when it
+            # fails (outside a transaction an error spoils nothing)
+            try:
+                row = self.conn.execute(
+                    "SELECT version FROM esc_store WHERE application_id = ?", (LOCK_KEY,)).fetchone()
+            except self.errors as err:
+                if getattr(err, "pgcode", None) != "42P01":  # undefined_table
+                    raise
+            else:
+                if row is not None:
+                    return row[0]
         found = self.conn.execute(
             "SELECT to_regclass(quote_ident(current_schema()) || '.esc_store')").fetchone()[0]
         if found is None:
@@ -559,12 +606,10 @@ class PgStore:
         """One READ COMMITTED transaction; a write locks the rows it changes as it
         reads them (conn.row_lock), so writers to one case queue on that row."""
         conn = self.conn
-        try:
-            conn.execute("BEGIN")
-        except self.errors as err:
-            raise error(self.path, err) from None
+        conn.later("BEGIN")  # sent with the transaction's first statement
         conn.row_lock = " FOR UPDATE"
         conn.claim = " FOR UPDATE SKIP LOCKED"
+        conn.owners, conn.last_hashes = {}, {}
         try:
             yield conn
         except BaseException as err:
@@ -580,8 +625,11 @@ class PgStore:
                 raise error(self.path, err) from None
         finally:
             conn.row_lock = conn.claim = ""
+            conn.owners = conn.last_hashes = None
+            conn.discard()
 
     def _rollback(self) -> None:
+        self.conn.discard()
         try:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
@@ -592,7 +640,8 @@ class PgStore:
     def read(self):
         """A consistent snapshot for multi-query reads."""
         try:
-            self.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            # sent with the snapshot's first query
+            self.conn.later("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             yield self.conn
         except self.errors as err:
             raise error(self.path, err) from None

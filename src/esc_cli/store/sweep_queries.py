@@ -27,6 +27,31 @@ def due_cases(conn: sqlite3.Connection, now: int, after: tuple[int, int] | None,
     return conn.execute(sql, params).fetchall()
 
 
+def claim_due(conn: sqlite3.Connection, now: int, after: tuple[int, int] | None,
+              limit: int) -> list[Case]:
+    """The next `limit` cases due at `now` after the keyset `after` (sweep_at, id),
+    whole, in that order. In a PostgreSQL write they are claimed: locked `FOR UPDATE
+    SKIP LOCKED` (conn.claim), so a case another sweep or a writer holds is left to it,
+    never waited for, and each case is read as it is now (a case swept meanwhile is no
+    longer due and is not returned). SQLite's write lock already covers the file."""
+    where, params = "sweep_at <= ?", [now]
+    if after is not None:
+        where += " AND (sweep_at, id) > (?, ?)"
+        params += [after[0], after[1]]
+    # PostgreSQL walks its (sweep_at, id) index in this order only when NULLs go last
+    # as the index keeps them (no due case has a NULL sweep_at); SQLite's index on
+    # sweep_at holds the id and keeps its order as written
+    nulls = " NULLS LAST" if getattr(conn, "dialect", "sqlite") == "postgres" else ""
+    cases = list(map(case_from_row, conn.execute(
+        f"{_SELECT_CASE} WHERE {where} ORDER BY sweep_at{nulls}, id{nulls} LIMIT ?"
+        f"{getattr(conn, 'claim', '')}", [*params, limit])))
+    locked = getattr(conn, "last_hashes", None)
+    if locked is not None:  # claimed: this transaction holds them (see events_by_case)
+        for case in cases:
+            locked.setdefault(case.id, None)
+    return cases
+
+
 def cases_by_id(conn: sqlite3.Connection, ids: list[int]) -> dict[int, Case]:
     """The cases `ids` (one query; a few hundred ids at most), by id."""
     if not ids:
@@ -46,10 +71,21 @@ def events_by_case(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[E
         return {}
     marks = ", ".join("?" for _ in ids)
     found: dict[int, list[Event]] = {case_id: [] for case_id in ids}
+    # in a PostgreSQL write, the last hash of each case this transaction holds locked
+    # (claim_due) is noted for cases.append_events, which then needs no query
+    last = getattr(conn, "last_hashes", None)
+    if not last:
+        for row in conn.execute(
+                "SELECT case_id, at, actor, kind, field, from_value, to_value, reason FROM events "
+                f"WHERE case_id IN ({marks}) ORDER BY case_id, id", ids):
+            found[row[0]].append(Event(*row[1:]))
+        return found
     for row in conn.execute(
-            "SELECT case_id, at, actor, kind, field, from_value, to_value, reason FROM events "
+            "SELECT case_id, at, actor, kind, field, from_value, to_value, reason, hash FROM events "
             f"WHERE case_id IN ({marks}) ORDER BY case_id, id", ids):
-        found[row[0]].append(Event(*row[1:]))
+        found[row[0]].append(Event(*row[1:-1]))
+        if row[0] in last:
+            last[row[0]] = row[-1]
     return found
 
 

@@ -250,6 +250,17 @@ def count(figures: dict, outcome: Outcome, since: int, until: int, now: int) -> 
             figures["rule_firings"][name] = figures["rule_firings"].get(name, 0) + 1
 
 
+def add_figures(figures: dict, other: dict) -> None:
+    """Add `other` (figures of other cases) to `figures`, key by key."""
+    for key, part in other.items():
+        if isinstance(part, dict):
+            into = figures[key]
+            for name, number in part.items():
+                into[name] = into.get(name, 0) + number
+        else:
+            figures[key] += part
+
+
 def verdict(outcome: Outcome, clock: str, since: int, until: int, now: int) -> str | None:
     """"met" or "breached" when the clock was decided in the window, else None."""
     decided, met, _, _ = getattr(outcome, clock)

@@ -1,13 +1,24 @@
 """`esc policy try FILE`: every case with activity in a window replayed under the current
-policy and under FILE (domain/whatif.py), side by side. Reads only: nothing is written."""
+policy and under FILE (domain/whatif.py), side by side. Reads only: nothing is written.
+
+A large window on a SQLite store is replayed by two processes, each over half of the
+cases by id, reading one snapshot (`_halves`): the figures are sums and the changed
+cases are sorted, so the document is the one a single process makes."""
 
 from __future__ import annotations
+
+import os
 
 from esc_cli.domain.model import iso
 from esc_cli.errors import UsageError
 
 DIMENSIONS = ("priority", "tier", "team", "category")
 _ORDER = {"priority": ("urgent", "high", "medium", "low")}
+# From this many cases in the window a second process replays half of them (forking one
+# and opening the store again costs some 20 ms; the replay ~50 µs a case).
+WORKERS_FROM = 10_000
+# How long the second process may take to open the store before the first goes alone.
+_READY_SECONDS = 10.0
 
 
 def check_dimension(by: str | None) -> str:
@@ -54,6 +65,72 @@ def _priorities(case, events) -> set[str]:
     return seen
 
 
+class _Replay:
+    """What one process replays: the cases of an id range, added up (plain data, so a
+    second process can send it back)."""
+
+    def __init__(self, current, candidate, start: int, end: int, now: int, dimension: str):
+        from esc_cli.domain import whatif
+
+        self.current, self.candidate = current, candidate
+        self.start, self.end, self.now = start, end, now
+        self.horizon = min(end, now + 1)  # the sweep runs up to the window's end, never past now
+        self.dimension = dimension
+        # a case that only ever had priorities both policies treat alike replays the
+        # same under both: replayed once (most of a window, when FILE changes a target)
+        self.same = _unchanged(current, candidate)
+        self.whatif = whatif
+
+    def run(self, conn, first: int, last: int | None, tick=None) -> dict:
+        from esc_cli.store import replay_queries
+
+        whatif = self.whatif
+        start, end, now, horizon = self.start, self.end, self.now, self.horizon
+        current, candidate, same, dimension = self.current, self.candidate, self.same, self.dimension
+        totals = {"current": whatif.empty_figures(), "candidate": whatif.empty_figures()}
+        groups: dict[str, dict] = {"current": {}, "candidate": {}}
+        changed: list[tuple] = []
+        replayed = 0
+        for case, events in replay_queries.histories(conn, start, end, first, last):
+            replayed += 1
+            if tick is not None and replayed % 1000 == 0:
+                tick(1000)
+            now_outcome = whatif.replay(case, events, current, horizon)
+            if same is not None and _priorities(case, events) <= same:
+                then_outcome = now_outcome
+            else:
+                then_outcome = whatif.replay(case, events, candidate, horizon)
+            pair = {"current": now_outcome, "candidate": then_outcome}
+            for side, outcome in pair.items():
+                whatif.count(totals[side], outcome, start, end, now)
+                value = _group(outcome, dimension)
+                figures = groups[side].get(value)
+                if figures is None:
+                    figures = groups[side][value] = whatif.empty_figures()
+                whatif.count(figures, outcome, start, end, now)
+            for clock in ("response", "resolution"):
+                old = whatif.verdict(now_outcome, clock, start, end, now)
+                new = whatif.verdict(then_outcome, clock, start, end, now)
+                if old is not None and new is not None and old != new:
+                    changed.append(self._change(case, clock, old, new, pair))
+        if tick is not None:
+            tick(replayed % 1000)
+        return {"cases": replayed, "totals": totals, "groups": groups, "changed": changed}
+
+    def _change(self, case, clock: str, old: str, new: str, pair: dict) -> tuple:
+        """(sort key, entry): worst first, what the candidate breaches, latest first;
+        then what it rescues."""
+        decided_by = pair["candidate" if new == "breached" else "current"]
+        key = (new != "breached", -_lateness(decided_by, clock, self.horizon), case.id)
+        return key, {
+            "case": case.id, "title": case.title, "clock": clock,
+            "current": old, "candidate": new,
+            "current_due": iso(getattr(pair["current"], clock)[2]),
+            "candidate_due": iso(getattr(pair["candidate"], clock)[2]),
+            "decided_at": iso(getattr(decided_by, clock)[0]),
+        }
+
+
 def try_policy(env, file_label: str, text: str, since: str | None, until: str | None,
                by: str | None, progress=None) -> dict:
     from esc_cli.domain import report as windows
@@ -69,43 +146,42 @@ def try_policy(env, file_label: str, text: str, since: str | None, until: str | 
         raise UsageError(f"policy: {err}") from None  # the words of `policy load`
     window = windows.parse_window(since, until, env.now, env.tz)
     start, end, now = window.since, window.until, env.now
-    horizon = min(end, now + 1)  # the sweep runs up to the window's end, never past now
-    totals = {"current": whatif.empty_figures(), "candidate": whatif.empty_figures()}
-    groups: dict[str, dict] = {"current": {}, "candidate": {}}
-    changed: list[tuple] = []
-    replayed = 0
-    with env.store().read() as conn:
-        pols = Policies(conn)
-        current = pols.for_version(pols.current_id)
-        version = pols.current_id
-        total = replay_queries.count(conn, start, end) if progress else 0
-        # a case that only ever had priorities both policies treat alike replays the
-        # same under both: replayed once (most of a window, when FILE changes a target)
-        same = _unchanged(current, candidate)
-        for case, events in replay_queries.histories(conn, start, end):
-            replayed += 1
-            if progress and replayed % 1000 == 0:
-                progress(replayed, total)
-            now_outcome = whatif.replay(case, events, current, horizon)
-            if same is not None and _priorities(case, events) <= same:
-                then_outcome = now_outcome
-            else:
-                then_outcome = whatif.replay(case, events, candidate, horizon)
-            pair = {"current": now_outcome, "candidate": then_outcome}
-            for side, outcome in pair.items():
-                whatif.count(totals[side], outcome, start, end, now)
-                value = _group(outcome, dimension)
-                figures = groups[side].get(value)
-                if figures is None:
-                    figures = groups[side][value] = whatif.empty_figures()
-                whatif.count(figures, outcome, start, end, now)
-            for clock in ("response", "resolution"):
-                old = whatif.verdict(pair["current"], clock, start, end, now)
-                new = whatif.verdict(pair["candidate"], clock, start, end, now)
-                if old is not None and new is not None and old != new:
-                    changed.append((case, clock, old, new, pair))
+    store = env.store()
+    # a window worth a second process: counted before the snapshot (its own read)
+    wanted = (store.dialect == "sqlite" and (os.cpu_count() or 1) >= 2
+              and replay_queries.count(store.conn, start, end) >= WORKERS_FROM)
+    lock = replay_queries.hold_commits(store) if wanted else None
+    try:
+        with store.read() as conn:
+            pols = Policies(conn)  # the first read: this process's snapshot begins
+            current = pols.for_version(pols.current_id)
+            version = pols.current_id
+            replay = _Replay(current, candidate, start, end, now, dimension)
+            second = _Second.start(store, replay) if lock is not None else None
+            if lock is not None:
+                lock.close()  # the second process has its snapshot (or none): commits go on
+                lock = None
+            try:
+                parts = _replayed(conn, replay, second, progress)
+            finally:
+                if second is not None:
+                    second.stop()
+    finally:
+        if lock is not None:
+            lock.close()
+    replayed = sum(part["cases"] for part in parts)
     if progress:
         progress(replayed, replayed)
+    totals, groups, changed = parts[0]["totals"], parts[0]["groups"], parts[0]["changed"]
+    for part in parts[1:]:
+        for side in ("current", "candidate"):
+            whatif.add_figures(totals[side], part["totals"][side])
+            for value, figures in part["groups"][side].items():
+                if value in groups[side]:
+                    whatif.add_figures(groups[side][value], figures)
+                else:
+                    groups[side][value] = figures
+        changed.extend(part["changed"])
 
     def side_by_side(old: dict, new: dict) -> dict:
         old, new = whatif.headline(old), whatif.headline(new)
@@ -121,11 +197,7 @@ def try_policy(env, file_label: str, text: str, since: str | None, until: str | 
             return (0, order.index(value))
         return (1, value if isinstance(value, int) else str(value).lower())
 
-    # worst first: what the candidate breaches, latest first; then what it rescues
-    changed.sort(key=lambda item: (item[3] != "breached",
-                                   -_lateness(item[4]["candidate" if item[3] == "breached"
-                                                      else "current"], item[1], horizon),
-                                   item[0].id))
+    changed.sort(key=lambda item: item[0])
     return {
         "since": iso(start),
         "until": iso(end),
@@ -138,12 +210,113 @@ def try_policy(env, file_label: str, text: str, since: str | None, until: str | 
                     **side_by_side(groups["current"].get(value, whatif.empty_figures()),
                                    groups["candidate"].get(value, whatif.empty_figures()))}
                    for value in sorted(values, key=key)],
-        "changed": [{
-            "case": case.id, "title": case.title, "clock": clock,
-            "current": old, "candidate": new,
-            "current_due": iso(getattr(pair["current"], clock)[2]),
-            "candidate_due": iso(getattr(pair["candidate"], clock)[2]),
-            "decided_at": iso(getattr(pair["candidate" if new == "breached" else "current"],
-                                      clock)[0]),
-        } for case, clock, old, new, pair in changed],
+        "changed": [entry for _, entry in changed],
     }
+
+
+def _replayed(conn, replay: _Replay, second: _Second | None, progress) -> list[dict]:
+    """The window's cases added up: by this process alone, or half of them by `second`
+    (from the middle id on) while this one replays the first half."""
+    from esc_cli.store import replay_queries
+
+    start, end = replay.start, replay.end
+    total = replay_queries.count(conn, start, end) if progress or second else 0
+    done = [0]
+
+    def tick(count: int) -> None:
+        done[0] += count
+        if progress:
+            progress(min(done[0] + (second.done if second else 0), total), total)
+
+    if second is None or total < 2:
+        if second is not None:
+            second.go(None)
+        return [replay.run(conn, 0, None, tick)]
+    middle = replay_queries.nth_id(conn, start, end, total // 2)
+    second.go(middle)
+    parts = [replay.run(conn, 0, middle - 1, tick)]
+    theirs = second.result()
+    parts.append(theirs if theirs is not None else replay.run(conn, middle, None, tick))
+    return parts
+
+
+class _Second:
+    """The second process. It opens the store and begins its snapshot while the first
+    process holds the commits back (replay_queries.hold_commits), so both read one
+    state of the store; then it replays the cases from the id it is sent and sends back
+    what it added up. Anything going wrong there leaves its cases to the first process."""
+
+    def __init__(self, process, pipe, done):
+        self.process, self.pipe, self._done = process, pipe, done
+
+    @staticmethod
+    def start(store, replay: _Replay) -> _Second | None:
+        import multiprocessing
+
+        try:
+            context = multiprocessing.get_context("fork")
+        except ValueError:  # no fork on this platform
+            return None
+        ours, theirs = context.Pipe()
+        done = context.RawValue("q", 0)
+        process = context.Process(target=_second_process, args=(store.path, replay, theirs, done),
+                                  daemon=True)
+        process.start()
+        theirs.close()
+        second = _Second(process, ours, done)
+        try:
+            if ours.poll(_READY_SECONDS) and ours.recv() == "ready":
+                return second
+        except (EOFError, OSError):
+            pass
+        second.stop()
+        return None
+
+    @property
+    def done(self) -> int:
+        """Cases replayed so far (for the progress bar)."""
+        return self._done.value
+
+    def go(self, first: int | None) -> None:
+        """Replay the cases from id `first` on (None: nothing, stop)."""
+        try:
+            self.pipe.send(first)
+        except OSError:
+            pass  # it is gone: result() says so
+
+    def result(self) -> dict | None:
+        try:
+            message = self.pipe.recv()
+        except (EOFError, OSError):
+            return None
+        return message if isinstance(message, dict) else None
+
+    def stop(self) -> None:
+        self.pipe.close()
+        self.process.join(1.0)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join()
+
+
+def _second_process(path, replay: _Replay, pipe, done) -> None:
+    from esc_cli.store.db import Store
+
+    try:
+        store = Store.open(path)
+        with store.read() as conn:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # its snapshot
+            pipe.send("ready")
+            first = pipe.recv()
+            if first is None:
+                return
+
+            def tick(count: int) -> None:
+                done.value += count
+
+            pipe.send(replay.run(conn, first, None, tick))
+    except BaseException as err:  # the first process replays these cases itself
+        try:
+            pipe.send(f"failed: {err!r}")
+        except OSError:
+            pass

@@ -29,10 +29,29 @@ def count(conn: sqlite3.Connection, since: int, until: int, first: int = 0,
     return conn.execute(f"SELECT count(*) FROM cases WHERE {where}", params).fetchone()[0]
 
 
-def chosen_ids(conn: sqlite3.Connection, since: int, until: int) -> list[int]:
-    """The ids of the window's cases, in order (to split them between workers)."""
-    return [row[0] for row in conn.execute(f"{_CHOSEN} ORDER BY id",
-                                           {"since": since, "until": until})]
+def nth_id(conn: sqlite3.Connection, since: int, until: int, n: int) -> int:
+    """The id of the window's case number n (from 0) by id: where to split them."""
+    return conn.execute(f"{_CHOSEN} ORDER BY id LIMIT 1 OFFSET :n",
+                        {"since": since, "until": until, "n": n}).fetchone()[0]
+
+
+def hold_commits(store) -> sqlite3.Connection | None:
+    """A connection holding the SQLite store's write lock: no commit lands until it is
+    closed, so connections whose first reads happen meanwhile read one snapshot (as
+    Store.read_pair does, across processes here). None when the lock cannot be had at
+    once (a writer mid-transaction, a file this user cannot write): never waited for."""
+    from esc_cli.store.db import StoreError, _connect
+
+    lock = None
+    try:
+        lock = _connect(store.path)
+        lock.execute("PRAGMA busy_timeout = 0")
+        lock.execute("BEGIN IMMEDIATE")
+        return lock
+    except (sqlite3.Error, StoreError):
+        if lock is not None:
+            lock.close()
+        return None
 
 
 def _range(since: int, until: int, first: int, last: int | None) -> tuple[str, dict]:

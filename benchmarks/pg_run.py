@@ -92,12 +92,18 @@ class PgBench(run.Bench):
     def template(self, name: str) -> None:
         pgserver.psql(self.admin, f'ALTER DATABASE "{name}" WITH IS_TEMPLATE true')
 
+    def store_key(self, store: Path) -> str:
+        """What the moved store was made from: the generator, its seed and size (a later
+        esc schema upgrades a kept store, see kept)."""
+        m = self.manifest
+        return f"{store.name}:{m['generator_version']}:{m['seed']}:{m['n']}:{m.get('import_rows')}"
+
     def kept(self, store: Path, name: str) -> float | None:
         """--keep: the seconds the move took when `name` is already `store` moved (its
-        comment records the store's size and time, and those seconds), else None. A
+        comment records what the store was made from, and those seconds), else None. A
         newer esc schema is applied to it once here, untimed, as esc upgrades a user's
         store."""
-        key = f"{store.stat().st_size}:{store.stat().st_mtime_ns}:"
+        key = self.store_key(store) + ":"
         found = pgserver.psql(self.admin, "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
                                           f"WHERE datname = '{name}'")
         if not self.args.keep or not found.startswith(key):
@@ -128,7 +134,7 @@ class PgBench(run.Bench):
         pgserver.psql(uri, "VACUUM ANALYZE", timeout=3600)
         self.template(name)
         pgserver.psql(self.admin, f"COMMENT ON DATABASE \"{name}\" IS "
-                                  f"'{store.stat().st_size}:{store.stat().st_mtime_ns}:{seconds:.1f}'")
+                                  f"'{self.store_key(store)}:{seconds:.1f}'")
         say(f"  {name}: export | import {seconds:.1f} s")
         return seconds
 

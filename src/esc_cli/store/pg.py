@@ -104,14 +104,20 @@ _OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
 _ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
 _FUNCTION = re.compile(r"\b(max|min|group_concat)\s*\(", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"\b(LIMIT|OFFSET|FOR|UNION|EXCEPT|INTERSECT)\b", re.IGNORECASE)
+# The report's "priority IN (SELECT priority FROM stored)" (store/report_queries.py: the
+# few priorities, for a skip scan of cases_report): PostgreSQL plans an IN (subquery) as
+# a join and reads the whole index; given the priorities as an array it seeks each
+# one's range of the index, 4-5x faster at a million cases.
+_PRIORITY_IN = re.compile(r"\bIN\s*\(\s*SELECT\s+priority\s+FROM\s+stored\s*\)", re.IGNORECASE)
 _CACHE: dict[tuple[str, bool], str] = {}
 
 
 def translate(sql: str, named: bool = False) -> str:
     """SQLite's spelling of a statement as PostgreSQL's, for the differences that are
     mechanical: `?`/`:name` parameters, `%` (the driver's marker), IS [NOT] between
-    values, INSERT OR IGNORE, scalar max/min, group_concat, INDEXED BY, and NULLs
-    sorting first in ascending order as SQLite sorts them. Quoted text is left alone."""
+    values, INSERT OR IGNORE, scalar max/min, group_concat, INDEXED BY (and the report's
+    priority skip scan, _PRIORITY_IN), and NULLs sorting first in ascending order as
+    SQLite sorts them. Quoted text is left alone."""
     key = (sql, named)
     done = _CACHE.get(key)
     if done is not None:
@@ -125,6 +131,7 @@ def translate(sql: str, named: bool = False) -> str:
         text = _NAMED.sub(r"%(\1)s", text) if named else text.replace("?", "%s")
         text = _IS_NOT.sub("IS DISTINCT FROM ", text)
         text = _IS.sub("IS NOT DISTINCT FROM ", text)
+        text = _PRIORITY_IN.sub("= ANY(ARRAY(SELECT priority FROM stored))", text)
         pieces[i] = _INDEXED_BY.sub("", text)
     out = _functions("".join(pieces))
     out = _nulls_first(out)
@@ -417,7 +424,7 @@ def connect(where: PgLocation) -> PgConnection:
     psycopg2 = _driver()
     _register_casts(psycopg2)
     options: dict[str, object] = {"application_name": "esc",
-               "options": f"-c lock_timeout={BUSY_TIMEOUT_MS} -c TimeZone=UTC"}
+               "options": f"-c lock_timeout={BUSY_TIMEOUT_MS} -c TimeZone=UTC -c jit=off"}
     if "connect_timeout" not in where.uri:
         options["connect_timeout"] = 10
     try:

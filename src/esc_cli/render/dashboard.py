@@ -4,11 +4,11 @@ the breakdown table. It fits 80 columns and spreads out on a wider terminal."""
 
 from __future__ import annotations
 
-from esc_cli.render.output import clean
-from esc_cli.render.report_formats import (
+from esc_cli.render.figures import (
     SERIES, change, fmt_figure, fmt_pair, fmt_rate, partial_days, sparkline, window_days,
     window_text,
 )
+from esc_cli.render.output import clean
 
 TILES = (
     ("opened", "Opened"), ("resolved", "Resolved"), ("backlog", "Backlog"),

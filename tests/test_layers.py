@@ -78,8 +78,6 @@ KNOWN_CYCLES = {
     frozenset({"esc_cli.domain.email_settings", "esc_cli.domain.policy", "esc_cli.domain.routing"}),
     # the store opens either backend and migrates it; each backend asks for the schema
     frozenset({"esc_cli.store.db", "esc_cli.store.migrations", "esc_cli.store.pg"}),
-    # _save routes a case; routing reads the policy through services.Policies
-    frozenset({"esc_cli.services", "esc_cli.services.routing"}),
     # the report's owner times reuse report_queries' _run/_ranks and are merged back in
     frozenset({"esc_cli.store.owner_times", "esc_cli.store.report_queries"}),
 }

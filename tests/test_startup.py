@@ -124,3 +124,36 @@ def test_single_case_writes_hash_without_loading_openssl(tmp_path):
     events = subprocess.run([sys.executable, "-m", "esc_cli", *base, "doctor"], capture_output=True,
                             text=True, env=env)
     assert events.returncode == 0, events.stdout  # the chain those writes made verifies
+
+
+def test_the_services_face_imports_a_use_case_module_when_a_name_is_first_used(tmp_path):
+    code = ("import sys\n"
+            "from esc_cli import services\n"
+            "def loaded():\n"
+            "    return sorted(m for m in sys.modules if m.startswith('esc_cli.services.'))\n"
+            "print(loaded())\n"
+            "services.note\n"
+            "print(loaded())\n")
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    before, after = result.stdout.splitlines()
+    assert before == "[]"
+    assert after == str(["esc_cli.services.cases", "esc_cli.services.policies",
+                         "esc_cli.services.write_path"])
+
+
+def test_every_name_of_the_services_face_is_its_modules_own():
+    import importlib
+
+    from esc_cli import services
+
+    for name, home in services._HOMES.items():
+        module = importlib.import_module(f"esc_cli.services.{home}")
+        assert getattr(services, name) is getattr(module, name), name
+    with pytest.raises(AttributeError):
+        services.no_such_use_case
+    from esc_cli.services import sweep  # a module of the package is still found by its name
+
+    assert sweep.__name__ == "esc_cli.services.sweep"

@@ -357,7 +357,7 @@ def _check_due_times(conn, checks: list[Check], totals, bad_versions, summaries,
     resolved cases' report summaries that disagree with their history (_check_chains
     compares them; None when that walk could not finish)."""
     from esc_cli.domain import lifecycle
-    from esc_cli.services import Policies
+    from esc_cli.services.policies import Policies
     from esc_cli.store import cases as case_rows
     from esc_cli.store import integrity
 
@@ -413,7 +413,7 @@ def _shown(name: str, value) -> str:
 
 def _repair_due_times(store, checks: list[Check], broken: list[int]) -> None:
     from esc_cli.domain import lifecycle
-    from esc_cli.services import Policies
+    from esc_cli.services.policies import Policies
     from esc_cli.store import cases as case_rows
 
     check = next(c for c in checks if c.name == "due_times")

@@ -47,7 +47,8 @@ def case_context(store, payload: dict, now: int) -> dict | None:
     from esc_cli.domain.documents import case_document
     from esc_cli.domain.plan import upcoming
     from esc_cli.errors import EscError
-    from esc_cli.services import Policies, load_case
+    from esc_cli.services.policies import Policies
+    from esc_cli.services.write_path import load_case
     from esc_cli.store import people
 
     case_id = payload.get("case")

@@ -26,7 +26,7 @@ def export(env, fmt: str, out, progress: Progress | None = None) -> dict:
     with their events) or CSV (case fields only). Returns counts."""
     from esc_cli.domain.documents import case_document, owner_document
     from esc_cli.domain.model import iso
-    from esc_cli.services import Policies
+    from esc_cli.services.policies import Policies
     from esc_cli.store import bulk, people, policies
 
     fmt = fmt.lower()

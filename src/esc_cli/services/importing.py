@@ -34,7 +34,7 @@ class Importer:
     """One import inside one transaction: check everything, then write everything."""
 
     def __init__(self, env, conn, source, on_error: ErrorSink, progress: Progress):
-        from esc_cli.services import Policies
+        from esc_cli.services.policies import Policies
         from esc_cli.store import bulk, people
 
         self.env = env
@@ -198,7 +198,7 @@ class Importer:
         self.summary["owners"] = len(self.new_owners)
 
     def write_policy(self) -> None:
-        from esc_cli.services import Policies
+        from esc_cli.services.policies import Policies
         from esc_cli.store import bulk
 
         if self.restore_policy:

@@ -206,7 +206,7 @@ def _post_webhook(channel, body: bytes) -> str | None:
 def outbox_list(env, pending_only: bool = False, case_id=None, limit: int = 0) -> list[dict]:
     """SPEC §4 `notify list`: every notification and each channel's delivery state."""
     from esc_cli.errors import UsageError
-    from esc_cli.services import parse_case_id
+    from esc_cli.services.write_path import parse_case_id
     from esc_cli.store import outbox
 
     if limit < 0:
@@ -234,7 +234,7 @@ def _public_state(state: str, attempts: int) -> str:
 
 def retry(env) -> dict:
     """`esc notify retry`: deliver everything undelivered now, ignoring the backoff."""
-    from esc_cli.services import Policies
+    from esc_cli.services.policies import Policies
 
     store = env.store()
     with store.read() as conn:

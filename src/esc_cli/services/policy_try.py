@@ -136,7 +136,7 @@ def try_policy(env, file_label: str, text: str, since: str | None, until: str | 
     from esc_cli.domain import report as windows
     from esc_cli.domain import whatif
     from esc_cli.domain.policy import PolicyError, parse_policy
-    from esc_cli.services import Policies
+    from esc_cli.services.policies import Policies
     from esc_cli.store import replay_queries
 
     dimension = check_dimension(by)

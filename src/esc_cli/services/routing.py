@@ -105,7 +105,7 @@ def oncall(env, at: str | None = None) -> list[dict]:
     until when, and the next handoffs."""
     from esc_cli.domain.model import iso
     from esc_cli.env import parse_instant
-    from esc_cli.services import Policies
+    from esc_cli.services.policies import Policies
 
     instant = parse_instant(at, env.tz, "--at") if at is not None else env.now
     with env.store().read() as conn:

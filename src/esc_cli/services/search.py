@@ -14,7 +14,7 @@ def search(env, text: str, filters: dict, limit: int) -> list[dict]:
     usually answered by a resolved case."""
     from esc_cli.domain import lifecycle
     from esc_cli.domain.documents import case_document
-    from esc_cli.services import Policies
+    from esc_cli.services.policies import Policies
     from esc_cli.store import search as fts
 
     if limit < 0:

@@ -130,7 +130,7 @@ def _sweep_cases(store, env, parsed: dict, after: tuple[int, int] | None, run: _
     one another). Each case has its own SAVEPOINT: a case that fails is undone alone,
     the ones swept before it are committed, and the error goes on up, as when every
     case had a transaction of its own."""
-    from esc_cli.services import Policies
+    from esc_cli.services.policies import Policies
 
     dry = run.dry_run
     taken = 0
@@ -186,7 +186,7 @@ def _sweep_case(conn, env, pols, case, events, run: _Run, owners: dict) -> bool:
     transaction with its `events`. Returns True when the case may still look due in
     this run (so it is not revisited)."""
     from esc_cli.domain import lifecycle
-    from esc_cli.services import _save
+    from esc_cli.services.write_path import _save
 
     now = run.now
     if case is None or case.sweep_at is None or case.sweep_at > now:
@@ -254,7 +254,7 @@ def overdue(env, tier: int | None = None, team: str | None = None,
     from esc_cli.domain import lifecycle
     from esc_cli.domain.documents import case_document
     from esc_cli.errors import UsageError
-    from esc_cli.services import Policies
+    from esc_cli.services.policies import Policies
 
     now = env.now
     horizon = now
@@ -300,7 +300,7 @@ def overdue(env, tier: int | None = None, team: str | None = None,
         document["due_in"] = due - now if due > now else None
         result.append(document)
         pairs.append((case, document))
-    from esc_cli.services import flag_unowned
+    from esc_cli.services.cases import flag_unowned
 
     flag_unowned(pols.current, pairs, now)
     return result
@@ -318,7 +318,8 @@ def explain(env, case_id) -> dict:
     on the case, from the same domain functions the sweep runs."""
     from esc_cli.domain.documents import clock_document
     from esc_cli.domain.sla import trace_clocks
-    from esc_cli.services import Policies, load_case, parse_case_id
+    from esc_cli.services.policies import Policies
+    from esc_cli.services.write_path import load_case, parse_case_id
 
     case_id = parse_case_id(case_id)
     now = env.now

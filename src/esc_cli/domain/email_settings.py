@@ -98,7 +98,7 @@ def addresses(settings: EmailSettings, recipient: dict | None) -> tuple[list[str
 def parse_email_channel(body: dict, key: str, timeout_text: str) -> tuple[EmailSettings, dict]:
     """Check one `[[channels]]` table of type "email"; returns its settings and its entry
     in the validated document (defaults filled in). Failures name the dotted key."""
-    from esc_cli.domain.policy import _fail, _int, _kind, _only, _table
+    from esc_cli.domain.policy_keys import _fail, _int, _kind, _only, _table
 
     if "password" in body:
         # the value is never echoed: this error may be printed
@@ -181,7 +181,7 @@ def parse_email_channel(body: dict, key: str, timeout_text: str) -> tuple[EmailS
 
 
 def _check_sender(sender: Any, key: str) -> None:
-    from esc_cli.domain.policy import _fail, _kind
+    from esc_cli.domain.policy_keys import _fail, _kind
 
     named = _NAMED.fullmatch(sender) if isinstance(sender, str) else None
     if not (is_address(sender) or (named and is_address(named.group(1)))):

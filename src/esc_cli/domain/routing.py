@@ -63,7 +63,7 @@ def parse_settings(body: dict, key: str, default_zone: str) -> tuple[dict, dict]
     """The routing keys of a `[tiers.N]` or `[teams.NAME]` table: the values for
     Settings and their TOML-able document (only the keys given). ValueError subclasses
     name the dotted key."""
-    from esc_cli.domain.policy import PolicyError
+    from esc_cli.domain.policy_keys import PolicyError
     from esc_cli.domain.rotation import RotationError, parse_rotation
     from esc_cli.domain.spans import parse_span
 

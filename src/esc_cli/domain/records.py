@@ -16,191 +16,32 @@ writes the events that history implies, in time order:
 
 A row with `events` is restored as given after checking the events are well formed,
 in time order, and a legal walk through the state machine.
+
+Owner rows and policy versions are checked in owner_records.py; what every row is
+checked with (fields, the Checker, one value's checks) is in record_values.py. This
+module names all of it for callers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from esc_cli.domain.model import (
-    CHANNELS, EVENT_KINDS, STATES, TEXT_MAX_BYTES, TITLE_MAX, YEARS, Case, Event, Owner,
-    case_with_defaults, iso, local_to_utc,
+    CHANNELS, EVENT_KINDS, STATES, TEXT_MAX_BYTES, TITLE_MAX, YEARS, Case, Event,
+    case_with_defaults, iso,
 )
-from esc_cli.domain.values import filled, value
-
-if TYPE_CHECKING:  # the annotation only: parsing a policy is not needed to check rows
-    from esc_cli.domain.policy import Policy
-
-# Fields of the case object an import understands.
-CASE_FIELDS = (
-    "id", "title", "description", "customer", "category", "priority", "channel", "state",
-    "tier", "team", "owner", "tags", "opened_at", "acknowledged_at", "resolved_at",
-    "closed_at", "paused_since", "csat", "escalations", "policy_version", "events",
+from esc_cli.domain.owner_records import check_owner as check_owner
+from esc_cli.domain.owner_records import check_policy_version as check_policy_version
+from esc_cli.domain.owner_records import is_owner_row as is_owner_row
+from esc_cli.domain.owner_records import valid_handle as valid_handle
+from esc_cli.domain.record_values import DERIVED_OWNER_FIELDS as DERIVED_OWNER_FIELDS
+from esc_cli.domain.record_values import OWNER_FIELDS as OWNER_FIELDS
+from esc_cli.domain.record_values import (
+    CASE_FIELDS, DERIVED_FIELDS, MAX_ID, MOVES, REQUIRED_CASE_FIELDS, _EPOCH_ORDINAL, CaseRecord,
+    Checker, RowError, _blank, _integer, _list, _string, _unknown, parse_time,
 )
-# Fields esc computes: accepted (so an export re-imports) and recomputed.
-DERIVED_FIELDS = (
-    "tier_name", "respond_by", "update_by", "resolve_by", "at_risk", "breached", "missed",
-    "reopened", "due_at", "due_clock", "clocks",
-)
-REQUIRED_CASE_FIELDS = ("title", "customer", "priority")
-OWNER_FIELDS = ("handle", "name", "email", "tier", "teams", "capacity", "active")
-# in an export's owners, not restored by import: load is derived, being away is for now
-DERIVED_OWNER_FIELDS = ("load", "away_until", "away_reason")
+from esc_cli.domain.values import filled
 
-# Legal state moves (SPEC §1), as (from, to) pairs an event may record.
-MOVES = {
-    ("new", "open"), ("open", "pending"), ("pending", "open"), ("new", "resolved"),
-    ("open", "resolved"), ("pending", "resolved"), ("resolved", "open"),
-    ("resolved", "closed"),
-}
-MAX_ID = 2**62
-_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-_TRUE = ("true", "yes", "y", "1")
-_FALSE = ("false", "no", "n", "0")
-
-
-class RowError(ValueError):
-    """One reason a row is bad; a row collects all of them."""
-
-
-@value
-class CaseRecord:
-    """A checked case row: values canonical, instants as epoch seconds."""
-
-    id: int | None
-    title: str
-    customer: str
-    priority: str
-    category: str
-    channel: str
-    description: str
-    tier: int
-    team: str | None
-    owner: str | None
-    tags: tuple[str, ...]
-    csat: int | None
-    state: str
-    opened_at: int
-    acknowledged_at: int | None
-    resolved_at: int | None
-    closed_at: int | None
-    paused_since: int | None
-    escalated: bool  # write an `escalated` event for a tier above 1
-    events: tuple[Event, ...] | None
-    policy_version: int | None
-
-
-@dataclass
-class Checker:
-    """What a row is checked against. `owners` holds every handle a row may name (the
-    store's and the file's own); `policy_versions` the versions a restored case may cite."""
-
-    policy: Policy
-    owners: dict
-    zone: str
-    now: int
-    policy_versions: frozenset = frozenset()
-
-    def __post_init__(self) -> None:
-        self._tz = ZoneInfo(self.zone)
-        self._categories = {c.lower(): c for c in self.policy.categories}
-        self._plain: dict = {}  # (field, text) -> value, for _plain_case
-        self._days: dict = {}  # YYYY-MM-DD -> its UTC midnight, for _plain_case
-
-
-# -- values --------------------------------------------------------------------
-
-def _blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _string(value, name: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise RowError(f"{name} must be text, got {type(value).__name__}")
-    text = str(value)
-    if len(text.encode("utf-8", "surrogatepass")) > TEXT_MAX_BYTES:
-        raise RowError(f"{name} is longer than 1 MiB")
-    return text
-
-
-def _integer(value, name: str, low: int | None = None, high: int | None = None) -> int:
-    if isinstance(value, bool):
-        raise RowError(f"{name} must be a whole number, got {value!r}")
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, str):
-        text = value  # exact, as on the command line: " 7" is not a number (issue 20)
-        if text.startswith("#") and name == "id":
-            text = text[1:]
-        if not (text.isascii() and text.lstrip("-").isdigit()):
-            raise RowError(f"{name} must be a whole number, got {value!r}")
-        if len(text) > 20:  # int() refuses past 4300 digits; the store past 19
-            raise RowError(f"{name} is too large")
-        value = int(text)
-    if not isinstance(value, int):
-        raise RowError(f"{name} must be a whole number, got {value!r}")
-    if abs(value) >= 2**63:  # past the store's integers
-        raise RowError(f"{name} is too large")
-    if (low is not None and value < low) or (high is not None and value > high):
-        span = f"{low}..{high}" if high is not None else f"{low} or more"
-        raise RowError(f"{name} must be {span}, got {value}")
-    return value
-
-
-def _list(value, name: str) -> tuple[str, ...]:
-    """A list in JSON, or `a;b;c` in CSV."""
-    if isinstance(value, str):
-        items = value.split(";")
-    elif isinstance(value, (list, tuple)):
-        items = []
-        for item in value:
-            if not isinstance(item, str):
-                raise RowError(f"{name} must be a list of text, got {item!r} in it")
-            items.append(item)
-    else:
-        raise RowError(f"{name} must be a list (or 'a;b' in CSV), got {type(value).__name__}")
-    return tuple(dict.fromkeys(i.strip() for i in items if i.strip()))
-
-
-def _boolean(value, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
-        return value.strip().lower() in _TRUE
-    raise RowError(f"{name} must be true or false, got {value!r}")
-
-
-def parse_time(value, name: str, checker: Checker) -> int:
-    """An ISO-8601 time (read in the display zone without an offset, a date alone is its
-    local midnight) as epoch seconds; never later than now."""
-    if isinstance(value, bool) or not isinstance(value, str):
-        raise RowError(f"{name} must be an ISO-8601 time such as 2026-11-02T10:15:00Z, got {value!r}")
-    text = value.strip()
-    try:
-        parsed = datetime.fromisoformat(text.replace("z", "Z"))
-    except ValueError:
-        raise RowError(f"{name} {value!r} is not a valid time (ISO-8601, e.g. 2026-11-02T10:15:00Z)") from None
-    if not YEARS[0] <= parsed.year < YEARS[1]:
-        raise RowError(f"{name} {value!r} is out of range (from {YEARS[0]} to {YEARS[1]})")
-    utc = local_to_utc(parsed, checker._tz)
-    if utc is None:
-        raise RowError(f"{name} {value!r} does not exist in {checker.zone} (a daylight-saving gap)")
-    instant = int(utc.timestamp())
-    if instant > checker.now:
-        raise RowError(f"{name} {iso(instant)} is later than now ({iso(checker.now)})")
-    return instant
-
-
-def _unknown(raw: dict, known: tuple[str, ...]) -> list[str]:
-    return [key for key in raw if key not in known]
-
-
-# -- cases -------------------------------------------------------------------------
 
 def check_case(raw: dict, checker: Checker, allow_events: bool = True) -> tuple[CaseRecord | None, list[str]]:
     """The row as a CaseRecord, or None and every reason it is bad."""
@@ -682,91 +523,3 @@ def case_of(record: CaseRecord, case_id: int, policy_version: int) -> Case:
         "owner": record.owner, "state": record.state, "tags": record.tags, "csat": record.csat,
         "tier_since": opened, "last_activity_at": opened, "last_event_at": opened,
     })
-
-
-# -- owners -------------------------------------------------------------------------
-
-def valid_handle(handle: str) -> bool:
-    """A handle is exact (issue 20): no spaces anywhere, nothing unprintable (control
-    characters, bidi overrides), so what is typed, stored and shown are the same."""
-    return bool(handle) and all(ch.isprintable() and not ch.isspace() for ch in handle)
-
-
-def check_owner(raw: dict, policy) -> tuple[Owner | None, list[str]]:
-    errors: list[str] = []
-    for key in _unknown(raw, OWNER_FIELDS + DERIVED_OWNER_FIELDS):
-        errors.append(f"unknown field '{key}'")
-    handle = raw.get("handle")
-    if _blank(handle):
-        errors.append("handle is missing" if "handle" not in raw else "handle is empty")
-    elif not isinstance(handle, str) or not valid_handle(handle):
-        errors.append(f"handle {handle!r} is not valid (text without spaces or control characters)")
-    result: dict = {}
-    for name, convert in (
-        ("name", lambda v: _string(v, "name")),
-        ("email", lambda v: _string(v, "email").strip()),
-        ("tier", lambda v: _integer(v, "tier")),
-        ("teams", lambda v: _list(v, "teams")),
-        ("capacity", lambda v: _integer(v, "capacity", 0)),
-        ("active", lambda v: _boolean(v, "active")),
-    ):
-        value = raw.get(name)
-        if _blank(value):
-            continue
-        try:
-            result[name] = convert(value)
-        except RowError as err:
-            errors.append(str(err))
-    tier = result.get("tier", 1)
-    if "tier" in result and tier not in policy.tiers:
-        errors.append(f"unknown tier {tier} (the ladder is 1..{policy.top_tier})")
-    if errors:
-        return None, errors
-    return Owner(
-        handle=handle,  # type: ignore[arg-type]  # no errors: handle is a str
-        name=result.get("name"), email=result.get("email"), tier=tier,
-        teams=result.get("teams", ()), capacity=result.get("capacity"),
-        active=result.get("active", True),
-    ), []
-
-
-def is_owner_row(raw: dict) -> bool:
-    return "handle" in raw
-
-
-def check_policy_version(raw, position: int) -> tuple[tuple[int, int, str, str] | None, list[str]]:
-    """One element of an export's `policy` list: {version, created_at, actor, toml}."""
-    from esc_cli.domain.policy import PolicyError, parse_policy
-
-    if not isinstance(raw, dict):
-        return None, ["must be an object {version, created_at, actor, toml}"]
-    errors = [f"unknown field '{k}'" for k in _unknown(raw, ("version", "created_at", "actor", "toml"))]
-    version = raw.get("version", position)
-    try:
-        version = _integer(version, "version", 1)
-    except RowError as err:
-        errors.append(str(err))
-    created = raw.get("created_at")
-    instant = 0
-    if isinstance(created, str):
-        try:
-            instant = int(datetime.strptime(created.strip(), "%Y-%m-%dT%H:%M:%SZ")
-                          .replace(tzinfo=timezone.utc).timestamp())
-        except ValueError:
-            errors.append(f"created_at {created!r} is not a valid time (e.g. 2026-11-02T10:15:00Z)")
-    elif created is not None:
-        errors.append("created_at must be a time such as 2026-11-02T10:15:00Z")
-    actor = raw.get("actor") or "import"
-    if not isinstance(actor, str):
-        errors.append("actor must be text")
-    text = raw.get("toml")
-    if not isinstance(text, str):
-        errors.append("toml is missing (the policy file's text)")
-    else:
-        try:
-            parse_policy(text)
-        except PolicyError as err:
-            errors.append(f"policy: {err}")
-    if errors:
-        return None, errors
-    return (version, instant, actor, text), []  # type: ignore[return-value]  # no errors: all checked

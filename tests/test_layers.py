@@ -76,8 +76,6 @@ def test_the_check_catches_a_lazy_import_from_a_lower_layer(tmp_path):
 KNOWN_CYCLES = {
     # the store opens either backend and migrates it; each backend asks for the schema
     frozenset({"esc_cli.store.db", "esc_cli.store.migrations", "esc_cli.store.pg"}),
-    # the report's owner times reuse report_queries' _run/_ranks and are merged back in
-    frozenset({"esc_cli.store.owner_times", "esc_cli.store.report_queries"}),
 }
 
 

@@ -146,7 +146,7 @@ def test_doctor_checks_the_summaries_of_resolved_cases(tmp_path):
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from esc_cli.store.report_queries import _kth  # noqa: E402
+from esc_cli.store.report_ranks import _kth  # noqa: E402
 
 
 @settings(max_examples=80, deadline=None)

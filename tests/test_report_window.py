@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from esc_cli.domain.report import Window, days, nearest_rank, parse_window, rank, rate
 from esc_cli.errors import UsageError
-from esc_cli.store.report_queries import percentiles
+from esc_cli.store.report_ranks import percentiles
 
 
 def ts(text: str) -> int:

@@ -36,7 +36,7 @@ FROM x JOIN cases c ON c.id = x.cid GROUP BY c.priority, val"""
 def owner_times(conn, window: Window, now: int, group: str, dimension: str | None) -> dict:
     """{"all", "priority": {p}, "value": {v}} of {unowned, owner_p50, owner_p90}; the
     window's end is `until`, or just after now when that is earlier."""
-    from esc_cli.store.report_queries import _ranks, _run
+    from esc_cli.store.report_ranks import _ranks, _run
 
     end = window.until if window.until <= now else now + 1
     result: dict = {"all": {"unowned": 0}, "priority": {}, "value": {}}

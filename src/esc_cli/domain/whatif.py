@@ -123,6 +123,13 @@ def _moved(case: Case, events: list[Event]) -> Case:
 
 def replay(case: Case, events: list[Event], policy, until: int) -> Outcome:
     """The case's history under `policy`, the sweep run up to `until` (exclusive)."""
+    return _replay(case, events, policy, until)[0]
+
+
+def _replay(case: Case, events: list[Event], policy,
+            until: int) -> tuple[Outcome, list[Event], Case, int | None]:
+    """`replay`, with the history it made, the case at its end and the instant up to
+    which the sweep could act on it (None: never)."""
     history = human_history(events)
     current = initial_case(case, events)
     replayed: list[Event] = []
@@ -135,6 +142,7 @@ def replay(case: Case, events: list[Event], policy, until: int) -> Outcome:
     # escalations) moves no clock, so only a person's state, priority or customer
     # update makes them stale (None)
     clocks = None
+    workable = None  # the latest `before` of a sweep run on a new or open case
 
     def traced() -> dict:
         nonlocal clocks
@@ -144,7 +152,9 @@ def replay(case: Case, events: list[Event], policy, until: int) -> Outcome:
 
     def run_sweep(before: int) -> None:
         """Every sweep run before `before`, at the instants it has work."""
-        nonlocal current, next_sweep
+        nonlocal current, next_sweep, workable
+        if current.state in ("new", "open"):
+            workable = before  # (a sweep changes no state)
         for _ in range(64):  # a case climbs a ladder of a few tiers: never this many
             if current.state not in ("new", "open"):
                 return
@@ -201,7 +211,13 @@ def replay(case: Case, events: list[Event], policy, until: int) -> Outcome:
                 next_sweep = clocks = None
     run_sweep(until)
 
-    final = traced()
+    outcome = _outcome(current, traced(), tuple(warned), tuple(breached), tuple(escalated),
+                       tuple(fired))
+    return outcome, replayed, current, workable
+
+
+def _outcome(case: Case, final: dict, warned: tuple, breached: tuple, escalated: tuple,
+             fired: tuple) -> Outcome:
     response, resolution = final["response"], final["resolution"]
     if response.stopped_at is not None and response.stopped_at <= response.due_at:
         response_outcome = (response.stopped_at, True, response.due_at, response.stopped_at)
@@ -210,9 +226,78 @@ def replay(case: Case, events: list[Event], policy, until: int) -> Outcome:
     decided = resolution.decided_at
     resolution_outcome = (decided, decided is not None and decided == resolution.stopped_at
                           and not resolution.missed, resolution.due_at, resolution.stopped_at)
-    return Outcome(current.priority, current.tier, current.team, current.category,
-                   response_outcome, resolution_outcome, tuple(warned), tuple(breached),
-                   tuple(escalated), tuple(fired))
+    return Outcome(case.priority, case.tier, case.team, case.category,
+                   response_outcome, resolution_outcome, warned, breached, escalated, fired)
+
+
+# -- two policies that differ only in targets ---------------------------------------------
+# A replay depends on a priority's targets only through the clocks the sweep reads, and
+# the sweep acts on a clock only once its warning share of its target has run (a warning,
+# then a breach at the due time, an escalation on the breach or, stale, later still). So
+# until the first instant at which that can be, for any target the policies set apart, a
+# case replays the same under both; a case that the sweep could act on only before that
+# instant (resolved or pending for good by then) replays the same throughout, and under
+# the candidate only its final clocks are traced again. tests/test_whatif_fast.py holds
+# this against full replays of random histories.
+
+_TARGETS = ("respond", "update", "resolve")
+
+
+def targets_apart(current, candidate) -> dict[str, tuple[int, ...]] | None:
+    """For each priority whose targets differ, both policies' differing targets (in
+    seconds); None when the policies differ in anything else (calendars, the warning
+    share, the ladder, rules, ...)."""
+    def without_targets(policy) -> dict:
+        doc = policy.raw()
+        for target in doc.get("priorities", {}).values():
+            for key in _TARGETS:
+                target.pop(key, None)
+        return doc
+
+    if without_targets(current) != without_targets(candidate):
+        return None
+    apart: dict[str, tuple[int, ...]] = {}
+    for name, target in current.priorities.items():
+        other = candidate.priorities[name]
+        spans = tuple(span for key in _TARGETS if getattr(target, key) != getattr(other, key)
+                      for span in (getattr(target, key), getattr(other, key))
+                      if span is not None)
+        if spans:
+            apart[name] = spans
+    return apart
+
+
+def _first_apart(apart: dict, policy, priorities, opened_at: int) -> int | None:
+    """The first instant the sweep may act on a clock of a case opened at `opened_at`
+    whose target differs, for a case that had these priorities: every clock starts at
+    the opening or later, and a pause only moves its instants later."""
+    first = None
+    share = policy.warn_at
+    for name in priorities:
+        for span in apart.get(name, ()):
+            instant = policy.calendar_for(name).add(opened_at, min(span, int(round(span * share))))
+            if first is None or instant < first:
+                first = instant
+    return first
+
+
+def replay_apart(case: Case, events: list[Event], current, candidate, until: int,
+                 apart: dict) -> tuple[Outcome, Outcome]:
+    """`replay` under both policies, which differ only in the targets `apart`
+    (targets_apart): the candidate's replay is the current one's, final clocks aside,
+    when the sweep could act on the case only before the first instant they differ."""
+    outcome, replayed, final, workable = _replay(case, events, current, until)
+    priorities = {final.priority, *(value for e in replayed
+                                    if e.kind == "changed" and e.field == "priority"
+                                    for value in (e.from_value, e.to_value) if value)}
+    first = _first_apart(apart, current, priorities, case.opened_at)
+    if first is None:
+        return outcome, outcome
+    if workable is None or workable <= first:
+        clocks = trace_clocks(candidate, final.priority, case.opened_at, replayed)
+        return outcome, _outcome(final, clocks, outcome.warned, outcome.breached,
+                                 outcome.escalated, outcome.fired)
+    return outcome, replay(case, events, candidate, until)
 
 
 # -- adding up a window -------------------------------------------------------------------

@@ -79,6 +79,9 @@ class _Replay:
         # a case that only ever had priorities both policies treat alike replays the
         # same under both: replayed once (most of a window, when FILE changes a target)
         self.same = _unchanged(current, candidate)
+        # when FILE changes only targets, a case the sweep was done with before they
+        # can matter is replayed once (whatif.replay_apart)
+        self.apart = whatif.targets_apart(current, candidate)
         self.whatif = whatif
 
     def run(self, conn, first: int, last: int | None, tick=None) -> dict:
@@ -87,6 +90,7 @@ class _Replay:
         whatif = self.whatif
         start, end, now, horizon = self.start, self.end, self.now, self.horizon
         current, candidate, same, dimension = self.current, self.candidate, self.same, self.dimension
+        apart = self.apart
         totals = {"current": whatif.empty_figures(), "candidate": whatif.empty_figures()}
         groups: dict[str, dict] = {"current": {}, "candidate": {}}
         changed: list[tuple] = []
@@ -95,10 +99,13 @@ class _Replay:
             replayed += 1
             if tick is not None and replayed % 1000 == 0:
                 tick(1000)
-            now_outcome = whatif.replay(case, events, current, horizon)
             if same is not None and _priorities(case, events) <= same:
-                then_outcome = now_outcome
+                now_outcome = then_outcome = whatif.replay(case, events, current, horizon)
+            elif apart is not None:
+                now_outcome, then_outcome = whatif.replay_apart(
+                    case, events, current, candidate, horizon, apart)
             else:
+                now_outcome = whatif.replay(case, events, current, horizon)
                 then_outcome = whatif.replay(case, events, candidate, horizon)
             pair = {"current": now_outcome, "candidate": then_outcome}
             for side, outcome in pair.items():

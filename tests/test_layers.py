@@ -55,15 +55,21 @@ def test_no_layer_imports_a_layer_above_or_beside_it():
     assert layering_violations() == []
 
 
+def _package(root: Path, layer: str, files: dict[str, str]) -> Path:
+    """A throwaway esc_cli package with one layer holding `files` (name -> source)."""
+    folder = root / "esc_cli" / layer
+    folder.mkdir(parents=True)
+    (root / "esc_cli" / "__init__.py").write_text("")
+    for name, source in {"__init__.py": "", **files}.items():
+        (folder / name).write_text(source)
+    return root / "esc_cli"
+
+
 def test_the_check_catches_a_lazy_import_from_a_lower_layer(tmp_path):
     # the guard itself: a services module reaching into render inside a function
-    services = tmp_path / "esc_cli" / "services"
-    services.mkdir(parents=True)
-    (tmp_path / "esc_cli" / "__init__.py").write_text("")
-    (services / "__init__.py").write_text("")
-    (services / "bad.py").write_text("def f():\n    from esc_cli.render.output import clean\n")
-    (services / "relative.py").write_text("from ..render import views\n")
-    found = layering_violations(tmp_path / "esc_cli")
+    found = layering_violations(_package(tmp_path, "services", {
+        "bad.py": "def f():\n    from esc_cli.render.output import clean\n",
+        "relative.py": "from ..render import views\n"}))
     assert found == ["esc_cli/services/bad.py:2 imports esc_cli.render.output",
                      "esc_cli/services/relative.py:1 imports esc_cli.render"]
 
@@ -128,13 +134,10 @@ def test_no_new_import_cycles():
 
 
 def test_the_cycle_check_sees_a_lazy_import_and_a_submodule(tmp_path):
-    package = tmp_path / "esc_cli" / "render"
-    package.mkdir(parents=True)
-    (tmp_path / "esc_cli" / "__init__.py").write_text("")
-    (package / "__init__.py").write_text("")
-    (package / "a.py").write_text("from esc_cli.render.b import f\n")
-    (package / "b.py").write_text("def f():\n    from esc_cli.render import c\n")
-    (package / "c.py").write_text("from . import a\n")
-    (package / "d.py").write_text("from esc_cli.render import a\n")  # imports into it only
-    assert import_cycles(tmp_path / "esc_cli") == {
+    root = _package(tmp_path, "render", {
+        "a.py": "from esc_cli.render.b import f\n",
+        "b.py": "def f():\n    from esc_cli.render import c\n",
+        "c.py": "from . import a\n",
+        "d.py": "from esc_cli.render import a\n"})  # d imports into the circle only
+    assert import_cycles(root) == {
         frozenset({"esc_cli.render.a", "esc_cli.render.b", "esc_cli.render.c"})}

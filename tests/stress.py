@@ -44,21 +44,37 @@ def popen(args: list[str], env: dict) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True)
 
 
-def connect(db: Path) -> sqlite3.Connection:
+def is_pg(db) -> bool:
+    return str(db).startswith(("postgresql://", "postgres://"))
+
+
+def connect(db: Path):
+    """A connection in autocommit mode (BEGIN/ROLLBACK are the caller's) with sqlite3's
+    API: a PostgreSQL URI gets the store's own adapter (store/pg.py), which only
+    translates the SQL the checks below write for SQLite."""
+    if is_pg(db):
+        from esc_cli.store import pg
+
+        return pg.connect(pg.PgLocation(str(db)))
     return sqlite3.connect(str(db), isolation_level=None)
 
 
 def integrity(db: Path) -> list[str]:
+    """SQLite's own check of its file; on PostgreSQL (whose server keeps its files sound)
+    the indexes an interrupted build left invalid, and that the store still opens."""
     conn = connect(db)
     try:
+        if is_pg(db):
+            rows = [f"invalid index {r[0]}" for r in conn.execute(
+                "SELECT CAST(indexrelid AS regclass) FROM pg_index i JOIN pg_class c "
+                "ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND NOT (i.indisvalid AND i.indisready)")]
+            conn.execute("SELECT version FROM esc_store").fetchone()
+            return rows
         rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
     finally:
         conn.close()
     return [] if rows == ["ok"] else rows
-
-
-def is_pg(db) -> bool:
-    return str(db).startswith(("postgresql://", "postgres://"))
 
 
 def pg_dump(uri: str) -> tuple:
@@ -81,6 +97,31 @@ def pg_dump(uri: str) -> tuple:
         conn.close()
 
 
+def copy_store(source, target) -> None:
+    """`target` made a consistent copy of the whole store `source`: SQLite's backup API
+    (nothing left behind in a -wal file); on PostgreSQL the target database is dropped
+    and made again from the source as its template (both on one server, no one
+    connected to either)."""
+    if is_pg(source):
+        from urllib.parse import urlsplit
+
+        from tests import pgserver
+
+        admin = pgserver.with_database(str(source), "postgres")
+        name = urlsplit(str(target)).path.lstrip("/")
+        pgserver.drop(admin, name)
+        pgserver.clone(admin, urlsplit(str(source)).path.lstrip("/"), name)
+        return
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+
+
 def dump(db: Path) -> tuple:
     """Every row of every table (FTS shadow tables included): equal dumps mean nothing
     was written. A PostgreSQL URI is dumped through the driver."""
@@ -96,6 +137,32 @@ def dump(db: Path) -> tuple:
         conn.close()
 
 
+def schema(db) -> list[tuple]:
+    """The store's schema as sorted (type, name, table, definition) rows: SQLite's
+    sqlite_master; on PostgreSQL the columns, indexes, triggers and functions of the
+    store's schema from the catalogs. Equal lists: the same schema."""
+    conn = connect(db)
+    try:
+        if not is_pg(db):
+            return sorted(conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master"))
+        return sorted(conn.execute(
+            "SELECT 'column', table_name || '.' || column_name, table_name, "
+            "data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '') "
+            "FROM information_schema.columns WHERE table_schema = current_schema() "
+            "UNION ALL SELECT 'index', indexname, tablename, indexdef FROM pg_indexes "
+            "WHERE schemaname = current_schema() "
+            "UNION ALL SELECT 'trigger', t.tgname, CAST(t.tgrelid AS regclass) || '', "
+            "pg_get_triggerdef(t.oid) || CASE WHEN t.tgenabled = 'O' THEN '' ELSE ' (disabled)' END "
+            "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE NOT t.tgisinternal AND n.nspname = current_schema() "
+            "UNION ALL SELECT 'function', p.proname, '', pg_get_functiondef(p.oid) "
+            "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = current_schema()").fetchall())
+    finally:
+        conn.close()
+
+
 def cases_and_events(conn: sqlite3.Connection):
     """(case, [events], [(event, hash)]) for every case, in id order: two cursors walked
     side by side, so memory stays flat however big the store is."""
@@ -103,7 +170,7 @@ def cases_and_events(conn: sqlite3.Connection):
     from esc_cli.store.cases import _SELECT_CASE, case_from_row
 
     cases = conn.execute(f"{_SELECT_CASE} ORDER BY id")
-    chains = groupby(conn.cursor().execute(
+    chains = groupby(conn.execute(
         "SELECT case_id, at, actor, kind, field, from_value, to_value, reason, hash "
         "FROM events ORDER BY case_id, id"), key=itemgetter(0))
     pending = next(chains, None)
@@ -129,7 +196,7 @@ def digest(db: Path, *tables: str) -> str:
         for table in tables:
             hasher.update(table.encode())
             for row in conn.execute(f"SELECT * FROM {table} ORDER BY 1"):
-                hasher.update(repr(row).encode())
+                hasher.update(repr(tuple(row)).encode())
         return hasher.hexdigest()
     finally:
         conn.close()

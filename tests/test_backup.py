@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import EscRunner
 
 WRITER = r"""
@@ -88,6 +90,12 @@ def test_a_directory_gets_a_timestamped_file(esc, tmp_path):
 def test_bad_targets_exit_2_and_leave_nothing(esc, tmp_path):
     missing = esc("backup", str(tmp_path / "no" / "such" / "dir" / "x.db"))
     assert missing.code == 2 and "does not exist" in missing.err
+    assert esc("doctor").code == 0
+    assert not [p for p in tmp_path.iterdir() if "partial" in p.name]
+
+
+@pytest.mark.sqlite_only("the store is a file there, which a backup must not replace")
+def test_a_backup_over_the_sqlite_store_file_itself_is_refused(esc, tmp_path):
     itself = esc("backup", str(esc.db), "--force")
     assert itself.code == 2 and "itself" in itself.err
     assert esc("doctor").code == 0

@@ -161,14 +161,9 @@ def test_eight_processes_lose_nothing_and_apply_nothing_twice(esc, tmp_path, bus
     assert stress.integrity(esc.db) == []
     assert stress.replay_problems(esc.db) == []
 
-    conn = sqlite3.connect(esc.db)
-    try:
-        titles = Counter(t for (t,) in conn.execute("SELECT title FROM cases"))
-        events = conn.execute(
-            "SELECT case_id, at, actor, kind, field, from_value, to_value, reason "
-            "FROM events ORDER BY id").fetchall()
-    finally:
-        conn.close()
+    titles = Counter(t for (t,) in esc.rows("SELECT title FROM cases"))
+    events = esc.rows("SELECT case_id, at, actor, kind, field, from_value, to_value, reason "
+                      "FROM events ORDER BY id")
 
     # -- each success wrote its events once, each refusal wrote nothing ------------------
     opened = {r.text for r in log if r.kind == "open" and r.code == 0}

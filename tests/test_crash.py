@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import random
 import signal
-import sqlite3
 import subprocess
 import time
 from collections import Counter
@@ -31,6 +30,7 @@ from pathlib import Path
 
 from esc_cli.domain.model import iso
 from tests import stress
+from tests.conftest import EscRunner
 
 NOW = 1_793_613_600  # 2026-11-02T10:00:00Z
 
@@ -47,36 +47,17 @@ def _kill_at(proc: subprocess.Popen, delay: float) -> bool:
 
 
 def _count(db: Path) -> int:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute("SELECT count(*) FROM cases").fetchone()[0]
-    finally:
-        conn.close()
+    return EscRunner(db).rows("SELECT count(*) FROM cases")[0][0]
 
 
 def _tables(db: Path, *names: str) -> tuple:
-    conn = sqlite3.connect(db)
-    try:
-        return tuple(tuple(conn.execute(f"SELECT * FROM {name} ORDER BY 1").fetchall())
-                     for name in names)
-    finally:
-        conn.close()
+    return tuple(tuple(EscRunner(db).rows(f"SELECT * FROM {name} ORDER BY 1")) for name in names)
 
 
-def _copy(source: Path, target: Path) -> None:
-    """A consistent single-file copy of a store (the backup API, not a file copy, so
-    nothing in a -wal file is left behind)."""
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
+_copy = stress.copy_store
 
 
-def test_import_killed_at_random_moments_is_all_or_nothing(esc, tmp_path):
+def test_import_killed_at_random_moments_is_all_or_nothing(esc, tmp_path, new_store):
     rng = random.Random(stress.seed())
     rows = stress.budget(10_000, 40_000)
     wanted_kills = stress.budget(10, 30)
@@ -88,7 +69,7 @@ def test_import_killed_at_random_moments_is_all_or_nothing(esc, tmp_path):
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     base = _count(esc.db)
-    pristine = tmp_path / "pristine.db"
+    pristine = new_store().db  # a store's place, filled by the copy
     _copy(esc.db, pristine)
     snapshot = stress.digest(esc.db, "cases", "events", "notifications")
 
@@ -161,18 +142,13 @@ def test_import_killed_at_random_moments_is_all_or_nothing(esc, tmp_path):
 def _sweep_outcome(db: Path) -> tuple:
     """What a sweep leaves, independent of the order it visited cases in: every case
     row, every case's events in order (hashes included), every notification."""
-    conn = sqlite3.connect(db)
-    try:
-        cases = conn.execute("SELECT * FROM cases ORDER BY id").fetchall()
-        events = conn.execute(
-            "SELECT case_id, at, actor, kind, field, from_value, to_value, reason, hash "
-            "FROM events ORDER BY case_id, id").fetchall()
-        notes = conn.execute(
-            "SELECT id, case_id, kind, recipient, created_at, payload FROM notifications "
-            "ORDER BY id").fetchall()
-        deliveries = conn.execute("SELECT * FROM deliveries ORDER BY 1, 2").fetchall()
-    finally:
-        conn.close()
+    store = EscRunner(db)
+    cases = store.rows("SELECT * FROM cases ORDER BY id")
+    events = store.rows("SELECT case_id, at, actor, kind, field, from_value, to_value, reason, "
+                        "hash FROM events ORDER BY case_id, id")
+    notes = store.rows("SELECT id, case_id, kind, recipient, created_at, payload "
+                       "FROM notifications ORDER BY id")
+    deliveries = store.rows("SELECT * FROM deliveries ORDER BY 1, 2")
     return cases, events, notes, deliveries
 
 
@@ -180,12 +156,8 @@ def _sweep_marks_once(db: Path) -> None:
     """However often a sweep was killed and restarted: one warning and one breach per
     (case, clock, due), at most one sweep escalation per case (they all ran at one
     "now", so a case can climb once), one close per case."""
-    conn = sqlite3.connect(db)
-    try:
-        rows = conn.execute(
-            "SELECT case_id, kind, field, to_value FROM events WHERE actor = 'sweep'").fetchall()
-    finally:
-        conn.close()
+    rows = EscRunner(db).rows("SELECT case_id, kind, field, to_value FROM events "
+                              "WHERE actor = 'sweep'")
     marks = Counter((case, kind, field, to) for case, kind, field, to in rows
                     if kind in ("warned", "breached"))
     assert [m for m, c in marks.items() if c > 1] == []
@@ -193,7 +165,7 @@ def _sweep_marks_once(db: Path) -> None:
     assert [c for c, n in climbs.items() if n > 1] == []
 
 
-def test_sweep_killed_at_random_moments_finishes_the_job_exactly_once(esc, tmp_path):
+def test_sweep_killed_at_random_moments_finishes_the_job_exactly_once(esc, tmp_path, new_store):
     rng = random.Random(stress.seed() + 1)
     cases = stress.budget(2_000, 8_000)
     wanted_kills = stress.budget(12, 40)
@@ -203,7 +175,7 @@ def test_sweep_killed_at_random_moments_finishes_the_job_exactly_once(esc, tmp_p
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr
 
-    pristine, reference = tmp_path / "pristine.db", tmp_path / "reference.db"
+    pristine, reference = new_store().db, new_store().db  # places, filled by the copies
     _copy(esc.db, pristine)
     _copy(esc.db, reference)
     started = time.monotonic()

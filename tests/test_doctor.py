@@ -30,11 +30,7 @@ def worked(esc):
 
 
 def _sql(esc, *statements):
-    conn = sqlite3.connect(esc.db)
-    with conn:
-        for statement in statements:
-            conn.execute(statement)
-    conn.close()
+    esc.sql(*statements)
 
 
 def _doctor(esc, *args):
@@ -99,11 +95,9 @@ def test_deleting_every_event_of_a_case_is_named(worked):
 
 
 def test_reordered_events_are_named(worked):
-    conn = sqlite3.connect(worked.db)
-    ack, pend = conn.execute(
+    [(ack, pend)] = worked.rows(
         "SELECT (SELECT id FROM events WHERE case_id = 2 AND kind = 'acknowledged'), "
-        "(SELECT id FROM events WHERE case_id = 2 AND kind = 'pending')").fetchone()
-    conn.close()
+        "(SELECT id FROM events WHERE case_id = 2 AND kind = 'pending')")
     # swap the ids of #2's acknowledged and pending events
     _sql(worked, f"UPDATE events SET id = -2 WHERE id = {pend}",
          f"UPDATE events SET id = {pend} WHERE id = {ack}",
@@ -153,9 +147,12 @@ def test_an_invalid_policy_version_is_named(worked):
     assert policy["cases"] == [1, 2, 3]
 
 
-def test_a_damaged_search_index_is_caught_and_rebuilt(worked):
-    _sql(worked, "UPDATE cases_fts_data SET block = zeroblob(length(block)) "
-                 "WHERE id = (SELECT max(id) FROM cases_fts_data)")
+def test_a_damaged_search_index_is_caught_and_rebuilt(worked, backend):
+    if backend == "postgres":  # case #1's document emptied: "fuser" is no longer found
+        _sql(worked, "UPDATE case_search SET document = ''::tsvector WHERE id = 1")
+    else:
+        _sql(worked, "UPDATE cases_fts_data SET block = zeroblob(length(block)) "
+                     "WHERE id = (SELECT max(id) FROM cases_fts_data)")
     result, doc = _doctor(worked)
     assert result.code == 5
     assert [c["name"] for c in doc["checks"] if not c["ok"]] == ["search_index"]
@@ -163,9 +160,9 @@ def test_a_damaged_search_index_is_caught_and_rebuilt(worked):
     assert [d["id"] for d in worked.doc("search", "fuser")] == [1]
 
 
-def test_undelivered_notifications_are_reported_not_damage(worked):
+def test_undelivered_notifications_are_reported_not_damage(worked, tmp_path):
     policy = worked.ok("policy", "export").out
-    path = Path(worked.db).with_name("policy.toml")
+    path = tmp_path / "policy.toml"
     path.write_text(policy + '\n[[channels]]\ntype = "command"\nargv = ["/bin/false"]\n')
     worked.ok("policy", "load", str(path))
     worked.ok("escalate", "2", "--reason", "customer called the CEO")
@@ -203,14 +200,16 @@ def test_a_missing_store_exits_5(tmp_path):
     assert not (tmp_path / "absent.db").exists()
 
 
-def test_a_newer_schema_exits_5(worked):
-    _sql(worked, "PRAGMA user_version = 99")
+def test_a_newer_schema_exits_5(worked, backend):
+    _sql(worked, "UPDATE esc_store SET version = 99" if backend == "postgres"
+         else "PRAGMA user_version = 99")
     result, doc = _doctor(worked)
     assert result.code == 5
     assert "upgrade esc" in _check(doc, "schema")["detail"]
 
 
-def test_a_damaged_file_is_reported_without_a_traceback(worked, tmp_path):
+@pytest.mark.sqlite_only("damages the SQLite file's pages")
+def test_a_damaged_sqlite_file_is_reported_without_a_traceback(worked, tmp_path):
     _sql(worked, "PRAGMA wal_checkpoint(TRUNCATE)")
     data = bytearray(Path(worked.db).read_bytes())
     page = 4096

@@ -7,6 +7,7 @@ import io
 import json
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -132,11 +133,17 @@ def test_export_to_a_file_is_private_and_never_the_store(worked, tmp_path):
     assert result.out.startswith("exported 3 cases (") and str(target) in result.out
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
     json.loads(target.read_text())
-    refused = worked("export", "-o", str(worked.db))
-    assert refused.code == 2 and "is the store itself" in refused.err
     assert worked("export", "-o", str(tmp_path)).code == 2
     assert worked("export", "--format", "xml").code == 2
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.sqlite_only("the store is a file there, which an export must not overwrite")
+def test_export_refuses_to_write_over_the_sqlite_store_file(worked, tmp_path):
+    refused = worked("export", "-o", str(worked.db))
+    assert refused.code == 2 and "is the store itself" in refused.err
+    assert worked("doctor").code == 0
+    assert not [p for p in Path(worked.db).parent.iterdir() if p.name.endswith(".tmp")]
 
 
 def test_empty_store_exports_and_reimports(esc, tmp_path):

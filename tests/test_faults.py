@@ -11,7 +11,6 @@ import os
 import pty
 import select
 import signal
-import sqlite3
 import subprocess
 import sys
 import tomllib
@@ -257,8 +256,7 @@ def _strand_a_delivery(esc, tmp_path) -> Path:
     armed.touch()
     killed = run_process("--db", str(esc.db), "--now", "2026-11-02T10:12:00Z", "sweep")
     assert killed.code == -signal.SIGKILL
-    with sqlite3.connect(esc.db) as conn:
-        assert conn.execute("SELECT state FROM deliveries").fetchall() == [("sending",)]
+    assert esc.rows("SELECT state FROM deliveries") == [("sending",)]
     return received
 
 
@@ -280,12 +278,11 @@ def test_a_live_claim_is_left_alone_and_an_expired_one_is_taken(esc, tmp_path):
 
     _strand_a_delivery(esc, tmp_path)
     lease_ends = int(__import__("time").time()) + 600
-    with sqlite3.connect(esc.db) as conn:  # as a sender still at work on another host
-        conn.execute("UPDATE deliveries SET lease_until = ?, leased_by = 'elsewhere:1'",
-                     (lease_ends,))
+    # as a sender still at work on another host
+    esc.sql(f"UPDATE deliveries SET lease_until = {lease_ends}, leased_by = 'elsewhere:1'")
     assert "nothing to deliver" in esc.ok("notify", "retry").out
-    with sqlite3.connect(esc.db) as conn:  # that sender's lease has run out: it is abandoned
-        conn.execute("UPDATE deliveries SET lease_until = ?", (lease_ends - 601,))
+    # that sender's lease has run out: it is abandoned
+    esc.sql(f"UPDATE deliveries SET lease_until = {lease_ends - 601}")
     assert esc.doc("notify", "retry")["delivered"] == 1
 
 

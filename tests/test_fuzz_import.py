@@ -293,13 +293,14 @@ def test_a_nul_character_on_each_store(esc, backend, tmp_path):
     # text cannot hold it: a bad row there, in both modes; SQLite stores it as given.
     from tests.fuzzkit import store_state
 
-    files = {
-        "nul.csv": b"title,customer,priority\nok,Acme,high\nn\x00ul,Acme,high\n",
-        "nul.json": b'[{"title":"ok","customer":"Acme","priority":"high"},'
-                    b'{"title":"x","customer":"Acme","priority":"high","description":"n\\u0000ul"}]',
-        "owners.json": b'[{"handle":"bob"},{"handle":"eve","name":"E\\u0000ve"}]',
+    files = {  # and the field each bad row must name
+        "nul.csv": (b"title,customer,priority\nok,Acme,high\nn\x00ul,Acme,high\n", "title"),
+        "nul.json": (b'[{"title":"ok","customer":"Acme","priority":"high"},'
+                     b'{"title":"x","customer":"Acme","priority":"high","description":"n\\u0000ul"}]',
+                     "description"),
+        "owners.json": (b'[{"handle":"bob"},{"handle":"eve","name":"E\\u0000ve"}]', "name"),
     }
-    for name, data in files.items():
+    for name, (data, field) in files.items():
         path = tmp_path / name
         path.write_bytes(data)
         before = store_state(esc.db)
@@ -311,5 +312,6 @@ def test_a_nul_character_on_each_store(esc, backend, tmp_path):
             assert result.code == 2, (name, result)
             first, last = result.err.splitlines()
             assert first.startswith(("error: line 3: ", "error: record 2: ")) and "NUL" in first
+            assert f": {field} holds " in first, first
             assert last.startswith("error: 1 bad row in")
         assert store_state(esc.db) == before

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
+
+from tests.conftest import EscRunner
 
 HEADER = "id,title,customer,priority,category,channel,tier,owner,opened_at,acknowledged_at,resolved_at,closed_at,csat,tags\n"
 
@@ -21,14 +22,9 @@ def write(tmp_path, name: str, text: str | bytes):
 
 def snapshot(db) -> tuple:
     """Everything import could touch, to prove a refused import wrote nothing."""
-    conn = sqlite3.connect(db)
-    try:
-        return tuple(
-            tuple(conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall())
-            for table in ("cases", "events", "owners", "policy_versions", "notifications")
-        )
-    finally:
-        conn.close()
+    store = EscRunner(db)
+    return tuple(tuple(store.rows(f"SELECT * FROM {table} ORDER BY 1"))
+                 for table in ("cases", "events", "owners", "policy_versions", "notifications"))
 
 
 def errors(result) -> list[str]:
@@ -178,11 +174,8 @@ def test_a_csv_history_becomes_events_in_time_order(team, tmp_path):
         ("closed", "2026-10-03T09:00:00Z"),
     ]
     assert {e["actor"] for e in case["events"]} == {"alice"}
-    conn = sqlite3.connect(team.db)
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(cases)")}
-    if "event_count" in columns:  # kept by a trigger elsewhere; import sets it in bulk
-        assert conn.execute("SELECT event_count FROM cases WHERE id = 1").fetchone()[0] == 7
-    conn.close()
+    # kept by a trigger elsewhere; import sets it in bulk
+    assert team.rows("SELECT event_count FROM cases WHERE id = 1") == [(7,)]
 
 
 def test_defaults_opened_now_next_ids_and_escalations_zero(team, tmp_path):
@@ -279,10 +272,8 @@ then = { priority = "high", tier = 2 }
     assert {e["actor"] for e in ruled["events"] if e["kind"] == "escalated"} == {"rule:key-accounts"}
     assert (kept["priority"], kept["tier"]) == ("low", 1)
     # the escalation's notification was created in the same transaction
-    conn = sqlite3.connect(esc.db)
-    assert conn.execute("SELECT case_id, kind, recipient FROM notifications").fetchall() == [
+    assert esc.rows("SELECT case_id, kind, recipient FROM notifications") == [
         (1, "escalation", "tier:2")]
-    conn.close()
 
 
 def test_dry_run_checks_everything_and_writes_nothing(team, tmp_path):
@@ -349,8 +340,6 @@ def test_one_case_object_as_show_prints_it(team, tmp_path):
     team.ok("ack", "1")
     shown = team.ok("show", "1", "--json").out
     fresh_path = tmp_path / "fresh.db"
-    from tests.conftest import EscRunner
-
     fresh = EscRunner(fresh_path)
     fresh.ok("init")
     fresh.ok("owner", "add", "bob")

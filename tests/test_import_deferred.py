@@ -7,27 +7,19 @@ leaves the store untouched."""
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from esc_cli.services import importing
 from esc_cli.store import bulk
+from tests import stress
+
+_schema = stress.schema
 
 
-def _schema(db) -> list:
-    conn = sqlite3.connect(db)
-    try:
-        return sorted(conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master"))
-    finally:
-        conn.close()
-
-
-def _rows(db) -> tuple:
-    conn = sqlite3.connect(db)
-    try:
-        return tuple(tuple(conn.execute(f"SELECT * FROM {t} ORDER BY 1"))
-                     for t in ("cases", "events", "notifications", "cases_fts_docsize"))
-    finally:
-        conn.close()
+def _rows(esc) -> tuple:
+    # the search index's rows too: FTS5's per-case sizes, PostgreSQL's case_search
+    index = "case_search" if stress.is_pg(esc.db) else "cases_fts_docsize"
+    return tuple(tuple(esc.rows(f"SELECT * FROM {t} ORDER BY 1"))
+                 for t in ("cases", "events", "notifications", index))
 
 
 def _spy(monkeypatch) -> list[bool]:
@@ -61,14 +53,9 @@ def test_an_empty_store_builds_its_indexes_once_and_ends_with_the_same_schema(es
     assert _schema(esc.db) == schema
     assert len(esc.doc("search", "toaster")) == 5
     assert sorted(c["id"] for c in esc.doc("search", "melted")) == [1, 2, 3, 4, 5]
-    conn = sqlite3.connect(esc.db)
-    try:
-        wrong = conn.execute("SELECT count(*) FROM cases WHERE event_count != "
-                             "(SELECT count(*) FROM events WHERE case_id = cases.id)").fetchone()[0]
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    finally:
-        conn.close()
-    assert wrong == 0
+    assert esc.rows("SELECT count(*) FROM cases WHERE event_count != "
+                    "(SELECT count(*) FROM events WHERE case_id = cases.id)") == [(0,)]
+    assert stress.integrity(esc.db) == []
     # the triggers are back: a new note and a new case reach the index
     esc.ok("note", "2", "customer reports burnt crumbs")
     assert [c["id"] for c in esc.doc("search", "burnt")] == [2]
@@ -84,12 +71,12 @@ def test_a_bad_row_after_written_batches_leaves_an_empty_store_as_it_was(esc, tm
     rows = [f"Printer {i} jammed,Globex,low" for i in range(7)] + ["Bad,Globex,p9", "Late,Globex,low"]
     path = tmp_path / "c.csv"
     path.write_text("title,customer,priority\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    schema, before = _schema(esc.db), _rows(esc.db)
+    schema, before = _schema(esc.db), _rows(esc)
     result = esc("import", str(path))
     assert result.code == 2
     assert seen == [True]
     assert _schema(esc.db) == schema
-    assert _rows(esc.db) == before
+    assert _rows(esc) == before
 
 
 def test_a_store_with_cases_keeps_its_indexes_while_importing(esc, tmp_path, monkeypatch):

@@ -5,20 +5,17 @@ triggers had fired."""
 
 from __future__ import annotations
 
-import sqlite3
-
 from esc_cli.services import importing
+from tests import stress
+from tests.conftest import EscRunner
 
 
 def _state(db) -> tuple:
-    conn = sqlite3.connect(db)
-    try:
-        tables = tuple(tuple(conn.execute(f"SELECT * FROM {t} ORDER BY 1"))
-                       for t in ("cases", "events", "notifications"))
-        triggers = tuple(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"))
-        return tables, triggers
-    finally:
-        conn.close()
+    store = EscRunner(db)
+    tables = tuple(tuple(store.rows(f"SELECT * FROM {t} ORDER BY 1"))
+                   for t in ("cases", "events", "notifications"))
+    triggers = tuple((name, sql) for kind, name, _, sql in stress.schema(db) if kind == "trigger")
+    return tables, triggers
 
 
 def test_a_bad_row_after_a_written_batch_leaves_the_store_as_it_was(esc, tmp_path, monkeypatch):
@@ -45,13 +42,8 @@ def test_batched_cases_are_searchable_counted_and_doctor_agrees(esc, tmp_path, m
     assert _state(esc.db)[1] == triggers
     assert len(esc.doc("search", "toaster")) == 5
     assert len(esc.doc("search", "kettle")) == 1
-    conn = sqlite3.connect(esc.db)
-    try:
-        counts = conn.execute("SELECT count(*) FROM cases WHERE event_count != "
-                              "(SELECT count(*) FROM events WHERE case_id = cases.id)").fetchone()[0]
-    finally:
-        conn.close()
-    assert counts == 0
+    assert esc.rows("SELECT count(*) FROM cases WHERE event_count != "
+                    "(SELECT count(*) FROM events WHERE case_id = cases.id)") == [(0,)]
     # a note on an imported case reaches the index through the triggers made again
     esc.ok("note", "2", "customer reports burnt crumbs")
     assert [c["id"] for c in esc.doc("search", "crumbs")] == [2]

@@ -6,7 +6,6 @@ An urgent case opened at 10:00 warns at 10:12 (0.8 x 15m) and breaches at 10:15.
 from __future__ import annotations
 
 import json
-import sqlite3
 import stat
 import sys
 import threading
@@ -218,11 +217,8 @@ def test_a_sweep_killed_while_sending_is_finished_by_the_next(esc, tmp_path, hoo
     esc.ok("sweep", "--dry-run", now="2026-11-02T10:12:00Z")
     # what a sweep killed mid-send leaves behind: the notification, claimed until 10:13:05
     hook.hang = False
-    conn = sqlite3.connect(esc.db)
-    with conn:
-        conn.execute("UPDATE deliveries SET state = 'sending', next_attempt_at = ?",
-                     (1793614385,))  # 2026-11-02T10:13:05Z
-    conn.close()
+    esc.sql("UPDATE deliveries SET state = 'sending', "
+            "next_attempt_at = 1793614385")  # 2026-11-02T10:13:05Z
     esc.ok("sweep", now="2026-11-02T10:12:00Z")  # writes the warning, delivers it
     assert len(hook.requests) == 1
     [delivered] = deliveries(esc)
@@ -234,10 +230,8 @@ def test_a_claim_in_progress_is_left_alone_until_its_lease_runs_out(esc, tmp_pat
     open_urgent(esc)
     hook.statuses = [500]
     esc.ok("sweep", now="2026-11-02T10:12:00Z")
-    conn = sqlite3.connect(esc.db)
-    with conn:  # another sweep has it: claimed until 10:14:00
-        conn.execute("UPDATE deliveries SET state = 'sending', next_attempt_at = 1793614440")
-    conn.close()
+    # another sweep has it: claimed until 10:14:00
+    esc.sql("UPDATE deliveries SET state = 'sending', next_attempt_at = 1793614440")
     assert esc.ok("notify", "retry", now="2026-11-02T10:13:00Z").out == "nothing to deliver\n"
     assert deliveries(esc, now="2026-11-02T10:13:00Z")[0]["state"] == "failed"  # not "sending"
     assert esc.ok("sweep", now="2026-11-02T10:13:59Z").out == ""

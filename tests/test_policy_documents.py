@@ -5,7 +5,6 @@ does not."""
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 
 import tomllib
 
@@ -42,15 +41,12 @@ def test_text_that_is_not_toml_or_uses_the_tag_has_no_copy():
 
 
 def test_a_store_holds_the_copy_and_runs_use_it(esc):
-    conn = sqlite3.connect(esc.db)
-    toml, document = conn.execute(
-        "SELECT toml, document FROM policy_versions ORDER BY id DESC").fetchone()
+    toml, document = esc.rows("SELECT toml, document FROM policy_versions ORDER BY id DESC")[0]
     assert decode_document(document) == tomllib.loads(toml)
     # a copy that says something else is what a run acts on, so doctor must flag it
-    conn.execute("UPDATE policy_versions SET document = ?",
-                 (document.replace('"warn_at": 0.8', '"warn_at": 0.5'),))
-    conn.commit()
-    conn.close()
+    changed = document.replace('"warn_at": 0.8', '"warn_at": 0.5')
+    assert changed != document
+    esc.sql(("UPDATE policy_versions SET document = ?", (changed,)))
     result = esc("doctor")
     assert result.code == 5 and "parsed copy differs" in result.out
     assert esc("doctor", "--repair").code == 0
@@ -59,10 +55,7 @@ def test_a_store_holds_the_copy_and_runs_use_it(esc):
 
 def test_a_damaged_copy_falls_back_to_the_toml_and_doctor_names_it(esc):
     esc.ok("open", "VPN down", "--customer", "Acme", "--priority", "high")
-    conn = sqlite3.connect(esc.db)
-    conn.execute("UPDATE policy_versions SET document = '{bad'")
-    conn.commit()
-    conn.close()
+    esc.sql("UPDATE policy_versions SET document = '{bad'")
     shown = esc("show", "1")
     assert shown.code == 0 and "VPN down" in shown.out, shown.err
     checked = esc("doctor")

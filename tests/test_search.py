@@ -185,13 +185,27 @@ def test_a_first_schema_store_is_searchable_after_upgrade(tmp_path):
     assert note[0] in _ids(esc, note_word)
 
 
-def _vocabulary(conn):
-    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, cases_fts, row)")
-    return sorted(conn.execute("SELECT term, doc FROM temp.vocab").fetchall())
+def _vocabulary(esc):
+    if esc.is_pg:  # each case's row of case_search, and what the text makes of it now
+        return (esc.rows("SELECT id, CAST(document AS TEXT), tokens FROM case_search ORDER BY id"),
+                esc.rows("SELECT c.id, CAST(r.document AS TEXT), r.tokens FROM cases c, "
+                         "esc_search_row(c.id) r WHERE r.document IS NOT NULL ORDER BY c.id"))
+    conn = sqlite3.connect(esc.db)
+    try:
+        conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, cases_fts, row)")
+        live = sorted(conn.execute("SELECT term, doc FROM temp.vocab").fetchall())
+        with conn:
+            conn.execute("INSERT INTO cases_fts (cases_fts) VALUES ('rebuild')")
+        return live, sorted(conn.execute("SELECT term, doc FROM temp.vocab").fetchall())
+    finally:
+        conn.close()
 
 
-def _matches(conn, word):
-    return sorted(r[0] for r in conn.execute(
+def _matches(esc, word):
+    if esc.is_pg:
+        return sorted(r[0] for r in esc.rows(
+            "SELECT id FROM case_search WHERE document @@ plainto_tsquery('esc', ?)", (word,)))
+    return sorted(r[0] for r in esc.rows(
         "SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?", (f'"{word}"',)))
 
 
@@ -201,8 +215,8 @@ def test_the_index_stays_true_to_the_tables_when_events_are_edited_by_hand(esc):
     esc.ok("note", str(first), "bravo note", "--customer")
     second = _open(esc, "Login loop")
     esc.ok("note", str(second), "charlie note")
-    conn = sqlite3.connect(esc.db)
-    note_ids = [r[0] for r in conn.execute("SELECT id FROM events WHERE kind IN ('note', 'customer_update') ORDER BY id")]
+    note_ids = [r[0] for r in esc.rows(
+        "SELECT id FROM events WHERE kind IN ('note', 'customer_update') ORDER BY id")]
     edits = [
         "UPDATE events SET reason = 'delta note' WHERE id = ?",
         "DELETE FROM events WHERE id = ?",
@@ -211,18 +225,13 @@ def test_the_index_stays_true_to_the_tables_when_events_are_edited_by_hand(esc):
         "UPDATE events SET kind = 'opened' WHERE id = ?",
     ]
     for sql, event_id in zip(edits, note_ids + [9999, 9999]):
-        with conn:
-            conn.execute(sql, (event_id,))
-        live = _vocabulary(conn)
-        with conn:
-            conn.execute("INSERT INTO cases_fts (cases_fts) VALUES ('rebuild')")
-        assert live == _vocabulary(conn), sql
-    assert _matches(conn, "delta") == [first]
-    assert _matches(conn, "alpha") == [] and _matches(conn, "bravo") == []
-    assert _matches(conn, "charlie") == []  # moved to the first case, then no longer a note
-    assert _matches(conn, "smoke") == [first] and _matches(conn, "login") == [second]
-    conn.close()
-
+        esc.sql((sql, (event_id,)))
+        live, rebuilt = _vocabulary(esc)
+        assert live and live == rebuilt, sql
+    assert _matches(esc, "delta") == [first]
+    assert _matches(esc, "alpha") == [] and _matches(esc, "bravo") == []
+    assert _matches(esc, "charlie") == []  # moved to the first case, then no longer a note
+    assert _matches(esc, "smoke") == [first] and _matches(esc, "login") == [second]
 
 
 def test_only_the_newest_matches_are_ranked_past_the_window(esc, monkeypatch):

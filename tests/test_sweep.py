@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
-from tests.conftest import run_process
+from tests.conftest import EscRunner, run_process
 
 SUMMARY = re.compile(
     r"^sweep: (\d+) warned, (\d+) breached, (\d+) escalated, (\d+) closed, "
@@ -20,12 +20,9 @@ def open_case(esc, priority="urgent", now="2026-11-02T10:00:00Z", *extra) -> str
 
 def snapshot(db) -> dict:
     """Every row the sweep could touch, to prove that a run changed nothing."""
-    conn = sqlite3.connect(db)
-    try:
-        return {table: conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
-                for table in ("cases", "events", "notifications", "deliveries")}
-    finally:
-        conn.close()
+    store = EscRunner(db)
+    return {table: store.rows(f"SELECT * FROM {table} ORDER BY 1, 2")
+            for table in ("cases", "events", "notifications", "deliveries")}
 
 
 def sweep(esc, now, *flags):

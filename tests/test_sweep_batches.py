@@ -4,8 +4,6 @@ swept before it stay swept, exactly as with one transaction per case."""
 
 from __future__ import annotations
 
-import sqlite3
-
 from esc_cli.domain import sweep as sweep_domain
 from esc_cli.errors import Conflict
 from esc_cli.services import sweep as sweep_service
@@ -19,29 +17,18 @@ def open_cases(esc) -> None:
                now=f"2026-11-02T10:0{number}:00Z")
 
 
-def rows(db) -> dict:
-    conn = sqlite3.connect(db)
-    try:
-        return {table: conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
-                for table in ("cases", "events", "notifications")}
-    finally:
-        conn.close()
+def rows(esc) -> dict:
+    return {table: esc.rows(f"SELECT * FROM {table} ORDER BY 1, 2")
+            for table in ("cases", "events", "notifications")}
 
 
-def escalations(db) -> list[tuple[int, int]]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute("SELECT case_id, count(*) FROM events WHERE kind = 'escalated' "
-                            "GROUP BY case_id ORDER BY case_id").fetchall()
-    finally:
-        conn.close()
+def escalations(esc) -> list[tuple[int, int]]:
+    return esc.rows("SELECT case_id, count(*) FROM events WHERE kind = 'escalated' "
+                    "GROUP BY case_id ORDER BY case_id")
 
 
-def test_batch_boundaries_do_not_change_what_the_sweep_does(esc, tmp_path, monkeypatch):
-    from tests.conftest import EscRunner
-
-    other = EscRunner(tmp_path / "other.db")
-    other.ok("init")
+def test_batch_boundaries_do_not_change_what_the_sweep_does(esc, new_store, monkeypatch):
+    other = new_store()
     open_cases(esc)
     open_cases(other)
     # transactions of 5 cases, each reading them 2 at a time
@@ -53,7 +40,7 @@ def test_batch_boundaries_do_not_change_what_the_sweep_does(esc, tmp_path, monke
     large = other.doc("sweep", now="2026-11-02T10:30:00Z")
     assert small == large
     assert len(small["escalated"]) == CASES
-    assert rows(esc.db) == rows(other.db)
+    assert rows(esc) == rows(other)
 
 
 def test_a_failing_case_is_undone_alone_and_the_rerun_finishes_the_job(esc, monkeypatch):
@@ -71,9 +58,9 @@ def test_a_failing_case_is_undone_alone_and_the_rerun_finishes_the_job(esc, monk
     assert failed.code == 4
     assert "case 5 cannot be swept" in failed.err
     # the four cases swept before it are committed; it and the later ones are untouched
-    assert escalations(esc.db) == [(1, 1), (2, 1), (3, 1), (4, 1)]
+    assert escalations(esc) == [(1, 1), (2, 1), (3, 1), (4, 1)]
 
     monkeypatch.setattr(sweep_domain, "apply", real_apply)
     rerun = esc.doc("sweep", now="2026-11-02T10:30:00Z")
     assert [e["case"] for e in rerun["escalated"]] == [5, 6, 7, 8]
-    assert escalations(esc.db) == [(i, 1) for i in range(1, CASES + 1)]
+    assert escalations(esc) == [(i, 1) for i in range(1, CASES + 1)]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import tomllib
 
@@ -50,23 +49,15 @@ def test_four_sweeps_at_once_escalate_and_notify_each_case_once(esc, tmp_path):
     # between them the sweeps escalated every case exactly once
     escalated = sorted(e["case"] for doc in docs for e in doc["escalated"])
     assert escalated == list(range(1, CASES + 1))
-    conn = sqlite3.connect(esc.db)
-    try:
-        per_case = conn.execute(
-            "SELECT case_id, count(*) FROM events WHERE kind = 'escalated' GROUP BY case_id"
-        ).fetchall()
-        assert sorted(per_case) == [(i, 1) for i in range(1, CASES + 1)]
-        breaches = conn.execute("SELECT count(*) FROM events WHERE kind = 'breached'").fetchone()
-        assert breaches == (CASES,)
-        notes = conn.execute(
-            "SELECT case_id, count(*) FROM notifications GROUP BY case_id").fetchall()
-        assert sorted(notes) == [(i, 1) for i in range(1, CASES + 1)]
-        states = conn.execute("SELECT state, attempts, count(*) FROM deliveries "
-                              "GROUP BY state, attempts").fetchall()
-        assert states == [("delivered", 1, CASES)]
-        ids = sorted(r[0] for r in conn.execute("SELECT id FROM notifications"))
-    finally:
-        conn.close()
+    per_case = esc.rows(
+        "SELECT case_id, count(*) FROM events WHERE kind = 'escalated' GROUP BY case_id")
+    assert sorted(per_case) == [(i, 1) for i in range(1, CASES + 1)]
+    assert esc.rows("SELECT count(*) FROM events WHERE kind = 'breached'") == [(CASES,)]
+    notes = esc.rows("SELECT case_id, count(*) FROM notifications GROUP BY case_id")
+    assert sorted(notes) == [(i, 1) for i in range(1, CASES + 1)]
+    states = esc.rows("SELECT state, attempts, count(*) FROM deliveries GROUP BY state, attempts")
+    assert states == [("delivered", 1, CASES)]
+    ids = sorted(r[0] for r in esc.rows("SELECT id FROM notifications"))
     # and every notification reached the channel exactly once
     received = sorted(json.loads(f.read_text())["id"] for f in inbox.iterdir())
     assert received == ids

@@ -218,6 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     command = _click_command(args)
     try:
         _check_arguments(args)
+        _refuse_nul(args)
         args = _globals_first(command, args)
         result = command.main(args=args, prog_name="esc", standalone_mode=False)
         if isinstance(result, int):
@@ -320,6 +321,36 @@ def _check_arguments(args: list[str]) -> None:
             arg.encode("utf-8")
         except UnicodeEncodeError:
             raise UsageError(f"argument {position} is not valid UTF-8 text") from None
+
+
+def _refuse_nul(args: list[str]) -> None:
+    """PostgreSQL text cannot hold NUL (U+0000); SQLite's stores it as given. On a
+    PostgreSQL store an argument holding one is a bad value, named here, rather than a
+    driver error in the middle of a write. (An OS argv cannot carry NUL; main(argv) can.)"""
+    if not any("\x00" in arg for arg in args):
+        return
+    import os
+
+    db = os.environ.get("ESC_DB", "")
+    for position, arg in enumerate(args):
+        if arg == "--db" and position + 1 < len(args):
+            db = args[position + 1]
+        elif arg.startswith("--db="):
+            db = arg[5:]
+    if not db.lower().startswith(("postgresql://", "postgres://")):
+        return
+    from esc_cli.errors import UsageError
+
+    for position, arg in enumerate(args, 1):
+        if "\x00" in arg:
+            option, equals, _ = arg.partition("=")
+            if arg.startswith("--") and equals:
+                name = option
+            elif position > 1 and args[position - 2].startswith("-"):
+                name = args[position - 2]
+            else:
+                name = f"argument {position}"
+            raise UsageError(f"{name} holds a NUL character (\\x00), which PostgreSQL cannot store")
 
 
 def _silence_stdout() -> None:

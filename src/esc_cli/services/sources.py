@@ -152,8 +152,9 @@ class CsvSource:
                         yield Record(label, None, f"has {len(row)} fields, the header has {width}")
                         continue
                     if self.refuse_nul and any("\x00" in field for field in row):
-                        yield Record(label, None, "holds a NUL character (\\x00), which "
-                                                  "PostgreSQL cannot store")
+                        name = next(c for c, f in zip(self.columns, row) if "\x00" in f)
+                        yield Record(label, None, f"{name} holds a NUL character (\\x00), "
+                                                  "which PostgreSQL cannot store")
                         continue
                     yield Record(label, dict(zip(self.columns, row)))
             except csv.Error as err:

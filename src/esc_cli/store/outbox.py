@@ -130,13 +130,15 @@ def listing(conn: sqlite3.Connection, limit: int | None = None, pending_only: bo
         clauses.append("case_id = ?")
         params.append(case_id)
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-    sql = f"SELECT id, case_id, kind, recipient, created_at FROM notifications{where}"
+    columns = "id, case_id, kind, recipient, created_at"
     if limit:
-        sql = (f"SELECT * FROM ({sql} ORDER BY created_at DESC, rowid DESC LIMIT ?) "
-               "ORDER BY created_at, rowid")
+        # the newest `limit`, then in written order: the inner query carries the write
+        # order out (as `seq`; PostgreSQL wants the subquery named)
+        sql = (f"SELECT {columns} FROM (SELECT {columns}, rowid AS seq FROM notifications{where} "
+               "ORDER BY created_at DESC, rowid DESC LIMIT ?) AS newest ORDER BY created_at, seq")
         params.append(int(limit))
     else:
-        sql += " ORDER BY created_at, rowid"
+        sql = f"SELECT {columns} FROM notifications{where} ORDER BY created_at, rowid"
     result: dict[str, dict] = {}
     for note_id, case, kind, recipient, created_at in conn.execute(sql, params):
         result[note_id] = {"id": note_id, "case": case, "kind": kind, "recipient": recipient,

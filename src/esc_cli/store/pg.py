@@ -324,7 +324,11 @@ class PgConnection:
         the same transaction, which then rolls back as a whole."""
         named = isinstance(params, dict)
         with self.raw.cursor() as cursor:
-            self._queue.append(cursor.mogrify(translate(sql, named), params if params is not None else ()))
+            try:
+                self._queue.append(cursor.mogrify(translate(sql, named),
+                                                  params if params is not None else ()))
+            except ValueError as err:
+                raise _nul(err) from None
 
     def discard(self) -> None:
         """Forget the statements later() holds (the transaction is being rolled back)."""
@@ -344,6 +348,9 @@ class PgConnection:
         try:
             cursor.execute(*self._pending(cursor, translate(sql, named),
                                           params if params is not None else ()))
+        except ValueError as err:
+            cursor.close()
+            raise _nul(err) from None
         except BaseException:
             cursor.close()
             raise
@@ -359,7 +366,10 @@ class PgConnection:
         if self._queue:
             self.execute("SELECT 1")  # what later() holds goes first, in order
         with self.raw.cursor() as cursor:
-            execute_batch(cursor, translate(sql, named), rows, page_size=500)
+            try:
+                execute_batch(cursor, translate(sql, named), rows, page_size=500)
+            except ValueError as err:
+                raise _nul(err) from None
 
     def copy_in(self, sql: str, data: bytes) -> None:
         """`COPY ... FROM STDIN` with `data` (COPY's text format, made by store/pg_bulk.py)
@@ -381,6 +391,15 @@ class PgConnection:
     def close(self) -> None:
         self._queue.clear()
         self.raw.close()
+
+
+def _nul(err: ValueError) -> Exception:
+    """The driver refuses text holding NUL before it is sent (PostgreSQL's text cannot
+    hold U+0000): a bad value (exit 2), for input no earlier check named."""
+    if "NUL" not in str(err):
+        return err
+    return UsageError("text holding a NUL character (\\x00) cannot be stored: PostgreSQL "
+                      "text cannot hold it")
 
 
 def _driver():

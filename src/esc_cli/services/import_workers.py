@@ -147,6 +147,41 @@ def _batches(records, size: int):
         yield batch
 
 
+class _HeldInterrupt:
+    """A Ctrl-C held while the pool's own code runs and raised at the next check, between
+    batches. Raised inside the pool (a task being queued, a result being waited for) it
+    can leave a lock of the pool's held, and pool.terminate() then waits for it forever:
+    the import hung instead of saying "interrupted". (Main thread only; elsewhere the
+    signal is not ours to catch.)"""
+
+    def __init__(self):
+        self.interrupted = False
+        self.previous = None
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def _handler(self, signum, frame) -> None:
+        self.interrupted = True
+
+    def check(self) -> None:
+        if self.interrupted:
+            raise KeyboardInterrupt
+
+    def __exit__(self, exc_type, *exc) -> None:
+        import signal
+
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        if exc_type is None:
+            self.check()  # one held to the end still rolls the import back
+
+
 def write(importer, source, progress, defer_indexes: bool) -> bool:
     """Import every row of a one-pass CSV `source` through worker processes; as
     `Importer.write_cases` over `Importer.checked_stream`, bad rows included. False,
@@ -169,11 +204,13 @@ def write(importer, source, progress, defer_indexes: bool) -> bool:
     except OSError:  # out of processes or memory: one process still does the job
         _JOB = None
         return False
+    held = _HeldInterrupt()
     try:
-        with bulk.deferred_indexes(conn, defer_indexes) as deferring:
+        with held, bulk.deferred_indexes(conn, defer_indexes) as deferring:
             waiting: deque = deque()
 
             def take_oldest():
+                held.check()
                 bad, case_rows, event_rows = waiting.popleft().get()
                 for label, reasons in bad:
                     importer.reject(label, reasons)
@@ -184,6 +221,7 @@ def write(importer, source, progress, defer_indexes: bool) -> bool:
 
             records = importer._pass("importing", source.records(progress))
             for batch in _batches(records, BATCH):
+                held.check()
                 waiting.append(pool.apply_async(_work, (next_id, not importer.bad, batch)))
                 next_id += len(batch)
                 # enough in flight to keep every worker busy, few enough to stay streamed
@@ -191,6 +229,7 @@ def write(importer, source, progress, defer_indexes: bool) -> bool:
                     take_oldest()
             while waiting:
                 take_oldest()
+            held.check()
             if importer.bad:
                 # raised inside: the rollback undoes the dropped indexes, none are rebuilt
                 raise importer.refusal()

@@ -55,10 +55,10 @@ def insert_counted(conn, case_columns, case_rows: list[list], events: list[tuple
     if not case_rows:
         return
     conn.execute("SET LOCAL esc.bulk = 'on'")
-    try:
-        copy_rows(conn, "events", _EVENT_COLUMNS, events)
-        copy_rows(conn, "cases", case_columns, case_rows)
-    finally:
-        if conn.in_transaction:
-            conn.execute("SET LOCAL esc.bulk = 'off'")
+    copy_rows(conn, "events", _EVENT_COLUMNS, events)
+    copy_rows(conn, "cases", case_columns, case_rows)
+    # Not in a `finally`: a COPY that fails (a Ctrl-C in it too) leaves the transaction
+    # aborted, and a statement sent then would fail in its turn and hide why (exit 5
+    # instead of 130); the import's transaction rolls back whole, the setting with it.
+    conn.execute("SET LOCAL esc.bulk = 'off'")
     conn.execute("SELECT esc_index_cases(?)", ([row[0] for row in case_rows],))

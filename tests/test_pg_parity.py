@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import EscRunner
-from tests.pg_support import pg_server  # noqa: F401
+from tests import conftest, pgserver
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 NOW = "2026-11-02T15:00:00Z"
@@ -42,9 +42,11 @@ def _load(runner: EscRunner) -> EscRunner:
 
 @pytest.fixture(scope="module")
 def pair(pg_server, tmp_path_factory):
+    # one pair for every read below (module scope: pg_fresh is per test)
+    name, uri = conftest._fresh_database(pg_server, "template0")
     lite = EscRunner(tmp_path_factory.mktemp("lite") / "esc.db", now=NOW)
-    pg = EscRunner(pg_server.fresh(), now=NOW)
-    return _load(lite), _load(pg)
+    yield _load(lite), _load(EscRunner(uri, now=NOW))
+    pgserver.drop(pg_server["uri"], name)
 
 
 @pytest.mark.parametrize("command", READS)
@@ -55,9 +57,9 @@ def test_reads_are_the_same_on_both_backends(pair, command):
         (a.code, a.out, a.err.replace(str(lite.db), "STORE"))
 
 
-def test_writes_and_a_sweep_leave_the_same_store(pg_server, tmp_path):
+def test_writes_and_a_sweep_leave_the_same_store(pg_fresh, tmp_path):
     lite = _load(EscRunner(tmp_path / "esc.db", now=NOW))
-    pg = _load(EscRunner(pg_server.fresh(), now=NOW))
+    pg = _load(EscRunner(pg_fresh(), now=NOW))
     script = [
         ("open", "Checkout down", "-c", "Acme", "-p", "urgent", "-d", "all carts fail"),
         ("ack", "17"), ("note", "17", "asked for logs"), ("take", "17"),

@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tests.conftest import EscRunner
-from tests.pg_support import esc_process, pg_server  # noqa: F401
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 OPENED = "2026-11-02T06:00:00Z"
@@ -40,8 +39,8 @@ def _opened_store(runner: EscRunner) -> EscRunner:
     return runner
 
 
-def test_two_sweeps_at_once_do_what_one_sweep_does(pg_server, tmp_path):
-    pg = _opened_store(EscRunner(pg_server.fresh(), now=OPENED))
+def test_two_sweeps_at_once_do_what_one_sweep_does(pg_fresh, tmp_path):
+    pg = _opened_store(EscRunner(pg_fresh(), now=OPENED))
     # the same store on SQLite, moved there by export | import, swept once
     lite = EscRunner(tmp_path / "lite.db", now=OPENED)
     lite.ok("init", "--policy", str(SAMPLE / "policy.toml"))
@@ -83,12 +82,12 @@ def _payloads(text: str) -> list[dict]:
         found.append(payload)
 
 
-def test_racing_writers_lose_nothing_and_never_fork_a_chain(pg_server):
+def test_racing_writers_lose_nothing_and_never_fork_a_chain(pg_fresh):
     from esc_cli.domain.model import event_hash
     from esc_cli.store import cases
     from esc_cli.store.pg import PgLocation, PgStore
 
-    pg = EscRunner(pg_server.fresh(), now=OPENED)
+    pg = EscRunner(pg_fresh(), now=OPENED)
     pg.ok("init")
     for i in range(3):
         pg.ok("open", f"Shared {i}", "-c", "Acme", "-p", "high")

@@ -3,14 +3,34 @@ commands giving the same answers as on SQLite."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 import pytest
 
+from tests import pgserver
 from tests.conftest import EscRunner
-from tests.pg_support import esc_pg, esc_process, pg_server, pg_template, pg_uri  # noqa: F401
 
 
-def test_init_creates_the_schema_on_an_empty_database(pg_uri):
-    esc = EscRunner(pg_uri)
+@pytest.fixture
+def esc_pg(pg_store) -> EscRunner:
+    """An EscRunner on an initialised PostgreSQL store of this test's own."""
+    return EscRunner(pg_store)
+
+
+def _with_netloc(uri: str, user: str | None = None, password: str | None = None,
+                 port: int | None = None) -> str:
+    """`uri` with its user, password or port changed (the host kept)."""
+    parts = urlsplit(uri)
+    user = user if user is not None else (parts.username or "")
+    host = parts.hostname or ""
+    netloc = (f"{user}:{password}@" if password else f"{user}@" if user else "") + host
+    if port or parts.port:
+        netloc += f":{port or parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def test_init_creates_the_schema_on_an_empty_database(pg_database):
+    esc = EscRunner(pg_database)
     result = esc.ok("init")
     assert "initialised" in result.out
     again = esc.ok("init")
@@ -19,14 +39,14 @@ def test_init_creates_the_schema_on_an_empty_database(pg_uri):
     assert esc.doc("show", "1")["title"] == "Printer on fire"
 
 
-def test_a_database_holding_foreign_tables_is_refused(pg_server, pg_uri):
+def test_a_database_holding_foreign_tables_is_refused(pg_database):
     import psycopg2
 
-    conn = psycopg2.connect(pg_uri)
+    conn = psycopg2.connect(pg_database)
     conn.autocommit = True
     conn.cursor().execute("CREATE TABLE invoices (id int)")
     conn.close()
-    result = EscRunner(pg_uri)("init")
+    result = EscRunner(pg_database)("init")
     assert result.code == 5
     assert "not an esc store" in result.err
     assert "Traceback" not in result.err
@@ -56,14 +76,14 @@ def test_connection_failures_are_one_line_exit_5_without_the_password(pg_server)
     assert refused.code == 5
     assert "connection refused" in refused.err
     assert "s3cret" not in refused.err and "bob:***@" in refused.err
-    missing = EscRunner(pg_server.uri("no_such_db"))("queue")
+    missing = EscRunner(pgserver.with_database(pg_server["uri"], "no_such_db"))("queue")
     assert missing.code == 5
     assert "database no_such_db does not exist" in missing.err
     assert len(missing.err.strip().splitlines()) == 1
 
 
-def test_an_uninitialised_database_says_run_init(pg_uri):
-    result = EscRunner(pg_uri)("queue")
+def test_an_uninitialised_database_says_run_init(pg_database):
+    result = EscRunner(pg_database)("queue")
     assert result.code == 5
     assert "esc init" in result.err
 
@@ -136,13 +156,15 @@ def test_without_the_driver_a_postgres_uri_names_the_install_command(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1 and "pw" not in result.stderr
 
 
-def test_a_password_in_the_uri_is_never_printed(pg_uri):
+def test_a_password_in_the_uri_is_never_printed(pg_database):
     # the private test server trusts local connections, so any password is accepted
-    with_password = pg_uri.replace("postgresql://", "postgresql://postgres:Sup3rSecret@", 1)
+    user = urlsplit(pg_database).username or "esc"
+    with_password = _with_netloc(pg_database, user=user, password="Sup3rSecret")
     esc = EscRunner(with_password)
     made = esc.ok("init")
     report = esc("doctor", "--json")
-    failing = EscRunner(with_password.replace("port=", "port=1"))("queue")
+    failing = EscRunner(_with_netloc(with_password, password="Sup3rSecret", port=1))("queue")
     for text in (made.out, made.err, report.out, report.err, failing.err):
         assert "Sup3rSecret" not in text
-    assert "postgres:***@" in made.out
+    assert f"{user}:***@" in made.out
+    assert failing.code == 5 and f"{user}:***@" in failing.err

@@ -17,7 +17,6 @@ import tomllib
 import pytest
 
 from esc_cli.domain.policy import DEFAULT_POLICY_TOML, dump_policy
-from tests.pg_support import pg_server  # noqa: F401
 
 NOW = "2026-11-03T00:00:00Z"
 WINDOW = ("--since", "2026-11-02", "--until", "2026-11-02")
@@ -165,7 +164,7 @@ def test_an_invalid_file_gets_the_errors_of_policy_load(history, tmp_path):
     assert wrong.code == 2 and "unknown --by 'owner'" in wrong.err
 
 
-def test_the_same_on_postgresql(pg_server, tmp_path):
+def test_the_same_on_postgresql(pg_fresh, tmp_path):
     """The sample data replayed on both backends gives the same document."""
     from pathlib import Path
 
@@ -176,7 +175,7 @@ def test_the_same_on_postgresql(pg_server, tmp_path):
     tighter.write_text((sample / "policy.toml").read_text().replace('resolve = "4h"', 'resolve = "2h"'))
     documents = []
     for runner in (EscRunner(tmp_path / "esc.db", now="2026-11-02T15:00:00Z"),
-                   EscRunner(pg_server.fresh(), now="2026-11-02T15:00:00Z")):
+                   EscRunner(pg_fresh(), now="2026-11-02T15:00:00Z")):
         runner.ok("init", "--policy", str(sample / "policy.toml"))
         runner.ok("import", str(sample / "owners.csv"))
         runner.ok("import", str(sample / "cases.json"))

@@ -228,8 +228,6 @@ PG_MODULES = {
 # Tests that fail on PostgreSQL for a product gap still open, by test id: a strict xfail,
 # so the run goes red the day it passes (then remove the entry).
 PG_GAPS = {
-    "test_a_newer_schema_exits_5[postgres]":
-        "doctor on a newer PostgreSQL schema exits 5 without its report (SQLite reports it)",
     "test_searching_finds_stems_prefixes_and_unaccented_forms[postgres]":
         "search on PostgreSQL does not remove diacritics (FTS5's unicode61 does)",
 }

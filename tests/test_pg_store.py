@@ -52,6 +52,25 @@ def test_a_database_holding_foreign_tables_is_refused(pg_database):
     assert "Traceback" not in result.err
 
 
+def test_doctor_reports_a_database_that_is_no_esc_store_and_an_unreachable_server_is_one_line(pg_database):
+    import psycopg2
+
+    empty = EscRunner(pg_database)("doctor", "--json")
+    assert empty.code == 5 and empty.err.startswith("error:")
+    schema = {c["name"]: c for c in empty.json()["checks"]}["schema"]
+    assert schema["ok"] is False and "esc init" in schema["detail"]
+    conn = psycopg2.connect(pg_database)
+    conn.autocommit = True
+    conn.cursor().execute("CREATE TABLE invoices (id int)")
+    conn.close()
+    foreign = EscRunner(pg_database)("doctor", "--json")
+    assert foreign.code == 5 and "Traceback" not in foreign.err
+    schema = {c["name"]: c for c in foreign.json()["checks"]}["schema"]
+    assert schema["ok"] is False and "not an esc store" in schema["detail"]
+    gone = EscRunner(_with_netloc(pg_database, port=1))("doctor", "--json")
+    assert (gone.code, gone.out) == (5, "") and len(gone.err.splitlines()) == 1
+
+
 def test_other_schemes_are_a_usage_error(tmp_path):
     result = EscRunner("mysql://u:hunter2@db/esc")("queue")
     assert result.code == 2

@@ -170,9 +170,19 @@ def _doctor_postgres(env, repair: bool, progress) -> dict:
     from esc_cli.store.migrations import MIGRATION_SET, MIGRATIONS, SCHEMA_VERSION
 
     progress = progress or (lambda *args: None)
-    store = Store.open(env.db_path)  # upgrades an older schema, as every command does
+    answered = "PostgreSQL answered (the server checks its own files)"
     try:
-        checks = [Check("integrity", summary="PostgreSQL answered (the server checks its own files)")]
+        store = Store.open(env.db_path)  # upgrades an older schema, as every command does
+    except StoreError as err:
+        # A database that answers but holds no esc store this esc can use (foreign
+        # tables, a newer schema, none yet) is reported as such a SQLite file is; a
+        # server that does not answer leaves nothing to report: exit 5 as for any command.
+        if not _answers(env.db_path):
+            raise
+        return _report([Check("integrity", summary=answered),
+                        Check("schema", ok=False, summary=err.message, hint=err.hint or "")])
+    try:
+        checks = [Check("integrity", summary=answered)]
         check = Check("schema", summary=f"schema version {SCHEMA_VERSION} of {SCHEMA_VERSION}")
         checks.append(check)
         applied = _guard(checks, "schema",
@@ -184,6 +194,16 @@ def _doctor_postgres(env, repair: bool, progress) -> dict:
         return _store_checks(store, checks, repair, progress)
     finally:
         store.close()
+
+
+def _answers(where) -> bool:
+    from esc_cli.store import pg
+
+    try:
+        pg.connect(where).close()
+    except StoreError:
+        return False
+    return True
 
 
 def check_ok(checks: list[Check]) -> bool:

@@ -8,8 +8,8 @@ import pytest
 
 from tests.conftest import EscRunner, run_process
 
-CHECKS = ["integrity", "schema", "policy", "hash_chain", "due_times", "search_index",
-          "notifications"]
+CHECKS = ["integrity", "schema", "indexes", "policy", "hash_chain", "due_times",
+          "search_index", "notifications"]
 
 
 @pytest.fixture
@@ -160,6 +160,23 @@ def test_a_damaged_search_index_is_caught_and_rebuilt(worked, backend):
     assert [d["id"] for d in worked.doc("search", "fuser")] == [1]
 
 
+def test_a_missing_index_is_named_and_made_again(worked):
+    _sql(worked, "DROP INDEX events_case", "DROP INDEX cases_sweep_at")
+    result, doc = _doctor(worked)
+    assert result.code == 5 and "indexes" in result.err
+    assert [c["name"] for c in doc["checks"] if not c["ok"]] == ["indexes"]
+    detail = _check(doc, "indexes")["detail"]
+    assert "2 of " in detail and "cases_sweep_at" in detail and "events_case" in detail
+    assert "esc doctor --repair" in detail
+    repaired = worked("doctor", "--repair", "--json")
+    assert repaired.code == 0, repaired.out
+    assert "made 2 missing indexes again" in _check(repaired.json(), "indexes")["detail"]
+    assert {("cases_sweep_at",), ("events_case",)} <= set(worked.rows(
+        "SELECT indexname FROM pg_indexes" if worked.is_pg else
+        "SELECT name FROM sqlite_master WHERE type = 'index'"))
+    assert _doctor(worked)[0].code == 0
+
+
 def test_undelivered_notifications_are_reported_not_damage(worked, tmp_path):
     policy = worked.ok("policy", "export").out
     path = tmp_path / "policy.toml"
@@ -234,7 +251,9 @@ def test_a_first_schema_store_upgrades_and_passes(tmp_path):
     assert "upgraded from version 1" in _check(doc, "schema")["detail"]
     # the backfilled event counts hold: deleting a case's newest event is caught
     _sql(esc, "DELETE FROM events WHERE id = (SELECT max(id) FROM events WHERE case_id = 1)")
-    assert _doctor(esc)[1]["checks"][3]["cases"] == [1]
+    assert _check(_doctor(esc)[1], "hash_chain")["cases"] == [1]
+    # and the upgrade left every index a new store has
+    assert "all " in _check(_doctor(esc)[1], "indexes")["detail"]
 
 
 def test_terminal_output_names_cases_and_what_to_do(worked):

@@ -127,7 +127,8 @@ def test_doctor_checks_a_postgres_store_and_repairs_its_search_index(esc_pg):
     report = esc_pg.doc("doctor")
     assert report["ok"] is True
     assert [c["name"] for c in report["checks"]] == [
-        "integrity", "schema", "policy", "hash_chain", "due_times", "search_index", "notifications"]
+        "integrity", "schema", "indexes", "policy", "hash_chain", "due_times", "search_index",
+        "notifications"]
     conn = psycopg2.connect(str(esc_pg.db))
     conn.autocommit = True
     conn.cursor().execute("UPDATE case_search SET tokens = tokens + 1")

@@ -139,9 +139,12 @@ def doctor(env, repair: bool = False, progress=None) -> dict:
 
 
 def _store_checks(store, checks: list[Check], repair: bool, progress) -> dict:
-    """The checks of an identified store's contents, on either backend: policy, hash
-    chains, due times, search index, notifications."""
+    """The checks of an identified store's contents, on either backend: indexes,
+    policy, hash chains, due times, search index, notifications."""
     from esc_cli.store import integrity
+
+    # first: --repair puts a missing index back before the reads that may name it
+    _guard(checks, "indexes", lambda: _check_indexes(store, checks, repair))
 
     def read_checks():
         with store.read() as conn:
@@ -450,6 +453,33 @@ def _repair_due_times(store, checks: list[Check], broken: list[int]) -> None:
     check.ok = not remaining
     check.repaired = f"recomputed the due times of {len(fixed)} case{'s' if len(fixed) != 1 else ''}"
     check.summary = check.repaired + ("" if check.ok else "; others still fail")
+
+
+def _check_indexes(store, checks: list[Check], repair: bool) -> None:
+    """Every index esc's migrations create is there (and, on PostgreSQL, valid): a
+    missing one costs every query that needed it a table scan, and a statement that
+    names it (SQLite's INDEXED BY) fails. `--repair` makes each again from the
+    migration's own statement."""
+    from esc_cli.store import integrity
+
+    check = Check("indexes", hint="run esc doctor --repair to make them again")
+    checks.append(check)
+    expected = integrity.expected_indexes(getattr(store.conn, "dialect", "sqlite"))
+    missing = sorted(set(expected) - integrity.present_indexes(store.conn))
+    if missing and repair:
+        with store.write() as conn:
+            for name in missing:
+                if getattr(conn, "dialect", "sqlite") == "postgres":
+                    conn.execute(f'DROP INDEX IF EXISTS "{name}"')  # an invalid leftover
+                conn.execute(expected[name])
+        made = len(missing)
+        missing = sorted(set(expected) - integrity.present_indexes(store.conn))
+        check.repaired = f"made {made - len(missing)} missing index{'es' if made != 1 else ''} again"
+    check.summary = check.repaired or f"all {len(expected)} indexes present"
+    if missing:
+        check.summary = f"{len(missing)} of {len(expected)} indexes missing"
+        for name in missing:
+            check.fail(None, f"index {name} is missing")
 
 
 def _check_search_index(store, checks: list[Check], repair: bool) -> None:

@@ -3,6 +3,7 @@ case and event, streamed in id order so memory stays flat at a million cases."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from itertools import groupby
 from operator import itemgetter
@@ -103,3 +104,73 @@ def undelivered(conn: sqlite3.Connection) -> tuple[int, int]:
         "WHERE state != 'delivered'"
     ).fetchone()
     return row[0], row[1]
+
+
+# -- indexes -------------------------------------------------------------------------
+
+_CREATE_INDEX = re.compile(r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", re.I)
+_DROP_INDEX = re.compile(r"^\s*DROP\s+INDEX\s+(?:IF\s+EXISTS\s+)?(\w+)", re.I)
+
+
+class _Recorder:
+    """A stand-in PostgreSQL connection that runs nothing and keeps, per index, the
+    statement the migrations last created it with (a later DROP forgets it)."""
+
+    dialect = "postgres"
+
+    def __init__(self):
+        self.conn = self
+        self.indexes: dict[str, str] = {}
+
+    def execute(self, sql: str, params=()):
+        created, dropped = _CREATE_INDEX.match(sql), _DROP_INDEX.match(sql)
+        if created:
+            self.indexes[created[1].lower()] = sql.strip()
+        elif dropped:
+            self.indexes.pop(dropped[1].lower(), None)
+        return self
+
+    def executemany(self, sql: str, rows) -> None:
+        pass
+
+    def fetchone(self):
+        return None
+
+    def fetchall(self) -> list:
+        return []
+
+    def __iter__(self):
+        return iter(())
+
+
+def expected_indexes(dialect: str) -> dict[str, str]:
+    """{name: CREATE statement} of every index esc's migrations leave in a store. SQLite:
+    read from a store made in memory by the migrations. PostgreSQL: the migrations' own
+    statements, recorded without a server (a PostgreSQL store is always made at the
+    newest schema in one go, so what they create is what it has)."""
+    if dialect == "postgres":
+        from esc_cli.store.migrations import migrate_postgres
+
+        recorder = _Recorder()
+        migrate_postgres(recorder, 0)
+        return recorder.indexes
+    from esc_cli.store.migrations import migrate
+
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        migrate(conn)
+        return dict(conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"))
+    finally:
+        conn.close()
+
+
+def present_indexes(conn) -> set[str]:
+    """The names of the store's usable indexes (on PostgreSQL a build that never
+    finished leaves an invalid one, which does not count)."""
+    if getattr(conn, "dialect", "sqlite") == "postgres":
+        return {row[0] for row in conn.execute(
+            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND i.indisvalid AND i.indisready")}
+    return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}

@@ -80,6 +80,18 @@ def with_database(uri: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
 
 
+def with_netloc(uri: str, user: str | None = None, password: str | None = None,
+                 port: int | None = None) -> str:
+    """`uri` with its user, password or port changed (the host kept)."""
+    parts = urlsplit(uri)
+    user = user if user is not None else (parts.username or "")
+    host = parts.hostname or ""
+    netloc = (f"{user}:{password}@" if password else f"{user}@" if user else "") + host
+    if port or parts.port:
+        netloc += f":{port or parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
 _admin: dict[str, object] = {}
 
 

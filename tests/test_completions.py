@@ -53,6 +53,11 @@ def store(tmp_path_factory):
     db = tmp_path_factory.mktemp("completion") / "esc.db"
     esc = EscRunner(db)
     esc.ok("init")
+    _fill(esc)
+    return db
+
+
+def _fill(esc: EscRunner) -> None:
     esc.ok("owner", "add", "alice", "--name", "Alice Liddell", "--team", "billing")
     esc.ok("owner", "add", "bob", "--name", "Bob")
     esc.ok("owner", "deactivate", "bob")
@@ -64,7 +69,6 @@ def store(tmp_path_factory):
     esc.ok("set", "1", "--title", "Printer on fire")
     for resolved in ("2", "10"):
         esc.ok("resolve", resolved, "--resolution", "done")
-    return db
 
 
 def _complete(words: str, cword: int, db: Path | None = None, extra_env: dict | None = None):
@@ -127,6 +131,31 @@ def test_completion_never_writes_to_the_store(store):
     before = store.read_bytes()
     _complete("esc show ", 2, store)
     assert store.read_bytes() == before
+
+
+def test_a_postgresql_store_completes_as_a_sqlite_one(store, pg_store):
+    from tests import stress
+
+    pg = EscRunner(pg_store)
+    _fill(pg)
+    before = stress.dump(pg.db)
+    for words, cword in (("esc show ", 2), ("esc show 1", 2), ("esc note #1", 2),
+                         ("esc show x", 2), ("esc assign 1 ", 3), ("esc queue --owner ", 3),
+                         ("esc escalate 1 --to ", 4), ("esc queue --team ", 3),
+                         ("esc search x --category b", 4), ("esc owner deactivate a", 3)):
+        assert _complete(words, cword, pg.db) == _complete(words, cword, store), words
+    assert _complete("esc show ", 2, pg.db)  # (the SQLite store offers cases, so does this)
+    assert stress.dump(pg.db) == before  # completion never writes
+
+
+def test_an_unreachable_or_foreign_postgresql_completes_nothing_and_says_nothing(pg_database):
+    from tests.pgserver import with_netloc
+
+    assert _complete("esc show ", 2, with_netloc(pg_database, port=1)) == []
+    assert _complete("esc show ", 2, pg_database) == []  # an empty database
+    EscRunner(pg_database).sql("CREATE TABLE esc_store (application_id int, version int)")
+    assert _complete("esc show ", 2, pg_database) == []
+    assert _complete("esc sea", 1, with_netloc(pg_database, port=1)) == ["search"]
 
 
 def _zsh(words: str, db: Path) -> str:

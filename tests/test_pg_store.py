@@ -3,7 +3,7 @@ commands giving the same answers as on SQLite."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -15,18 +15,6 @@ from tests.conftest import EscRunner
 def esc_pg(pg_store) -> EscRunner:
     """An EscRunner on an initialised PostgreSQL store of this test's own."""
     return EscRunner(pg_store)
-
-
-def _with_netloc(uri: str, user: str | None = None, password: str | None = None,
-                 port: int | None = None) -> str:
-    """`uri` with its user, password or port changed (the host kept)."""
-    parts = urlsplit(uri)
-    user = user if user is not None else (parts.username or "")
-    host = parts.hostname or ""
-    netloc = (f"{user}:{password}@" if password else f"{user}@" if user else "") + host
-    if port or parts.port:
-        netloc += f":{port or parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def test_init_creates_the_schema_on_an_empty_database(pg_database):
@@ -67,7 +55,7 @@ def test_doctor_reports_a_database_that_is_no_esc_store_and_an_unreachable_serve
     assert foreign.code == 5 and "Traceback" not in foreign.err
     schema = {c["name"]: c for c in foreign.json()["checks"]}["schema"]
     assert schema["ok"] is False and "not an esc store" in schema["detail"]
-    gone = EscRunner(_with_netloc(pg_database, port=1))("doctor", "--json")
+    gone = EscRunner(pgserver.with_netloc(pg_database, port=1))("doctor", "--json")
     assert (gone.code, gone.out) == (5, "") and len(gone.err.splitlines()) == 1
 
 
@@ -179,11 +167,11 @@ def test_without_the_driver_a_postgres_uri_names_the_install_command(tmp_path):
 def test_a_password_in_the_uri_is_never_printed(pg_database):
     # the private test server trusts local connections, so any password is accepted
     user = urlsplit(pg_database).username or "esc"
-    with_password = _with_netloc(pg_database, user=user, password="Sup3rSecret")
+    with_password = pgserver.with_netloc(pg_database, user=user, password="Sup3rSecret")
     esc = EscRunner(with_password)
     made = esc.ok("init")
     report = esc("doctor", "--json")
-    failing = EscRunner(_with_netloc(with_password, password="Sup3rSecret", port=1))("queue")
+    failing = EscRunner(pgserver.with_netloc(with_password, password="Sup3rSecret", port=1))("queue")
     for text in (made.out, made.err, report.out, report.err, failing.err):
         assert "Sup3rSecret" not in text
     assert f"{user}:***@" in made.out

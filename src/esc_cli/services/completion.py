@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 from esc_cli.domain.model import STATES
 
@@ -32,7 +31,11 @@ def _completions(ctx, kind: str, incomplete: str) -> list:
         return list(STATES)
     from esc_cli.store import search as lookups
 
-    conn = lookups.connect_readonly(_completion_db(ctx))
+    where = _completion_db(ctx)
+    if getattr(where, "is_postgres", False):
+        conn = lookups.connect_readonly_postgres(where)
+    else:
+        conn = lookups.connect_readonly(where)
     try:
         if kind == "case":
             return _case_candidates(conn, incomplete)
@@ -53,7 +56,8 @@ def _completions(ctx, kind: str, incomplete: str) -> list:
         conn.close()
 
 
-def _completion_db(ctx) -> Path:
+def _completion_db(ctx):
+    """The store's path, or its PostgreSQL location for a postgresql:// URI."""
     # The root callback does not run while completing; its parsed --db (or ESC_DB,
     # which click resolves into the same parameter) is on the root context.
     root = ctx.find_root()
@@ -62,7 +66,9 @@ def _completion_db(ctx) -> Path:
         db = root.obj.get("db")
     db = db or os.environ.get("ESC_DB")
     if db:
-        return Path(db).expanduser()
+        from esc_cli.env import _location
+
+        return _location(db)
     from esc_cli.env import default_db_path
 
     return default_db_path()

@@ -210,6 +210,29 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def connect_readonly_postgres(where):
+    """The same for a PostgreSQL store: a read-only session that gives up connecting
+    after 2 s (libpq's least), on a statement after 1 s and on a lock at once, and must
+    find an esc store there. Driver errors go up as they are: completion says nothing."""
+    from esc_cli.store import pg
+
+    psycopg2 = pg._driver()
+    pg._register_casts(psycopg2)
+    raw = psycopg2.connect(where.uri, application_name="esc-complete", connect_timeout=2,
+                           options="-c default_transaction_read_only=on "
+                                   "-c statement_timeout=1000 -c lock_timeout=1")
+    raw.autocommit = True
+    conn = pg.PgConnection(raw, where)
+    try:
+        if conn.execute("SELECT version FROM esc_store WHERE application_id = ?",
+                        (pg.LOCK_KEY,)).fetchone() is None:
+            raise sqlite3.DatabaseError("not an esc store")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 UNRESOLVED_SQL = "state IN ('new', 'open', 'pending')"
 
 
@@ -256,8 +279,10 @@ def owner_candidates(conn: sqlite3.Connection) -> list[tuple[str, str | None]]:
 
 def team_candidates(conn: sqlite3.Connection) -> list[str]:
     """Teams people work in, and teams unresolved cases sit with."""
+    each = ("json_each(owners.teams)" if getattr(conn, "dialect", "sqlite") == "sqlite" else
+            "json_array_elements_text(CAST(owners.teams AS json)) AS t(value)")
     rows = conn.execute(
-        "SELECT value FROM owners, json_each(owners.teams) WHERE owners.active = 1 "
+        f"SELECT value FROM owners, {each} WHERE owners.active = 1 "
         f"UNION SELECT team FROM cases WHERE {UNRESOLVED_SQL} AND team IS NOT NULL"
     ).fetchall()
     return sorted({row[0] for row in rows if isinstance(row[0], str)})

@@ -228,8 +228,6 @@ PG_MODULES = {
 # Tests that fail on PostgreSQL for a product gap still open, by test id: a strict xfail,
 # so the run goes red the day it passes (then remove the entry).
 PG_GAPS = {
-    "test_searching_finds_stems_prefixes_and_unaccented_forms[postgres]":
-        "search on PostgreSQL does not remove diacritics (FTS5's unicode61 does)",
 }
 RUN_DIR = "ESC_TEST_PG_RUN"      # the run's shared state (made by the controller)
 RUN_OWNER = "ESC_TEST_PG_OWNER"  # the pid whose death stops the private server

@@ -75,6 +75,16 @@ def test_searching_finds_stems_prefixes_and_unaccented_forms(esc):
     assert _ids(esc, "CRÈME") == [case]
 
 
+def test_words_in_any_script_are_words(esc):
+    # PostgreSQL cut words with [[:alnum:]] under the "C" collation until migration 0016:
+    # "Glöbex" was two words, "gl" and "bex", and 漢字 none
+    case = _open(esc, "Glöbex outage at Straße 5", "漢字 in the invoice; naïve résumé")
+    _open(esc, "Unrelated", "nothing to see")
+    for word in ("glöbex", "GLÖBEX", "globex", "straße", "漢字", "naive", "résumé", "resume", "glö*"):
+        assert _ids(esc, word) == [case], word
+    assert _ids(esc, "bex") == [] and _ids(esc, "gl") == []
+
+
 def test_index_follows_title_and_description_changes(esc):
     case = _open(esc, "Wrong invoice address")
     esc.ok("set", str(case), "--title", "Wrong shipping address")
@@ -244,3 +254,18 @@ def test_only_the_newest_matches_are_ranked_past_the_window(esc, monkeypatch):
     assert _ids(esc, "printer", "--limit", "2") == [newer, older]
     assert _ids(esc, "printer", "--limit", "3") == [best, newer, older]
     assert _ids(esc, "printer", "--limit", "0") == [best, newer, older]
+
+
+def test_a_postgresql_store_from_before_0016_finds_unaccented_words_after_upgrade(pg_store):
+    esc = EscRunner(pg_store)
+    case = _open(esc, "Café crème machine leaks")
+    # the store as 0014 left it: words kept their diacritics, counted by a regex
+    esc.sql("""CREATE OR REPLACE FUNCTION esc_words(t text) RETURNS text LANGUAGE sql
+               IMMUTABLE AS $$ SELECT regexp_replace(coalesce(t, ''), '[^[:alnum:]]+', ' ', 'g') $$""",
+            "SELECT esc_reindex(id) FROM cases",
+            "DELETE FROM esc_migrations WHERE name = '0016_search_diacritics'",
+            "UPDATE esc_store SET version = version - 1")
+    assert esc.rows("SELECT CAST(document AS TEXT) FROM case_search")[0][0].startswith("'caf':")
+    assert _ids(esc, "cafe") == [case]  # the command upgraded the store first
+    assert esc.rows("SELECT count(*) FROM esc_migrations WHERE name = '0016_search_diacritics'") == [(1,)]
+    assert esc("doctor").code == 0

@@ -500,6 +500,10 @@ def _m015_pg_sweep_claims(db) -> None:
     """PostgreSQL only (its body is _pg_sweep_claims): SQLite's index on sweep_at holds
     each row's id after it, in order, already. Nothing to do here."""
 
+def _m016_search_diacritics(db) -> None:
+    """PostgreSQL only (its body is _pg_search_diacritics): FTS5's unicode61 tokenizer
+    already finds "cafe" in "Café" on SQLite. Nothing to do here."""
+
 
 MIGRATIONS = [
     ("0001_core", _m001_core),
@@ -517,6 +521,7 @@ MIGRATIONS = [
     ("0013_routing", _m013_routing),
     ("0014_pg_bulk_load", _m014_pg_bulk_load),
     ("0015_pg_sweep_claims", _m015_pg_sweep_claims),
+    ("0016_search_diacritics", _m016_search_diacritics),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -760,6 +765,33 @@ def _pg_sweep_claims(db) -> None:
     db.execute("DROP INDEX cases_sweep_at")
     db.execute("CREATE INDEX cases_sweep_at ON cases(sweep_at, id) WHERE sweep_at IS NOT NULL")
 
+def _pg_search_diacritics(db) -> None:
+    """Words as FTS5's unicode61 tokenizer (`remove_diacritics 2`) finds them on SQLite.
+    Until 0016 esc_words cut text with [[:alnum:]] under the columns' "C" collation,
+    where only ASCII is a letter ("Glöbex" became "gl bex", 漢字 nothing); it now cuts
+    under a Unicode-aware collation (ICU's root, else libc's C.UTF-8), after taking off
+    the combining marks (U+0300-U+036F, once decomposed), so "Café" is indexed as
+    "cafe" (store/search.py takes them off the query's words the same way). Token
+    counts are of those words. Every case is indexed again. normalize() needs a UTF8
+    database; in another encoding the marks stay."""
+    encoding = db.execute("SELECT current_setting('server_encoding')").fetchone()
+    found = db.execute("SELECT collname FROM pg_collation WHERE collname IN "
+                       "('und-x-icu', 'C.utf8', 'C.UTF-8') ORDER BY collname DESC").fetchall()
+    text = "coalesce(t, '')"
+    if encoding is not None and encoding[0] == "UTF8":
+        text = (f"normalize(regexp_replace(normalize({text}, NFD), '[\\u0300-\\u036f]', '', 'g'), "
+                "NFC)")
+    if found:  # 'und-x-icu' sorts last: DESC puts it first
+        text += f' COLLATE "{found[0][0]}"'
+    for statement in (
+        f"""CREATE OR REPLACE FUNCTION esc_words(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+            SELECT regexp_replace({text}, '[^[:alnum:]]+', ' ', 'g') $$""",
+        """CREATE OR REPLACE FUNCTION esc_token_count(t text) RETURNS bigint LANGUAGE sql
+            IMMUTABLE AS $$ SELECT esc_words_count(esc_words(t)) $$""",
+        "SELECT esc_index_cases(array_agg(id)) FROM cases",
+    ):
+        db.execute(statement)
+
 
 PG_BODIES = {
     "0001_core": _pg_core,
@@ -772,6 +804,7 @@ PG_BODIES = {
     "0012_resolution_decided": _pg_resolution_decided,
     "0014_pg_bulk_load": _pg_bulk_load,
     "0015_pg_sweep_claims": _pg_sweep_claims,
+    "0016_search_diacritics": _pg_search_diacritics,
 }
 
 

@@ -76,6 +76,19 @@ def search(conn: sqlite3.Connection, terms: list[str], filters: dict, limit: int
     return [case_from_row(row) for row in conn.execute(sql, params)]
 
 
+_MARKS = re.compile("[\u0300-\u036f]")
+
+
+def _unaccented(word: str) -> str:
+    """A query word as esc_words indexes text (migration 0016): combining marks removed
+    once decomposed, then composed again."""
+    if word.isascii():
+        return word
+    import unicodedata
+
+    return unicodedata.normalize("NFC", _MARKS.sub("", unicodedata.normalize("NFD", word)))
+
+
 def _search_postgres(conn, terms: list[str], filters: dict, limit: int, now: int) -> list:
     """`search` on PostgreSQL's case_search (migration 0002 there): the same matches,
     found through the GIN index, ranked by FTS5's bm25 computed here with FTS5's own
@@ -84,7 +97,7 @@ def _search_postgres(conn, terms: list[str], filters: dict, limit: int, now: int
     backends order the same cases the same way; newer cases first on a tie."""
     from math import log
 
-    words = [(term.rstrip("*").strip('"'), term.endswith("*")) for term in terms]
+    words = [(_unaccented(term.rstrip("*").strip('"')), term.endswith("*")) for term in terms]
     stems = [row[0][0] if row[0] else word for row, (word, _) in zip(conn.execute(
         "SELECT ts_lexize('esc_stem', w) FROM unnest(CAST(? AS text[])) WITH ORDINALITY "
         "AS t(w, n) ORDER BY n", ([word for word, _ in words],)).fetchall(), words)]

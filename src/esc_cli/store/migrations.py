@@ -500,6 +500,7 @@ def _m015_pg_sweep_claims(db) -> None:
     """PostgreSQL only (its body is _pg_sweep_claims): SQLite's index on sweep_at holds
     each row's id after it, in order, already. Nothing to do here."""
 
+
 def _m016_search_diacritics(db) -> None:
     """PostgreSQL only (its body is _pg_search_diacritics): FTS5's unicode61 tokenizer
     already finds "cafe" in "Café" on SQLite. Nothing to do here."""
@@ -764,6 +765,7 @@ def _pg_sweep_claims(db) -> None:
     25 rows in order and stops."""
     db.execute("DROP INDEX cases_sweep_at")
     db.execute("CREATE INDEX cases_sweep_at ON cases(sweep_at, id) WHERE sweep_at IS NOT NULL")
+
 
 def _pg_search_diacritics(db) -> None:
     """Words as FTS5's unicode61 tokenizer (`remove_diacritics 2`) finds them on SQLite.

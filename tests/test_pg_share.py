@@ -115,3 +115,62 @@ def test_racing_writers_lose_nothing_and_never_fork_a_chain(pg_fresh):
                     assert stored == previous, (case, event)
     finally:
         store.close()
+
+
+def _shared_queue_block() -> list[str]:
+    """The commands of docs/postgres.md's "A shared queue" block, in order: one a
+    process (`&&` runs the next only if the first worked), a crontab line's command
+    without its schedule."""
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "postgres.md").read_text()
+    section = text.split("## A shared queue", 1)[1]
+    block = re.search(r"```sh\n(.*?)```", section, re.S)[1]
+    commands = []
+    for line in block.splitlines():
+        line = line.split(" # ")[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("*/"):
+            line = line.split(None, 5)[5]
+        commands += [part.strip() for part in line.split("&&")]
+    return commands
+
+
+def test_the_docs_shared_queue_two_people_and_a_cron_sweep(pg_database):
+    """A new team's first hour, exactly as docs/postgres.md writes it: the owners added
+    once, alice opens and lists from her shell, bob takes it and notes from his, a third
+    machine's cron sweeps; each line a process with its own environment."""
+    import shlex
+
+    from tests.conftest import run_process
+
+    opened, swept = "2026-11-02T09:00:00Z", "2026-11-02T09:20:00Z"  # urgent: respond in 15m
+    assert run_process("init", env={"ESC_DB": pg_database, "ESC_NOW": opened}).code == 0
+    ran = []
+    for command in _shared_queue_block():
+        words = shlex.split(command)
+        env = {"ESC_DB": pg_database, "ESC_NOW": opened, "ESC_TZ": "UTC", "ESC_USER": "setup"}
+        while "=" in words[0]:
+            key, _, value = words.pop(0).partition("=")
+            env[key] = value
+        assert words[0] == "esc", command
+        if env["ESC_DB"] != pg_database:  # the crontab line names the docs' server
+            env.update(ESC_DB=pg_database, ESC_NOW=swept)
+        result = run_process(*words[1:], env=env)
+        assert result.code == 0 and result.err == "", (command, result.err)
+        ran.append((env.get("ESC_USER"), words[1], result.out))
+    assert [(user, verb) for user, verb, _ in ran] == [
+        ("setup", "owner"), ("setup", "owner"), ("alice", "open"), ("alice", "queue"),
+        ("bob", "take"), ("bob", "note"), ("bob", "queue"), ("setup", "sweep")]
+    assert "VPN down for all of Acme" in ran[3][2]  # alice's queue
+    assert ran[6][2].splitlines()[1].startswith("1\t")  # bob's own queue holds #1
+    assert ran[7][2].startswith("sweep: ") and "1 breached" in ran[7][2]
+
+    store = EscRunner(pg_database, now=swept)
+    case = store.doc("show", "1")
+    assert case["owner"] == "bob" and case["breached"] == ["response"]
+    assert [(e["actor"], e["kind"]) for e in case["events"]] == [
+        ("alice", "opened"), ("bob", "assigned"), ("bob", "note"), ("sweep", "breached"),
+        ("sweep", "escalated")]
+    assert store.doc("doctor")["ok"] is True

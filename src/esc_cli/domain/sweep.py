@@ -98,6 +98,11 @@ def plan(case: Case, events: list[Event], policy, now: int, clocks: dict | None 
     return SweepPlan(tuple(warn), tuple(breach), escalate_to, reason, cause)
 
 
+# each clock's actions as _candidates names them: warn, escalate, breach
+_ACTIONS = {name: (f"warn:{name}", f"escalate:{name}", f"breach:{name}")
+            for name in ("response", "update", "resolution")}
+
+
 def _candidates(case: Case, events: list[Event], policy,
                 clocks: dict | None = None) -> list[tuple[int, str, int | None]]:
     """(instant, action, tier) for every future sweep action, given no other change."""
@@ -112,22 +117,22 @@ def _candidates(case: Case, events: list[Event], policy,
     can_climb = case.tier < policy.top_tier
     earliest_breach = None
     for name, clock in clocks.items():
-        if clock.state != "running" or clock.due_at is None:
+        due = clock.due_at
+        if clock.state != "running" or due is None:
             continue
-        due_text = iso(clock.due_at) if done else None
+        due_text = iso(due) if done else None
         escalates = name in ESCALATING_CLOCKS
-        if escalates:
-            earliest_breach = min(earliest_breach or clock.due_at, clock.due_at)
-        if ("breached", name, due_text) in done:
+        if escalates and (not earliest_breach or due < earliest_breach):
+            earliest_breach = due
+        if done and ("breached", name, due_text) in done:
             continue
-        if clock.warn_at is not None and clock.warn_at < clock.due_at and (
-            ("warned", name, due_text) not in done
-        ):
-            found.append((clock.warn_at, f"warn:{name}", None))
+        warn = clock.warn_at
+        if warn is not None and warn < due and (not done or ("warned", name, due_text) not in done):
+            found.append((warn, _ACTIONS[name][0], None))
         if escalates and can_climb:
-            found.append((clock.due_at, f"escalate:{name}", case.tier + 1))
+            found.append((due, _ACTIONS[name][1], case.tier + 1))
         else:
-            found.append((clock.due_at, f"breach:{name}", None))
+            found.append((due, _ACTIONS[name][2], None))
     deadline = stale_deadline(case, policy)
     if deadline is not None and earliest_breach is not None:
         found.append((max(deadline, earliest_breach), "escalate:stale", case.tier + 1))

@@ -316,11 +316,14 @@ def count(figures: dict, outcome: Outcome, since: int, until: int, now: int) -> 
     """Add what of `outcome` falls in [since, until) (and not after now) to `figures`."""
     figures["cases"] += 1
     end = min(until, now + 1)
-    for name, (decided, met, _, _) in (("response", outcome.response),
-                                    ("resolution", outcome.resolution)):
-        if decided is not None and since <= decided < end:
-            figures[f"{name}_clocks"] += 1
-            figures[f"{name}_met"] += int(met)
+    decided, met = outcome.response[0], outcome.response[1]
+    if decided is not None and since <= decided < end:
+        figures["response_clocks"] += 1
+        figures["response_met"] += int(met)
+    decided, met = outcome.resolution[0], outcome.resolution[1]
+    if decided is not None and since <= decided < end:
+        figures["resolution_clocks"] += 1
+        figures["resolution_met"] += int(met)
     for clock, at in outcome.breached:
         if since <= at < end:
             figures["breaches"][clock] += 1

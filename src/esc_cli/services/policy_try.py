@@ -115,6 +115,8 @@ class _Replay:
                 if figures is None:
                     figures = groups[side][value] = whatif.empty_figures()
                 whatif.count(figures, outcome, start, end, now)
+            if then_outcome is now_outcome:
+                continue  # one replay for both: no outcome changes
             for clock in ("response", "resolution"):
                 old = whatif.verdict(now_outcome, clock, start, end, now)
                 new = whatif.verdict(then_outcome, clock, start, end, now)

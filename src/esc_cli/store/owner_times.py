@@ -30,7 +30,14 @@ _DELAYS = """WITH x AS MATERIALIZED (
 )
 SELECT c.priority, {group} AS val, count(*) FILTER (WHERE x.delay IS NULL),
     group_concat(x.delay) FILTER (WHERE x.delay >= 0)
-FROM x JOIN cases c ON c.id = x.cid GROUP BY c.priority, val"""
+{join} GROUP BY c.priority, val"""
+_JOIN = {
+    "sqlite": "FROM x JOIN cases c ON c.id = x.cid",
+    # one lookup by key per escalation (OFFSET 0 keeps the subquery from being merged
+    # back into a join): as a join, PostgreSQL merged a few thousand escalations with a
+    # walk of every case's primary key (500 -> 300 ms at a million cases)
+    "postgres": "FROM x CROSS JOIN LATERAL (SELECT * FROM cases c WHERE c.id = x.cid OFFSET 0) c",
+}
 
 
 def owner_times(conn, window: Window, now: int, group: str, dimension: str | None) -> dict:
@@ -42,7 +49,8 @@ def owner_times(conn, window: Window, now: int, group: str, dimension: str | Non
     result: dict = {"all": {"unowned": 0}, "priority": {}, "value": {}}
     runs: dict = {}
     for priority, value, unowned, delays in conn.execute(
-            _DELAYS.format(group=group), {"s": window.since, "u": window.until, "end": end}):
+            _DELAYS.format(group=group, join=_JOIN[getattr(conn, "dialect", "sqlite")]),
+            {"s": window.since, "u": window.until, "end": end}):
         targets = [result["all"], result["priority"].setdefault(priority, {})]
         if dimension is not None:
             targets.append(result["value"].setdefault(value, {}))

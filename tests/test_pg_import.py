@@ -100,3 +100,28 @@ def test_a_big_import_indexes_every_case_and_the_triggers_work_after_it(esc, tmp
         esc.rows("SELECT count(*) FROM events WHERE case_id = 2")
     doctor = esc.doc("doctor")
     assert all(check["ok"] for check in doctor["checks"]), json.dumps(doctor)[:2000]
+
+
+def _indexes(esc) -> list[tuple]:
+    return esc.rows("SELECT tablename, indexname, indexdef FROM pg_indexes "
+                    "WHERE schemaname = current_schema() ORDER BY 1, 2")
+
+
+def test_an_import_into_an_empty_store_builds_its_indexes_once_and_keeps_them(pg_store, tmp_path):
+    # PostgreSQL: an empty store's big import drops the secondary indexes and builds them
+    # at the end (pg_bulk.deferred_indexes); a refused one rolls the drops back
+    esc = EscRunner(pg_store)
+    before = _indexes(esc)
+    assert any(name == "cases_report" for _, name, _ in before)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(_csv(6_500, bad_at=6_499), encoding="utf-8")
+    assert esc("import", str(bad)).code == 2
+    assert _indexes(esc) == before and esc.rows("SELECT count(*) FROM cases") == [(0,)]
+    good = tmp_path / "good.csv"
+    good.write_text(_csv(6_500), encoding="utf-8")
+    assert esc.doc("import", str(good))["cases"] == 6_500
+    assert _indexes(esc) == before
+    assert len(esc.doc("search", "kerberos", "--limit", "0")) == 6_500
+    assert esc.rows("SELECT count(*) FROM case_search") == [(6_500,)]
+    doctor = esc.doc("doctor")
+    assert all(check["ok"] for check in doctor["checks"]), json.dumps(doctor)[:2000]

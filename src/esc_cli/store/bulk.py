@@ -173,8 +173,14 @@ def deferred_indexes(conn: sqlite3.Connection, wanted: bool) -> Iterator[bool]:
 
     All inside the import's transaction: an error, a crash or Ctrl-C rolls the drops
     back with the rows. Yields whether the indexes are deferred."""
+    if wanted and getattr(conn, "dialect", "sqlite") == "postgres":
+        # its triggers are skipped per batch (pg_bulk.insert_counted); its indexes wait
+        from esc_cli.store import pg_bulk
+
+        with pg_bulk.deferred_indexes(conn) as deferring:
+            yield deferring
+        return
     if not wanted or not has_event_count(conn) or getattr(conn, "dialect", "sqlite") != "sqlite":
-        # PostgreSQL: its triggers stay; rows go in as in insert_counted
         yield False
         return
     triggers = _import_triggers(conn)

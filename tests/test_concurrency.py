@@ -24,6 +24,7 @@ import pytest
 
 from esc_cli.domain.model import iso
 from tests import stress
+from tests.conftest import EscRunner
 
 WORKERS = 8
 MIN_EACH = 5
@@ -229,17 +230,16 @@ def _all_at_once(db, *args: str, count: int = WORKERS) -> list[tuple[int, str, s
     return [(p.wait(timeout=120), *p.communicate()) for p in procs]
 
 
-def test_eight_inits_of_one_new_store_make_one_store(tmp_path):
-    db = tmp_path / "new" / "esc.db"
+def test_eight_inits_of_one_new_store_make_one_store(bare_esc, backend, tmp_path):
+    # SQLite: a file in a directory that does not exist yet; PostgreSQL: an empty database
+    db = tmp_path / "new" / "esc.db" if backend == "sqlite" else bare_esc.db
     results = _all_at_once(db, "init")
     assert [(code, err) for code, _, err in results] == [(0, "")] * WORKERS
     said = sorted(out.split(" store")[0] for _, out, _ in results)
     assert said == ["esc"] * (WORKERS - 1) + ["initialised esc"]
-    conn = sqlite3.connect(db)
-    try:
-        assert conn.execute("SELECT count(*) FROM policy_versions").fetchone() == (1,)
-    finally:
-        conn.close()
+    store = EscRunner(db)
+    assert store.rows("SELECT count(*) FROM policy_versions") == [(1,)]
+    assert store.doc("doctor")["ok"] is True
     assert stress.integrity(db) == []
 
 

@@ -26,11 +26,8 @@ def init_store(env, policy_text: str | None) -> tuple[bool, str]:
     # A store is initialised by whoever writes its first policy: with several `esc init`
     # at once, one may create the schema and another, between its two transactions,
     # write the policy; deciding by the schema would let both say "initialised".
-    created = False
     with store.write() as conn:
-        if policies.count(conn) == 0:
-            policies.add(conn, text, env.now, env.user)
-            created = True
+        created = policies.add_first(conn, text, env.now, env.user)
     return created, str(env.db_path)
 
 

@@ -601,9 +601,14 @@ class PgStore:
             else:
                 if row is not None:
                     return row[0]
+        # pg_tables read with the statement's snapshot, not to_regclass: a name lookup
+        # may answer from this session's catalogue cache, which need not have seen the
+        # esc_store another client committed while this one waited for the migration
+        # lock (eight `esc init` at once on an empty database: "not an esc store")
         found = self.conn.execute(
-            "SELECT to_regclass(quote_ident(current_schema()) || '.esc_store')").fetchone()[0]
-        if found is None:
+            "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
+            "AND tablename = 'esc_store'").fetchone()[0]
+        if not found:
             return None
         row = self.conn.execute(
             "SELECT version FROM esc_store WHERE application_id = ?", (LOCK_KEY,)).fetchone()

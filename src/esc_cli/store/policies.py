@@ -98,3 +98,18 @@ def add(conn: sqlite3.Connection, toml: str, at: int, actor: str) -> int:
 
 def count(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM policy_versions").fetchone()[0]
+
+
+def add_first(conn: sqlite3.Connection, toml: str, at: int, actor: str) -> bool:
+    """The store's first policy version, unless it has one: True when this call wrote
+    it (`esc init` says "initialised"). SQLite's write lock makes the check and the
+    write one step; on PostgreSQL (READ COMMITTED) two `esc init` at once would both
+    find none, so they take turns on the migrations' advisory lock first."""
+    if getattr(conn, "dialect", "sqlite") == "postgres":
+        from esc_cli.store.pg import LOCK_KEY
+
+        conn.execute("SELECT pg_advisory_xact_lock(?)", (LOCK_KEY,))
+    if count(conn):
+        return False
+    add(conn, toml, at, actor)
+    return True

@@ -381,6 +381,11 @@ class PgConnection:
         with self.raw.cursor() as cursor:
             cursor.copy_expert(sql, BytesIO(data), size=1 << 20)
 
+    def store_lock(self) -> None:
+        """Take turns with other clients until this transaction ends, on the lock the
+        migrations take (store.policies.add_first: the first policy of a new store)."""
+        self.execute("SELECT pg_advisory_xact_lock(?)", (LOCK_KEY,))
+
     @property
     def in_transaction(self) -> bool:
         import psycopg2.extensions as ext

@@ -105,10 +105,9 @@ def add_first(conn: sqlite3.Connection, toml: str, at: int, actor: str) -> bool:
     it (`esc init` says "initialised"). SQLite's write lock makes the check and the
     write one step; on PostgreSQL (READ COMMITTED) two `esc init` at once would both
     find none, so they take turns on the migrations' advisory lock first."""
-    if getattr(conn, "dialect", "sqlite") == "postgres":
-        from esc_cli.store.pg import LOCK_KEY
-
-        conn.execute("SELECT pg_advisory_xact_lock(?)", (LOCK_KEY,))
+    store_lock = getattr(conn, "store_lock", None)  # PostgreSQL's connection has one
+    if store_lock is not None:
+        store_lock()
     if count(conn):
         return False
     add(conn, toml, at, actor)

@@ -66,7 +66,7 @@ def sweep(env, dry_run: bool = False,
         finished, after, policy = _sweep_cases(store, env, parsed, after, run, revisit_guard, tick)
         if finished:
             break
-    states: dict[str, list[str]] = {}
+    states: dict[str, list[tuple[str, str]]] = {}
     earlier: list = []  # notifications written by earlier runs that this one re-sent
     failures: list[dict] = []
     if not dry_run:
@@ -88,12 +88,16 @@ def sweep(env, dry_run: bool = False,
     def entry(note_id, case, kind, recipient) -> dict:
         found = states.get(note_id, [])
         return {"case": case, "kind": kind, "recipient": recipient,
-                "delivered": bool(found) and all(state == "delivered" for state in found)}
+                "delivered": bool(found) and all(state == "delivered" for _, state in found)}
+
+    failed_channels = {failure["channel"] for failure in failures}
 
     def left_over(note_id) -> bool:
-        # failed, or still pending because its channel failed earlier in this run; a
-        # delivery another sweep is sending right now ("sending") is neither
-        return any(state in ("failed", "pending") for state in states.get(note_id, []))
+        # failed, or still pending because its channel failed earlier in this run. A
+        # pending one whose channel did not fail is another sweep's: claimed by it
+        # (FOR UPDATE SKIP LOCKED) but not yet marked `sending` when this run looked
+        return any(state == "failed" or (state == "pending" and channel in failed_channels)
+                   for channel, state in states.get(note_id, []))
 
     # `notified` holds what this run wrote, so sweeps running at once never count one
     # notification twice; re-sends of older ones are `retried`

@@ -161,16 +161,16 @@ def listing(conn: sqlite3.Connection, limit: int | None = None, pending_only: bo
     return list(result.values())
 
 
-def delivery_states(conn: sqlite3.Connection, ids: list[str]) -> dict[str, list[str]]:
-    """Each notification's delivery states, one per channel it was recorded for."""
-    states: dict[str, list[str]] = {i: [] for i in ids}
+def delivery_states(conn: sqlite3.Connection, ids: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """Each notification's (channel, state) pairs, one per channel it was recorded for."""
+    states: dict[str, list[tuple[str, str]]] = {i: [] for i in ids}
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         marks = ", ".join("?" for _ in chunk)
-        for note_id, state in conn.execute(
-                f"SELECT notification_id, state FROM deliveries WHERE notification_id IN ({marks})",
-                chunk):
-            states[note_id].append(state)
+        for note_id, channel, state in conn.execute(
+                "SELECT notification_id, channel, state FROM deliveries "
+                f"WHERE notification_id IN ({marks})", chunk):
+            states[note_id].append((channel, state))
     return states
 
 

@@ -145,6 +145,12 @@ def test_refusals_are_one_line(esc):
     bad = esc("queue", "--watch", "soon")
     assert bad.code == 2 and bad.err.startswith("error: --watch:") and len(bad.err.splitlines()) == 1
     assert esc("queue", "--watch", "0s").code == 2
+    # a negative interval is the interval's error, not "No such option: -5"
+    for command in ("queue", "overdue"):
+        negative = esc(command, "--watch", "-5s", "--tier", "1")
+        assert (negative.code, negative.err) == (2, "error: --watch: the interval must be a "
+                                                 "positive span, got '-5s' (e.g. --watch 10s "
+                                                 "or --watch 1m)\n")
 
 
 def test_bare_watch_means_every_30s():
@@ -156,6 +162,7 @@ def test_bare_watch_means_every_30s():
     assert with_watch_default(["queue", "--watch", "10s"]) == ["queue", "--watch", "10s"]
     assert with_watch_default(["note", "1", "--", "--watch"]) == ["note", "1", "--", "--watch"]
     assert with_watch_default(["queue"]) == ["queue"]
+    assert with_watch_default(["queue", "--watch", "-5s"]) == ["queue", "--watch", "-5s"]
 
 
 # -- a real terminal --------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Optional
 
 import typer
@@ -52,6 +53,10 @@ Watch = Annotated[Optional[str], typer.Option(
     help="A wallboard: redraw in place every EVERY (default 30s) until Ctrl-C; reads only")]
 
 
+# `--watch -5s` is a (bad) interval, not an option named -5: parse_every says why
+_NEGATIVE = re.compile(r"-[0-9]")
+
+
 def with_watch_default(args: list[str]) -> list[str]:
     """`--watch` alone means every 30s. Typer 0.28 has no option whose value is
     optional, so a bare `--watch` (last, or followed by another option) is given its
@@ -65,7 +70,8 @@ def with_watch_default(args: list[str]) -> list[str]:
         if arg == "--":
             return result + args[index:]
         result.append(arg)
-        if arg == "--watch" and (index + 1 == len(args) or args[index + 1].startswith("-")):
+        if arg == "--watch" and (index + 1 == len(args) or (
+                args[index + 1].startswith("-") and not _NEGATIVE.match(args[index + 1]))):
             result.append(DEFAULT_EVERY)
     return result
 

@@ -64,6 +64,12 @@ def test_worst_first_with_clock_and_amount(esc, board):
     assert [d["id"] for d in esc.doc("overdue", "--tier", "2", now=NOW)] == [board["high"]]
     assert [d["id"] for d in esc.doc("overdue", "--team", "web", "--within", "2h", now=NOW)] == [
         board["high"], board["medium"]]
+    # a team nothing names is a mistake (exit 3); one an owner names may have nothing due
+    missing = esc("overdue", "--team", "billing", now=NOW)
+    assert (missing.code, missing.err) == (3, "error: no team 'billing': no owner, case or "
+                                           "policy names it (esc owner list shows the "
+                                           "owners' teams)\n")
+    esc.ok("owner", "add", "bill", "--team", "billing", now=NOW)
     assert esc.doc("overdue", "--team", "billing", now=NOW) == []
 
     # in a pipe: a table with a header row

@@ -88,10 +88,40 @@ def test_state_filter_and_limit_zero(board):
 
 
 @pytest.mark.parametrize("args", [("--tier", "9"), ("--sort", "fastest"), ("--state", "done"),
-                                  ("--limit", "-1"), ("--priority", "p9"), ("--tier", "x")])
+                                  ("--limit", "-1"), ("--priority", "p9"), ("--tier", "x"),
+                                  ("--category", "bogus")])
 def test_bad_filters_exit_2(board, args):
     result = board("queue", *args)
     assert result.code == 2 and result.err.startswith("error:") and result.out == ""
+
+
+def test_filters_naming_nothing_are_mistakes_not_empty_lists(board):
+    """A category outside the policy is an invalid value (2); an owner or team that
+    does not exist is not found (3): a lead who mistyped a handle must not read an
+    empty queue as "nothing to do" (docs/leads.md)."""
+    def refused(*args):
+        result = board("queue", *args)
+        assert result.out == "" and len(result.err.splitlines()) == 1
+        return result.code, result.err
+
+    assert refused("--category", "bogus") == (2, "error: unknown category 'bogus' (use "
+                                              "technical, billing, service-delay, policy, "
+                                              "product-quality, other)\n")
+    assert refused("--owner", "nobody") == (3, "error: no owner 'nobody' (esc owner list "
+                                            "shows them)\n")
+    assert refused("--owner", "me", "--as", "carol") == (
+        3, "error: you (carol) are not an owner (esc owner list shows them)\n")
+    assert refused("--team", "x") == (3, "error: no team 'x': no owner, case or policy names "
+                                      "it (esc owner list shows the owners' teams)\n")
+    # a team a case carries, one an owner names, and any letter case of a category
+    assert ids(board, "--team", "billing") == [1, 5]
+    board.ok("owner", "add", "dave", "--team", "network")
+    assert ids(board, "--team", "network") == []
+    assert ids(board, "--category", "BILLING") == [2]
+    # a known owner with nothing open (deactivated owners are known too)
+    board.ok("owner", "add", "erin")
+    board.ok("owner", "deactivate", "erin")
+    assert ids(board, "--owner", "erin") == []
 
 
 def test_empty_queue_on_a_terminal_and_in_a_pipe(esc):

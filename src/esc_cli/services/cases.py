@@ -143,17 +143,13 @@ def show(env, case_id) -> dict:
 
 
 def queue(env, filters: dict, sort: str, limit: int) -> list[dict]:
+    from esc_cli.services.filters import checked
     from esc_cli.store import queries
 
     store = env.store()
     with store.read() as conn:
         pols = Policies(conn)
-        if filters.get("owner") == "me":
-            filters = dict(filters, owner=env.user)
-        if filters.get("priority"):
-            filters = dict(filters, priority=lifecycle.check_priority(filters["priority"]))
-        if filters.get("tier") is not None:
-            lifecycle.check_tier(pols.current, filters["tier"])
+        filters = checked(conn, pols.current, filters, env.user)
         rows = queries.queue(conn, filters, sort, limit, env.now)
         names = pols.tier_names()
         documents = [case_document(case, names, env.now) for case in rows]

@@ -275,6 +275,10 @@ def overdue(env, tier: int | None = None, team: str | None = None,
         pols = Policies(conn)
         if tier is not None:
             lifecycle.check_tier(pols.current, tier)
+        if team:  # a team nothing names is a mistake, as in the queue (services/filters.py)
+            from esc_cli.services.filters import checked
+
+            checked(conn, pols.current, {"team": team}, env.user)
         # a terminal or a pipe prints a dozen fields: thousands of whole cases, each
         # made into a full case document (ten instants formatted), would be most of the run
         rows = sweep_queries.overdue(conn, now, horizon, tier, team or None,

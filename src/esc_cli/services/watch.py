@@ -29,15 +29,12 @@ def queue_frame(env, filters: dict, sort: str, limit: int, now: int) -> dict:
     from esc_cli import services
     from esc_cli.store import queries
 
+    from esc_cli.services.filters import checked
+
     env.now = now
     docs = services.queue(env, filters, sort, limit)
-    if filters.get("owner") == "me":
-        filters = dict(filters, owner=env.user)
-    if filters.get("priority"):
-        from esc_cli.domain.lifecycle import check_priority
-
-        filters = dict(filters, priority=check_priority(filters["priority"]))
     with env.store().read() as conn:
+        filters = checked(conn, services.Policies(conn).current, filters, env.user)
         counts = queries.counts(conn, filters, now)
     return {"now": now, "docs": docs, "counts": counts}
 

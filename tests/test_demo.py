@@ -317,3 +317,26 @@ def test_without_now_the_demo_acts_at_the_real_time(tmp_path):
     listed = run_process("--db", str(tmp_path / "d.db"), "queue", "--limit", "0", "--json")
     opened = [parse_iso(c["opened_at"]) for c in listed.json()]
     assert max(opened) <= after and max(opened) > before - 3 * 3600  # the freshest inbox
+
+
+def test_its_sentences_fit_80_columns_without_wrapping(tmp_path):
+    """The demo's first line, the report's heading and the closing note are whole lines
+    at 80 columns (Rich would otherwise wrap them mid-phrase)."""
+    from tests.test_output import on_terminal, strip_sgr
+
+    runner = EscRunner(tmp_path / "never.db", now=DEMO_NOW)
+    code, out, err = on_terminal(runner, "demo", "--into", str(tmp_path / "d" / "demo.db"),
+                                 env={"COLUMNS": "80"})
+    assert code == 0, err
+    lines = strip_sgr(out).splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    intro = lines[0]
+    assert intro.startswith("esc demo: ") and intro.endswith(" owners as of Mon 07 Dec 2026 "
+                                                             "14:00 UTC"), intro
+    heading = next(i for i, line in enumerate(lines) if "→" in line)
+    # (79 columns in UTC: one line; a longer zone splits it, test_report_views)
+    assert lines[heading] == ("Sat 07 Nov 2026 14:00 → Mon 07 Dec 2026 14:00 (UTC) · ▲/▼ "
+                              "against the 30d before")
+    assert lines[-2:] == [
+        "  (the sample's timeline was moved to end now: its cases age in real",
+        "  time from here on, and a sweep picks up what falls due)"]

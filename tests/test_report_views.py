@@ -47,6 +47,23 @@ def _render(doc: dict, width: int, by: str | None) -> str:
     return console.export_text()
 
 
+@pytest.mark.parametrize("width", (80, 120))
+def test_the_heading_never_wraps_mid_phrase(esc, width):
+    """The window and "▲/▼ against …" share a line where it fits, else each has its
+    own: never a phrase cut by the terminal's edge (a long zone name at 80 columns)."""
+    doc = esc.doc("report", *WINDOW)
+    console = Console(width=width, record=True, color_system=None, highlight=False)
+    dashboard(console, doc, None, "America/Argentina/Buenos_Aires")
+    lines = console.export_text().splitlines()
+    window = "Sun 08 Nov 2026 21:00 → Tue 10 Nov 2026 15:00 (America/Argentina/Buenos_Aires)"
+    against = "▲/▼ against the 1d 18h before"
+    assert lines[0] == "Escalation report"
+    if width >= len(window) + 3 + len(against):
+        assert lines[1] == f"{window} · {against}"
+    else:
+        assert lines[1:3] == [window, against]
+
+
 def test_dashboard_fits_80_columns(esc):
     doc = esc.doc("report", *WINDOW, "--by", "customer")
     text = _render(doc, 80, "customer")

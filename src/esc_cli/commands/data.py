@@ -221,7 +221,7 @@ def _show_demo(out, result: dict) -> None:
     when = local_time(env.now, env.tz, with_zone=True)
     cases = sum(i.get("cases", 0) for i in result["imported"].values())
     owners = sum(i.get("owners", 0) for i in result["imported"].values())
-    intro = f"esc demo: {cases} sample cases and {owners} owners, as they stand at {when}"
+    intro = f"esc demo: {cases} sample cases and {owners} owners as of {when}"
 
     def heading(text: str) -> None:
         if out.tty:
@@ -232,7 +232,11 @@ def _show_demo(out, result: dict) -> None:
             out.line(f"# {text}")
 
     if out.tty:
-        out.console().print(intro, style="bold", markup=False, highlight=False)
+        # a sentence that would wrap mid-word at this width breaks before "as of" instead
+        lines = [intro] if len(intro) <= out.console().width else intro.split(" as of ", 1)
+        for index, part in enumerate(lines):
+            out.console().print(part if index == 0 else f"as of {part}", style="bold",
+                                markup=False, highlight=False)
     else:
         out.line(f"# {intro}")
     sweep = result["sweep"]
@@ -263,10 +267,10 @@ def _show_demo(out, result: dict) -> None:
     command = result["command"]
     if out.tty:
         out.console().print(f"  {command}", style="bold", markup=False, highlight=False)
-        out.console().print(
-            "  (the sample's timeline was moved to end now: from here on its cases age in "
-            "real time, and a sweep picks up what falls due)", style="dim", markup=False,
-            highlight=False)
+        # two lines that fit 80 columns, not one that wraps
+        for line in ("  (the sample's timeline was moved to end now: its cases age in real",
+                     "  time from here on, and a sweep picks up what falls due)"):
+            out.console().print(line, style="dim", markup=False, highlight=False)
     else:
         out.line(command)
 

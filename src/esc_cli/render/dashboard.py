@@ -40,8 +40,14 @@ def dashboard(console, document: dict, dimension: str | None, zone: str) -> None
     width = console.width
     parts: list = []  # renderables
     parts.append(Text("Escalation report", style="bold"))
-    parts.append(Text(f"{window_text(document, zone)} · ▲/▼ against the "
-                      f"{window_days(document)} before", style="dim"))
+    # one line where it fits; the window and the comparison on two lines where it would
+    # wrap mid-phrase (80 columns, a long zone name)
+    window = window_text(document, zone)
+    against = f"▲/▼ against the {window_days(document)} before"
+    if len(window) + 3 + len(against) <= width:
+        parts.append(Text(f"{window} · {against}", style="dim"))
+    else:
+        parts += [Text(window, style="dim"), Text(against, style="dim")]
     parts.append(_tiles(document, width))
 
     sla = _priority_table(document, narrow=width < WIDE)

@@ -262,3 +262,56 @@ def test_eight_processes_upgrading_an_old_store_at_once(tmp_path):
     finally:
         conn.close()
     assert stress.integrity(db) == [] and stress.replay_problems(db) == []
+
+
+def test_a_store_initialised_between_two_reads_of_its_header_is_not_foreign(tmp_path,
+                                                                            monkeypatch):
+    """The window behind a rare "not an esc store" among eight concurrent inits: one
+    esc read the file's application id (0: empty), another esc initialised the file,
+    then the first read its tables (there now) and called the file foreign. The hook
+    runs that second init exactly between the first's reads; the header is now read in
+    one snapshot, so the first sees the file empty (the other init cannot commit
+    meanwhile: it gives up busy) and initialises it itself."""
+    from esc_cli.errors import StoreError
+    from esc_cli.store import db as store_db
+
+    path = tmp_path / "esc.db"
+    store_db._create_private_file(path)
+    conn = store_db._connect(path)
+    other: list = []
+
+    class Interleaved:
+        """The first esc's connection; after it reads the application id, the other
+        esc's whole `init` runs (with a short busy timeout: it must not wait on us)."""
+
+        def __getattr__(self, name):
+            return getattr(conn, name)
+
+        seen_id = False
+
+        def execute(self, sql, *params):
+            # the hook runs at the read after the id's (its cursor is done by then)
+            if self.seen_id and not other:
+                monkeypatch.setattr(store_db, "BUSY_TIMEOUT_MS", 100)
+                try:
+                    made, created = store_db.Store.initialise(path)
+                    made.close()
+                    other.append(("initialised", created))
+                except StoreError as err:
+                    other.append(("refused", str(err)))
+                monkeypatch.setattr(store_db, "BUSY_TIMEOUT_MS", 10000)
+            Interleaved.seen_id = Interleaved.seen_id or sql == "PRAGMA application_id"
+            return conn.execute(sql, *params)
+
+    first = store_db.Store(path, Interleaved())  # type: ignore[arg-type]
+    try:
+        assert first._identify() == 0  # empty, as of its one snapshot
+    finally:
+        conn.close()
+    assert other[0][0] == "refused" and "busy" in other[0][1]
+    # the file is fine: an init now makes it, and a second says it is there
+    made, created = store_db.Store.initialise(path)
+    made.close()
+    again, created_again = store_db.Store.initialise(path)
+    again.close()
+    assert (created, created_again) == (True, False)

@@ -147,13 +147,25 @@ class Store:
             raise
 
     def _identify(self) -> int:
-        """The store's schema version; 0 for an empty file. Refuses foreign and newer files."""
-        application_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
-        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        """The store's schema version; 0 for an empty file. Refuses foreign and newer files.
+
+        The three reads share one snapshot: read one by one, a concurrent `esc init`
+        could commit between them, and a file seen as "no application id" and then
+        "has tables" was called foreign ("not an esc store") while it was being made
+        an esc store. In one read transaction it is either still empty or initialised
+        (init migrates and stamps the id in one transaction)."""
+        began = not self.conn.in_transaction
+        if began:
+            self.conn.execute("BEGIN")
+        try:
+            application_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            has_tables = application_id != APPLICATION_ID and self.conn.execute(
+                "SELECT count(*) FROM sqlite_master").fetchone()[0]
+        finally:
+            if began and self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
         if application_id != APPLICATION_ID:
-            has_tables = self.conn.execute(
-                "SELECT count(*) FROM sqlite_master"
-            ).fetchone()[0]
             if application_id == 0 and not has_tables:
                 return 0
             raise StoreError(

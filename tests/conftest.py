@@ -200,6 +200,7 @@ PG_MODULES = {
     "test_plan",
     "test_queue",
     "test_report",
+    "test_report_cycles",
     "test_report_window",
     "test_rules",
     "test_screens",

@@ -112,6 +112,10 @@ class Case:
     # the instant the resolution clock's latest cycle was (or will be) decided: its breach
     # while running, else its resolution (then it was met); docs/sla.md
     resolution_decided_at: int | None = None
+    # the resolution clock's earlier cycles as ((decided_at, met), ...), settled from the
+    # events with the rest (None: not settled in this run); kept in their own table,
+    # resolution_cycles, not in a column (store/cycles.py)
+    resolution_cycles: tuple | None = field(default=None, compare=False)
     extra: dict = field(default_factory=dict, compare=False)
 
 

@@ -32,6 +32,9 @@ class ClockTrace:
     missed: bool = False  # stopped (or last cycle stopped) after its due time
     # resolution: the instant its latest cycle's outcome was (or will be) decided
     decided_at: int | None = None
+    # resolution: each earlier cycle (opening or reopen to resolution) as (decided_at,
+    # met); the report counts every cycle once (domain/cycles.py, docs/sla.md)
+    earlier: tuple[tuple[int, bool], ...] = ()
 
     def status(self, now: int) -> str:
         if self.state == "running" and self.due_at is not None:
@@ -58,6 +61,7 @@ class Timeline:
     update_stops: tuple[int, ...]
     resolved_at: int | None
     closed_at: int | None
+    resolutions: tuple[int, ...] = ()  # every resolution, in order (the cycles' ends)
 
 
 def timeline(events: list[Event]) -> Timeline:
@@ -68,6 +72,7 @@ def timeline(events: list[Event]) -> Timeline:
     restarts: list[int] = []
     stops: list[int] = []
     resolved_at = closed_at = None
+    resolutions: list[int] = []
     for event in events:
         kind = event.kind
         if first_response is None and kind in RESPONSE_KINDS:
@@ -90,6 +95,7 @@ def timeline(events: list[Event]) -> Timeline:
                 restarts.append(event.at)
         if new_state == "resolved":
             resolved_at = event.at
+            resolutions.append(event.at)
         elif new_state == "closed":
             closed_at = event.at
         elif new_state not in PAUSED_STATES:
@@ -100,52 +106,20 @@ def timeline(events: list[Event]) -> Timeline:
     return filled(Timeline, {"state": state, "first_response": first_response,
                              "pauses": tuple(pauses), "update_restarts": tuple(restarts),
                              "update_stops": tuple(stops), "resolved_at": resolved_at,
-                             "closed_at": closed_at})
+                             "closed_at": closed_at, "resolutions": tuple(resolutions)})
 
 
 def _trace(clock: str, target: int | None, calendar: str, zone: str, started_at: int | None,
            stopped_at: int | None, paused: tuple, warn_at: int | None, due_at: int | None,
-           state: str, missed: bool = False, decided_at: int | None = None) -> ClockTrace:
+           state: str, missed: bool = False, decided_at: int | None = None,
+           earlier: tuple = ()) -> ClockTrace:
     """ClockTrace(...) without its frozen __init__ (values.filled): three on every write
     and every imported case."""
     return filled(ClockTrace, {
         "clock": clock, "target": target, "calendar": calendar, "zone": zone,
         "started_at": started_at, "stopped_at": stopped_at, "paused": paused,
         "warn_at": warn_at, "due_at": due_at, "state": state, "missed": missed,
-        "decided_at": decided_at})
-
-
-def running_intervals(opened_at: int, pauses) -> list[tuple[int, int | None]]:
-    """The intervals a paused-and-resumed clock ran: from the opening to the first pause,
-    from each pause's end to the next (end None: running still)."""
-    intervals: list[tuple[int, int | None]] = []
-    start: int | None = opened_at
-    for pause_start, pause_end in pauses:
-        if start is not None and pause_start > start:
-            intervals.append((start, pause_start))
-        start = pause_end
-    if start is not None:
-        intervals.append((start, None))
-    return intervals
-
-
-def decided_at(calendar, target: int, opened_at: int, pauses) -> int | None:
-    """The instant the resolution clock is breached: the first instant at which it runs
-    with its working time (summed over the intervals it ran) at its target or beyond.
-    None when that never happens while it runs (it stopped or paused within its target);
-    for a running clock it may be later than now (the breach to come). Never an instant
-    when the clock was paused. A breach stays decided: a reopened case does not decide
-    its clock again (so a report window in the past keeps its figures)."""
-    worked = 0
-    for start, end in running_intervals(opened_at, pauses):
-        if end is not None and end <= start:
-            continue
-        remaining = target - worked
-        breach = start if remaining <= 0 else calendar.add(start, remaining)
-        if end is None or breach < end:
-            return breach
-        worked += calendar.working(start, end)
-    return None
+        "decided_at": decided_at, "earlier": earlier})
 
 
 def trace_clocks(policy, priority: str, opened_at: int, events: list[Event],
@@ -195,17 +169,26 @@ def trace_clocks(policy, priority: str, opened_at: int, events: list[Event],
         resolution_state, stopped = "running", None
     # Met or missed by the working time it ran, however it stopped: a case resolved
     # straight from pending stopped running when it was paused (docs/sla.md).
+    earlier: tuple = ()
     if not pauses or (len(pauses) == 1 and pauses[0][1] is None):
         # ran once, from the opening (the common case): its breach is the due time
         breach = resolve_due if not pauses or resolve_due < pauses[0][0] else None
+        decided, missed = (breach if breach is not None or stopped is None else stopped,
+                           stopped is not None and breach is not None)
     else:
-        breach = decided_at(calendar, resolve, opened_at, pauses)
+        # each cycle (opening or reopen to resolution) decided on its own (cycles.py)
+        from esc_cli.domain.cycles import resolution_cycles
+
+        outcomes = resolution_cycles(calendar, resolve, opened_at, pauses, line.resolutions,
+                                     state not in ("resolved", "closed"))
+        decided, met = outcomes[-1]
+        missed = stopped is not None and not met
+        earlier = tuple(outcomes[:-1])  # stopped cycles: all decided
     resolution = fill(ClockTrace, {
         "clock": "resolution", "target": resolve, "calendar": name, "zone": zone,
         "started_at": opened_at, "stopped_at": stopped, "paused": pauses,
         "warn_at": resolve_warn, "due_at": resolve_due, "state": resolution_state,
-        "missed": stopped is not None and breach is not None,
-        "decided_at": breach if breach is not None or stopped is None else stopped})
+        "missed": missed, "decided_at": decided, "earlier": earlier})
 
     # update: restarts at every customer-visible note, resume and reopen; runs only while open
     update_target = target.update
@@ -266,6 +249,7 @@ def project_traced(case: Case, events: list[Event], policy) -> tuple[Case, dict[
         resolve_by=resolution.due_at,
         resolve_warn=resolution.warn_at,
         resolution_decided_at=resolution.decided_at,
+        resolution_cycles=resolution.earlier,
         # running clocks have both instants
         due_at=min((c.due_at for c in running), default=None),  # type: ignore[type-var]
         warn_at=min((c.warn_at for c in running), default=None),  # type: ignore[type-var]

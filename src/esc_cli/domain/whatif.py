@@ -44,6 +44,9 @@ class Outcome:
     breached: tuple[tuple[str, int], ...]  # (clock, instant) the sweep recorded a breach
     escalated: tuple[tuple[str, int], ...]  # (cause breach|stale, instant)
     fired: tuple[tuple[str, int], ...]  # (rule name, instant)
+    # the resolution clock's cycles before the latest, (decided instant, met): each
+    # counts once where it was decided, as in esc report (domain/cycles.py)
+    earlier: tuple[tuple[int, bool], ...] = ()
 
 
 def _no_owner(handle):
@@ -227,7 +230,8 @@ def _outcome(case: Case, final: dict, warned: tuple, breached: tuple, escalated:
     resolution_outcome = (decided, decided is not None and decided == resolution.stopped_at
                           and not resolution.missed, resolution.due_at, resolution.stopped_at)
     return Outcome(case.priority, case.tier, case.team, case.category,
-                   response_outcome, resolution_outcome, warned, breached, escalated, fired)
+                   response_outcome, resolution_outcome, warned, breached, escalated, fired,
+                   resolution.earlier)
 
 
 # -- two policies that differ only in targets ---------------------------------------------
@@ -324,6 +328,10 @@ def count(figures: dict, outcome: Outcome, since: int, until: int, now: int) -> 
     if decided is not None and since <= decided < end:
         figures["resolution_clocks"] += 1
         figures["resolution_met"] += int(met)
+    for decided, met in outcome.earlier:
+        if since <= decided < end:
+            figures["resolution_clocks"] += 1
+            figures["resolution_met"] += int(met)
     for clock, at in outcome.breached:
         if since <= at < end:
             figures["breaches"][clock] += 1

@@ -249,8 +249,12 @@ def insert_cases(conn: sqlite3.Connection, cases: list[Case], events: list[tuple
     if not has_event_count(conn):
         conn.executemany(_INSERT_CASE, [_row_values(case) for case in cases])
         conn.executemany(_INSERT_EVENT, events)
-        return
-    insert_counted(conn, counted_case_rows(cases, events), events, deferred)
+    else:
+        insert_counted(conn, counted_case_rows(cases, events), events, deferred)
+    # histories with reopens: their earlier resolution cycles (a CSV row has none)
+    from esc_cli.store import cycles
+
+    cycles.insert_new(conn, cases)
 
 
 def counted_case_rows(cases: list[Case], events: list[tuple]) -> list[list]:

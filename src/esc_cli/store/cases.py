@@ -11,7 +11,7 @@ from esc_cli.domain.model import Case, Event, case_with_defaults, event_hash
 from esc_cli.domain.values import filled
 from esc_cli.errors import NotFound
 
-CASE_COLUMNS = tuple(f.name for f in fields(Case) if f.name not in ("extra",))
+CASE_COLUMNS = tuple(f.name for f in fields(Case) if f.name not in ("extra", "resolution_cycles"))
 _SELECT_CASE = f"SELECT {', '.join(CASE_COLUMNS)} FROM cases"
 
 
@@ -114,6 +114,7 @@ def update_case(conn: sqlite3.Connection, case: Case, before: Case | None = None
         pairs = [(c, v) for c, v, o in zip(CASE_COLUMNS[1:], values[1:], old[1:])
                  if v != o or type(v) is not type(o)]
         if not pairs:
+            _save_cycles(conn, case)
             return
         columns = [c for c, _ in pairs]
         changed = [v for _, v in pairs]
@@ -121,6 +122,16 @@ def update_case(conn: sqlite3.Connection, case: Case, before: Case | None = None
     # PostgreSQL: sent with the next statement that needs an answer (or the COMMIT)
     getattr(conn, "later", conn.execute)(f"UPDATE cases SET {assignments} WHERE id = ?",
                                          [*changed, case.id])
+    _save_cycles(conn, case)
+
+
+def _save_cycles(conn: sqlite3.Connection, case: Case) -> None:
+    """A settled, reopened case's earlier resolution cycles into their table (only a
+    reopen makes them; a case never reopened has none)."""
+    if case.reopened and case.resolution_cycles is not None:
+        from esc_cli.store import cycles
+
+        cycles.save(conn, case.id, case.resolution_cycles)  # type: ignore[arg-type]  # a stored case
 
 
 def append_events(conn: sqlite3.Connection, case_id: int, events: list[Event]) -> None:

@@ -506,6 +506,29 @@ def _m016_search_diacritics(db) -> None:
     already finds "cafe" in "Café" on SQLite. Nothing to do here."""
 
 
+def _m017_resolution_cycles(db) -> None:
+    """Each cycle of a reopened case's resolution clock is counted once, where it was
+    decided (domain/cycles.py, docs/sla.md): the cycles before a case's latest go in
+    their own table, read by esc report through its index on decided_at; the latest
+    stays in cases.resolution_decided_at, which for a reopened case now holds that
+    cycle's own decision (no longer the first breach of any cycle).
+
+    Plain portable SQL (PostgreSQL runs it as written, types through _PgDDL); the
+    backfill replays only the reopened cases, on either store."""
+    db.execute("""CREATE TABLE IF NOT EXISTS resolution_cycles (
+        case_id INTEGER NOT NULL,
+        cycle INTEGER NOT NULL,
+        decided_at INTEGER NOT NULL,
+        met INTEGER NOT NULL,
+        PRIMARY KEY (case_id, cycle)
+    )""")
+    db.execute("CREATE INDEX IF NOT EXISTS resolution_cycles_decided "
+               "ON resolution_cycles(decided_at, case_id, met)")
+    from esc_cli.store.cycles import replay
+
+    replay(db.conn)
+
+
 MIGRATIONS = [
     ("0001_core", _m001_core),
     ("0002_fts", _m002_fts),
@@ -523,6 +546,7 @@ MIGRATIONS = [
     ("0014_pg_bulk_load", _m014_pg_bulk_load),
     ("0015_pg_sweep_claims", _m015_pg_sweep_claims),
     ("0016_search_diacritics", _m016_search_diacritics),
+    ("0017_resolution_cycles", _m017_resolution_cycles),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

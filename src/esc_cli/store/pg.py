@@ -711,7 +711,8 @@ class PgStore:
             copy.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         tables = (("policy_versions", "id"), ("owners", "handle"), ("events", "id"),
                   ("cases", "id"), ("notifications", "rowid"),
-                  ("deliveries", "notification_id, channel"))
+                  ("deliveries", "notification_id, channel"),
+                  ("resolution_cycles", "case_id, cycle"), ("routing_state", "scope"))
         with self.read():
             with lite.write():
                 for table, order in tables:

@@ -317,6 +317,30 @@ def _backlog(conn, t: int, age_at: int, group: str, dimension: str | None) -> di
     return _roll_up(rows, ["backlog"] + [name for name, _ in buckets], dimension)
 
 
+def _earlier_cycles(conn, group: str, window: Window, now: int) -> list:
+    """(priority, value, clocks, met) of the resolution cycles decided in the window
+    before their case's latest cycle (store/cycles.py; the latest is in the pass's
+    resolution_decided_at): each cycle counts once, where it was decided. Only reopened
+    cases have them: a range of the index on decided_at, each joined to its case for
+    the priority and the --by value (the case's current one, as everywhere)."""
+    return conn.execute(
+        f"""SELECT priority, {group} AS val, count(*), sum(met)
+        FROM resolution_cycles JOIN cases ON cases.id = resolution_cycles.case_id
+        WHERE decided_at >= :s AND decided_at < :u AND decided_at <= :now
+        GROUP BY {_group_by(group)}""",
+        {"s": window.since, "u": window.until, "now": now}).fetchall()
+
+
+def _add(into: dict, part: dict) -> None:
+    """Add part's counts into `into` (both as _roll_up makes them)."""
+    for level in ("all", "priority", "value"):
+        pairs = [(None, part["all"])] if level == "all" else list(part[level].items())
+        for key, numbers in pairs:
+            target = into["all"] if level == "all" else into[level].setdefault(key, {})
+            for name, number in numbers.items():
+                target[name] = target.get(name, 0) + (number or 0)
+
+
 def _window(conn, sums, group: str, window: Window, now: int, first: int | None,
             dimension: str | None) -> dict:
     """A window's counts and percentiles (figures' first half, no backlog)."""
@@ -324,6 +348,8 @@ def _window(conn, sums, group: str, window: Window, now: int, first: int | None,
     rows, durations, ranks = _pass(conn, sums, group, {"lo": window.since, "u": window.until,
                                                        "s": window.since, "now": now}, strategy)
     result = _roll_up(*_unpair(rows, sums), dimension)
+    _add(result, _roll_up(_earlier_cycles(conn, group, window, now),
+                          ["resolution_clocks", "resolution_met"], dimension))
     if strategy == "collect":
         ranks = _ranks(durations, dimension is not None)
     else:

@@ -148,6 +148,12 @@ def test_queue_filters_apply(esc):
     assert len(_ids(esc, "printer", "--limit", "2")) == 2
     assert len(_ids(esc, "printer", "--limit", "0")) == 3
     assert esc("search", "printer", "--limit", "-1").code == 2
+    # filters naming nothing are mistakes, as in the queue (docs/leads.md)
+    assert _ids(esc, "printer", "--category", "TECHNICAL") == [nobody]
+    for args, code in ((("--category", "bogus"), 2), (("--owner", "nobody"), 3),
+                       (("--team", "x"), 3)):
+        refused = esc("search", "printer", *args)
+        assert (refused.code, refused.out, len(refused.err.splitlines())) == (code, "", 1), args
     assert esc("search", "printer", "--tier", "9").code == 2
     assert esc("search", "printer", "--priority", "p9").code == 2
 

@@ -12,8 +12,8 @@ def search(env, text: str, filters: dict, limit: int) -> list[dict]:
     """Cases matching every word of `text`, best match first. Unlike the queue, every
     state is searched unless `--state` says otherwise: "have we seen this before?" is
     usually answered by a resolved case."""
-    from esc_cli.domain import lifecycle
     from esc_cli.domain.documents import case_document
+    from esc_cli.services.filters import checked
     from esc_cli.services.policies import Policies
     from esc_cli.store import search as fts
 
@@ -25,13 +25,8 @@ def search(env, text: str, filters: dict, limit: int) -> list[dict]:
     store = env.store()
     with store.read() as conn:
         pols = Policies(conn)
-        filters = dict(filters)
-        if filters.get("owner") == "me":
-            filters["owner"] = env.user
-        if filters.get("priority"):
-            filters["priority"] = lifecycle.check_priority(filters["priority"])
-        if filters.get("tier") is not None:
-            lifecycle.check_tier(pols.current, filters["tier"])
+        # a filter naming nothing is a mistake, as in the queue (services/filters.py)
+        filters = checked(conn, pols.current, filters, env.user)
         if not filters.get("state"):
             filters["state"] = list(STATES)
         try:

@@ -1041,6 +1041,10 @@ def generate(n: int, out: Path, seed: int = 42, now: int | None = None, jobs: in
         conn.execute(f'INSERT INTO "{table}"("{table}") VALUES (\'rebuild\')')
     for _, sql in lifted:
         conn.execute(sql)
+    # the reopened cases' earlier resolution cycles, as esc's writes keep them
+    from esc_cli.store.cycles import replay
+
+    replay(conn)
     conn.execute("COMMIT")
     conn.execute("PRAGMA journal_mode = WAL")
     if tty:

@@ -165,3 +165,81 @@ def test_migration_0017_settles_every_cycle_of_an_older_store(esc):
     assert esc.rows("SELECT id, resolution_decided_at FROM cases ORDER BY id") == decided
     assert dict(decided)[int(b)] == utc("10:00")  # its running cycle: breached at the reopen
     assert report["resolution_sla_met"] == pytest.approx(1 / 4)  # a: met, missed; b: missed, missed
+
+
+# -- esc doctor checks every case's SLA decisions, resolved ones included ---------------
+
+def _write(esc, sql: str, params=()) -> None:
+    """Damage the store by hand, on either backend."""
+    if str(esc.db).startswith(("postgresql://", "postgres://")):
+        import psycopg2
+
+        conn = psycopg2.connect(str(esc.db))
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql.replace("?", "%s"), params)
+            conn.commit()
+        finally:
+            conn.close()
+        return
+    import sqlite3
+
+    conn = sqlite3.connect(str(esc.db))
+    try:
+        conn.execute(sql, params)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def _doctor(esc, *args: str) -> tuple[int, dict]:
+    import json
+
+    result = esc("doctor", *args, "--json", now=LATER)
+    return result.code, {c["name"]: c for c in json.loads(result.out)["checks"]}
+
+
+def test_doctor_checks_the_sla_decisions_of_every_case(esc):
+    # once: resolved in time, never paused (checked in SQL against its own due time)
+    once = _open(esc, "00:00")
+    _do(esc, once, "01:00", "resolve", "--resolution", "fixed")
+    # paused: pending then resolved (replayed from its history)
+    paused = _open(esc, "00:00")
+    _do(esc, paused, "00:05", "ack")
+    _do(esc, paused, "01:00", "pending", "--reason", "logs")
+    _do(esc, paused, "06:00", "resolve", "--resolution", "fixed")
+    # reopened and resolved again (replayed, with an earlier cycle)
+    again = _open(esc, "00:00")
+    _do(esc, again, "01:00", "resolve", "--resolution", "fixed")
+    _do(esc, again, "02:00", "reopen", "--reason", "back")
+    _do(esc, again, "03:00", "resolve", "--resolution", "fixed again")
+    # reopened and still open (the unresolved cases' check)
+    running = _open(esc, "00:00")
+    _do(esc, running, "05:00", "resolve", "--resolution", "fixed")
+    _do(esc, running, "10:00", "reopen", "--reason", "back")
+    plain = _open(esc, "00:00")
+    report = esc.doc("report", "--since", DAY, "--until", DAY, now=LATER)
+    code, checks = _doctor(esc)
+    assert code == 0 and checks["due_times"]["ok"], checks["due_times"]
+
+    _write(esc, "UPDATE cases SET resolution_decided_at = ? WHERE id = ?", (utc("00:30"), once))
+    _write(esc, "UPDATE cases SET resolution_decided_at = ? WHERE id = ?", (utc("04:00"), paused))
+    _write(esc, "UPDATE cases SET resolution_decided_at = ? WHERE id = ?", (utc("02:30"), again))
+    _write(esc, "UPDATE resolution_cycles SET met = 1 WHERE case_id = ?", (running,))
+    _write(esc, "INSERT INTO resolution_cycles (case_id, cycle, decided_at, met) "
+                "VALUES (?, 1, ?, 1)", (plain, utc("01:00")))
+    code, checks = _doctor(esc)
+    due = checks["due_times"]
+    assert code == 5 and not due["ok"]
+    assert due["cases"] == sorted(int(c) for c in (once, paused, again, running, plain))
+    assert (f"#{once}: resolution_decided_at stored 2026-11-02T00:30:00Z, recomputed "
+            "2026-11-02T01:00:00Z") in due["detail"]
+    assert (f"#{running}: resolution cycles stored met 2026-11-02T04:00:00Z, recomputed "
+            "missed 2026-11-02T04:00:00Z") in due["detail"]
+    assert f"#{plain}: has resolution cycles but was never reopened" in due["detail"]
+
+    code, checks = _doctor(esc, "--repair")
+    assert checks["due_times"]["ok"], checks["due_times"]
+    code, checks = _doctor(esc)
+    assert code == 0 and checks["due_times"]["ok"]
+    assert esc.doc("report", "--since", DAY, "--until", DAY, now=LATER) == report

@@ -304,6 +304,7 @@ def _check_chains(conn, checks: list[Check], totals, progress) -> list[tuple[int
     events it has in hand; the differences are returned for the due_times check, which
     reports and repairs them (an unresolved case's are compared with its due times)."""
     from esc_cli.domain.model import chain_breaks
+    from esc_cli.services.policies import Policies
     from esc_cli.store import integrity
 
     check = Check("hash_chain", hint=("restore these cases from a backup taken before the "
@@ -315,6 +316,10 @@ def _check_chains(conn, checks: list[Check], totals, progress) -> list[tuple[int
     cases = integrity.case_facts(conn)
     pending = next(cases, None)
     summaries: list[tuple[int, str]] = []
+    # resolved cases whose resolution clock paused or was reopened are replayed here,
+    # with the events in hand (the rest are checked in SQL by _check_due_times)
+    pols = Policies(conn)
+    cycles = integrity.stored_cycles(conn)
 
     def missing_history(case_id: int, facts: tuple | None) -> None:
         check.fail(case_id, "has no history: all its events are gone")
@@ -331,6 +336,9 @@ def _check_chains(conn, checks: list[Check], totals, progress) -> list[tuple[int
             written = pending[1] or 0
             if pending[2] is not None:
                 _compare_summary(case_id, [event for event, _ in chain], pending[2], summaries)
+            if pending[3] is not None:
+                _compare_decided(case_id, [event for event, _ in chain], pending[3],
+                                 cycles.get(case_id, ()), pols, summaries)
             pending = next(cases, None)
             index = chain_breaks(case_id, chain)
             if index is not None:
@@ -367,6 +375,39 @@ def _compare_summary(case_id: int, history: list, facts: tuple, found: list) -> 
         found.append((case_id, "; ".join(differences)))
 
 
+def _compare_decided(case_id: int, history: list, clock: tuple, stored_cycles: tuple,
+                     pols, found: list) -> None:
+    """A resolved or closed case's resolution decisions (resolution_decided_at and the
+    earlier cycles, docs/sla.md) against a replay of its resolution clock."""
+    from esc_cli.domain.sla import trace_clocks
+
+    priority, version, opened_at, decided = clock
+    try:
+        policy = pols.for_version(version)
+    except StoreError:
+        return  # an invalid policy version: the policy check names it
+    try:
+        resolution = trace_clocks(policy, priority, opened_at, history)["resolution"]
+    except Exception as err:  # a history the domain cannot replay is damage too
+        found.append((case_id, f"its SLA decisions cannot be recomputed from its history: {err}"))
+        return
+    differences = []
+    if decided != resolution.decided_at:
+        differences.append(f"resolution_decided_at stored {_shown('', decided)}, "
+                           f"recomputed {_shown('', resolution.decided_at)}")
+    if tuple(stored_cycles) != tuple(resolution.earlier):
+        differences.append(f"resolution cycles stored {_cycles_text(stored_cycles)}, "
+                           f"recomputed {_cycles_text(resolution.earlier)}")
+    if differences:
+        found.append((case_id, "; ".join(differences)))
+
+
+def _cycles_text(cycles) -> str:
+    if not cycles:
+        return "none"
+    return ", ".join(f"{'met' if met else 'missed'} {_when(at)}" for at, met in cycles)
+
+
 def _when(at) -> str:
     try:
         return iso(int(at))  # type: ignore[return-value]  # an int gives a str
@@ -387,6 +428,7 @@ def _check_due_times(conn, checks: list[Check], totals, bad_versions, summaries,
     check = Check("due_times", hint="run esc doctor --repair to recompute them from the history")
     checks.append(check)
     pols = Policies(conn)
+    cycles = integrity.stored_cycles(conn)
     total = totals[1] if totals else 0
     done = 0
     broken: list[int] = []
@@ -414,10 +456,23 @@ def _check_due_times(conn, checks: list[Check], totals, bad_versions, summaries,
         if expected.sweep_at is not None and (case.sweep_at is None or case.sweep_at > expected.sweep_at):
             stored = _when(case.sweep_at) if case.sweep_at is not None else "none"
             differences.append(f"sweep_at stored {stored}, due by {_when(expected.sweep_at)}")
+        if cycles.get(case.id, ()) != (expected.resolution_cycles or ()):
+            differences.append(f"resolution cycles stored {_cycles_text(cycles.get(case.id, ()))}, "
+                               f"recomputed {_cycles_text(expected.resolution_cycles)}")
         if differences:
             broken.append(case.id)
             check.fail(case.id, "; ".join(differences))
-    for case_id, problem in summaries or ():
+    # every resolved case's SLA decisions too (the report counts them): those whose clock
+    # ran once against their own due time and resolution, in SQL; the others were
+    # replayed by _check_chains (in `summaries`); cycles on a case never reopened
+    resolved = list(summaries or ())
+    resolved += [(case_id, f"resolution_decided_at stored {_shown('', stored)}, recomputed "
+                           f"{_shown('', expected)}")
+                 for case_id, stored, expected in integrity.decided_mismatches(conn)]
+    resolved += [(case_id, "has resolution cycles but was never reopened")
+                 for case_id in integrity.stray_cycles(conn)]
+    summaries = resolved
+    for case_id, problem in resolved:
         broken.append(case_id)
         check.fail(case_id, problem)
     check.summary = (f"{done} unresolved case{'s agree' if done != 1 else ' agrees'} with a recomputation"
@@ -436,17 +491,26 @@ def _shown(name: str, value) -> str:
 
 def _repair_due_times(store, checks: list[Check], broken: list[int]) -> None:
     from esc_cli.domain import lifecycle
+    from esc_cli.errors import NotFound
     from esc_cli.services.policies import Policies
     from esc_cli.store import cases as case_rows
+    from esc_cli.store import cycles
 
     check = next(c for c in checks if c.name == "due_times")
     fixed = []
     with store.write() as conn:
         pols = Policies(conn)
-        for case_id in broken:
-            case = case_rows.get_case(conn, case_id)
+        for case_id in dict.fromkeys(broken):
+            try:
+                case = case_rows.get_case(conn, case_id)
+            except NotFound:  # resolution cycles of a case that does not exist
+                cycles.save(conn, case_id, ())
+                fixed.append(case_id)
+                continue
             events = case_rows.get_events(conn, case_id)
-            case_rows.update_case(conn, lifecycle.settle(case, events, pols.for_case(case)))
+            settled = lifecycle.settle(case, events, pols.for_case(case))
+            case_rows.update_case(conn, settled)
+            cycles.save(conn, case_id, settled.resolution_cycles or ())
             fixed.append(case_id)
     remaining = [(c, p) for c, p in check.problems if c not in set(fixed)]
     check.problems = remaining

@@ -67,16 +67,62 @@ def cases_on_versions(conn: sqlite3.Connection, version_ids: list[int]) -> list[
     ).fetchall()
 
 
+# A resolved or closed case that never paused before its resolution (its time to resolve
+# is its whole age) and was never reopened: its resolution clock ran once, from the
+# opening, and was decided at its due time if it ran past it, else at its resolution.
+# Doctor checks those in SQL (decided_mismatches); every other resolved case is replayed.
+_RAN_ONCE = ("reopened = 0 AND resolve_secs IS NOT NULL AND resolution_at IS NOT NULL "
+             "AND resolve_secs = resolution_at - opened_at")
+
+
 def case_facts(conn: sqlite3.Connection) -> Iterator[tuple]:
     """For every case in id order: (id, events ever written to it, and for a resolved or
     closed case the figures its report summary is computed from — opened_at, tier,
-    escalations, reopened — then the stored SUMMARY_FIELDS; None for any other case)."""
+    escalations, reopened — then the stored SUMMARY_FIELDS, else None; and for a resolved
+    or closed case whose resolution clock paused or was reopened, what replaying that
+    clock needs — (priority, policy_version, opened_at, resolution_decided_at) — else
+    None)."""
     from esc_cli.domain.summary import SUMMARY_FIELDS
 
+    width = 7 + len(SUMMARY_FIELDS)
     for row in conn.execute(
             f"SELECT id, event_count, {UNRESOLVED_SQL}, opened_at, tier, escalations, reopened, "
-            f"{', '.join(SUMMARY_FIELDS)} FROM cases ORDER BY id"):
-        yield row[0], row[1], None if row[2] else row[3:]
+            f"{', '.join(SUMMARY_FIELDS)}, CASE WHEN {_RAN_ONCE} THEN 1 ELSE 0 END, priority, "
+            "policy_version, resolution_decided_at FROM cases ORDER BY id"):
+        resolved = not row[2]
+        replay = resolved and not row[width]
+        yield (row[0], row[1], row[3:width] if resolved else None,
+               (row[width + 1], row[width + 2], row[3], row[width + 3]) if replay else None)
+
+
+def decided_mismatches(conn: sqlite3.Connection) -> list[tuple[int, int | None, int | None]]:
+    """(id, stored, expected resolution_decided_at) of the resolved or closed cases whose
+    clock ran once (_RAN_ONCE) and whose stored instant is not the one its own due time
+    and resolution give: one pass over the cases in SQL, no history read."""
+    expected = "CASE WHEN resolved_at > resolve_by THEN resolve_by ELSE resolved_at END"
+    return conn.execute(
+        f"SELECT id, resolution_decided_at, {expected} FROM cases "
+        f"WHERE NOT {UNRESOLVED_SQL} AND {_RAN_ONCE} "
+        f"AND coalesce(resolution_decided_at, -1) <> coalesce({expected}, -1) ORDER BY id"
+    ).fetchall()
+
+
+def stored_cycles(conn: sqlite3.Connection) -> dict[int, tuple]:
+    """Every case's earlier resolution cycles as stored: {case id: ((decided_at, met), ...)}
+    (only reopened cases have them: a small table)."""
+    found: dict[int, tuple] = {}
+    for case_id, rows in groupby(conn.execute(
+            "SELECT case_id, decided_at, met FROM resolution_cycles ORDER BY case_id, cycle"),
+            key=itemgetter(0)):
+        found[case_id] = tuple((decided, bool(met)) for _, decided, met in rows)
+    return found
+
+
+def stray_cycles(conn: sqlite3.Connection) -> list[int]:
+    """Case ids with resolution cycles but no reopen (or no case at all)."""
+    return [row[0] for row in conn.execute(
+        "SELECT DISTINCT case_id FROM resolution_cycles WHERE case_id NOT IN "
+        "(SELECT id FROM cases WHERE reopened > 0) ORDER BY case_id")]
 
 
 def event_chains(conn: sqlite3.Connection) -> Iterator[tuple[int, list[tuple[Event, bytes]]]]:

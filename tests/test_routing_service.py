@@ -94,6 +94,44 @@ def test_the_sweep_routes_round_robin_across_runs(team):
     assert [n["recipient"] for n in result["notified"]] == ["owner:bob", "owner:carol", "owner:bob"]
 
 
+def test_sweep_dry_run_shows_where_each_escalation_would_land_and_writes_nothing(team):
+    """`sweep --dry-run` asks routing as the sweep would (same domain decisions, picks
+    remembered for the run only): the owner or queue of every escalation, in text and
+    JSON (`routed`), with round-robin's memory in the store untouched."""
+    queued = open_case(team, "--tier", "2")  # tier 3 assigns by hand: waits in its queue
+    team.load(policy(tier2='assign = "round-robin"\n'))
+    cases = [open_case(team) for _ in range(3)]
+    kept = open_case(team, "--owner", "dana")  # tier 3: keeps the case at tier 2
+    at = "2026-11-02T10:20:00Z"
+    memory = team.rows("SELECT scope, last_handle, turns FROM routing_state ORDER BY scope")
+    dry = team.doc("sweep", "--dry-run", now=at)
+    landed = {r["case"]: (r["tier"], r["owner"]) for r in dry["routed"]}
+    assert landed == {cases[0]: (2, "bob"), cases[1]: (2, "carol"), cases[2]: (2, "bob"),
+                      kept: (2, "dana"), queued: (3, None)}
+    reasons = {r["case"]: r["reason"] for r in dry["routed"]}
+    assert reasons[cases[1]] == "round-robin in tier 2: carol (after bob)"
+    assert reasons[kept] == "kept: dana works at tier 2 or above"
+    assert reasons[queued] == "tier 3 assigns by hand"
+    # nothing written: no owner, no routing event, round-robin's memory where it was
+    assert team.rows("SELECT scope, last_handle, turns FROM routing_state ORDER BY scope") == memory
+    assert all(routed(team, c) == [] and team.doc("show", str(c))["owner"] is None
+               for c in cases)
+    text = team.ok("sweep", "--dry-run", now=at).out.splitlines()
+    assert (f"would escalate #{cases[1]} from tier 1 to 2: response SLA breached; to carol "
+            "(round-robin in tier 2: carol (after bob))") in text
+    assert (f"would escalate #{queued} from tier 2 to 3: response SLA breached; unassigned in "
+            "tier 3's queue (tier 3 assigns by hand)") in text
+    # the sweep then does what its dry run said, and says so in its result
+    real = team.doc("sweep", now=at)
+    assert real["routed"] == dry["routed"]
+    assert [n["recipient"] for n in real["notified"]] == [n["recipient"] for n in dry["notified"]]
+    assert [routed(team, c)[0]["to"] for c in cases] == ["bob", "carol", "bob"]
+    # a later dry run carries on from round-robin's memory as the sweep left it
+    later = open_case(team, now="2026-11-02T11:00:00Z")
+    [where] = team.doc("sweep", "--dry-run", now="2026-11-02T11:20:00Z")["routed"]
+    assert (where["case"], where["owner"]) == (later, "carol")
+
+
 def test_open_routes_when_tier_one_asks(team):
     team.ok("owner", "add", "amy", "--tier", "1")
     team.ok("owner", "add", "abe", "--tier", "1")

@@ -78,7 +78,7 @@ def test_same_now_twice_changes_nothing_and_is_silent(esc):
 def test_json_is_printed_even_when_nothing_happened(esc):
     doc = esc.doc("sweep")
     assert doc == {"now": "2026-11-02T10:00:00Z", "dry_run": False, "checked": 0, "warned": [],
-                   "breached": [], "escalated": [], "closed": [], "notified": [],
+                   "breached": [], "escalated": [], "closed": [], "routed": [], "notified": [],
                    "retried": [], "failed": 0, "channels": 0, "failures": []}
 
 
@@ -91,13 +91,15 @@ def test_dry_run_reports_and_writes_nothing(esc):
     lines = dry.out.splitlines()
     # urgent: response breached (escalate 1 -> 2), resolution at risk (warn 13:12);
     # medium: response warns at 0.8 x 4h = 3h12m -> 13:12
-    assert f"would escalate #{urgent} from tier 1 to 2: response SLA breached" in lines
+    # where it would land: the default ladder assigns by hand (routing: test_routing_service)
+    assert (f"would escalate #{urgent} from tier 1 to 2: response SLA breached; unassigned in "
+            "tier 2's queue (tier 2 assigns by hand)") in lines
     assert lines[-1] == ("sweep --dry-run: 2 warned, 1 breached, 1 escalated, 0 closed, "
                          "3 notified; nothing written")
     predicted = esc.doc("sweep", "--dry-run", now="2026-11-02T13:30:00Z")
     assert snapshot(esc.db) == before and predicted["dry_run"] is True
     done = esc.doc("sweep", now="2026-11-02T13:30:00Z")
-    for key in ("checked", "warned", "breached", "escalated", "closed"):
+    for key in ("checked", "warned", "breached", "escalated", "closed", "routed"):
         assert done[key] == predicted[key], key
     assert [(n["case"], n["kind"], n["recipient"]) for n in done["notified"]] == [
         (n["case"], n["kind"], n["recipient"]) for n in predicted["notified"]]

@@ -74,12 +74,23 @@ def sweep_result(out: Output, doc: dict) -> None:
 def _dry_run_lines(doc: dict) -> list[str]:
     lines = [f"would warn #{w['case']}: {w['clock']} SLA at risk" for w in doc["warned"]]
     lines += [f"would record #{b['case']}: {b['clock']} SLA breached" for b in doc["breached"]]
+    lands = {r["case"]: r for r in doc.get("routed", [])}
     lines += [f"would escalate #{e['case']} from tier {e['from']} to {e['to']}: "
-              f"{clean(e['reason'])}" for e in doc["escalated"]]
+              f"{clean(e['reason'])}{_lands(lands.get(e['case']))}" for e in doc["escalated"]]
     lines += [f"would close #{c['case']}" for c in doc["closed"]]
     lines += [f"would notify {clean(n['recipient'])} about #{n['case']} ({n['kind']})"
               for n in doc["notified"]]
     return lines
+
+
+def _lands(where: dict | None) -> str:
+    """`; to bob (least-loaded in tier 2: bob (1 of 8))`, or the queue it would wait in."""
+    if where is None:
+        return ""
+    if where["owner"] is not None:
+        return f"; to {clean(where['owner'])} ({clean(where['reason'])})"
+    queue = f"team {clean(where['team'])}" if where["team"] else f"tier {where['tier']}"
+    return f"; unassigned in {queue}'s queue ({clean(where['reason'])})"
 
 
 class ProgressBar:

@@ -37,6 +37,49 @@ def route(conn, case: Case, new_events: list[Event], policy, now: int):
     return replace(case, owner=decision.handle), [event], decision
 
 
+class Preview:
+    """`route` without writing, for `sweep --dry-run`: the same domain decisions over the
+    owners, their loads and round-robin's memory as first read, each pick remembered in
+    memory only (the next escalation in the same scope goes to the next person, and the
+    picked owner's load grows by one), as a real sweep would have them in turn. The
+    store's round-robin state never moves."""
+
+    def __init__(self, conn):
+        self.owners = people.list_owners(conn)
+        self.loads = people.loads_of(conn, [o.handle for o in self.owners if o.active])
+        self.last = dict(conn.execute("SELECT scope, last_handle FROM routing_state").fetchall())
+
+    def route(self, case: Case, new_events: list[Event], policy, now: int):
+        """(case, routing's events, the decision or None), as `route` gives them."""
+        asked = routing.trigger(case, new_events)
+        if asked is None:
+            return case, [], None
+        settings = routing.settings_for(policy, case, asked[1])
+        if not settings.routes:
+            return case, [], None
+        decision = routing.choose(case, settings, self.owners, self.loads, now,
+                                  self.last.get(settings.scope), policy.top_tier)
+        if decision.handle is None:
+            return case, [], decision
+        self.last[settings.scope] = decision.handle
+        self.loads[decision.handle] = self.loads.get(decision.handle, 0) + 1
+        event = routing.assigned_event(case, decision, now)
+        return replace(case, owner=decision.handle), [event], decision
+
+
+def landing(case_id: int, before: Case, after: Case, decision) -> dict:
+    """Where an escalation left its case, for the sweep's result: `{case, tier, team,
+    owner, reason}` (owner None: unassigned, in the tier's or team's queue)."""
+    if decision is not None:
+        reason = decision.reason
+    elif after.owner is not None and after.owner == before.owner:
+        reason = f"kept: {after.owner} works at tier {after.tier} or above"
+    else:
+        reason = f"{'team ' + after.team if after.team else f'tier {after.tier}'} assigns by hand"
+    return {"case": case_id, "tier": after.tier, "team": after.team, "owner": after.owner,
+            "reason": reason}
+
+
 def on_call_for(conn, policy, case: Case, now: int):
     """Whom an unowned case's notifications name: the on-call person of its team (when
     the team has a rotation) or of its tier, or the next in the rotation while they are

@@ -40,6 +40,8 @@ class _Run:
         self.escalated: list[dict] = []
         self.closed: list[dict] = []
         self.created: list[dict] = []  # notification payloads written (or that would be)
+        self.routed: list[dict] = []  # where each escalation left its case (routing.landing)
+        self.preview: Any = None  # dry run: routing without writing (routing.Preview), one per run
 
 
 def sweep(env, dry_run: bool = False,
@@ -113,6 +115,7 @@ def sweep(env, dry_run: bool = False,
         "breached": run.breached,
         "escalated": run.escalated,
         "closed": run.closed,
+        "routed": run.routed,
         "notified": notified,
         "retried": retried,
         "failed": failed,
@@ -223,14 +226,33 @@ def _sweep_case(conn, env, pols, case, events, run: _Run, owners: dict) -> bool:
     if plan.close:
         run.closed.append({"case": case_id})
     if run.dry_run:
+        from esc_cli.services import routing
+
+        # whom routing would give the escalation to, decided as a real sweep decides it
+        # (_save), remembered for this run only
+        decision = None
+        current = pols.current
+        if plan.escalate_to is not None and changed.owner is None and (current.teams or any(
+                t.assign != "manual" or t.oncall for t in current.tiers.values())):
+            run.preview = run.preview or routing.Preview(conn)
+            changed, routed, decision = run.preview.route(changed, new_events, current, now)
+            new_events = new_events + routed
         settled = lifecycle.settle(changed, events + new_events, policy)
         new_owner = people.get_owner(conn, settled.owner) if settled.owner else None
         run.created.extend(notices.notifications_for(
             settled, new_events, new_owner.email if new_owner else None))
+        if decision is not None and decision.handle is None:
+            run.created.append(notices.unowned(settled, new_events[-1], decision.reason))
+        if plan.escalate_to is not None:
+            run.routed.append(routing.landing(case_id, case, settled, decision))
         return False
     saved = _save(conn, env, pols, changed, events, new_events, policy, run_rules=False, now=now,
                   stored=case)
     run.created.extend(saved.extra.get("notifications", []))
+    if plan.escalate_to is not None:
+        from esc_cli.services.routing import landing
+
+        run.routed.append(landing(case_id, case, saved, saved.extra.get("routing")))
     return saved.sweep_at is not None and saved.sweep_at <= now
 
 

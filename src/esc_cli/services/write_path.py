@@ -89,6 +89,7 @@ def _save(conn, env, pols: Policies, case: Case, old_events: list[Event], new_ev
             if outbox.add(conn, payload, channels, now):
                 created.append(payload)
     case.extra["notifications"] = created
+    case.extra["routing"] = decision  # whom routing chose, if it was asked (the sweep's result)
     return case
 
 

@@ -134,10 +134,10 @@ def test_a_priority_change_judges_every_cycle_under_the_new_targets(esc):
     assert _cycles(esc) == [(int(a), 1, utc("05:00"), 1)]
 
 
-@pytest.mark.sqlite_only("takes the SQLite file back to before migration 0017")
 def test_migration_0017_settles_every_cycle_of_an_older_store(esc):
-    import sqlite3
-
+    """A store as 0013/0014 left it (no cycles table; a reopened case decided at its
+    first breach) upgrades to the same rows and figures as a store kept current, on
+    either backend (PostgreSQL runs the same migration body)."""
     from esc_cli.store.migrations import MIGRATIONS
 
     a = _open(esc, "00:00")
@@ -151,14 +151,15 @@ def test_migration_0017_settles_every_cycle_of_an_older_store(esc):
     report = esc.doc("report", "--since", DAY, "--until", DAY, now=LATER)
     cycles = _cycles(esc)
     decided = esc.rows("SELECT id, resolution_decided_at FROM cases ORDER BY id")
-    # as 0012/0013 left it: no table, a reopened case decided at its first breach
-    conn = sqlite3.connect(esc.db)
-    conn.execute("DROP TABLE resolution_cycles")
-    conn.execute("UPDATE cases SET resolution_decided_at = ? WHERE id = ?", (utc("04:00"), b))
-    conn.execute("DELETE FROM _sqlite_migrations WHERE name >= '0017'")
-    conn.execute(f"PRAGMA user_version = {len([n for n, _ in MIGRATIONS if n < '0017'])}")
-    conn.commit()
-    conn.close()
+    before = len([n for n, _ in MIGRATIONS if n < "0017"])
+    _write(esc, "DROP TABLE resolution_cycles")
+    _write(esc, "UPDATE cases SET resolution_decided_at = ? WHERE id = ?", (utc("04:00"), b))
+    if str(esc.db).startswith("postgresql://"):
+        _write(esc, "DELETE FROM esc_migrations WHERE name >= '0017'")
+        _write(esc, "UPDATE esc_store SET version = ?", (before,))
+    else:
+        _write(esc, "DELETE FROM _sqlite_migrations WHERE name >= '0017'")
+        _write(esc, f"PRAGMA user_version = {before}")
     # opening it upgrades it: the same figures, rows and columns as a store kept current
     assert esc.doc("report", "--since", DAY, "--until", DAY, now=LATER) == report
     assert _cycles(esc) == cycles == [(int(a), 1, utc("01:00"), 1), (int(b), 1, utc("04:00"), 0)]

@@ -280,3 +280,35 @@ def test_policy_recompute_killed_at_random_moments_is_all_or_nothing(esc, tmp_pa
             assert len(versions_after) == len(versions_before) + 1
         assert stress.replay_problems(esc.db, requeued_at=NOW) == []
     print(f"policy load --recompute: {kills} kills")
+
+
+def test_a_ctrl_c_after_the_import_committed_does_not_say_interrupted(esc, tmp_path,
+                                                                       monkeypatch):
+    """The race seen under load: a SIGINT after the import's COMMIT but before esc exits
+    reported 130 "interrupted" for an import that had committed. From the commit on,
+    SIGINT is deferred until the process exits. The hook sends the signal at exactly
+    that point: after the import returned, while esc prints its summary."""
+    import os
+
+    from esc_cli.commands import data as data_commands
+
+    rows = tmp_path / "cases.csv"
+    rows.write_text("title,customer,priority\n" + "".join(
+        f"printer {n},Acme,high\n" for n in range(5)))
+    line = data_commands._import_line
+    sent: list[int] = []
+
+    def interrupted_while_printing(summary):
+        sent.append(1)
+        os.kill(os.getpid(), signal.SIGINT)  # delivered at the next bytecode boundary
+        return line(summary)
+
+    monkeypatch.setattr(data_commands, "_import_line", interrupted_while_printing)
+    before = signal.getsignal(signal.SIGINT)
+    result = esc("import", str(rows))
+    assert sent == [1]
+    assert (result.code, result.err) == (0, ""), result.err
+    assert result.out.startswith("imported 5 cases")
+    assert len(esc.doc("queue")) == 5
+    # an in-process run leaves the caller's Ctrl-C as it found it
+    assert signal.getsignal(signal.SIGINT) is before

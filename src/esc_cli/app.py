@@ -212,6 +212,10 @@ def main(argv: list[str] | None = None) -> None:
 
     code = 0
     args = sys.argv[1:] if argv is None else list(argv)
+    if argv is not None:  # in-process (tests): leave the caller's Ctrl-C as we found it
+        import signal
+
+        caller_sigint = signal.getsignal(signal.SIGINT)
     from esc_cli.commands.lists import with_watch_default
 
     args = with_watch_default(args)  # `--watch` alone: its default interval
@@ -246,10 +250,14 @@ def main(argv: list[str] | None = None) -> None:
         code = _error(f"internal error: {type(err).__name__}: {err}", 1)
     # The work is done and its outcome decided: a Ctrl-C during interpreter shutdown
     # must not turn a committed command into a death by signal.
+    # (An import defers Ctrl-C from its COMMIT on and leaves it deferred until here:
+    # services/importing._commit_not_interrupted.)
     if argv is None:  # a real process, not a test calling main() in-process
         import signal
 
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    else:
+        signal.signal(signal.SIGINT, caller_sigint)
     try:
         sys.stdout.flush()
     except BrokenPipeError:

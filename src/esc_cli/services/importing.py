@@ -352,8 +352,8 @@ def import_stream(env, stream, *, dry_run: bool, on_error: ErrorSink,
 
 
 class _CommitGuard:
-    """Set by the import once every row is written: from then on a Ctrl-C waits until
-    the COMMIT is over. SQLite finishes a COMMIT even when Python has a pending Ctrl-C,
+    """Set by the import once every row is written: from then on a Ctrl-C is held until
+    the process exits (the COMMIT, then the summary printed). SQLite finishes a COMMIT even when Python has a pending Ctrl-C,
     and a big import's COMMIT (writing its pages to the WAL) takes a good part of the
     run: a Ctrl-C raised after it would say "interrupted" about an import that is
     complete. A Ctrl-C that comes while the rows are still going in rolls back."""
@@ -385,7 +385,12 @@ def _commit_not_interrupted():
     try:
         yield guard
     finally:
-        signal.signal(signal.SIGINT, previous)
+        # Once armed, the import is committing or has committed: a Ctrl-C from here until
+        # the process exits is recorded, never raised, so a committed import never says
+        # "interrupted" (app.main ignores SIGINT at its end, and gives an in-process
+        # caller its own handler back). Not armed: the import rolled back; Ctrl-C as before.
+        if not guard.armed:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _import(env, transaction, path: Path, source, dry_run: bool, on_error: ErrorSink,

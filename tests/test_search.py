@@ -269,8 +269,9 @@ def test_a_postgresql_store_from_before_0016_finds_unaccented_words_after_upgrad
     esc.sql("""CREATE OR REPLACE FUNCTION esc_words(t text) RETURNS text LANGUAGE sql
                IMMUTABLE AS $$ SELECT regexp_replace(coalesce(t, ''), '[^[:alnum:]]+', ' ', 'g') $$""",
             "SELECT esc_reindex(id) FROM cases",
-            "DELETE FROM esc_migrations WHERE name = '0016_search_diacritics'",
-            "UPDATE esc_store SET version = version - 1")
+            # (later migrations are undone too, and re-run by the upgrade)
+            "DELETE FROM esc_migrations WHERE name >= '0016'",
+            "UPDATE esc_store SET version = 15")
     assert esc.rows("SELECT CAST(document AS TEXT) FROM case_search")[0][0].startswith("'caf':")
     assert _ids(esc, "cafe") == [case]  # the command upgraded the store first
     assert esc.rows("SELECT count(*) FROM esc_migrations WHERE name = '0016_search_diacritics'") == [(1,)]

@@ -24,8 +24,9 @@ test: $(BIN)/esc ## install, then run the whole suite (what CI runs: .ci/run)
 	@sh .ci/postgres
 	$(BIN)/python -m pytest -n 2 --timeout=300
 
-lint: $(BIN)/esc ## ruff and mypy on src/ (tests/test_lint.py runs both in make test)
+lint: $(BIN)/esc ## ruff (check, format --check) and mypy on src/ (tests/test_lint.py runs them in make test)
 	$(BIN)/python -m ruff check src
+	$(BIN)/python -m ruff format --check src
 	$(BIN)/python -m mypy src/esc_cli
 
 clean: ## remove .venv and build leftovers

@@ -24,6 +24,11 @@ def test_ruff_finds_nothing_in_src():
     assert result.returncode == 0, f"ruff check src:\n{result.stdout}{result.stderr}"
 
 
+def test_src_is_as_ruff_format_leaves_it():
+    result = _run("ruff", "format", "--check", "src")
+    assert result.returncode == 0, f"ruff format --check src (run `ruff format src`):\n{result.stdout}{result.stderr}"
+
+
 def test_mypy_finds_nothing_in_src():
     result = _run("mypy", "src/esc_cli")
     assert result.returncode == 0, f"mypy src/esc_cli:\n{result.stdout}{result.stderr}"

@@ -13,7 +13,7 @@ from esc_cli import __version__
 app = typer.Typer(
     name="esc",
     help="Terminal-first escalation manager for customer-support teams.\n\n"
-         "The options below go before or after the command: esc queue --db team.db.",
+    "The options below go before or after the command: esc queue --db team.db.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     # `esc completion SHELL` prints the scripts; shell completion itself (_ESC_COMPLETE)
@@ -32,16 +32,45 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     ctx: typer.Context,
-    db: Annotated[Optional[str], typer.Option("--db", envvar="ESC_DB", metavar="PATH",
-                                              help="Store file (default: esc.db in the user data dir)")] = None,
-    as_user: Annotated[Optional[str], typer.Option("--as", envvar="ESC_USER", metavar="USER",
-                                                   help="Acting user recorded on events (default: OS login)")] = None,
-    now: Annotated[Optional[str], typer.Option("--now", envvar="ESC_NOW", metavar="TIME",
-                                               help="Act at this ISO-8601 instant (read in --tz without an offset)")] = None,
-    tz: Annotated[Optional[str], typer.Option("--tz", envvar="ESC_TZ", metavar="ZONE",
-                                              help="Display zone (default: system zone)")] = None,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit")] = False,
+    db: Annotated[
+        Optional[str],
+        typer.Option(
+            "--db",
+            envvar="ESC_DB",
+            metavar="PATH",
+            help="Store file (default: esc.db in the user data dir)",
+        ),
+    ] = None,
+    as_user: Annotated[
+        Optional[str],
+        typer.Option(
+            "--as",
+            envvar="ESC_USER",
+            metavar="USER",
+            help="Acting user recorded on events (default: OS login)",
+        ),
+    ] = None,
+    now: Annotated[
+        Optional[str],
+        typer.Option(
+            "--now",
+            envvar="ESC_NOW",
+            metavar="TIME",
+            help="Act at this ISO-8601 instant (read in --tz without an offset)",
+        ),
+    ] = None,
+    tz: Annotated[
+        Optional[str],
+        typer.Option(
+            "--tz", envvar="ESC_TZ", metavar="ZONE", help="Display zone (default: system zone)"
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit"
+        ),
+    ] = False,
 ) -> None:
     from esc_cli.env import Env
 

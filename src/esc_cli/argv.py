@@ -31,7 +31,7 @@ def globals_first(root, args: list[str], at: int) -> list[str]:
         arg = args[position]
         position += 1
         if arg == "--":
-            kept.extend(args[position - 1:])
+            kept.extend(args[position - 1 :])
             break
         sub = getattr(command, "commands", None)
         if sub is not None and not arg.startswith("-") and arg in sub:
@@ -64,7 +64,7 @@ def globals_first(root, args: list[str], at: int) -> list[str]:
         kept.append(arg)
     if not moved:
         return args
-    return args[:at] + moved + args[at:at + 1] + kept
+    return args[:at] + moved + args[at : at + 1] + kept
 
 
 def _valued_options(command) -> dict[str, bool]:

@@ -71,7 +71,9 @@ def parse_instant(text: str, zone: str, what: str = "--now") -> int:
     try:
         parsed = datetime.fromisoformat(raw.replace("z", "Z"))
     except ValueError:
-        raise UsageError(f"{what}: '{text}' is not an ISO-8601 time (e.g. 2026-11-02T10:15)") from None
+        raise UsageError(
+            f"{what}: '{text}' is not an ISO-8601 time (e.g. 2026-11-02T10:15)"
+        ) from None
     from esc_cli.domain.model import YEARS
 
     if not YEARS[0] <= parsed.year < YEARS[1]:

@@ -10,10 +10,10 @@ import re
 # Compiled on first use: most runs print only plain ASCII, which clean() passes untouched.
 _PATTERNS = {
     "ansi": (
-        r"\x1b\[[0-?]*[ -/]*[@-~]"           # CSI ... final
+        r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI ... final
         r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC ... BEL or ST
-        r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"      # DCS, SOS, PM, APC strings
-        r"|\x1b[@-Z\\-_]"                       # other two-byte escapes
+        r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC strings
+        r"|\x1b[@-Z\\-_]"  # other two-byte escapes
         r"|\x9b[0-?]*[ -/]*[@-~]"
     ),
     # U+2028/U+2029 end a line for Unicode (and for str.splitlines): an error must stay

@@ -31,7 +31,9 @@ def register(app: typer.Typer) -> None:
     @app.command(help="Create the store with the default tiers and policy.")
     def init(
         ctx: typer.Context,
-        policy: Annotated[Optional[Path], typer.Option("--policy", help="Start with this policy TOML")] = None,
+        policy: Annotated[
+            Optional[Path], typer.Option("--policy", help="Start with this policy TOML")
+        ] = None,
         json: Json = False,
     ) -> None:
         from esc_cli import services
@@ -50,7 +52,9 @@ def register(app: typer.Typer) -> None:
     @app.command(help="Who is on call now for each tier and team, and the next handoffs.")
     def oncall(
         ctx: typer.Context,
-        at: Annotated[Optional[str], typer.Option("--at", help="Another instant (ISO-8601, read in --tz)")] = None,
+        at: Annotated[
+            Optional[str], typer.Option("--at", help="Another instant (ISO-8601, read in --tz)")
+        ] = None,
         json: Json = False,
     ) -> None:
         from esc_cli.render import routing as view
@@ -71,12 +75,18 @@ def tier_list(ctx: typer.Context, json: Json = False) -> None:
     views.tier_list(output(ctx, json), services.tier_list(ctx.obj))
 
 
-@tier_app.command("add", help="Add a tier at the top of the ladder, or rename/edit an existing one.")
+@tier_app.command(
+    "add", help="Add a tier at the top of the ladder, or rename/edit an existing one."
+)
 def tier_add(
     ctx: typer.Context,
-    level: Annotated[int, typer.Argument(help="Tier level (1 is frontline)", autocompletion=complete_tier)],
+    level: Annotated[
+        int, typer.Argument(help="Tier level (1 is frontline)", autocompletion=complete_tier)
+    ],
     name: Annotated[str, typer.Argument(help="Tier name")],
-    stale_after: Annotated[Optional[str], typer.Option("--stale-after", help="SPAN or none")] = None,
+    stale_after: Annotated[
+        Optional[str], typer.Option("--stale-after", help="SPAN or none")
+    ] = None,
     json: Json = False,
 ) -> None:
     from esc_cli import services
@@ -88,13 +98,19 @@ def tier_add(
 @owner_app.command("add", help="Add an owner, or update and reactivate an existing one.")
 def owner_add(
     ctx: typer.Context,
-    handle: Annotated[str, typer.Argument(help="Handle, e.g. alice", autocompletion=complete_owner)],
+    handle: Annotated[
+        str, typer.Argument(help="Handle, e.g. alice", autocompletion=complete_owner)
+    ],
     name: Annotated[Optional[str], typer.Option()] = None,
     email: Annotated[Optional[str], typer.Option()] = None,
-    tier: Annotated[Optional[int], typer.Option(help="Tier the owner works at (default: 1)",
-                                                autocompletion=complete_tier)] = None,
-    team: Annotated[Optional[list[str]], typer.Option("--team", help="Team (repeatable)",
-                                                       autocompletion=complete_team)] = None,
+    tier: Annotated[
+        Optional[int],
+        typer.Option(help="Tier the owner works at (default: 1)", autocompletion=complete_tier),
+    ] = None,
+    team: Annotated[
+        Optional[list[str]],
+        typer.Option("--team", help="Team (repeatable)", autocompletion=complete_team),
+    ] = None,
     capacity: Annotated[Optional[int], typer.Option(help="Max cases in new/open/pending")] = None,
     json: Json = False,
 ) -> None:
@@ -122,21 +138,32 @@ def owner_deactivate(
     from esc_cli import services
     from esc_cli.render import views
 
-    views.owner_written(output(ctx, json), services.owner_deactivate(ctx.obj, handle), "deactivated")
+    views.owner_written(
+        output(ctx, json), services.owner_deactivate(ctx.obj, handle), "deactivated"
+    )
 
 
-@owner_app.command("away", help="Mark an owner away: routing skips them until then (their cases stay theirs).")
+@owner_app.command(
+    "away", help="Mark an owner away: routing skips them until then (their cases stay theirs)."
+)
 def owner_away(
     ctx: typer.Context,
     handle: Annotated[str, typer.Argument(help="Owner handle", autocompletion=complete_owner)],
-    until: Annotated[str, typer.Option("--until", help="When they are back: an ISO time, or a span from now (3d)")],
-    reason: Annotated[Optional[str], typer.Option("--reason", help="Why (shown in owner list --json)")] = None,
+    until: Annotated[
+        str,
+        typer.Option("--until", help="When they are back: an ISO time, or a span from now (3d)"),
+    ],
+    reason: Annotated[
+        Optional[str], typer.Option("--reason", help="Why (shown in owner list --json)")
+    ] = None,
     json: Json = False,
 ) -> None:
     from esc_cli.render import views
     from esc_cli.services import routing
 
-    views.owner_written(output(ctx, json), routing.owner_away(ctx.obj, handle, until, reason), "away")
+    views.owner_written(
+        output(ctx, json), routing.owner_away(ctx.obj, handle, until, reason), "away"
+    )
 
 
 @owner_app.command("back", help="Mark an owner back: routing may pick them again.")
@@ -179,11 +206,15 @@ def policy_export(ctx: typer.Context) -> None:
     sys.stdout.write(text)
 
 
-@policy_app.command("load", help="Replace the policy (validated first); --recompute moves open cases.")
+@policy_app.command(
+    "load", help="Replace the policy (validated first); --recompute moves open cases."
+)
 def policy_load(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Policy TOML file")],
-    recompute: Annotated[bool, typer.Option("--recompute", help="Recompute due times of unresolved cases")] = False,
+    recompute: Annotated[
+        bool, typer.Option("--recompute", help="Recompute due times of unresolved cases")
+    ] = False,
     json: Json = False,
 ) -> None:
     from esc_cli import services
@@ -195,19 +226,38 @@ def policy_load(
         return
     line = f"policy version {result['version']} loaded"
     if recompute:
-        line += (f"; {result['due_times_moved']} due time(s) moved on "
-                 f"{result['cases_moved']} case(s)")
+        line += (
+            f"; {result['due_times_moved']} due time(s) moved on {result['cases_moved']} case(s)"
+        )
     out.line(line)
 
 
-@policy_app.command("try", help="Replay the window's cases under FILE and the current policy, side by side (writes nothing).")
+@policy_app.command(
+    "try",
+    help="Replay the window's cases under FILE and the current policy, side by side (writes nothing).",
+)
 def policy_try(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Policy TOML file to try")],
-    since: Annotated[Optional[str], typer.Option(metavar="WHEN", help="Window start (default: 30 days back)")] = None,
-    until: Annotated[Optional[str], typer.Option(metavar="WHEN", help="Window end (a date means the end of that day)")] = None,
-    by: Annotated[Optional[str], typer.Option(metavar="FIELD", help="Group by priority|tier|team|category (default: priority)")] = None,
-    format: Annotated[Optional[str], typer.Option("--format", "-f", metavar="FORMAT", help="table|json|markdown (default: table)")] = None,
+    since: Annotated[
+        Optional[str], typer.Option(metavar="WHEN", help="Window start (default: 30 days back)")
+    ] = None,
+    until: Annotated[
+        Optional[str],
+        typer.Option(metavar="WHEN", help="Window end (a date means the end of that day)"),
+    ] = None,
+    by: Annotated[
+        Optional[str],
+        typer.Option(
+            metavar="FIELD", help="Group by priority|tier|team|category (default: priority)"
+        ),
+    ] = None,
+    format: Annotated[
+        Optional[str],
+        typer.Option(
+            "--format", "-f", metavar="FORMAT", help="table|json|markdown (default: table)"
+        ),
+    ] = None,
     json: Json = False,
 ) -> None:
     from esc_cli.errors import UsageError
@@ -241,8 +291,9 @@ class _TryProgress:
             from rich.console import Console
             from rich.progress import Progress
 
-            self.bar = Progress(console=Console(stderr=True, no_color=self.env.no_color),
-                                transient=True)
+            self.bar = Progress(
+                console=Console(stderr=True, no_color=self.env.no_color), transient=True
+            )
             self.bar.start()
             self.task = self.bar.add_task("replaying cases", total=total)
         self.bar.update(self.task, completed=done)

@@ -7,7 +7,12 @@ from typing import Annotated, Optional
 import typer
 
 from esc_cli.commands.common import (
-    CaseId, Json, complete_owner, complete_team, complete_tier, output,
+    CaseId,
+    Json,
+    complete_owner,
+    complete_team,
+    complete_tier,
+    output,
 )
 
 Reason = Annotated[str, typer.Option("--reason", "-r", help="Why (required)")]
@@ -19,22 +24,45 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         title: Annotated[str, typer.Argument(help="One-line summary (max 500 characters)")],
         customer: Annotated[str, typer.Option("--customer", "-c", help="Customer account")],
-        priority: Annotated[str, typer.Option("--priority", "-p", help="urgent|high|medium|low (p1..p4)")],
-        category: Annotated[Optional[str], typer.Option(help="Category from the policy (default: other)")] = None,
+        priority: Annotated[
+            str, typer.Option("--priority", "-p", help="urgent|high|medium|low (p1..p4)")
+        ],
+        category: Annotated[
+            Optional[str], typer.Option(help="Category from the policy (default: other)")
+        ] = None,
         description: Annotated[Optional[str], typer.Option("--description", "-d")] = None,
         channel: Annotated[Optional[str], typer.Option(help="email|phone|chat|web|other")] = None,
-        owner: Annotated[Optional[str], typer.Option(help="Owner handle", autocompletion=complete_owner)] = None,
-        tier: Annotated[Optional[int], typer.Option(help="Start at this tier (default: 1)", autocompletion=complete_tier)] = None,
-        team: Annotated[Optional[str], typer.Option(help="Functional team", autocompletion=complete_team)] = None,
-        tag: Annotated[Optional[list[str]], typer.Option("--tag", "-t", help="Tag (repeatable)")] = None,
+        owner: Annotated[
+            Optional[str], typer.Option(help="Owner handle", autocompletion=complete_owner)
+        ] = None,
+        tier: Annotated[
+            Optional[int],
+            typer.Option(help="Start at this tier (default: 1)", autocompletion=complete_tier),
+        ] = None,
+        team: Annotated[
+            Optional[str], typer.Option(help="Functional team", autocompletion=complete_team)
+        ] = None,
+        tag: Annotated[
+            Optional[list[str]], typer.Option("--tag", "-t", help="Tag (repeatable)")
+        ] = None,
         json: Json = False,
     ) -> None:
         from esc_cli import services
         from esc_cli.render import views
 
-        doc = services.open_case(ctx.obj, title=title, customer=customer, priority=priority,
-                                 category=category, description=description, channel=channel,
-                                 owner=owner, tier=tier, team=team, tags=tag)
+        doc = services.open_case(
+            ctx.obj,
+            title=title,
+            customer=customer,
+            priority=priority,
+            category=category,
+            description=description,
+            channel=channel,
+            owner=owner,
+            tier=tier,
+            team=team,
+            tags=tag,
+        )
         views.written(output(ctx, json), doc, "opened")
 
     @app.command(help="Acknowledge a case: the first response (new -> open).")
@@ -49,7 +77,9 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         case_id: CaseId,
         handle: Annotated[str, typer.Argument(help="Owner handle", autocompletion=complete_owner)],
-        force: Annotated[bool, typer.Option("--force", help="Assign past the owner's capacity")] = False,
+        force: Annotated[
+            bool, typer.Option("--force", help="Assign past the owner's capacity")
+        ] = False,
         json: Json = False,
     ) -> None:
         from esc_cli import services
@@ -76,7 +106,9 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         case_id: CaseId,
         text: Annotated[str, typer.Argument(help="The note")],
-        customer: Annotated[bool, typer.Option("--customer", help="Customer-visible update")] = False,
+        customer: Annotated[
+            bool, typer.Option("--customer", help="Customer-visible update")
+        ] = False,
         json: Json = False,
     ) -> None:
         from esc_cli import services
@@ -90,18 +122,29 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         case_id: CaseId,
         reason: Reason,
-        to: Annotated[Optional[int], typer.Option("--to", help="Target tier", autocompletion=complete_tier)] = None,
-        team: Annotated[Optional[str], typer.Option("--team", help="Functional escalation to a team",
-                                                    autocompletion=complete_team)] = None,
-        owner: Annotated[Optional[str], typer.Option("--owner", help="New owner", autocompletion=complete_owner)] = None,
-        force: Annotated[bool, typer.Option("--force", help="Give it to --owner past their capacity")] = False,
+        to: Annotated[
+            Optional[int], typer.Option("--to", help="Target tier", autocompletion=complete_tier)
+        ] = None,
+        team: Annotated[
+            Optional[str],
+            typer.Option(
+                "--team", help="Functional escalation to a team", autocompletion=complete_team
+            ),
+        ] = None,
+        owner: Annotated[
+            Optional[str], typer.Option("--owner", help="New owner", autocompletion=complete_owner)
+        ] = None,
+        force: Annotated[
+            bool, typer.Option("--force", help="Give it to --owner past their capacity")
+        ] = False,
         json: Json = False,
     ) -> None:
         from esc_cli import services
         from esc_cli.render import views
 
-        doc = services.escalate(ctx.obj, case_id, reason=reason, to=to, team=team, owner=owner,
-                                force=force)
+        doc = services.escalate(
+            ctx.obj, case_id, reason=reason, to=to, team=team, owner=owner, force=force
+        )
         where = f"to tier {doc['tier']} ({doc['tier_name']})"
         if team and to is None:
             where = f"to team {doc['team']}"
@@ -112,14 +155,18 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         case_id: CaseId,
         reason: Reason,
-        to: Annotated[Optional[int], typer.Option("--to", help="Target tier", autocompletion=complete_tier)] = None,
+        to: Annotated[
+            Optional[int], typer.Option("--to", help="Target tier", autocompletion=complete_tier)
+        ] = None,
         json: Json = False,
     ) -> None:
         from esc_cli import services
         from esc_cli.render import views
 
         doc = services.deescalate(ctx.obj, case_id, reason=reason, to=to)
-        views.written(output(ctx, json), doc, "de-escalated", f"to tier {doc['tier']} ({doc['tier_name']})")
+        views.written(
+            output(ctx, json), doc, "de-escalated", f"to tier {doc['tier']} ({doc['tier_name']})"
+        )
 
     @app.command(help="Wait on the customer: SLA clocks pause.")
     def pending(ctx: typer.Context, case_id: CaseId, reason: Reason, json: Json = False) -> None:
@@ -172,8 +219,11 @@ def register(app: typer.Typer) -> None:
         from esc_cli import services
         from esc_cli.render import views
 
-        views.written(output(ctx, json), services.feedback(ctx.obj, case_id, csat, comment),
-                      "feedback recorded")
+        views.written(
+            output(ctx, json),
+            services.feedback(ctx.obj, case_id, csat, comment),
+            "feedback recorded",
+        )
 
     @app.command("set", help="Triage: change a case's fields.")
     def set_(
@@ -185,15 +235,25 @@ def register(app: typer.Typer) -> None:
         customer: Annotated[Optional[str], typer.Option()] = None,
         channel: Annotated[Optional[str], typer.Option()] = None,
         team: Annotated[Optional[str], typer.Option(autocompletion=complete_team)] = None,
-        tag: Annotated[Optional[list[str]], typer.Option("--tag", help="Add a tag (repeatable)")] = None,
-        untag: Annotated[Optional[list[str]], typer.Option("--untag", help="Remove a tag (repeatable)")] = None,
+        tag: Annotated[
+            Optional[list[str]], typer.Option("--tag", help="Add a tag (repeatable)")
+        ] = None,
+        untag: Annotated[
+            Optional[list[str]], typer.Option("--untag", help="Remove a tag (repeatable)")
+        ] = None,
         json: Json = False,
     ) -> None:
         from esc_cli import services
         from esc_cli.render import views
 
-        changes = {"priority": priority, "category": category, "title": title,
-                   "customer": customer, "channel": channel, "team": team}
+        changes = {
+            "priority": priority,
+            "category": category,
+            "title": title,
+            "customer": customer,
+            "channel": channel,
+            "team": team,
+        }
         doc = services.set_fields(ctx.obj, case_id, changes, tag or [], untag or [])
         views.written(output(ctx, json), doc, "updated")
 
@@ -201,12 +261,20 @@ def register(app: typer.Typer) -> None:
     def show(
         ctx: typer.Context,
         case_id: CaseId,
-        every: Annotated[bool, typer.Option("--all", help="Every event of the timeline "
-                                            "(a terminal shows the latest 20 otherwise)")] = False,
+        every: Annotated[
+            bool,
+            typer.Option(
+                "--all",
+                help="Every event of the timeline (a terminal shows the latest 20 otherwise)",
+            ),
+        ] = False,
         json: Json = False,
     ) -> None:
         from esc_cli import services
         from esc_cli.render import views
 
-        views.case_detail(output(ctx, json), services.show(ctx.obj, case_id),
-                          latest=None if every else views.TIMELINE_LATEST)
+        views.case_detail(
+            output(ctx, json),
+            services.show(ctx.obj, case_id),
+            latest=None if every else views.TIMELINE_LATEST,
+        )

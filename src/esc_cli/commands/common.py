@@ -30,8 +30,9 @@ complete_category = _completer("category")
 complete_state = _completer("state")
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document")]
-CaseId = Annotated[str, typer.Argument(metavar="ID", help="Case id (42 or #42)",
-                                       autocompletion=complete_case_id)]
+CaseId = Annotated[
+    str, typer.Argument(metavar="ID", help="Case id (42 or #42)", autocompletion=complete_case_id)
+]
 
 
 def output(ctx: typer.Context, as_json: bool):
@@ -40,14 +41,23 @@ def output(ctx: typer.Context, as_json: bool):
     return Output(ctx.obj, as_json)
 
 
-def case_filters(*, tier, owner, unassigned, team, priority, category, state, at_risk,
-                 breached) -> dict:
+def case_filters(
+    *, tier, owner, unassigned, team, priority, category, state, at_risk, breached
+) -> dict:
     """The filters `queue` and `search` share, with `--state` taken repeatable or
     comma-separated."""
     states = [s.lower() for item in (state or []) for s in item.split(",") if s]
-    return {"tier": tier, "owner": owner, "unassigned": unassigned, "team": team,
-            "priority": priority, "category": category, "state": states,
-            "at_risk": at_risk, "breached": breached}
+    return {
+        "tier": tier,
+        "owner": owner,
+        "unassigned": unassigned,
+        "team": team,
+        "priority": priority,
+        "category": category,
+        "state": states,
+        "at_risk": at_risk,
+        "breached": breached,
+    }
 
 
 def strict_integers(command):

@@ -10,12 +10,16 @@ import typer
 SHELLS = ("bash", "zsh", "fish")
 
 INSTALL = {
-    "bash": ["Install: esc completion bash > ~/.local/share/bash-completion/completions/esc",
-             "(loaded on demand by bash-completion), or add to ~/.bashrc:",
-             '  eval "$(esc completion bash)"'],
-    "zsh": ["Install: esc completion zsh > ~/.zfunc/_esc, with `fpath+=~/.zfunc` before",
-            "`compinit` in ~/.zshrc (any directory on $fpath will do), or after compinit:",
-            "  source <(esc completion zsh)"],
+    "bash": [
+        "Install: esc completion bash > ~/.local/share/bash-completion/completions/esc",
+        "(loaded on demand by bash-completion), or add to ~/.bashrc:",
+        '  eval "$(esc completion bash)"',
+    ],
+    "zsh": [
+        "Install: esc completion zsh > ~/.zfunc/_esc, with `fpath+=~/.zfunc` before",
+        "`compinit` in ~/.zshrc (any directory on $fpath will do), or after compinit:",
+        "  source <(esc completion zsh)",
+    ],
     "fish": ["Install: esc completion fish > ~/.config/fish/completions/esc.fish"],
 }
 
@@ -40,7 +44,9 @@ def body(shell: str) -> str:
         return script
     lines = script.splitlines()
     if lines[0] != "#compdef esc" or ZSH_REGISTER not in lines:
-        raise RuntimeError("Typer's zsh script changed shape: update esc_cli/commands/completion.py")
+        raise RuntimeError(
+            "Typer's zsh script changed shape: update esc_cli/commands/completion.py"
+        )
     return "\n".join(lines[1:]).replace(ZSH_REGISTER, ZSH_EITHER).strip("\n")
 
 
@@ -58,12 +64,15 @@ def _shells(incomplete: str):
 
 
 def register(app: typer.Typer) -> None:
-    @app.command(help="Print the shell completion script for bash, zsh or fish.\n\n"
-                      "Every TAB asks esc itself: commands and options, and case ids, "
-                      "owners, tiers and teams from the store (--db, ESC_DB or the default).")
+    @app.command(
+        help="Print the shell completion script for bash, zsh or fish.\n\n"
+        "Every TAB asks esc itself: commands and options, and case ids, "
+        "owners, tiers and teams from the store (--db, ESC_DB or the default)."
+    )
     def completion(
-        shell: Annotated[str, typer.Argument(metavar="SHELL", help="bash, zsh or fish",
-                                             autocompletion=_shells)],
+        shell: Annotated[
+            str, typer.Argument(metavar="SHELL", help="bash, zsh or fish", autocompletion=_shells)
+        ],
     ) -> None:
         import sys
 

@@ -11,13 +11,19 @@ from esc_cli.commands.common import Json, output
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("import", help="Import cases, owners, or a whole export (CSV or JSON, by the "
-                                "file's extension). Any bad row: nothing is imported.")
+    @app.command(
+        "import",
+        help="Import cases, owners, or a whole export (CSV or JSON, by the "
+        "file's extension). Any bad row: nothing is imported.",
+    )
     def import_(
         ctx: typer.Context,
-        file: Annotated[Path, typer.Argument(metavar="FILE",
-                                             help="A .csv or .json file, or - to read a pipe")],
-        dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row; write nothing")] = False,
+        file: Annotated[
+            Path, typer.Argument(metavar="FILE", help="A .csv or .json file, or - to read a pipe")
+        ],
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="Check every row; write nothing")
+        ] = False,
         json: Json = False,
     ) -> None:
         import sys
@@ -33,26 +39,36 @@ def register(app: typer.Typer) -> None:
             if sys.stdin.isatty():
                 from esc_cli.errors import UsageError
 
-                raise UsageError("esc import - reads a pipe, and standard input is a terminal",
-                                 hint="esc export --db OLD | esc import --db NEW -")
-            summary = importing.import_stream(env, sys.stdin.buffer, dry_run=dry_run,
-                                              on_error=bad_row, progress=_progress(env))
+                raise UsageError(
+                    "esc import - reads a pipe, and standard input is a terminal",
+                    hint="esc export --db OLD | esc import --db NEW -",
+                )
+            summary = importing.import_stream(
+                env, sys.stdin.buffer, dry_run=dry_run, on_error=bad_row, progress=_progress(env)
+            )
         else:
-            summary = importing.import_file(env, file, dry_run=dry_run, on_error=bad_row,
-                                            progress=_progress(env))
+            summary = importing.import_file(
+                env, file, dry_run=dry_run, on_error=bad_row, progress=_progress(env)
+            )
         out = output(ctx, json)
         if out.as_json:
             out.json(summary)
         else:
             out.line(_import_line(summary))
 
-    @app.command(help="Write the whole store out: JSON (policy versions, owners, cases with "
-                      "their events; re-imports into an empty store) or CSV (case fields).")
+    @app.command(
+        help="Write the whole store out: JSON (policy versions, owners, cases with "
+        "their events; re-imports into an empty store) or CSV (case fields)."
+    )
     def export(
         ctx: typer.Context,
-        format: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="json|csv")] = "json",
-        output_file: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE",
-                                                            help="Write to FILE instead of stdout")] = None,
+        format: Annotated[
+            str, typer.Option("--format", "-f", metavar="FORMAT", help="json|csv")
+        ] = "json",
+        output_file: Annotated[
+            Optional[Path],
+            typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout"),
+        ] = None,
     ) -> None:
         import sys
 
@@ -82,14 +98,22 @@ def register(app: typer.Typer) -> None:
         detail = f" ({counts['events']} events)" if fmt == "json" else ""
         sys.stdout.write(f"exported {counts['cases']} cases{detail} to {clean(str(output_file))}\n")
 
-    @app.command(help="Load a sample support desk into a new store, its timeline moved to "
-                      "end now, and show its queue, overdue cases and report (never touches "
-                      "ESC_DB or --db).")
+    @app.command(
+        help="Load a sample support desk into a new store, its timeline moved to "
+        "end now, and show its queue, overdue cases and report (never touches "
+        "ESC_DB or --db)."
+    )
     def demo(
         ctx: typer.Context,
-        into: Annotated[Optional[str], typer.Option("--into", metavar="PATH",
-                                                    help="Create the demo store here (must not exist; "
-                                                         "default: a new temporary directory)")] = None,
+        into: Annotated[
+            Optional[str],
+            typer.Option(
+                "--into",
+                metavar="PATH",
+                help="Create the demo store here (must not exist; "
+                "default: a new temporary directory)",
+            ),
+        ] = None,
         json: Json = False,
     ) -> None:
         from esc_cli.services import demo as service
@@ -100,6 +124,7 @@ def register(app: typer.Typer) -> None:
 
 
 # -- progress ----------------------------------------------------------------------------
+
 
 def _progress(env):
     """A Rich bar on stderr when stderr is a terminal; silent otherwise."""
@@ -118,12 +143,21 @@ def _progress(env):
 
         def start(self, description, total):
             from rich.console import Console
-            from rich.progress import BarColumn, Progress as RichProgress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+            from rich.progress import (
+                BarColumn,
+                Progress as RichProgress,
+                TaskProgressColumn,
+                TextColumn,
+                TimeRemainingColumn,
+            )
 
             self.bar = RichProgress(
-                TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TaskProgressColumn(),
                 TimeRemainingColumn(),
-                console=Console(stderr=True, no_color=env.no_color), transient=True,
+                console=Console(stderr=True, no_color=env.no_color),
+                transient=True,
             )
             self.bar.start()
             self.task = self.bar.add_task(description, total=total)
@@ -145,6 +179,7 @@ def _progress(env):
 
 
 # -- import and export -------------------------------------------------------------------
+
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
@@ -181,7 +216,11 @@ def _export_to_file(env, fmt: str, target: Path) -> dict:
     target = target.expanduser()
     if target.is_dir():
         raise UsageError(f"{target} is a directory: --output takes a file name")
-    if target.exists() and isinstance(env.db_path, Path) and target.resolve() == env.db_path.resolve():
+    if (
+        target.exists()
+        and isinstance(env.db_path, Path)
+        and target.resolve() == env.db_path.resolve()
+    ):
         raise UsageError(f"{target} is the store itself: export to another file")
     from esc_cli.services import leftovers
 
@@ -205,6 +244,7 @@ def _export_to_file(env, fmt: str, target: Path) -> dict:
 
 
 # -- the demo ----------------------------------------------------------------------------
+
 
 def _show_demo(out, result: dict) -> None:
     import dataclasses
@@ -235,15 +275,18 @@ def _show_demo(out, result: dict) -> None:
         # a sentence that would wrap mid-word at this width breaks before "as of" instead
         lines = [intro] if len(intro) <= out.console().width else intro.split(" as of ", 1)
         for index, part in enumerate(lines):
-            out.console().print(part if index == 0 else f"as of {part}", style="bold",
-                                markup=False, highlight=False)
+            out.console().print(
+                part if index == 0 else f"as of {part}", style="bold", markup=False, highlight=False
+            )
     else:
         out.line(f"# {intro}")
     sweep = result["sweep"]
     if sweep is not None:
-        line = (f"sweep just now: {len(sweep['warned'])} warned, "
-                f"{len(sweep['breached'])} breached, {len(sweep['escalated'])} escalated, "
-                f"{len(sweep['closed'])} closed, {len(sweep['notified'])} notified")
+        line = (
+            f"sweep just now: {len(sweep['warned'])} warned, "
+            f"{len(sweep['breached'])} breached, {len(sweep['escalated'])} escalated, "
+            f"{len(sweep['closed'])} closed, {len(sweep['notified'])} notified"
+        )
         out.console().print(line, style="dim", markup=False) if out.tty else out.line(f"# {line}")
 
     shown = len(result["queue"])
@@ -268,8 +311,10 @@ def _show_demo(out, result: dict) -> None:
     if out.tty:
         out.console().print(f"  {command}", style="bold", markup=False, highlight=False)
         # two lines that fit 80 columns, not one that wraps
-        for line in ("  (the sample's timeline was moved to end now: its cases age in real",
-                     "  time from here on, and a sweep picks up what falls due)"):
+        for line in (
+            "  (the sample's timeline was moved to end now: its cases age in real",
+            "  time from here on, and a sweep picks up what falls due)",
+        ):
             out.console().print(line, style="dim", markup=False, highlight=False)
     else:
         out.line(command)

@@ -32,218 +32,359 @@ def examples(*lines: str) -> str:
 # path: (panel, examples). Examples use ids and names from `esc demo`'s desk where
 # they can; '#42' is quoted because the shell, too, reads an unquoted # as a comment.
 COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
-    "": (None, (
-        "esc demo                            # a sample desk to try everything on",
-        "esc queue --owner me --db team.db   # global options: before or after it",
-        'esc open "VPN drops every hour" --customer Acme --priority high',
-    )),
+    "": (
+        None,
+        (
+            "esc demo                            # a sample desk to try everything on",
+            "esc queue --owner me --db team.db   # global options: before or after it",
+            'esc open "VPN drops every hour" --customer Acme --priority high',
+        ),
+    ),
     # -- work a case
-    "open": (WORK, (
-        'esc open "Checkout returns 500" --customer Globex --priority urgent --category technical',
-        'esc open "Invoice in the wrong currency" -c Initech -p medium --category billing --owner carmen',
-        'esc open "App crashes on login" -c Acme -p high --tag mobile --tag vip --json',
-    )),
-    "ack": (WORK, (
-        "esc ack 42",
-        "esc ack '#42' --json",
-    )),
-    "assign": (WORK, (
-        "esc assign 42 bob",
-        "esc assign 42 bob --force         # past bob's capacity",
-    )),
-    "take": (WORK, (
-        "esc take 42",
-        "esc take 42 --as carol            # as someone else (or ESC_USER)",
-    )),
-    "note": (WORK, (
-        'esc note 42 "Asked for the HAR file"',
-        'esc note 42 --customer "A fix ships tonight; we will confirm by 18:00"',
-        'esc note 42 -- "--force did not help"  # -- ends the options',
-    )),
-    "escalate": (WORK, (
-        'esc escalate 42 --reason "needs a specialist"          # up one tier',
-        'esc escalate 42 --to 3 --reason "customer threatens to churn"',
-        'esc escalate 42 --team billing --owner ines -r "refund over the limit"',
-    )),
-    "deescalate": (WORK, (
-        'esc deescalate 42 --reason "workaround in place"',
-        'esc deescalate 42 --to 1 -r "back to the frontline"',
-    )),
-    "pending": (WORK, (
-        'esc pending 42 --reason "waiting for the customer\'s logs"',
-        'esc pending 42 -r "customer away until Monday"',
-    )),
-    "resume": (WORK, (
-        "esc resume 42",
-        "esc resume 42 --json",
-    )),
-    "resolve": (WORK, (
-        'esc resolve 42 --resolution "cleared the CDN cache"',
-        'esc resolve 42 -r "duplicate of #40"',
-    )),
-    "reopen": (WORK, (
-        'esc reopen 42 --reason "the 500s are back"',
-        'esc reopen 42 -r "customer could not log in after the fix" --json',
-    )),
-    "close": (WORK, (
-        "esc close 42",
-        "esc close 42 --json",
-    )),
-    "feedback": (WORK, (
-        "esc feedback 42 --csat 5",
-        'esc feedback 42 --csat 2 --comment "took three days"',
-    )),
-    "set": (WORK, (
-        "esc set 42 --priority high",
-        "esc set 42 --tag vip --untag triage",
-        'esc set 42 --title "Checkout 500s in the EU only" --team network',
-    )),
-    "show": (WORK, (
-        "esc show 42",
-        "esc show 42 --all                 # every event of the timeline",
-        "esc show '#42' --json",
-    )),
-    "explain": (WORK, (
-        "esc explain 42",
-        "esc explain 42 --json",
-    )),
+    "open": (
+        WORK,
+        (
+            'esc open "Checkout returns 500" --customer Globex --priority urgent --category technical',
+            'esc open "Invoice in the wrong currency" -c Initech -p medium --category billing --owner carmen',
+            'esc open "App crashes on login" -c Acme -p high --tag mobile --tag vip --json',
+        ),
+    ),
+    "ack": (
+        WORK,
+        (
+            "esc ack 42",
+            "esc ack '#42' --json",
+        ),
+    ),
+    "assign": (
+        WORK,
+        (
+            "esc assign 42 bob",
+            "esc assign 42 bob --force         # past bob's capacity",
+        ),
+    ),
+    "take": (
+        WORK,
+        (
+            "esc take 42",
+            "esc take 42 --as carol            # as someone else (or ESC_USER)",
+        ),
+    ),
+    "note": (
+        WORK,
+        (
+            'esc note 42 "Asked for the HAR file"',
+            'esc note 42 --customer "A fix ships tonight; we will confirm by 18:00"',
+            'esc note 42 -- "--force did not help"  # -- ends the options',
+        ),
+    ),
+    "escalate": (
+        WORK,
+        (
+            'esc escalate 42 --reason "needs a specialist"          # up one tier',
+            'esc escalate 42 --to 3 --reason "customer threatens to churn"',
+            'esc escalate 42 --team billing --owner ines -r "refund over the limit"',
+        ),
+    ),
+    "deescalate": (
+        WORK,
+        (
+            'esc deescalate 42 --reason "workaround in place"',
+            'esc deescalate 42 --to 1 -r "back to the frontline"',
+        ),
+    ),
+    "pending": (
+        WORK,
+        (
+            'esc pending 42 --reason "waiting for the customer\'s logs"',
+            'esc pending 42 -r "customer away until Monday"',
+        ),
+    ),
+    "resume": (
+        WORK,
+        (
+            "esc resume 42",
+            "esc resume 42 --json",
+        ),
+    ),
+    "resolve": (
+        WORK,
+        (
+            'esc resolve 42 --resolution "cleared the CDN cache"',
+            'esc resolve 42 -r "duplicate of #40"',
+        ),
+    ),
+    "reopen": (
+        WORK,
+        (
+            'esc reopen 42 --reason "the 500s are back"',
+            'esc reopen 42 -r "customer could not log in after the fix" --json',
+        ),
+    ),
+    "close": (
+        WORK,
+        (
+            "esc close 42",
+            "esc close 42 --json",
+        ),
+    ),
+    "feedback": (
+        WORK,
+        (
+            "esc feedback 42 --csat 5",
+            'esc feedback 42 --csat 2 --comment "took three days"',
+        ),
+    ),
+    "set": (
+        WORK,
+        (
+            "esc set 42 --priority high",
+            "esc set 42 --tag vip --untag triage",
+            'esc set 42 --title "Checkout 500s in the EU only" --team network',
+        ),
+    ),
+    "show": (
+        WORK,
+        (
+            "esc show 42",
+            "esc show 42 --all                 # every event of the timeline",
+            "esc show '#42' --json",
+        ),
+    ),
+    "explain": (
+        WORK,
+        (
+            "esc explain 42",
+            "esc explain 42 --json",
+        ),
+    ),
     # -- queues and search
-    "queue": (QUEUES, (
-        "esc queue",
-        "esc queue --owner me --at-risk",
-        "esc queue --tier 2 --state pending --sort age --limit 0",
-    )),
-    "overdue": (QUEUES, (
-        "esc overdue",
-        "esc overdue --within 2h           # and what falls due in the next 2h",
-        "esc overdue --team network --json",
-    )),
-    "search": (QUEUES, (
-        "esc search refund",
-        'esc search "vpn timeout" --state open,pending',
-        "esc search 'check*' --priority urgent --owner me",
-    )),
+    "queue": (
+        QUEUES,
+        (
+            "esc queue",
+            "esc queue --owner me --at-risk",
+            "esc queue --tier 2 --state pending --sort age --limit 0",
+        ),
+    ),
+    "overdue": (
+        QUEUES,
+        (
+            "esc overdue",
+            "esc overdue --within 2h           # and what falls due in the next 2h",
+            "esc overdue --team network --json",
+        ),
+    ),
+    "search": (
+        QUEUES,
+        (
+            "esc search refund",
+            'esc search "vpn timeout" --state open,pending',
+            "esc search 'check*' --priority urgent --owner me",
+        ),
+    ),
     # -- reports
-    "report": (REPORTS, (
-        "esc report",
-        'esc report --since "last week" --by team',
-        "esc report --since 2026-10-01 --until 2026-10-31 --format html -o october.html",
-    )),
+    "report": (
+        REPORTS,
+        (
+            "esc report",
+            'esc report --since "last week" --by team',
+            "esc report --since 2026-10-01 --until 2026-10-31 --format html -o october.html",
+        ),
+    ),
     # -- policy, tiers and people
-    "tier": (SETUP, (
-        "esc tier list",
-        "esc tier add 5 Executive --stale-after none",
-    )),
-    "tier list": (None, (
-        "esc tier list",
-        "esc tier list --json",
-    )),
-    "tier add": (None, (
-        "esc tier add 5 Executive --stale-after none",
-        "esc tier add 2 Specialist --stale-after 6h    # rename or retime a tier",
-    )),
-    "oncall": (SETUP, (
-        "esc oncall",
-        "esc oncall --at 2026-12-24T12:00 --json",
-    )),
-    "owner": (SETUP, (
-        "esc owner list",
-        'esc owner add alice --name "Alice Archer" --tier 1 --team billing',
-    )),
-    "owner add": (None, (
-        'esc owner add alice --name "Alice Archer" --email alice@example.com --tier 1 --team billing --capacity 12',
-        "esc owner add bob --tier 2 --team technical --team network",
-    )),
-    "owner list": (None, (
-        "esc owner list",
-        "esc owner list --json",
-    )),
-    "owner away": (None, (
-        'esc owner away olaf --until 2026-12-14T09:00 --reason "parental leave"',
-        "esc owner away olaf --until 3d",
-    )),
-    "owner back": (None, (
-        "esc owner back olaf",
-        "esc owner back olaf --json",
-    )),
-    "owner deactivate": (None, (
-        "esc owner deactivate olaf",
-        "esc owner deactivate olaf --json",
-    )),
-    "policy": (SETUP, (
-        "esc policy show",
-        "esc policy export > policy.toml",
-        "esc policy load policy.toml --recompute",
-    )),
-    "policy show": (None, (
-        "esc policy show",
-        "esc policy show --json",
-    )),
-    "policy export": (None, (
-        "esc policy export > policy.toml",
-        "esc policy export --db team.db | diff - policy.toml",
-    )),
-    "policy load": (None, (
-        "esc policy load policy.toml",
-        "esc policy load policy.toml --recompute   # open cases get the new targets",
-    )),
-    "policy try": (None, (
-        "esc policy try new.toml                   # the last 30 days, by priority",
-        "esc policy try new.toml --since 90d --by team",
-        "esc policy try new.toml --format markdown > change-request.md",
-    )),
+    "tier": (
+        SETUP,
+        (
+            "esc tier list",
+            "esc tier add 5 Executive --stale-after none",
+        ),
+    ),
+    "tier list": (
+        None,
+        (
+            "esc tier list",
+            "esc tier list --json",
+        ),
+    ),
+    "tier add": (
+        None,
+        (
+            "esc tier add 5 Executive --stale-after none",
+            "esc tier add 2 Specialist --stale-after 6h    # rename or retime a tier",
+        ),
+    ),
+    "oncall": (
+        SETUP,
+        (
+            "esc oncall",
+            "esc oncall --at 2026-12-24T12:00 --json",
+        ),
+    ),
+    "owner": (
+        SETUP,
+        (
+            "esc owner list",
+            'esc owner add alice --name "Alice Archer" --tier 1 --team billing',
+        ),
+    ),
+    "owner add": (
+        None,
+        (
+            'esc owner add alice --name "Alice Archer" --email alice@example.com --tier 1 --team billing --capacity 12',
+            "esc owner add bob --tier 2 --team technical --team network",
+        ),
+    ),
+    "owner list": (
+        None,
+        (
+            "esc owner list",
+            "esc owner list --json",
+        ),
+    ),
+    "owner away": (
+        None,
+        (
+            'esc owner away olaf --until 2026-12-14T09:00 --reason "parental leave"',
+            "esc owner away olaf --until 3d",
+        ),
+    ),
+    "owner back": (
+        None,
+        (
+            "esc owner back olaf",
+            "esc owner back olaf --json",
+        ),
+    ),
+    "owner deactivate": (
+        None,
+        (
+            "esc owner deactivate olaf",
+            "esc owner deactivate olaf --json",
+        ),
+    ),
+    "policy": (
+        SETUP,
+        (
+            "esc policy show",
+            "esc policy export > policy.toml",
+            "esc policy load policy.toml --recompute",
+        ),
+    ),
+    "policy show": (
+        None,
+        (
+            "esc policy show",
+            "esc policy show --json",
+        ),
+    ),
+    "policy export": (
+        None,
+        (
+            "esc policy export > policy.toml",
+            "esc policy export --db team.db | diff - policy.toml",
+        ),
+    ),
+    "policy load": (
+        None,
+        (
+            "esc policy load policy.toml",
+            "esc policy load policy.toml --recompute   # open cases get the new targets",
+        ),
+    ),
+    "policy try": (
+        None,
+        (
+            "esc policy try new.toml                   # the last 30 days, by priority",
+            "esc policy try new.toml --since 90d --by team",
+            "esc policy try new.toml --format markdown > change-request.md",
+        ),
+    ),
     # -- data
-    "init": (DATA, (
-        "esc init",
-        "esc init --policy policy.toml",
-        "esc init --db team.db",
-    )),
-    "import": (DATA, (
-        "esc import owners.csv",
-        "esc import cases.json --dry-run",
-        "esc import export.json            # a whole export, into an empty store",
-    )),
-    "export": (DATA, (
-        "esc export -o export.json",
-        "esc export --format csv > cases.csv",
-    )),
-    "demo": (DATA, (
-        "esc demo",
-        "esc demo --into ~/esc-demo.db",
-        "esc demo --now 2026-12-07T09:00 --tz America/New_York",
-    )),
-    "backup": (DATA, (
-        "esc backup ~/backups/             # named esc-<UTC time>.db",
-        "esc backup esc-monday.db --force",
-    )),
+    "init": (
+        DATA,
+        (
+            "esc init",
+            "esc init --policy policy.toml",
+            "esc init --db team.db",
+        ),
+    ),
+    "import": (
+        DATA,
+        (
+            "esc import owners.csv",
+            "esc import cases.json --dry-run",
+            "esc import export.json            # a whole export, into an empty store",
+        ),
+    ),
+    "export": (
+        DATA,
+        (
+            "esc export -o export.json",
+            "esc export --format csv > cases.csv",
+        ),
+    ),
+    "demo": (
+        DATA,
+        (
+            "esc demo",
+            "esc demo --into ~/esc-demo.db",
+            "esc demo --now 2026-12-07T09:00 --tz America/New_York",
+        ),
+    ),
+    "backup": (
+        DATA,
+        (
+            "esc backup ~/backups/             # named esc-<UTC time>.db",
+            "esc backup esc-monday.db --force",
+        ),
+    ),
     # -- maintenance
-    "sweep": (MAINTENANCE, (
-        "esc sweep                         # from cron, every five minutes",
-        "esc sweep --dry-run",
-        "esc sweep --now 2026-11-02T10:00 --json",
-    )),
-    "notify": (MAINTENANCE, (
-        "esc notify list --pending",
-        "esc notify retry",
-    )),
-    "notify list": (None, (
-        "esc notify list --pending",
-        "esc notify list --case 42 --json",
-    )),
-    "notify retry": (None, (
-        "esc notify retry",
-        "esc notify retry --json",
-    )),
-    "doctor": (MAINTENANCE, (
-        "esc doctor",
-        "esc doctor --repair",
-        "esc doctor --json",
-    )),
-    "completion": (MAINTENANCE, (
-        "esc completion bash > ~/.local/share/bash-completion/completions/esc",
-        "esc completion zsh > ~/.zfunc/_esc",
-        "esc completion fish > ~/.config/fish/completions/esc.fish",
-    )),
+    "sweep": (
+        MAINTENANCE,
+        (
+            "esc sweep                         # from cron, every five minutes",
+            "esc sweep --dry-run",
+            "esc sweep --now 2026-11-02T10:00 --json",
+        ),
+    ),
+    "notify": (
+        MAINTENANCE,
+        (
+            "esc notify list --pending",
+            "esc notify retry",
+        ),
+    ),
+    "notify list": (
+        None,
+        (
+            "esc notify list --pending",
+            "esc notify list --case 42 --json",
+        ),
+    ),
+    "notify retry": (
+        None,
+        (
+            "esc notify retry",
+            "esc notify retry --json",
+        ),
+    ),
+    "doctor": (
+        MAINTENANCE,
+        (
+            "esc doctor",
+            "esc doctor --repair",
+            "esc doctor --json",
+        ),
+    ),
+    "completion": (
+        MAINTENANCE,
+        (
+            "esc completion bash > ~/.local/share/bash-completion/completions/esc",
+            "esc completion zsh > ~/.zfunc/_esc",
+            "esc completion fish > ~/.config/fish/completions/esc.fish",
+        ),
+    ),
 }
 
 # Lines for the list in `esc --help` where a command's help is longer than one line.

@@ -8,7 +8,12 @@ from typing import Annotated, Optional
 import typer
 
 from esc_cli.commands.common import (
-    Json, case_filters, complete_owner_or_me, complete_team, complete_tier, output,
+    Json,
+    case_filters,
+    complete_owner_or_me,
+    complete_team,
+    complete_tier,
+    output,
 )
 
 
@@ -16,16 +21,37 @@ def register(app: typer.Typer) -> None:
     @app.command(help="The work list: unresolved cases, most urgent first.")
     def queue(
         ctx: typer.Context,
-        tier: Annotated[Optional[int], typer.Option(help="Only this tier", autocompletion=complete_tier)] = None,
-        owner: Annotated[Optional[str], typer.Option(help="Only this owner ('me' for yourself)",
-                                                     autocompletion=complete_owner_or_me)] = None,
-        unassigned: Annotated[bool, typer.Option("--unassigned", help="Only cases with no owner")] = False,
-        team: Annotated[Optional[str], typer.Option(help="Only this team", autocompletion=complete_team)] = None,
-        priority: Annotated[Optional[str], typer.Option("--priority", "-p", help="Only this priority")] = None,
+        tier: Annotated[
+            Optional[int], typer.Option(help="Only this tier", autocompletion=complete_tier)
+        ] = None,
+        owner: Annotated[
+            Optional[str],
+            typer.Option(
+                help="Only this owner ('me' for yourself)", autocompletion=complete_owner_or_me
+            ),
+        ] = None,
+        unassigned: Annotated[
+            bool, typer.Option("--unassigned", help="Only cases with no owner")
+        ] = False,
+        team: Annotated[
+            Optional[str], typer.Option(help="Only this team", autocompletion=complete_team)
+        ] = None,
+        priority: Annotated[
+            Optional[str], typer.Option("--priority", "-p", help="Only this priority")
+        ] = None,
         category: Annotated[Optional[str], typer.Option(help="Only this category")] = None,
-        state: Annotated[Optional[list[str]], typer.Option(help="States to list (repeatable or comma-separated) (default: new,open,pending)")] = None,
-        at_risk: Annotated[bool, typer.Option("--at-risk", help="Only cases with a clock at risk")] = False,
-        breached: Annotated[bool, typer.Option("--breached", help="Only cases with a clock breached")] = False,
+        state: Annotated[
+            Optional[list[str]],
+            typer.Option(
+                help="States to list (repeatable or comma-separated) (default: new,open,pending)"
+            ),
+        ] = None,
+        at_risk: Annotated[
+            bool, typer.Option("--at-risk", help="Only cases with a clock at risk")
+        ] = False,
+        breached: Annotated[
+            bool, typer.Option("--breached", help="Only cases with a clock breached")
+        ] = False,
         sort: Annotated[str, typer.Option(help="urgency|due|age|id")] = "urgency",
         limit: Annotated[int, typer.Option(help="At most N cases (0: all)")] = 50,
         watch: Watch = None,
@@ -34,23 +60,43 @@ def register(app: typer.Typer) -> None:
         from esc_cli import services
         from esc_cli.render import views
 
-        filters = case_filters(tier=tier, owner=owner, unassigned=unassigned, team=team,
-                               priority=priority, category=category, state=state,
-                               at_risk=at_risk, breached=breached)
+        filters = case_filters(
+            tier=tier,
+            owner=owner,
+            unassigned=unassigned,
+            team=team,
+            priority=priority,
+            category=category,
+            state=state,
+            at_risk=at_risk,
+            breached=breached,
+        )
         if watch is not None:
             from esc_cli.services.watch import queue_frame
 
             order = sort.lower()
-            wallboard(ctx, json, watch, "esc queue", views.case_table, "the queue is empty",
-                      lambda now: queue_frame(ctx.obj, filters, order, limit, now))
+            wallboard(
+                ctx,
+                json,
+                watch,
+                "esc queue",
+                views.case_table,
+                "the queue is empty",
+                lambda now: queue_frame(ctx.obj, filters, order, limit, now),
+            )
             return
         docs = services.queue(ctx.obj, filters, sort.lower(), limit)
         views.case_list(output(ctx, json), docs, empty="the queue is empty")
 
 
-Watch = Annotated[Optional[str], typer.Option(
-    "--watch", metavar="[EVERY]",
-    help="A wallboard: redraw in place every EVERY (default 30s) until Ctrl-C; reads only")]
+Watch = Annotated[
+    Optional[str],
+    typer.Option(
+        "--watch",
+        metavar="[EVERY]",
+        help="A wallboard: redraw in place every EVERY (default 30s) until Ctrl-C; reads only",
+    ),
+]
 
 
 # `--watch -5s` is a (bad) interval, not an option named -5: parse_every says why
@@ -70,14 +116,17 @@ def with_watch_default(args: list[str]) -> list[str]:
         if arg == "--":
             return result + args[index:]
         result.append(arg)
-        if arg == "--watch" and (index + 1 == len(args) or (
-                args[index + 1].startswith("-") and not _NEGATIVE.match(args[index + 1]))):
+        if arg == "--watch" and (
+            index + 1 == len(args)
+            or (args[index + 1].startswith("-") and not _NEGATIVE.match(args[index + 1]))
+        ):
             result.append(DEFAULT_EVERY)
     return result
 
 
-def wallboard(ctx: typer.Context, as_json: bool, every_text: str, title: str, table,
-              empty: str, fetch) -> None:
+def wallboard(
+    ctx: typer.Context, as_json: bool, every_text: str, title: str, table, empty: str, fetch
+) -> None:
     """Run a list as a wallboard on this terminal (render/wallboard.py): refused with
     --json or when stdout is not a terminal, since a live screen in a pipe or a file
     is a stream of escape codes."""
@@ -93,11 +142,18 @@ def wallboard(ctx: typer.Context, as_json: bool, every_text: str, title: str, ta
         raise UsageError("--watch draws a live screen and cannot be combined with --json")
     out = output(ctx, False)
     if not out.tty:
-        raise UsageError("--watch needs a terminal: stdout is not one",
-                         "drop --watch to print the list once")
+        raise UsageError(
+            "--watch needs a terminal: stdout is not one", "drop --watch to print the list once"
+        )
     # the first frame is at --now (or the real time); each later one that much later
     # as time passes: the clock is read in one place, here
     start, started = env.now, time.monotonic()
     board = Board(title, every, env.tz, table, empty)
-    watch(out.console(), board, fetch, every,
-          clock=lambda: start + int(time.monotonic() - started), sleep=time.sleep)
+    watch(
+        out.console(),
+        board,
+        fetch,
+        every,
+        clock=lambda: start + int(time.monotonic() - started),
+        sleep=time.sleep,
+    )

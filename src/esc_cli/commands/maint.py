@@ -7,46 +7,88 @@ from typing import Annotated, Optional
 import typer
 
 from esc_cli.commands.common import (
-    Json, case_filters, complete_category, complete_owner_or_me, complete_priority, complete_state,
-    complete_team, complete_tier, output,
+    Json,
+    case_filters,
+    complete_category,
+    complete_owner_or_me,
+    complete_priority,
+    complete_state,
+    complete_team,
+    complete_tier,
+    output,
 )
 
 
 def register(app: typer.Typer) -> None:
-    @app.command(help="Full-text search over titles, descriptions and notes, best match "
-                      "first. Every word must occur; word* matches a prefix. All states "
-                      "are searched unless --state says otherwise.")
+    @app.command(
+        help="Full-text search over titles, descriptions and notes, best match "
+        "first. Every word must occur; word* matches a prefix. All states "
+        "are searched unless --state says otherwise."
+    )
     def search(
         ctx: typer.Context,
         text: Annotated[list[str], typer.Argument(metavar="TEXT...", help="Words to look for")],
-        tier: Annotated[Optional[int], typer.Option(help="Only this tier", autocompletion=complete_tier)] = None,
-        owner: Annotated[Optional[str], typer.Option(help="Only this owner ('me' for yourself)",
-                                                     autocompletion=complete_owner_or_me)] = None,
-        unassigned: Annotated[bool, typer.Option("--unassigned", help="Only cases with no owner")] = False,
-        team: Annotated[Optional[str], typer.Option(help="Only this team", autocompletion=complete_team)] = None,
-        priority: Annotated[Optional[str], typer.Option("--priority", "-p", help="Only this priority",
-                                                        autocompletion=complete_priority)] = None,
-        category: Annotated[Optional[str], typer.Option(help="Only this category",
-                                                        autocompletion=complete_category)] = None,
-        state: Annotated[Optional[list[str]], typer.Option(
-            help="States to search (repeatable or comma-separated) (default: all)",
-            autocompletion=complete_state)] = None,
-        at_risk: Annotated[bool, typer.Option("--at-risk", help="Only cases with a clock at risk")] = False,
-        breached: Annotated[bool, typer.Option("--breached", help="Only cases with a clock breached")] = False,
+        tier: Annotated[
+            Optional[int], typer.Option(help="Only this tier", autocompletion=complete_tier)
+        ] = None,
+        owner: Annotated[
+            Optional[str],
+            typer.Option(
+                help="Only this owner ('me' for yourself)", autocompletion=complete_owner_or_me
+            ),
+        ] = None,
+        unassigned: Annotated[
+            bool, typer.Option("--unassigned", help="Only cases with no owner")
+        ] = False,
+        team: Annotated[
+            Optional[str], typer.Option(help="Only this team", autocompletion=complete_team)
+        ] = None,
+        priority: Annotated[
+            Optional[str],
+            typer.Option(
+                "--priority", "-p", help="Only this priority", autocompletion=complete_priority
+            ),
+        ] = None,
+        category: Annotated[
+            Optional[str], typer.Option(help="Only this category", autocompletion=complete_category)
+        ] = None,
+        state: Annotated[
+            Optional[list[str]],
+            typer.Option(
+                help="States to search (repeatable or comma-separated) (default: all)",
+                autocompletion=complete_state,
+            ),
+        ] = None,
+        at_risk: Annotated[
+            bool, typer.Option("--at-risk", help="Only cases with a clock at risk")
+        ] = False,
+        breached: Annotated[
+            bool, typer.Option("--breached", help="Only cases with a clock breached")
+        ] = False,
         limit: Annotated[int, typer.Option(help="At most N cases (0: all)")] = 50,
         json: Json = False,
     ) -> None:
         from esc_cli.render import views
         from esc_cli.services import search as service
 
-        filters = case_filters(tier=tier, owner=owner, unassigned=unassigned, team=team,
-                               priority=priority, category=category, state=state,
-                               at_risk=at_risk, breached=breached)
+        filters = case_filters(
+            tier=tier,
+            owner=owner,
+            unassigned=unassigned,
+            team=team,
+            priority=priority,
+            category=category,
+            state=state,
+            at_risk=at_risk,
+            breached=breached,
+        )
         docs = service.search(ctx.obj, " ".join(text), filters, limit)
         views.case_list(output(ctx, json), docs, empty="no cases match")
 
-    @app.command(help="Copy the store to FILE while esc keeps running (SQLite online backup). "
-                      "FILE may be a directory: the copy is named esc-<UTC time>.db.")
+    @app.command(
+        help="Copy the store to FILE while esc keeps running (SQLite online backup). "
+        "FILE may be a directory: the copy is named esc-<UTC time>.db."
+    )
     def backup(
         ctx: typer.Context,
         file: Annotated[str, typer.Argument(metavar="FILE", help="Backup file or directory")],
@@ -58,13 +100,20 @@ def register(app: typer.Typer) -> None:
 
         view.backup(output(ctx, json), service.backup(ctx.obj, file, force))
 
-    @app.command(help="Check the store: integrity, schema, policy, every case's hash chain "
-                      "and the stored due times of unresolved cases. Exits 5 on damage.")
+    @app.command(
+        help="Check the store: integrity, schema, policy, every case's hash chain "
+        "and the stored due times of unresolved cases. Exits 5 on damage."
+    )
     def doctor(
         ctx: typer.Context,
-        repair: Annotated[bool, typer.Option(
-            "--repair", help="Recompute wrong due times and rebuild the search index "
-                             "(a broken history cannot be repaired)")] = False,
+        repair: Annotated[
+            bool,
+            typer.Option(
+                "--repair",
+                help="Recompute wrong due times and rebuild the search index "
+                "(a broken history cannot be repaired)",
+            ),
+        ] = False,
         json: Json = False,
     ) -> None:
         from esc_cli.errors import StoreError
@@ -77,8 +126,10 @@ def register(app: typer.Typer) -> None:
         view.doctor(output(ctx, json), report)
         failed = [c["name"] for c in report["checks"] if not c["ok"]]
         if failed:
-            raise StoreError(f"doctor found damage: {len(failed)} check"
-                             f"{'s' if len(failed) != 1 else ''} failed ({', '.join(failed)})")
+            raise StoreError(
+                f"doctor found damage: {len(failed)} check"
+                f"{'s' if len(failed) != 1 else ''} failed ({', '.join(failed)})"
+            )
 
 
 class _progress:
@@ -102,8 +153,9 @@ class _progress:
             from rich.console import Console
             from rich.progress import Progress
 
-            self.bar = Progress(console=Console(stderr=True, no_color=self.env.no_color),
-                                transient=True)
+            self.bar = Progress(
+                console=Console(stderr=True, no_color=self.env.no_color), transient=True
+            )
             self.bar.start()
         if stage not in self.tasks:
             self.tasks[stage] = self.bar.add_task(self.LABELS.get(stage, stage), total=total)

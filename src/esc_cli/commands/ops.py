@@ -13,11 +13,15 @@ notify_app = typer.Typer(help="The notification outbox.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
-    @app.command(help="The cron job: warn, record breaches, escalate, close, notify. "
-                      "Quiet unless something happened.")
+    @app.command(
+        help="The cron job: warn, record breaches, escalate, close, notify. "
+        "Quiet unless something happened."
+    )
     def sweep(
         ctx: typer.Context,
-        dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would happen; write nothing")] = False,
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="Report what would happen; write nothing")
+        ] = False,
         json: Json = False,
     ) -> None:
         from esc_cli.render import ops as views
@@ -36,7 +40,10 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         tier: Annotated[Optional[int], typer.Option(help="Only this tier")] = None,
         team: Annotated[Optional[str], typer.Option(help="Only this team")] = None,
-        within: Annotated[Optional[str], typer.Option(metavar="SPAN", help="Also what falls due within SPAN (e.g. 2h)")] = None,
+        within: Annotated[
+            Optional[str],
+            typer.Option(metavar="SPAN", help="Also what falls due within SPAN (e.g. 2h)"),
+        ] = None,
         watch: Watch = None,
         json: Json = False,
     ) -> None:
@@ -47,8 +54,15 @@ def register(app: typer.Typer) -> None:
             from esc_cli.services.watch import overdue_frame
 
             empty = "nothing breached or at risk" + (f" or due within {within}" if within else "")
-            wallboard(ctx, json, watch, "esc overdue", views.overdue_table, empty,
-                      lambda now: overdue_frame(ctx.obj, tier, team, within, now))
+            wallboard(
+                ctx,
+                json,
+                watch,
+                "esc overdue",
+                views.overdue_table,
+                empty,
+                lambda now: overdue_frame(ctx.obj, tier, team, within, now),
+            )
             return
         docs = service.overdue(ctx.obj, tier=tier, team=team, within=within, documents=json)
         views.overdue(output(ctx, json), docs, within)
@@ -66,8 +80,12 @@ def register(app: typer.Typer) -> None:
 @notify_app.command("list", help="Notifications and each channel's delivery state.")
 def notify_list(
     ctx: typer.Context,
-    pending: Annotated[bool, typer.Option("--pending", help="Only notifications not yet delivered everywhere")] = False,
-    case: Annotated[Optional[str], typer.Option("--case", metavar="ID", help="Only this case's")] = None,
+    pending: Annotated[
+        bool, typer.Option("--pending", help="Only notifications not yet delivered everywhere")
+    ] = False,
+    case: Annotated[
+        Optional[str], typer.Option("--case", metavar="ID", help="Only this case's")
+    ] = None,
     limit: Annotated[int, typer.Option(help="Only the newest N (0: all)")] = 0,
     json: Json = False,
 ) -> None:
@@ -77,7 +95,9 @@ def notify_list(
     views.outbox(output(ctx, json), notify.outbox_list(ctx.obj, pending, case, limit))
 
 
-@notify_app.command("retry", help="Deliver every undelivered notification now, ignoring the backoff.")
+@notify_app.command(
+    "retry", help="Deliver every undelivered notification now, ignoring the backoff."
+)
 def notify_retry(ctx: typer.Context, json: Json = False) -> None:
     from esc_cli.render import ops as views
     from esc_cli.services import notify

@@ -8,20 +8,47 @@ import typer
 
 from esc_cli.commands.common import Json
 
-WINDOW_HELP = ("ISO date or time, today, yesterday, this week, last week, this month, "
-               "or a span back from now (7d, 4w)")
+WINDOW_HELP = (
+    "ISO date or time, today, yesterday, this week, last week, this month, "
+    "or a span back from now (7d, 4w)"
+)
 
 
 def register(app: typer.Typer) -> None:
-    @app.command(help="The metrics dashboard: volumes, SLA, FCR, CSAT, backlog and trends "
-                      "over a window (default: the last 30 days).")
+    @app.command(
+        help="The metrics dashboard: volumes, SLA, FCR, CSAT, backlog and trends "
+        "over a window (default: the last 30 days)."
+    )
     def report(
         ctx: typer.Context,
-        since: Annotated[Optional[str], typer.Option(metavar="WHEN", help=f"Window start: {WINDOW_HELP}")] = None,
-        until: Annotated[Optional[str], typer.Option(metavar="WHEN", help=f"Window end (a date means the end of that day): {WINDOW_HELP}")] = None,
-        by: Annotated[Optional[str], typer.Option(metavar="FIELD", help="Break down by tier|priority|category|owner|team|customer")] = None,
-        format: Annotated[Optional[str], typer.Option("--format", "-f", metavar="FORMAT", help="table|json|csv|markdown|html (default: table)")] = None,
-        output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout")] = None,
+        since: Annotated[
+            Optional[str], typer.Option(metavar="WHEN", help=f"Window start: {WINDOW_HELP}")
+        ] = None,
+        until: Annotated[
+            Optional[str],
+            typer.Option(
+                metavar="WHEN", help=f"Window end (a date means the end of that day): {WINDOW_HELP}"
+            ),
+        ] = None,
+        by: Annotated[
+            Optional[str],
+            typer.Option(
+                metavar="FIELD", help="Break down by tier|priority|category|owner|team|customer"
+            ),
+        ] = None,
+        format: Annotated[
+            Optional[str],
+            typer.Option(
+                "--format",
+                "-f",
+                metavar="FORMAT",
+                help="table|json|csv|markdown|html (default: table)",
+            ),
+        ] = None,
+        output: Annotated[
+            Optional[str],
+            typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout"),
+        ] = None,
         json: Json = False,
     ) -> None:
         from esc_cli.render.report_formats import check_format, emit

@@ -129,7 +129,9 @@ def hours_from_text(value: str | list[str]) -> list[tuple[int, int]]:
     elif isinstance(value, (list, tuple)):
         items = list(value)
     else:
-        raise ValueError(f"opening hours must be text such as '09:00-17:00' or a list of them, got {value!r}")
+        raise ValueError(
+            f"opening hours must be text such as '09:00-17:00' or a list of them, got {value!r}"
+        )
     if not items:
         raise ValueError(f"opening hours are empty: {value!r}")
     result = []
@@ -190,8 +192,14 @@ class _Table:
 
     __slots__ = ("low", "high", "valid_from", "valid_until", "starts", "ends", "before", "through")
 
-    def __init__(self, low: int, high: int, intervals: list[tuple[Instant, Instant]],
-                 valid_from: Instant, valid_until: Instant) -> None:
+    def __init__(
+        self,
+        low: int,
+        high: int,
+        intervals: list[tuple[Instant, Instant]],
+        valid_from: Instant,
+        valid_until: Instant,
+    ) -> None:
         self.low, self.high = low, high
         self.valid_from, self.valid_until = valid_from, valid_until
         self.starts = [a for a, _ in intervals]
@@ -229,7 +237,6 @@ class _Table:
         return last - first
 
 
-
 class BusinessCalendar:
     """Working days and opening hours in an IANA zone, minus holidays."""
 
@@ -259,7 +266,9 @@ class BusinessCalendar:
         if isinstance(hours, Mapping) and days is None:
             days = list(hours)
         if isinstance(days, str) or not days:
-            raise ValueError(f"working days must be a non-empty list such as ['mon', 'fri'], got {days!r}")
+            raise ValueError(
+                f"working days must be a non-empty list such as ['mon', 'fri'], got {days!r}"
+            )
         weekdays = set()
         for day in days:
             if day not in WEEKDAYS:
@@ -275,10 +284,13 @@ class BusinessCalendar:
                 if day not in WEEKDAYS:
                     raise ValueError(f"unknown weekday {day!r} (use {', '.join(WEEKDAYS)})")
             if set(hours) != set(self.days):
-                raise ValueError(f"the working days {list(self.days)!r} and the days with opening "
-                                 f"hours {list(hours)!r} differ")
-            self.hours: object = {d: tuple(_check_hours(hours[d], hours[d]))
-                                  for d in WEEKDAYS if d in hours}
+                raise ValueError(
+                    f"the working days {list(self.days)!r} and the days with opening "
+                    f"hours {list(hours)!r} differ"
+                )
+            self.hours: object = {
+                d: tuple(_check_hours(hours[d], hours[d])) for d in WEEKDAYS if d in hours
+            }
             for d, intervals in self.hours.items():
                 self._by_weekday[WEEKDAYS.index(d)] = _merged(intervals)
         else:
@@ -331,8 +343,11 @@ class BusinessCalendar:
 
         try:
             # called only when self.country is set
-            return holidays_package.country_holidays(self.country, subdiv=self.subdivision,  # type: ignore[arg-type]
-                                                    years=years)
+            return holidays_package.country_holidays(
+                self.country,  # type: ignore[arg-type]
+                subdiv=self.subdivision,
+                years=years,
+            )
         except NotImplementedError as exc:
             if self.subdivision:
                 raise ValueError(
@@ -424,11 +439,18 @@ class BusinessCalendar:
         if not intervals:
             return None
         # a start on the day after `low` walks from `low` itself: valid from its midnight
-        self._table = table = _Table(low, high, intervals, self._local_to_utc(low + 1, 0),
-                                     self._local_to_utc(high - _TABLE_AFTER // 2, 0))
+        self._table = table = _Table(
+            low,
+            high,
+            intervals,
+            self._local_to_utc(low + 1, 0),
+            self._local_to_utc(high - _TABLE_AFTER // 2, 0),
+        )
         return table
 
-    def _intervals(self, start: Instant, end: Instant | None = None) -> Iterator[tuple[Instant, Instant]]:
+    def _intervals(
+        self, start: Instant, end: Instant | None = None
+    ) -> Iterator[tuple[Instant, Instant]]:
         """Working intervals that end after `start`, clipped to it, in order.
 
         Without `end` the stream is endless (for `add`), so a calendar with no
@@ -449,7 +471,9 @@ class BusinessCalendar:
             else:
                 idle += 1
                 if idle > MAX_IDLE_DAYS:
-                    raise ValueError(f"calendar {self.name!r} has no working time in {MAX_IDLE_DAYS} days")
+                    raise ValueError(
+                        f"calendar {self.name!r} has no working time in {MAX_IDLE_DAYS} days"
+                    )
             ordinal += 1
 
     # -- the Calendar protocol

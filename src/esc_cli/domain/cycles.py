@@ -34,8 +34,9 @@ def running_intervals(opened_at: int, pauses) -> list[tuple[int, int | None]]:
     return intervals
 
 
-def resolution_cycles(calendar, target: int, opened_at: int, pauses,
-                      resolutions: tuple[int, ...], ongoing: bool) -> list[tuple]:
+def resolution_cycles(
+    calendar, target: int, opened_at: int, pauses, resolutions: tuple[int, ...], ongoing: bool
+) -> list[tuple]:
     """[(decided_at, met)] per cycle, oldest first: one per resolution, plus the cycle
     still going when `ongoing` (the case is new, open or pending). The ongoing cycle's
     decided_at is its breach to come (maybe after now; None while it is frozen before

@@ -8,8 +8,9 @@ from esc_cli.domain.model import Case, Event, Owner, iso
 from esc_cli.domain.sla import clock_statuses
 
 
-def case_document(case: Case, tier_names: dict[int, str], now: int,
-                  events: list[Event] | None = None) -> dict:
+def case_document(
+    case: Case, tier_names: dict[int, str], now: int, events: list[Event] | None = None
+) -> dict:
     at_risk, breached, missed = clock_statuses(case, now)
     document: dict[str, Any] = {
         "id": case.id,
@@ -51,8 +52,11 @@ def case_document(case: Case, tier_names: dict[int, str], now: int,
 def _due_clock(case: Case) -> str | None:
     if case.due_at is None:
         return None
-    for name, due in (("response", case.respond_by), ("update", case.update_by),
-                      ("resolution", case.resolve_by)):
+    for name, due in (
+        ("response", case.respond_by),
+        ("update", case.update_by),
+        ("resolution", case.resolve_by),
+    ):
         if due == case.due_at:
             return name
     return None

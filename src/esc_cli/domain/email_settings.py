@@ -18,8 +18,19 @@ DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 RECIPIENT = "recipient"
 FALLBACK_DEFAULT = "default"
 
-_KEYS = ("type", "host", "port", "security", "from", "to", "fallback", "username",
-         "password_env", "cafile", "timeout")
+_KEYS = (
+    "type",
+    "host",
+    "port",
+    "security",
+    "from",
+    "to",
+    "fallback",
+    "username",
+    "password_env",
+    "cafile",
+    "timeout",
+)
 # A host name, an IPv4 address or a bare IPv6 one (two colons at least): no scheme,
 # port, path or spaces ("host:25" is refused: the port has a key of its own).
 _HOST = re.compile(r"[A-Za-z0-9._-]{1,253}|[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*")
@@ -82,10 +93,15 @@ def addresses(settings: EmailSettings, recipient: dict | None) -> tuple[list[str
             keys.append(FALLBACK_DEFAULT)
             address = next((settings.fallback[k] for k in keys if k in settings.fallback), None)
             if address is None:
-                who = (f"owner {recipient['owner']} has no email address"
-                       if recipient.get("owner") else "the case has no owner")
-                unresolved = (f"{who} and no fallback matches ({', '.join(keys)}); "
-                              "add one under the channel's `fallback`")
+                who = (
+                    f"owner {recipient['owner']} has no email address"
+                    if recipient.get("owner")
+                    else "the case has no owner"
+                )
+                unresolved = (
+                    f"{who} and no fallback matches ({', '.join(keys)}); "
+                    "add one under the channel's `fallback`"
+                )
                 continue
         found.append(address)  # type: ignore[arg-type]  # is_address() held: a str
     unique = list(dict.fromkeys(found))
@@ -102,15 +118,21 @@ def parse_email_channel(body: dict, key: str, timeout_text: str) -> tuple[EmailS
 
     if "password" in body:
         # the value is never echoed: this error may be printed
-        _fail(f"{key}.password", "a password is never kept in the policy: put it in an "
-              "environment variable and name that variable with password_env")
+        _fail(
+            f"{key}.password",
+            "a password is never kept in the policy: put it in an "
+            "environment variable and name that variable with password_env",
+        )
     _only(body, _KEYS, key)
 
     host = body.get("host")
     if host is None:
-        _fail(f"{key}.host", "missing: the SMTP server's host name, e.g. \"smtp.example.com\"")
+        _fail(f"{key}.host", 'missing: the SMTP server\'s host name, e.g. "smtp.example.com"')
     if not isinstance(host, str) or not _HOST.fullmatch(host):
-        _fail(f"{key}.host", f"expected a host name or IP address (no scheme or port), got {_kind(host)}")
+        _fail(
+            f"{key}.host",
+            f"expected a host name or IP address (no scheme or port), got {_kind(host)}",
+        )
 
     security = body.get("security", "starttls")
     if security not in SECURITY_MODES:
@@ -119,7 +141,10 @@ def parse_email_channel(body: dict, key: str, timeout_text: str) -> tuple[EmailS
 
     sender = body.get("from")
     if sender is None:
-        _fail(f"{key}.from", 'missing: the sender, e.g. "esc@example.com" or "Support desk <esc@example.com>"')
+        _fail(
+            f"{key}.from",
+            'missing: the sender, e.g. "esc@example.com" or "Support desk <esc@example.com>"',
+        )
     _check_sender(sender, f"{key}.from")
 
     to_in = body.get("to")
@@ -127,18 +152,26 @@ def parse_email_channel(body: dict, key: str, timeout_text: str) -> tuple[EmailS
         _fail(f"{key}.to", 'missing: "recipient" or a list of addresses (may include "recipient")')
     items = [to_in] if isinstance(to_in, str) else to_in
     if not isinstance(items, list) or not items:
-        _fail(f"{key}.to", f'expected "recipient", an address or a non-empty list of them, got {_kind(to_in)}')
+        _fail(
+            f"{key}.to",
+            f'expected "recipient", an address or a non-empty list of them, got {_kind(to_in)}',
+        )
     for position, item in enumerate(items, start=1):
         if item != RECIPIENT and not is_address(item):
-            _fail(f"{key}.to[{position}]", f'expected an address such as "oncall@example.com" '
-                  f'or "recipient", got {_kind(item)}')
+            _fail(
+                f"{key}.to[{position}]",
+                f'expected an address such as "oncall@example.com" '
+                f'or "recipient", got {_kind(item)}',
+            )
 
     fallback_in = _table(body.get("fallback", {}), f"{key}.fallback")
     if fallback_in and RECIPIENT not in items:
         _fail(f"{key}.fallback", 'is used only when `to` includes "recipient"')
     for name, address in fallback_in.items():
         if not _FALLBACK_KEY.fullmatch(name):
-            _fail(f"{key}.fallback.{name}", 'expected "team:NAME", "tier:N" or "default" as the key')
+            _fail(
+                f"{key}.fallback.{name}", 'expected "team:NAME", "tier:N" or "default" as the key'
+            )
         if not is_address(address):
             _fail(f"{key}.fallback.{name}", f"expected an address, got {_kind(address)}")
 
@@ -148,29 +181,56 @@ def parse_email_channel(body: dict, key: str, timeout_text: str) -> tuple[EmailS
         if not isinstance(username, str) or not username or _CONTROL.search(username):
             _fail(f"{key}.username", f"expected a user name, got {_kind(username)}")
         if password_env is None:
-            _fail(f"{key}.password_env", "missing: the environment variable holding the "
-                  "password for username (e.g. \"ESC_SMTP_PASSWORD\")")
+            _fail(
+                f"{key}.password_env",
+                "missing: the environment variable holding the "
+                'password for username (e.g. "ESC_SMTP_PASSWORD")',
+            )
         if security == "none":
-            _fail(f"{key}.security", '"none" would send the password unencrypted: use '
-                  '"starttls" or "ssl" with a username')
+            _fail(
+                f"{key}.security",
+                '"none" would send the password unencrypted: use '
+                '"starttls" or "ssl" with a username',
+            )
     if password_env is not None:
         if username is None:
             _fail(f"{key}.password_env", "needs a username to log in with")
         if not isinstance(password_env, str) or not _ENV_NAME.fullmatch(password_env):
-            _fail(f"{key}.password_env", f"expected an environment variable name such as "
-                  f"\"ESC_SMTP_PASSWORD\", got {_kind(password_env)}")
+            _fail(
+                f"{key}.password_env",
+                f"expected an environment variable name such as "
+                f'"ESC_SMTP_PASSWORD", got {_kind(password_env)}',
+            )
 
     cafile = body.get("cafile")
     if cafile is not None:
         if not isinstance(cafile, str) or not cafile.strip() or _CONTROL.search(cafile):
-            _fail(f"{key}.cafile", f"expected the path of a PEM file of CA certificates, got {_kind(cafile)}")
+            _fail(
+                f"{key}.cafile",
+                f"expected the path of a PEM file of CA certificates, got {_kind(cafile)}",
+            )
         if security == "none":
             _fail(f"{key}.cafile", 'means nothing with security = "none"')
 
-    settings = EmailSettings(host, port, security, sender, tuple(items), dict(fallback_in),
-                             username, password_env, cafile)
-    entry: dict[str, Any] = {"type": "email", "host": host, "port": port, "security": security,
-                             "from": sender, "to": to_in if isinstance(to_in, str) else list(items)}
+    settings = EmailSettings(
+        host,
+        port,
+        security,
+        sender,
+        tuple(items),
+        dict(fallback_in),
+        username,
+        password_env,
+        cafile,
+    )
+    entry: dict[str, Any] = {
+        "type": "email",
+        "host": host,
+        "port": port,
+        "security": security,
+        "from": sender,
+        "to": to_in if isinstance(to_in, str) else list(items),
+    }
     if fallback_in:
         entry["fallback"] = dict(fallback_in)
     for name, given in (("username", username), ("password_env", password_env), ("cafile", cafile)):

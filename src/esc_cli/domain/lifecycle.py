@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from esc_cli.domain import sla, sweep
 from esc_cli.domain.model import (
-    CHANNELS, TEXT_MAX_BYTES, TITLE_MAX, Case, Event, Owner, iso,
+    CHANNELS,
+    TEXT_MAX_BYTES,
+    TITLE_MAX,
+    Case,
+    Event,
+    Owner,
+    iso,
 )
 from esc_cli.domain.values import replace
 from esc_cli.errors import Conflict, NotFound, UsageError
@@ -14,6 +20,7 @@ Change = tuple[Case, list[Event]]
 
 
 # -- checks ------------------------------------------------------------------
+
 
 def _require_state(case: Case, allowed: tuple[str, ...], action: str) -> None:
     if case.state not in allowed:
@@ -106,8 +113,9 @@ def check_capacity(owner: Owner, load: int, force: bool, hint: str) -> None:
     """Capacity guards every assignment a person asks for (assign, take, open --owner,
     escalate --owner), as it guards trigger rules."""
     if owner.capacity is not None and load >= owner.capacity and not force:
-        raise Conflict(f"{owner.handle} is at capacity ({load} of {owner.capacity} cases)",
-                       hint=hint)
+        raise Conflict(
+            f"{owner.handle} is at capacity ({load} of {owner.capacity} cases)", hint=hint
+        )
 
 
 def settle(case: Case, events: list[Event], policy) -> Case:
@@ -121,27 +129,53 @@ def settle(case: Case, events: list[Event], policy) -> Case:
 
 # -- moves -------------------------------------------------------------------
 
-def open_case(*, title: str, customer: str, priority: str, category: str, channel: str,
-              description: str, tier: int, team: str | None, owner: Owner | None,
-              tags: tuple[str, ...], policy, policy_version: int, now: int, actor: str,
-              owner_load: int = 0) -> Change:
+
+def open_case(
+    *,
+    title: str,
+    customer: str,
+    priority: str,
+    category: str,
+    channel: str,
+    description: str,
+    tier: int,
+    team: str | None,
+    owner: Owner | None,
+    tags: tuple[str, ...],
+    policy,
+    policy_version: int,
+    now: int,
+    actor: str,
+    owner_load: int = 0,
+) -> Change:
     check_title(title)
     check_text(customer, "customer", required=True)
     check_text(description or "", "description")
     case = Case(
-        id=None, title=title, customer=customer, priority=check_priority(priority),
-        category=check_category(policy, category), channel=check_channel(channel),
-        opened_at=now, policy_version=policy_version, description=description or "",
-        tier=check_tier(policy, tier), team=check_team(team),
-        owner=owner.handle if owner else None, state="new",
-        tags=check_tags(tags), tier_since=now,
-        last_activity_at=now, last_event_at=now,
+        id=None,
+        title=title,
+        customer=customer,
+        priority=check_priority(priority),
+        category=check_category(policy, category),
+        channel=check_channel(channel),
+        opened_at=now,
+        policy_version=policy_version,
+        description=description or "",
+        tier=check_tier(policy, tier),
+        team=check_team(team),
+        owner=owner.handle if owner else None,
+        state="new",
+        tags=check_tags(tags),
+        tier_since=now,
+        last_activity_at=now,
+        last_event_at=now,
     )
     if owner is not None and not owner.active:
         raise Conflict(f"owner '{owner.handle}' is inactive")
     if owner is not None:
-        check_capacity(owner, owner_load, False,
-                       "open it without --owner, then esc assign ID HANDLE --force")
+        check_capacity(
+            owner, owner_load, False, "open it without --owner, then esc assign ID HANDLE --force"
+        )
     return case, [Event(now, actor, "opened", "state", None, "new", None)]
 
 
@@ -151,8 +185,15 @@ def acknowledge(case: Case, now: int, actor: str) -> Change:
     return replace(case, state="open"), [Event(now, actor, "acknowledged", "state", "new", "open")]
 
 
-def assign(case: Case, owner: Owner, load: int, force: bool, now: int, actor: str,
-           reason: str | None = None) -> Change:
+def assign(
+    case: Case,
+    owner: Owner,
+    load: int,
+    force: bool,
+    now: int,
+    actor: str,
+    reason: str | None = None,
+) -> Change:
     _writable(case, now, "assign")
     if not owner.active:
         raise Conflict(f"owner '{owner.handle}' is inactive")
@@ -166,7 +207,9 @@ def assign(case: Case, owner: Owner, load: int, force: bool, now: int, actor: st
 def unassign(case: Case, now: int, actor: str, reason: str) -> Change:
     if case.owner is None:
         return case, []
-    return replace(case, owner=None), [Event(now, actor, "assigned", "owner", case.owner, None, reason)]
+    return replace(case, owner=None), [
+        Event(now, actor, "assigned", "owner", case.owner, None, reason)
+    ]
 
 
 def note(case: Case, text: str, customer_visible: bool, now: int, actor: str) -> Change:
@@ -180,8 +223,9 @@ def note(case: Case, text: str, customer_visible: bool, now: int, actor: str) ->
     return case, [Event(now, actor, "customer_update", None, None, None, text)]
 
 
-def _owner_after_climb(case: Case, new_tier: int, owner: Owner | None,
-                       current_owner: Owner | None) -> str | None:
+def _owner_after_climb(
+    case: Case, new_tier: int, owner: Owner | None, current_owner: Owner | None
+) -> str | None:
     if owner is not None:
         return owner.handle
     if current_owner is not None and current_owner.tier >= new_tier:
@@ -189,9 +233,20 @@ def _owner_after_climb(case: Case, new_tier: int, owner: Owner | None,
     return None
 
 
-def escalate(case: Case, policy, *, reason: str, to: int | None, team: str | None,
-             owner: Owner | None, current_owner: Owner | None, now: int, actor: str,
-             owner_load: int = 0, force: bool = False) -> Change:
+def escalate(
+    case: Case,
+    policy,
+    *,
+    reason: str,
+    to: int | None,
+    team: str | None,
+    owner: Owner | None,
+    current_owner: Owner | None,
+    now: int,
+    actor: str,
+    owner_load: int = 0,
+    force: bool = False,
+) -> Change:
     check_text(reason, "reason", required=True)
     if team is not None:
         team = check_team(team)
@@ -229,8 +284,9 @@ def escalate(case: Case, policy, *, reason: str, to: int | None, team: str | Non
     new_owner = _owner_after_climb(case, new_tier, owner, current_owner)
     if new_owner != case.owner:
         events.append(Event(now, actor, "assigned", "owner", case.owner, new_owner, reason))
-    changed = replace(case, tier=new_tier, team=team if team is not None else case.team,
-                      owner=new_owner)
+    changed = replace(
+        case, tier=new_tier, team=team if team is not None else case.team, owner=new_owner
+    )
     return changed, events
 
 
@@ -255,7 +311,9 @@ def set_pending(case: Case, reason: str, now: int, actor: str) -> Change:
     check_text(reason, "reason", required=True)
     _require_in_order(case, now)
     _require_state(case, ("open",), "set pending")
-    return replace(case, state="pending"), [Event(now, actor, "pending", "state", "open", "pending", reason)]
+    return replace(case, state="pending"), [
+        Event(now, actor, "pending", "state", "open", "pending", reason)
+    ]
 
 
 def resume(case: Case, now: int, actor: str) -> Change:
@@ -276,13 +334,17 @@ def reopen(case: Case, reason: str, now: int, actor: str) -> Change:
     check_text(reason, "reason", required=True)
     _require_in_order(case, now)
     _require_state(case, ("resolved",), "reopen")
-    return replace(case, state="open"), [Event(now, actor, "reopened", "state", "resolved", "open", reason)]
+    return replace(case, state="open"), [
+        Event(now, actor, "reopened", "state", "resolved", "open", reason)
+    ]
 
 
 def close(case: Case, now: int, actor: str, reason: str | None = None) -> Change:
     _require_in_order(case, now)
     _require_state(case, ("resolved",), "close")
-    return replace(case, state="closed"), [Event(now, actor, "closed", "state", "resolved", "closed", reason)]
+    return replace(case, state="closed"), [
+        Event(now, actor, "closed", "state", "resolved", "closed", reason)
+    ]
 
 
 def feedback(case: Case, csat: int, comment: str | None, now: int, actor: str) -> Change:
@@ -291,17 +353,31 @@ def feedback(case: Case, csat: int, comment: str | None, now: int, actor: str) -
     check_text(comment, "comment")  # type: ignore[arg-type]  # None (no comment) passes through
     _require_in_order(case, now)
     _require_state(case, ("resolved", "closed"), "record feedback on")
-    event = Event(now, actor, "feedback", "csat",
-                  None if case.csat is None else str(case.csat), str(csat), comment)
+    event = Event(
+        now,
+        actor,
+        "feedback",
+        "csat",
+        None if case.csat is None else str(case.csat),
+        str(csat),
+        comment,
+    )
     return replace(case, csat=csat), [event]
 
 
 SETTABLE = ("priority", "category", "title", "customer", "channel", "team")
 
 
-def set_fields(case: Case, policy, changes: dict, add_tags: tuple[str, ...],
-               remove_tags: tuple[str, ...], now: int, actor: str,
-               reason: str | None = None) -> Change:
+def set_fields(
+    case: Case,
+    policy,
+    changes: dict,
+    add_tags: tuple[str, ...],
+    remove_tags: tuple[str, ...],
+    now: int,
+    actor: str,
+    reason: str | None = None,
+) -> Change:
     """Triage: one `changed` event per field whose value really changes."""
     checked = {}
     for name, value in changes.items():
@@ -333,8 +409,17 @@ def set_fields(case: Case, policy, changes: dict, add_tags: tuple[str, ...],
             tags.append(tag)
     tags = [t for t in tags if t not in remove_tags]
     if tuple(tags) != case.tags:
-        events.append(Event(now, actor, "changed", "tags", ";".join(case.tags) or None,
-                            ";".join(tags) or None, reason))
+        events.append(
+            Event(
+                now,
+                actor,
+                "changed",
+                "tags",
+                ";".join(case.tags) or None,
+                ";".join(tags) or None,
+                reason,
+            )
+        )
     updated = replace(case, **checked, tags=tuple(tags))
     return updated, events
 

@@ -13,9 +13,22 @@ UNRESOLVED = ("new", "open", "pending")
 CLOCKS = ("response", "update", "resolution")
 CHANNELS = ("email", "phone", "chat", "web", "other")
 EVENT_KINDS = (
-    "opened", "acknowledged", "assigned", "note", "customer_update", "escalated",
-    "deescalated", "pending", "resumed", "resolved", "reopened", "closed",
-    "feedback", "changed", "warned", "breached",
+    "opened",
+    "acknowledged",
+    "assigned",
+    "note",
+    "customer_update",
+    "escalated",
+    "deescalated",
+    "pending",
+    "resumed",
+    "resolved",
+    "reopened",
+    "closed",
+    "feedback",
+    "changed",
+    "warned",
+    "breached",
 )
 TITLE_MAX = 500
 TEXT_MAX_BYTES = 1024 * 1024
@@ -164,7 +177,9 @@ def iso(instant: int | None) -> str | None:
     days, seconds = divmod(int(instant), 86400)
     day = _ISO_DAYS.get(days)
     if day is None:
-        day = _ISO_DAYS[days] = datetime.fromtimestamp(days * 86400, timezone.utc).strftime("%Y-%m-%dT")
+        day = _ISO_DAYS[days] = datetime.fromtimestamp(days * 86400, timezone.utc).strftime(
+            "%Y-%m-%dT"
+        )
     hours, seconds = divmod(seconds, 3600)
     minutes, seconds = divmod(seconds, 60)
     return f"{day}{hours:02d}:{minutes:02d}:{seconds:02d}Z"
@@ -174,7 +189,9 @@ def parse_iso(text: str | None) -> int | None:
     """The inverse of iso(): a stored UTC stamp back to epoch seconds."""
     if not text:
         return None
-    return int(datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp())
+    return int(
+        datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+    )
 
 
 def local_to_utc(parsed: datetime, zone) -> datetime | None:
@@ -192,8 +209,16 @@ def event_hash(previous: bytes, case_id: int, event: Event) -> bytes:
     """SHA-256 over the event's content and its predecessor's hash: edits, removals and
     reorderings all break the chain."""
     body = _HASH_JSON.encode(
-        [case_id, event.at, event.actor, event.kind, event.field,
-         event.from_value, event.to_value, event.reason],
+        [
+            case_id,
+            event.at,
+            event.actor,
+            event.kind,
+            event.field,
+            event.from_value,
+            event.to_value,
+            event.reason,
+        ],
     ).encode("utf-8", "surrogatepass")
     return sha256(previous + body).digest()
 
@@ -221,6 +246,8 @@ def sha256_without_openssl():
         except ImportError:
             from hashlib import sha256
     return sha256
+
+
 # what json.dumps(..., ensure_ascii=False, separators=(",", ":")) would build per call
 _HASH_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 

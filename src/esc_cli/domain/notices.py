@@ -5,12 +5,18 @@ from __future__ import annotations
 from esc_cli.domain.model import Case, Event, iso
 
 
-def recipient_of(case: Case, owner_email: str | None, on_call: str | None = None) -> tuple[str, dict]:
+def recipient_of(
+    case: Case, owner_email: str | None, on_call: str | None = None
+) -> tuple[str, dict]:
     """`on_call`: the on-call person of an unowned case's tier or team (routing), named
     in its stead."""
     owner = case.owner or on_call
-    recipient = {"owner": owner, "email": owner_email if owner else None,
-                 "team": case.team, "tier": case.tier}
+    recipient = {
+        "owner": owner,
+        "email": owner_email if owner else None,
+        "team": case.team,
+        "tier": case.tier,
+    }
     return recipient_label(recipient), recipient
 
 
@@ -30,8 +36,15 @@ def _stable_id(case_id: int | None, event: Event) -> str:
     return "n" + sha256(key.encode()).hexdigest()[:20]
 
 
-def _text(kind: str, case: Case, clocks: list[str], from_tier, to_tier, due: str | None,
-          reason: str | None) -> str:
+def _text(
+    kind: str,
+    case: Case,
+    clocks: list[str],
+    from_tier,
+    to_tier,
+    due: str | None,
+    reason: str | None,
+) -> str:
     label = f"#{case.id} {case.title!r} ({case.priority}, {case.customer})"
     label = " ".join(label.split())
     if kind == "warning" and clocks[0] == "owner":  # own_within (domain/routing.py)
@@ -44,8 +57,9 @@ def _text(kind: str, case: Case, clocks: list[str], from_tier, to_tier, due: str
     return f"[esc] {label} escalated {where}: {reason}"
 
 
-def notifications_for(case: Case, new_events: list[Event], owner_email: str | None,
-                      on_call: str | None = None) -> list[dict]:
+def notifications_for(
+    case: Case, new_events: list[Event], owner_email: str | None, on_call: str | None = None
+) -> list[dict]:
     """One notification per warning, per breach and per escalation; breaches that caused
     the sweep's escalation ride on the escalation's notification."""
     escalations = [e for e in new_events if e.kind == "escalated"]
@@ -56,8 +70,15 @@ def notifications_for(case: Case, new_events: list[Event], owner_email: str | No
     result = []
 
     # clocks: the events' fields, always set on warned/breached events
-    def build(kind: str, event: Event, clocks: list, due: str | None, from_tier, to_tier,
-              reason: str | None) -> dict:
+    def build(
+        kind: str,
+        event: Event,
+        clocks: list,
+        due: str | None,
+        from_tier,
+        to_tier,
+        reason: str | None,
+    ) -> dict:
         return {
             "id": _stable_id(case.id, event),
             "kind": kind,
@@ -77,12 +98,14 @@ def notifications_for(case: Case, new_events: list[Event], owner_email: str | No
         }
 
     for event in warnings:
-        result.append(build("warning", event, [event.field], event.to_value, case.tier, case.tier,
-                            None))
+        result.append(
+            build("warning", event, [event.field], event.to_value, case.tier, case.tier, None)
+        )
     if not merged:
         for event in breaches:
-            result.append(build("breach", event, [event.field], event.to_value, case.tier,
-                                case.tier, None))
+            result.append(
+                build("breach", event, [event.field], event.to_value, case.tier, case.tier, None)
+            )
     for event in escalations:
         clocks = [b.field for b in breaches] if merged and event.actor == "sweep" else []
         due = breaches[0].to_value if clocks else None

@@ -7,7 +7,14 @@ from datetime import datetime, timezone
 
 from esc_cli.domain.model import Owner
 from esc_cli.domain.record_values import (
-    DERIVED_OWNER_FIELDS, OWNER_FIELDS, RowError, _blank, _boolean, _integer, _list, _string,
+    DERIVED_OWNER_FIELDS,
+    OWNER_FIELDS,
+    RowError,
+    _blank,
+    _boolean,
+    _integer,
+    _list,
+    _string,
     _unknown,
 )
 
@@ -50,8 +57,11 @@ def check_owner(raw: dict, policy) -> tuple[Owner | None, list[str]]:
         return None, errors
     return Owner(
         handle=handle,  # type: ignore[arg-type]  # no errors: handle is a str
-        name=result.get("name"), email=result.get("email"), tier=tier,
-        teams=result.get("teams", ()), capacity=result.get("capacity"),
+        name=result.get("name"),
+        email=result.get("email"),
+        tier=tier,
+        teams=result.get("teams", ()),
+        capacity=result.get("capacity"),
         active=result.get("active", True),
     ), []
 
@@ -66,7 +76,9 @@ def check_policy_version(raw, position: int) -> tuple[tuple[int, int, str, str] 
 
     if not isinstance(raw, dict):
         return None, ["must be an object {version, created_at, actor, toml}"]
-    errors = [f"unknown field '{k}'" for k in _unknown(raw, ("version", "created_at", "actor", "toml"))]
+    errors = [
+        f"unknown field '{k}'" for k in _unknown(raw, ("version", "created_at", "actor", "toml"))
+    ]
     version = raw.get("version", position)
     try:
         version = _integer(version, "version", 1)
@@ -76,8 +88,11 @@ def check_policy_version(raw, position: int) -> tuple[tuple[int, int, str, str] 
     instant = 0
     if isinstance(created, str):
         try:
-            instant = int(datetime.strptime(created.strip(), "%Y-%m-%dT%H:%M:%SZ")
-                          .replace(tzinfo=timezone.utc).timestamp())
+            instant = int(
+                datetime.strptime(created.strip(), "%Y-%m-%dT%H:%M:%SZ")
+                .replace(tzinfo=timezone.utc)
+                .timestamp()
+            )
         except ValueError:
             errors.append(f"created_at {created!r} is not a valid time (e.g. 2026-11-02T10:15:00Z)")
     elif created is not None:

@@ -19,8 +19,16 @@ from esc_cli.domain.model import Case, Event, Owner
 MAX_STEPS = 60
 
 
-def upcoming(case: Case, events: list[Event], policy, now: int, owner: Owner | None = None,
-             channels: tuple[str, ...] = (), limit: int = MAX_STEPS, route=None) -> list[dict]:
+def upcoming(
+    case: Case,
+    events: list[Event],
+    policy,
+    now: int,
+    owner: Owner | None = None,
+    channels: tuple[str, ...] = (),
+    limit: int = MAX_STEPS,
+    route=None,
+) -> list[dict]:
     """The sweep's future steps for `case` (as stored, with its `events`) under `policy`,
     from `now` on, assuming nobody touches the case and the sweep runs on time.
 
@@ -70,40 +78,74 @@ def upcoming(case: Case, events: list[Event], policy, now: int, owner: Owner | N
     return steps
 
 
-def _steps(before: Case, after: Case, decision, at: int, sent: list[dict],
-           channels: tuple[str, ...], new_events: list[Event]) -> list[dict]:
+def _steps(
+    before: Case,
+    after: Case,
+    decision,
+    at: int,
+    sent: list[dict],
+    channels: tuple[str, ...],
+    new_events: list[Event],
+) -> list[dict]:
     by_kind: dict[tuple[str, str | None], dict] = {}
     for payload in sent:
-        by_kind[(payload["kind"], payload["clock"] if payload["kind"] != "escalation" else None)] = payload
+        by_kind[
+            (payload["kind"], payload["clock"] if payload["kind"] != "escalation" else None)
+        ] = payload
 
-    def step(action: str, clock: str | None, due: int | None, to_tier: int | None,
-             reason: str | None, payload: dict | None) -> dict:
+    def step(
+        action: str,
+        clock: str | None,
+        due: int | None,
+        to_tier: int | None,
+        reason: str | None,
+        payload: dict | None,
+    ) -> dict:
         return {
-            "at": at, "action": action, "clock": clock, "due": due,
-            "from_tier": before.tier, "to_tier": to_tier,
-            "owner": after.owner, "team": after.team, "reason": reason,
+            "at": at,
+            "action": action,
+            "clock": clock,
+            "due": due,
+            "from_tier": before.tier,
+            "to_tier": to_tier,
+            "owner": after.owner,
+            "team": after.team,
+            "reason": reason,
             "notify": payload["recipient_label"] if payload else None,
             "email": payload["recipient"]["email"] if payload else None,
             "channels": list(channels) if payload else [],
             "routing": next((e.reason for e in new_events if e.actor == "routing"), None)
-            if action == "escalate" else None,
+            if action == "escalate"
+            else None,
         }
 
     result = []
     for clock, due in decision.warn:
-        result.append(step("warn", clock, due, None, f"{clock} SLA at risk",
-                           by_kind.get(("warning", clock))))
+        result.append(
+            step("warn", clock, due, None, f"{clock} SLA at risk", by_kind.get(("warning", clock)))
+        )
     for clock, due in decision.breach:
-        result.append(step("breach", clock, due, None, f"{clock} SLA breached",
-                           by_kind.get(("breach", clock))))
+        result.append(
+            step(
+                "breach", clock, due, None, f"{clock} SLA breached", by_kind.get(("breach", clock))
+            )
+        )
     if decision.escalate_to is not None:
         if decision.escalate_cause == "stale":
             clock, due = "stale", None
         else:
             clock, due = decision.breach[0] if decision.breach else (None, None)
             clock = ",".join(name for name, _ in decision.breach) or None
-        result.append(step("escalate", clock, due, decision.escalate_to,
-                           decision.escalate_reason, by_kind.get(("escalation", None))))
+        result.append(
+            step(
+                "escalate",
+                clock,
+                due,
+                decision.escalate_to,
+                decision.escalate_reason,
+                by_kind.get(("escalation", None)),
+            )
+        )
     if decision.close:
         reason = next((e.reason for e in new_events if e.kind == "closed"), None)
         result.append(step("close", None, None, None, reason, None))

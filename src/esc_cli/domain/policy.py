@@ -26,7 +26,15 @@ import copy
 from typing import Any
 
 from esc_cli.domain.policy_keys import (
-    _WALL_UNITS, DEFAULT_CATEGORIES, DEFAULT_TIERS, _fail, _kind, _only, _span, _table, _zone,
+    _WALL_UNITS,
+    DEFAULT_CATEGORIES,
+    DEFAULT_TIERS,
+    _fail,
+    _kind,
+    _only,
+    _span,
+    _table,
+    _zone,
 )
 from esc_cli.domain.policy_keys import CALENDAR_24X7 as CALENDAR_24X7
 from esc_cli.domain.policy_keys import CASE_CHANNELS as CASE_CHANNELS
@@ -46,7 +54,13 @@ from esc_cli.domain.policy_secrets import mask_text as mask_text
 from esc_cli.domain.policy_secrets import mask_url as mask_url
 from esc_cli.domain.policy_secrets import masked as masked
 from esc_cli.domain.policy_sections import (
-    _calendars, _categories, _channels, _priorities, _rules, _teams, _tiers,
+    _calendars,
+    _categories,
+    _channels,
+    _priorities,
+    _rules,
+    _teams,
+    _tiers,
 )
 from esc_cli.domain.values import filled
 
@@ -200,20 +214,23 @@ def policy_from_dict(doc: dict) -> Policy:
 
     # Every run parses its policy: filled, not constructed, these classes' __init__ need
     # not be compiled (domain/values.py), ≈ 1.7 ms of each command.
-    return filled(Policy, dict(
-        timezone=timezone,
-        warn_at=float(warn_at),
-        close_after=close_after,
-        categories=categories,
-        priorities=priorities,
-        tiers=tiers,
-        rules=rules,
-        channels=channels,
-        calendar_specs=calendar_specs,
-        teams=teams,
-        _doc=raw,
-        _calendars=built,
-    ))
+    return filled(
+        Policy,
+        dict(
+            timezone=timezone,
+            warn_at=float(warn_at),
+            close_after=close_after,
+            categories=categories,
+            priorities=priorities,
+            tiers=tiers,
+            rules=rules,
+            channels=channels,
+            calendar_specs=calendar_specs,
+            teams=teams,
+            _doc=raw,
+            _calendars=built,
+        ),
+    )
 
 
 def dump_policy(doc: dict) -> str:
@@ -221,7 +238,12 @@ def dump_policy(doc: dict) -> str:
     import tomli_w
 
     raw = policy_from_dict(doc).raw()
-    for name in ("calendars", "rules", "channels", "teams"):  # `rules = []` between the scalars reads oddly
+    for name in (
+        "calendars",
+        "rules",
+        "channels",
+        "teams",
+    ):  # `rules = []` between the scalars reads oddly
         if not raw.get(name):
             raw.pop(name, None)
     return tomli_w.dumps(raw)
@@ -254,16 +276,23 @@ def with_tier(doc: dict, level: int, name: str, stale_after: int | None) -> dict
     if stale_after is not None and (
         isinstance(stale_after, bool) or not isinstance(stale_after, int) or stale_after <= 0
     ):
-        raise ValueError(f"stale_after must be a positive number of seconds or None, got {stale_after!r}")
+        raise ValueError(
+            f"stale_after must be a positive number of seconds or None, got {stale_after!r}"
+        )
     new = copy.deepcopy(doc)
     tiers = {str(k): v for k, v in new.get("tiers", DEFAULT_TIERS).items()}
     levels = sorted(int(k) for k in tiers if str(k).isdigit())
     top = max(levels, default=0)
     if str(level) not in tiers and level != top + 1:
-        raise ValueError(f"tier {level} would leave a gap: the ladder ends at {top}, add tier {top + 1} next")
+        raise ValueError(
+            f"tier {level} would leave a gap: the ladder ends at {top}, add tier {top + 1} next"
+        )
     # an edited tier keeps its other keys (routing: assign, own_within, oncall)
-    tiers[str(level)] = {**tiers.get(str(level), {}), "name": name,
-                         "stale_after": "none" if stale_after is None else _format_stale(stale_after)}
+    tiers[str(level)] = {
+        **tiers.get(str(level), {}),
+        "name": name,
+        "stale_after": "none" if stale_after is None else _format_stale(stale_after),
+    }
     new["tiers"] = {k: tiers[k] for k in sorted(tiers, key=lambda k: int(k) if k.isdigit() else 0)}
     policy_from_dict(new)  # a PolicyError (a ValueError) if the result is not a valid policy
     return new

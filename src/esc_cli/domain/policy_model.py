@@ -114,11 +114,16 @@ def _build_calendar(name: str, spec: dict | None) -> Calendar:
         name,
         spec["timezone"],
         list(spec["days"]) if "days" in spec else None,
-        ({day: calendar.hours_from_text(h) for day, h in hours.items()}
-         if isinstance(hours, dict) else calendar.hours_from_text(hours)),
+        (
+            {day: calendar.hours_from_text(h) for day, h in hours.items()}
+            if isinstance(hours, dict)
+            else calendar.hours_from_text(hours)
+        ),
         [dt.date.fromisoformat(d) for d in spec["holidays"]],
         spec.get("country"),
         spec.get("subdivision"),
-        {dt.date.fromisoformat(d): calendar.hours_from_text(h) if h else []
-         for d, h in spec.get("dates", {}).items()},
+        {
+            dt.date.fromisoformat(d): calendar.hours_from_text(h) if h else []
+            for d, h in spec.get("dates", {}).items()
+        },
     )

@@ -9,9 +9,28 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from esc_cli.domain.policy_keys import (
-    _BUSINESS_UNITS, _CONTROL, _HEADER_NAME, _ISO_DATE, _MAX_TIMEOUT, _NAME, _STALE_UNITS,
-    _WALL_UNITS, CALENDAR_24X7, CASE_CHANNELS, DEFAULT_TIMEOUTS, PRIORITIES, WEEKDAYS, _fail,
-    _int, _kind, _only, _priority_value, _span, _string_or_list, _table, _zone,
+    _BUSINESS_UNITS,
+    _CONTROL,
+    _HEADER_NAME,
+    _ISO_DATE,
+    _MAX_TIMEOUT,
+    _NAME,
+    _STALE_UNITS,
+    _WALL_UNITS,
+    CALENDAR_24X7,
+    CASE_CHANNELS,
+    DEFAULT_TIMEOUTS,
+    PRIORITIES,
+    WEEKDAYS,
+    _fail,
+    _int,
+    _kind,
+    _only,
+    _priority_value,
+    _span,
+    _string_or_list,
+    _table,
+    _zone,
 )
 from esc_cli.domain.policy_model import Channel, PriorityTarget, Rule, Tier, _build_calendar
 from esc_cli.domain.values import filled
@@ -49,11 +68,17 @@ def _calendars(value: Any, default_zone: str) -> tuple[dict, dict]:
         if not _NAME.fullmatch(name):
             _fail(key, "calendar names use letters, digits, '.', '_' and '-' (at most 64)")
         body = _table(body, key)
-        _only(body, ("timezone", "days", "hours", "holidays", "country", "subdivision", "dates"), key)
-        spec: dict[str, Any] = {"timezone": _zone(body.get("timezone", default_zone), f"{key}.timezone")}
+        _only(
+            body, ("timezone", "days", "hours", "holidays", "country", "subdivision", "dates"), key
+        )
+        spec: dict[str, Any] = {
+            "timezone": _zone(body.get("timezone", default_zone), f"{key}.timezone")
+        }
         _calendar_hours(body, spec, key)
 
-        spec["holidays"] = [d.isoformat() for d in _holidays(body.get("holidays", []), f"{key}.holidays")]
+        spec["holidays"] = [
+            d.isoformat() for d in _holidays(body.get("holidays", []), f"{key}.holidays")
+        ]
         if "dates" in body:
             spec["dates"] = _dated_hours(body["dates"], f"{key}.dates")
 
@@ -97,30 +122,45 @@ def _calendar_hours(body: dict, spec: dict, key: str) -> None:
         spec["days"] = days = normal
     if isinstance(hours, dict):
         if not hours:
-            _fail(f"{key}.hours", "the table names no day: give each working day its hours, "
-                  'e.g. { mon = "09:00-17:00" }')
+            _fail(
+                f"{key}.hours",
+                "the table names no day: give each working day its hours, "
+                'e.g. { mon = "09:00-17:00" }',
+            )
         weekly: dict[str, Any] = {}
         for day, ranges in hours.items():
             name = day.strip().lower()
             if name not in WEEKDAYS:
-                _fail(f"{key}.hours.{day}", f"unknown day {day!r} (use mon, tue, wed, thu, fri, sat, sun)")
+                _fail(
+                    f"{key}.hours.{day}",
+                    f"unknown day {day!r} (use mon, tue, wed, thu, fri, sat, sun)",
+                )
             if name in weekly:
                 _fail(f"{key}.hours.{day}", f"{name!r} is given twice")
             weekly[name] = _hours_value(ranges, f"{key}.hours.{day}")
         if days is not None:
             for day in weekly:
                 if day not in days:
-                    _fail(f"{key}.hours.{day}", f"{day!r} has opening hours but is not in {key}.days "
-                          "(leave days out: the table's days are the working days)")
+                    _fail(
+                        f"{key}.hours.{day}",
+                        f"{day!r} has opening hours but is not in {key}.days "
+                        "(leave days out: the table's days are the working days)",
+                    )
             for day in days:
                 if day not in weekly:
-                    _fail(f"{key}.days", f"{day!r} is a working day with no hours in {key}.hours "
-                          "(leave days out: the table's days are the working days)")
+                    _fail(
+                        f"{key}.days",
+                        f"{day!r} is a working day with no hours in {key}.hours "
+                        "(leave days out: the table's days are the working days)",
+                    )
         spec["hours"] = weekly
         return
     if days is None:
-        _fail(f"{key}.days", f"missing: the working days, {_DAYS_EXAMPLE} (or give hours as a "
-              'table by day: { mon = "09:00-17:00", sat = "10:00-14:00" })')
+        _fail(
+            f"{key}.days",
+            f"missing: the working days, {_DAYS_EXAMPLE} (or give hours as a "
+            'table by day: { mon = "09:00-17:00", sat = "10:00-14:00" })',
+        )
     spec["hours"] = _hours_value(hours, f"{key}.hours")
 
 
@@ -130,8 +170,11 @@ def _hours_value(hours: Any, key: str, closed: bool = False) -> Any:
     if not isinstance(hours, str) and not (
         isinstance(hours, list) and (hours or closed) and all(isinstance(h, str) for h in hours)
     ):
-        _fail(key, f"expected \"HH:MM-HH:MM\" or a list of them{', [] for closed' if closed else ''}, "
-              f"got {_kind(hours)}")
+        _fail(
+            key,
+            f'expected "HH:MM-HH:MM" or a list of them{", [] for closed" if closed else ""}, '
+            f"got {_kind(hours)}",
+        )
     if hours == []:
         return []
     from esc_cli.domain.calendar import hours_from_text
@@ -198,7 +241,10 @@ def _priorities(value: Any, calendars: dict) -> tuple[dict[str, PriorityTarget],
     table = _table(value, "priorities")
     for name in table:
         if name not in PRIORITIES:
-            _fail(f"priorities.{name}", "unknown priority (define exactly urgent, high, medium and low)")
+            _fail(
+                f"priorities.{name}",
+                "unknown priority (define exactly urgent, high, medium and low)",
+            )
     targets: dict[str, PriorityTarget] = {}
     raw: dict[str, dict] = {}
     for name in PRIORITIES:
@@ -231,13 +277,16 @@ def _priorities(value: Any, calendars: dict) -> tuple[dict[str, PriorityTarget],
             entry[part] = body[part]
         entry["calendar"] = calendar
         raw[name] = entry
-        targets[name] = filled(PriorityTarget, dict(
-            name=name,
-            respond=spans["respond"],
-            update=spans["update"],
-            resolve=spans["resolve"],
-            calendar=calendar,
-        ))
+        targets[name] = filled(
+            PriorityTarget,
+            dict(
+                name=name,
+                respond=spans["respond"],
+                update=spans["update"],
+                resolve=spans["resolve"],
+                calendar=calendar,
+            ),
+        )
     return targets, raw
 
 
@@ -248,7 +297,12 @@ def _tiers(value: Any, zone: str = "UTC") -> tuple[dict[int, Tier], dict]:
     levels: dict[int, Any] = {}
     for level_key, body in table.items():
         text = str(level_key)
-        if isinstance(level_key, bool) or not text.isdigit() or text != str(int(text)) or int(text) < 1:
+        if (
+            isinstance(level_key, bool)
+            or not text.isdigit()
+            or text != str(int(text))
+            or int(text) < 1
+        ):
             _fail(f"tiers.{text}", "tier levels are whole numbers 1, 2, 3 ...")
         if int(text) in levels:
             _fail(f"tiers.{text}", "defined twice")
@@ -270,10 +324,14 @@ def _tiers(value: Any, zone: str = "UTC") -> tuple[dict[int, Tier], dict]:
         if _CONTROL.search(name):
             _fail(f"{key}.name", "contains a control character")
         stale_text = body.get("stale_after", "none")
-        stale = None if stale_text == "none" else _span(stale_text, f"{key}.stale_after", _STALE_UNITS)
+        stale = (
+            None if stale_text == "none" else _span(stale_text, f"{key}.stale_after", _STALE_UNITS)
+        )
         routing, routing_raw = _routing(body, key, zone)
-        tiers[level] = filled(Tier, dict(level=level, name=name, stale_after=stale,
-                                         **{**_ROUTING_DEFAULTS, **routing}))
+        tiers[level] = filled(
+            Tier,
+            dict(level=level, name=name, stale_after=stale, **{**_ROUTING_DEFAULTS, **routing}),
+        )
         raw[str(level)] = {"name": name, "stale_after": stale_text, **routing_raw}
     return tiers, raw
 
@@ -330,7 +388,10 @@ def _rules(value: Any, categories: tuple[str, ...], top_tier: int) -> tuple[tupl
         if name is None:
             _fail(f"{key}.name", "missing: every rule needs a name")
         if not isinstance(name, str) or not _NAME.fullmatch(name):
-            _fail(f"{key}.name", f"expected a name of letters, digits, '.', '_' and '-' (at most 64), got {name!r}")
+            _fail(
+                f"{key}.name",
+                f"expected a name of letters, digits, '.', '_' and '-' (at most 64), got {name!r}",
+            )
         if name in names:
             _fail(f"{key}.name", f"another rule is already called {name!r}")
         names.add(name)
@@ -353,11 +414,16 @@ def _rules(value: Any, categories: tuple[str, ...], top_tier: int) -> tuple[tupl
                 if part == "channel":
                     for v in values:
                         if v not in CASE_CHANNELS:
-                            _fail(part_key, f"unknown channel {v!r} (use {', '.join(CASE_CHANNELS)})")
+                            _fail(
+                                part_key, f"unknown channel {v!r} (use {', '.join(CASE_CHANNELS)})"
+                            )
                 if part == "category":
                     for v in values:
                         if v not in known_categories:
-                            _fail(part_key, f"unknown category {v!r} (categories: {', '.join(categories)})")
+                            _fail(
+                                part_key,
+                                f"unknown category {v!r} (categories: {', '.join(categories)})",
+                            )
                 when[part] = values
             elif part == "csat_at_most":
                 when[part] = _int(item, part_key, 1, 5)
@@ -412,7 +478,10 @@ def _channels(value: Any) -> tuple[tuple[Channel, ...], list]:
             _only(body, ("type", "argv", "timeout"), key)
             argv = body.get("argv")
             if argv is None:
-                _fail(f"{key}.argv", 'missing: the program and its arguments, e.g. ["/usr/local/bin/notify"]')
+                _fail(
+                    f"{key}.argv",
+                    'missing: the program and its arguments, e.g. ["/usr/local/bin/notify"]',
+                )
             if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
                 _fail(f"{key}.argv", f"expected a non-empty list of strings, got {_kind(argv)}")
             if not argv[0].strip():
@@ -445,7 +514,9 @@ def _channels(value: Any) -> tuple[tuple[Channel, ...], list]:
                 if _CONTROL.search(header_value.replace("\t", " ")):
                     _fail(header_key, "contains a control character")
             timeout = _timeout(timeout_text, f"{key}.timeout")
-            channels.append(Channel("webhook", None, url, dict(headers), timeout, f"webhook:{index}"))
+            channels.append(
+                Channel("webhook", None, url, dict(headers), timeout, f"webhook:{index}")
+            )
             entry = {"type": "webhook", "url": url}
             if headers:
                 entry["headers"] = dict(headers)

@@ -17,14 +17,41 @@ if TYPE_CHECKING:  # the annotation only: parsing a policy is not needed to chec
 
 # Fields of the case object an import understands.
 CASE_FIELDS = (
-    "id", "title", "description", "customer", "category", "priority", "channel", "state",
-    "tier", "team", "owner", "tags", "opened_at", "acknowledged_at", "resolved_at",
-    "closed_at", "paused_since", "csat", "escalations", "policy_version", "events",
+    "id",
+    "title",
+    "description",
+    "customer",
+    "category",
+    "priority",
+    "channel",
+    "state",
+    "tier",
+    "team",
+    "owner",
+    "tags",
+    "opened_at",
+    "acknowledged_at",
+    "resolved_at",
+    "closed_at",
+    "paused_since",
+    "csat",
+    "escalations",
+    "policy_version",
+    "events",
 )
 # Fields esc computes: accepted (so an export re-imports) and recomputed.
 DERIVED_FIELDS = (
-    "tier_name", "respond_by", "update_by", "resolve_by", "at_risk", "breached", "missed",
-    "reopened", "due_at", "due_clock", "clocks",
+    "tier_name",
+    "respond_by",
+    "update_by",
+    "resolve_by",
+    "at_risk",
+    "breached",
+    "missed",
+    "reopened",
+    "due_at",
+    "due_clock",
+    "clocks",
 )
 REQUIRED_CASE_FIELDS = ("title", "customer", "priority")
 OWNER_FIELDS = ("handle", "name", "email", "tier", "teams", "capacity", "active")
@@ -33,8 +60,13 @@ DERIVED_OWNER_FIELDS = ("load", "away_until", "away_reason")
 
 # Legal state moves (SPEC §1), as (from, to) pairs an event may record.
 MOVES = {
-    ("new", "open"), ("open", "pending"), ("pending", "open"), ("new", "resolved"),
-    ("open", "resolved"), ("pending", "resolved"), ("resolved", "open"),
+    ("new", "open"),
+    ("open", "pending"),
+    ("pending", "open"),
+    ("new", "resolved"),
+    ("open", "resolved"),
+    ("pending", "resolved"),
+    ("resolved", "open"),
     ("resolved", "closed"),
 }
 MAX_ID = 2**62
@@ -93,6 +125,7 @@ class Checker:
 
 
 # -- values --------------------------------------------------------------------
+
 
 def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
@@ -160,12 +193,16 @@ def parse_time(value, name: str, checker: Checker) -> int:
     """An ISO-8601 time (read in the display zone without an offset, a date alone is its
     local midnight) as epoch seconds; never later than now."""
     if isinstance(value, bool) or not isinstance(value, str):
-        raise RowError(f"{name} must be an ISO-8601 time such as 2026-11-02T10:15:00Z, got {value!r}")
+        raise RowError(
+            f"{name} must be an ISO-8601 time such as 2026-11-02T10:15:00Z, got {value!r}"
+        )
     text = value.strip()
     try:
         parsed = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
-        raise RowError(f"{name} {value!r} is not a valid time (ISO-8601, e.g. 2026-11-02T10:15:00Z)") from None
+        raise RowError(
+            f"{name} {value!r} is not a valid time (ISO-8601, e.g. 2026-11-02T10:15:00Z)"
+        ) from None
     if not YEARS[0] <= parsed.year < YEARS[1]:
         raise RowError(f"{name} {value!r} is out of range (from {YEARS[0]} to {YEARS[1]})")
     utc = local_to_utc(parsed, checker._tz)

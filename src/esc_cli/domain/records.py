@@ -27,8 +27,16 @@ from __future__ import annotations
 from datetime import date
 
 from esc_cli.domain.model import (
-    CHANNELS, EVENT_KINDS, STATES, TEXT_MAX_BYTES, TITLE_MAX, YEARS, Case, Event,
-    case_with_defaults, iso,
+    CHANNELS,
+    EVENT_KINDS,
+    STATES,
+    TEXT_MAX_BYTES,
+    TITLE_MAX,
+    YEARS,
+    Case,
+    Event,
+    case_with_defaults,
+    iso,
 )
 from esc_cli.domain.owner_records import check_owner as check_owner
 from esc_cli.domain.owner_records import check_policy_version as check_policy_version
@@ -37,13 +45,28 @@ from esc_cli.domain.owner_records import valid_handle as valid_handle
 from esc_cli.domain.record_values import DERIVED_OWNER_FIELDS as DERIVED_OWNER_FIELDS
 from esc_cli.domain.record_values import OWNER_FIELDS as OWNER_FIELDS
 from esc_cli.domain.record_values import (
-    CASE_FIELDS, DERIVED_FIELDS, MAX_ID, MOVES, REQUIRED_CASE_FIELDS, _EPOCH_ORDINAL, CaseRecord,
-    Checker, RowError, _blank, _integer, _list, _string, _unknown, parse_time,
+    CASE_FIELDS,
+    DERIVED_FIELDS,
+    MAX_ID,
+    MOVES,
+    REQUIRED_CASE_FIELDS,
+    _EPOCH_ORDINAL,
+    CaseRecord,
+    Checker,
+    RowError,
+    _blank,
+    _integer,
+    _list,
+    _string,
+    _unknown,
+    parse_time,
 )
 from esc_cli.domain.values import filled
 
 
-def check_case(raw: dict, checker: Checker, allow_events: bool = True) -> tuple[CaseRecord | None, list[str]]:
+def check_case(
+    raw: dict, checker: Checker, allow_events: bool = True
+) -> tuple[CaseRecord | None, list[str]]:
     """The row as a CaseRecord, or None and every reason it is bad."""
     from esc_cli.domain.policy import normalise_priority
 
@@ -81,14 +104,18 @@ def check_case(raw: dict, checker: Checker, allow_events: bool = True) -> tuple[
         try:
             return normalise_priority(value)
         except ValueError:
-            raise RowError(f"unknown priority {value!r} (use urgent, high, medium, low or p1..p4)") from None
+            raise RowError(
+                f"unknown priority {value!r} (use urgent, high, medium, low or p1..p4)"
+            ) from None
 
     values["priority"] = take("priority", priority)
 
     def category(value):
         found = checker._categories.get(str(value).lower())
         if found is None:
-            raise RowError(f"unknown category {value!r} (use {', '.join(checker.policy.categories)})")
+            raise RowError(
+                f"unknown category {value!r} (use {', '.join(checker.policy.categories)})"
+            )
         return found
 
     values["category"] = take("category", category)
@@ -113,7 +140,9 @@ def check_case(raw: dict, checker: Checker, allow_events: bool = True) -> tuple[
     def owner(value):
         handle = _string(value, "owner")  # exact, as on the command line: " bob" is no one
         if handle not in checker.owners:
-            raise RowError(f"unknown owner {handle!r} (add it with esc owner add, or import an owners file first)")
+            raise RowError(
+                f"unknown owner {handle!r} (add it with esc owner add, or import an owners file first)"
+            )
         return handle
 
     values["owner"] = take("owner", owner)
@@ -226,8 +255,14 @@ def _plain_case(raw: dict, checker: Checker) -> CaseRecord | None:
         if type(value) is not str:
             return None
         # 2026-11-02T10:15:00Z read by hand; any other spelling goes to parse_time
-        if len(value) == 20 and value[19] == "Z" and value[10] == "T" and value[13] == ":" \
-                and value[16] == ":" and value.isascii():
+        if (
+            len(value) == 20
+            and value[19] == "Z"
+            and value[10] == "T"
+            and value[13] == ":"
+            and value[16] == ":"
+            and value.isascii()
+        ):
             midnight = days.get(value[:10], _UNSEEN)
             if midnight is _UNSEEN:
                 midnight = days[value[:10]] = _midnight(value[:10])
@@ -305,8 +340,15 @@ def _record_from_fields(values: dict, errors: list[str], checker: Checker) -> Ca
     paused = values["paused_since"]
     state = values["state"]
     if state is None:
-        state = ("closed" if closed is not None else "resolved" if resolved is not None
-                 else "open" if ack is not None else "new")
+        state = (
+            "closed"
+            if closed is not None
+            else "resolved"
+            if resolved is not None
+            else "open"
+            if ack is not None
+            else "new"
+        )
 
     if ack is not None and ack < opened:
         errors.append(f"acknowledged_at {iso(ack)} is before opened_at {iso(opened)}")
@@ -342,13 +384,26 @@ def _record_from_fields(values: dict, errors: list[str], checker: Checker) -> Ca
         return None
     tier = values["tier"] or 1
     return CaseRecord(
-        id=values["id"], title=values["title"], customer=values["customer"],
-        priority=values["priority"], category=_default_category(values, checker),
-        channel=values["channel"] or "other", description=values["description"], tier=tier,
-        team=values["team"], owner=values["owner"], tags=values["tags"], csat=values["csat"],
-        state=state, opened_at=opened, acknowledged_at=ack, resolved_at=resolved,
-        closed_at=closed, paused_since=paused if state == "pending" else None,
-        escalated=tier > 1 and values["escalations"] != 0, events=None,
+        id=values["id"],
+        title=values["title"],
+        customer=values["customer"],
+        priority=values["priority"],
+        category=_default_category(values, checker),
+        channel=values["channel"] or "other",
+        description=values["description"],
+        tier=tier,
+        team=values["team"],
+        owner=values["owner"],
+        tags=values["tags"],
+        csat=values["csat"],
+        state=state,
+        opened_at=opened,
+        acknowledged_at=ack,
+        resolved_at=resolved,
+        closed_at=closed,
+        paused_since=paused if state == "pending" else None,
+        escalated=tier > 1 and values["escalations"] != 0,
+        events=None,
         policy_version=values["policy_version"],
     )
 
@@ -397,7 +452,9 @@ def _check_events(value, checker: Checker, errors: list[str]) -> tuple[Event, ..
             errors.append(str(err))
             return None
         if events and at < events[-1].at:
-            errors.append(f"{where} at {iso(at)} is earlier than the event before it: events must be in time order")
+            errors.append(
+                f"{where} at {iso(at)} is earlier than the event before it: events must be in time order"
+            )
             return None
         events.append(Event(at, actor, kind, *parts))
     if not events:
@@ -416,8 +473,10 @@ def _check_events(value, checker: Checker, errors: list[str]) -> tuple[Event, ..
                 errors.append("events[1]: an opened event moves the state from null to 'new'")
                 return None
         elif event.from_value != state or move not in MOVES:
-            errors.append(f"events[{index}]: {event.kind} moves {event.from_value} -> "
-                          f"{event.to_value}, but the case is {state} there")
+            errors.append(
+                f"events[{index}]: {event.kind} moves {event.from_value} -> "
+                f"{event.to_value}, but the case is {state} there"
+            )
             return None
         state = event.to_value
     return tuple(events)
@@ -430,20 +489,30 @@ def _last_value(events, field: str, default):
     return default
 
 
-def _record_from_events(values: dict, given: set, events: tuple[Event, ...], errors: list[str],
-                        checker: Checker) -> CaseRecord | None:
+def _record_from_events(
+    values: dict, given: set, events: tuple[Event, ...], errors: list[str], checker: Checker
+) -> CaseRecord | None:
     from esc_cli.domain.sla import timeline
 
     line = timeline(list(events))
     opened = events[0].at
     if values["opened_at"] is not None and values["opened_at"] != opened:
-        errors.append(f"opened_at {iso(values['opened_at'])} is not the time of its opened event ({iso(opened)})")
+        errors.append(
+            f"opened_at {iso(values['opened_at'])} is not the time of its opened event ({iso(opened)})"
+        )
     if values["state"] is not None and values["state"] != line.state:
-        errors.append(f"state {values['state']} does not match its events, which leave it {line.state}")
-    for name, derived in (("acknowledged_at", line.first_response), ("resolved_at", line.resolved_at),
-                          ("closed_at", line.closed_at)):
+        errors.append(
+            f"state {values['state']} does not match its events, which leave it {line.state}"
+        )
+    for name, derived in (
+        ("acknowledged_at", line.first_response),
+        ("resolved_at", line.resolved_at),
+        ("closed_at", line.closed_at),
+    ):
         if values[name] is not None and values[name] != derived:
-            errors.append(f"{name} {iso(values[name])} does not match its events ({iso(derived) or 'none'})")
+            errors.append(
+                f"{name} {iso(values[name])} does not match its events ({iso(derived) or 'none'})"
+            )
     version = values["policy_version"]
     if version is not None and checker.policy_versions and version not in checker.policy_versions:
         errors.append(f"policy_version {version} is not among the file's policy versions")
@@ -467,12 +536,26 @@ def _record_from_events(values: dict, given: set, events: tuple[Event, ...], err
     if errors:
         return None
     return CaseRecord(
-        id=values["id"], title=values["title"], customer=values["customer"],
-        priority=values["priority"], category=_default_category(values, checker),
-        channel=values["channel"] or "other", description=values["description"], tier=tier,
-        team=team, owner=owner, tags=values["tags"], csat=csat, state=line.state,
-        opened_at=opened, acknowledged_at=line.first_response, resolved_at=line.resolved_at,
-        closed_at=line.closed_at, paused_since=None, escalated=False, events=events,
+        id=values["id"],
+        title=values["title"],
+        customer=values["customer"],
+        priority=values["priority"],
+        category=_default_category(values, checker),
+        channel=values["channel"] or "other",
+        description=values["description"],
+        tier=tier,
+        team=team,
+        owner=owner,
+        tags=values["tags"],
+        csat=csat,
+        state=line.state,
+        opened_at=opened,
+        acknowledged_at=line.first_response,
+        resolved_at=line.resolved_at,
+        closed_at=line.closed_at,
+        paused_since=None,
+        escalated=False,
+        events=events,
         policy_version=version,
     )
 
@@ -485,41 +568,84 @@ def history(record: CaseRecord, actor: str, now: int) -> list[Event]:
     opened = record.opened_at
     events = [_event(opened, actor, "opened", "state", None, "new", "imported")]
     if record.escalated:
-        events.append(_event(opened, actor, "escalated", "tier", "1", str(record.tier),
-                             f"imported at tier {record.tier}"))
+        events.append(
+            _event(
+                opened,
+                actor,
+                "escalated",
+                "tier",
+                "1",
+                str(record.tier),
+                f"imported at tier {record.tier}",
+            )
+        )
     if record.owner:
         events.append(_event(opened, actor, "assigned", "owner", None, record.owner, None))
     state = "new"
     if record.acknowledged_at is not None:
-        events.append(_event(record.acknowledged_at, actor, "acknowledged", "state", "new", "open", None))
+        events.append(
+            _event(record.acknowledged_at, actor, "acknowledged", "state", "new", "open", None)
+        )
         state = "open"
     if record.state == "pending":
         at = record.paused_since if record.paused_since is not None else now
-        events.append(_event(at, actor, "pending", "state", "open", "pending", "imported as pending"))
+        events.append(
+            _event(at, actor, "pending", "state", "open", "pending", "imported as pending")
+        )
     if record.resolved_at is not None:
-        events.append(_event(record.resolved_at, actor, "resolved", "state", state, "resolved", "imported"))
+        events.append(
+            _event(record.resolved_at, actor, "resolved", "state", state, "resolved", "imported")
+        )
         if record.csat is not None:
-            events.append(_event(record.resolved_at, actor, "feedback", "csat", None, str(record.csat), None))
+            events.append(
+                _event(record.resolved_at, actor, "feedback", "csat", None, str(record.csat), None)
+            )
     if record.closed_at is not None:
-        events.append(_event(record.closed_at, actor, "closed", "state", "resolved", "closed", None))
+        events.append(
+            _event(record.closed_at, actor, "closed", "state", "resolved", "closed", None)
+        )
     return events
 
 
 def _new_event(at, actor, kind, field=None, from_value=None, to_value=None, reason=None) -> Event:
     """Event(...) without its frozen __init__ (values.filled): several per imported row."""
-    return filled(Event, {"at": at, "actor": actor, "kind": kind, "field": field,
-                          "from_value": from_value, "to_value": to_value, "reason": reason})
+    return filled(
+        Event,
+        {
+            "at": at,
+            "actor": actor,
+            "kind": kind,
+            "field": field,
+            "from_value": from_value,
+            "to_value": to_value,
+            "reason": reason,
+        },
+    )
 
 
 def case_of(record: CaseRecord, case_id: int, policy_version: int) -> Case:
     """The case row before its derived fields are settled from the events (as Case(...)
     makes it, without its frozen __init__: once per imported row)."""
     opened = record.opened_at
-    return case_with_defaults({
-        "id": case_id, "title": record.title, "customer": record.customer,
-        "priority": record.priority, "category": record.category, "channel": record.channel,
-        "opened_at": opened, "policy_version": policy_version,
-        "description": record.description, "tier": record.tier, "team": record.team,
-        "owner": record.owner, "state": record.state, "tags": record.tags, "csat": record.csat,
-        "tier_since": opened, "last_activity_at": opened, "last_event_at": opened,
-    })
+    return case_with_defaults(
+        {
+            "id": case_id,
+            "title": record.title,
+            "customer": record.customer,
+            "priority": record.priority,
+            "category": record.category,
+            "channel": record.channel,
+            "opened_at": opened,
+            "policy_version": policy_version,
+            "description": record.description,
+            "tier": record.tier,
+            "team": record.team,
+            "owner": record.owner,
+            "state": record.state,
+            "tags": record.tags,
+            "csat": record.csat,
+            "tier_since": opened,
+            "last_activity_at": opened,
+            "last_event_at": opened,
+        }
+    )

@@ -21,12 +21,28 @@ FORMATS = ("table", "json", "csv", "markdown", "html")
 
 # The figures `previous`, each `by_priority` value and each `by` entry hold, in order.
 HEADLINE = (
-    "opened", "resolved", "backlog", "escalation_rate", "fcr_rate", "reopen_rate",
-    "csat_avg", "csat_count", "response_sla_met", "resolution_sla_met",
-    "time_to_respond", "time_to_resolve", "time_to_owner", "unowned",
+    "opened",
+    "resolved",
+    "backlog",
+    "escalation_rate",
+    "fcr_rate",
+    "reopen_rate",
+    "csat_avg",
+    "csat_count",
+    "response_sla_met",
+    "resolution_sla_met",
+    "time_to_respond",
+    "time_to_resolve",
+    "time_to_owner",
+    "unowned",
 )
 # Backlog age buckets: [low, high) in seconds of wall-clock age.
-AGING = (("<1d", 0, DAY), ("1-3d", DAY, 3 * DAY), ("3-7d", 3 * DAY, 7 * DAY), (">7d", 7 * DAY, None))
+AGING = (
+    ("<1d", 0, DAY),
+    ("1-3d", DAY, 3 * DAY),
+    ("3-7d", 3 * DAY, 7 * DAY),
+    (">7d", 7 * DAY, None),
+)
 PERCENTILES = (50, 90)
 
 _SPAN = re.compile(r"(?:\d+[smhdw])+")
@@ -50,6 +66,7 @@ class Window:
 
 
 # -- reading what a person typed ----------------------------------------------------
+
 
 def local_midnight(day: date, zone: str) -> int:
     """The first instant of a local date. When midnight falls in a DST gap (some zones
@@ -130,8 +147,13 @@ def _parse_iso(raw: str, zone: str, end: bool, what: str) -> int:
     # pendulum reads what people type (2026-11-02, 2026-11-02 10:15, 20261102, ...);
     # the local-time rules stay ours so they match --now: a time in a DST gap is
     # refused, an ambiguous one takes its first occurrence.
-    if len(raw) == 10 and raw[4] == "-" and raw[7] == "-" and raw.replace("-", "").isascii() \
-            and raw.replace("-", "").isdigit():
+    if (
+        len(raw) == 10
+        and raw[4] == "-"
+        and raw[7] == "-"
+        and raw.replace("-", "").isascii()
+        and raw.replace("-", "").isdigit()
+    ):
         # a plain date, the commonest bound, read without loading pendulum (~35 ms)
         try:
             day = date.fromisoformat(raw)
@@ -141,15 +163,24 @@ def _parse_iso(raw: str, zone: str, end: bool, what: str) -> int:
             return local_midnight(day + timedelta(days=1) if end else day, zone)
     import pendulum
 
-    hint = ("use an ISO date or time (2026-11-02, 2026-11-02T10:15), today, yesterday, "
-            "this week, last week, this month, or a span such as 7d")
+    hint = (
+        "use an ISO date or time (2026-11-02, 2026-11-02T10:15), today, yesterday, "
+        "this week, last week, this month, or a span such as 7d"
+    )
     try:
         parsed = pendulum.parse(raw, exact=True, tz=None)
     except (ValueError, TypeError, OverflowError):  # pendulum's ParserError is a ValueError
         raise UsageError(f"{what}: cannot read '{raw}'", hint=hint) from None
     if isinstance(parsed, pendulum.DateTime):
-        moment = datetime(parsed.year, parsed.month, parsed.day, parsed.hour, parsed.minute,
-                          parsed.second, tzinfo=parsed.tzinfo)
+        moment = datetime(
+            parsed.year,
+            parsed.month,
+            parsed.day,
+            parsed.hour,
+            parsed.minute,
+            parsed.second,
+            tzinfo=parsed.tzinfo,
+        )
         if moment.tzinfo is None:
             local = ZoneInfo(zone)
             first = moment.replace(tzinfo=local, fold=0)
@@ -167,13 +198,20 @@ def _parse_iso(raw: str, zone: str, end: bool, what: str) -> int:
 def parse_window(since: str | None, until: str | None, now: int, zone: str) -> Window:
     """The report window; by default the last 30 days up to now. With only --until, the
     30 days before it; with only --since, up to now."""
-    end = (parse_bound(until, now=now, zone=zone, end=True, what="--until")
-           if until is not None else now)
-    start = (parse_bound(since, now=now, zone=zone, end=False, what="--since")
-             if since is not None else end - DEFAULT_SPAN)
+    end = (
+        parse_bound(until, now=now, zone=zone, end=True, what="--until")
+        if until is not None
+        else now
+    )
+    start = (
+        parse_bound(since, now=now, zone=zone, end=False, what="--since")
+        if since is not None
+        else end - DEFAULT_SPAN
+    )
     if start >= end:
         raise UsageError(
-            f"the window is empty: --since {_iso(start)} is not before --until {_iso(end)}")
+            f"the window is empty: --since {_iso(start)} is not before --until {_iso(end)}"
+        )
     return Window(start, end)
 
 
@@ -203,6 +241,7 @@ def days(window: Window, zone: str) -> list[tuple[str, int, int]]:
 
 
 # -- percentiles and rates -----------------------------------------------------------
+
 
 def rank(p: int, n: int) -> int:
     """The 1-based nearest rank of the p-th percentile of n sorted values:
@@ -276,6 +315,16 @@ def order_groups(dimension: str, values: list) -> list:
 
 
 # How a change against the previous window reads: for these figures up is good news.
-GOOD_WHEN_UP = {"resolved": True, "backlog": False, "opened": None, "escalation_rate": False,
-                "fcr_rate": True, "reopen_rate": False, "csat_avg": True, "csat_count": None,
-                "response_sla_met": True, "resolution_sla_met": True, "unowned": False}
+GOOD_WHEN_UP = {
+    "resolved": True,
+    "backlog": False,
+    "opened": None,
+    "escalation_rate": False,
+    "fcr_rate": True,
+    "reopen_rate": False,
+    "csat_avg": True,
+    "csat_count": None,
+    "response_sla_met": True,
+    "resolution_sla_met": True,
+    "unowned": False,
+}

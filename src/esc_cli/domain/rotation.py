@@ -82,7 +82,10 @@ class Rotation:
         """Whoever stands in when `handle` (on call at `instant`) cannot take a case: the
         rest of the rotation in order from the next shift, each once."""
         shift = self.shift_at(instant)
-        order = [self.people[(shift + step) % len(self.people)] for step in range(1, len(self.people) + 1)]
+        order = [
+            self.people[(shift + step) % len(self.people)]
+            for step in range(1, len(self.people) + 1)
+        ]
         return [h for h in dict.fromkeys(order) if h != handle]
 
     def changes(self, instant: int, count: int = 2) -> list[tuple[int, str]]:
@@ -121,11 +124,21 @@ def parse_rotation(body: Any, key: str, default_zone: str) -> tuple[Rotation, di
         raise RotationError(key, "expected a table with people, every and handoff")
     for name in body:
         if name not in _KEYS:
-            raise RotationError(f"{key}.{name}", f"unknown key (expected one of: {', '.join(_KEYS)})")
+            raise RotationError(
+                f"{key}.{name}", f"unknown key (expected one of: {', '.join(_KEYS)})"
+            )
     people = body.get("people")
-    if not isinstance(people, list) or not people or not all(
-            isinstance(p, str) and p.strip() and not any(c.isspace() for c in p.strip()) for p in people):
-        raise RotationError(f"{key}.people", 'expected a non-empty list of owner handles, e.g. ["dana", "erin"]')
+    if (
+        not isinstance(people, list)
+        or not people
+        or not all(
+            isinstance(p, str) and p.strip() and not any(c.isspace() for c in p.strip())
+            for p in people
+        )
+    ):
+        raise RotationError(
+            f"{key}.people", 'expected a non-empty list of owner handles, e.g. ["dana", "erin"]'
+        )
     people = [p.strip() for p in people]
     if len(set(people)) != len(people):
         raise RotationError(f"{key}.people", "a handle is listed twice")
@@ -136,7 +149,10 @@ def parse_rotation(body: Any, key: str, default_zone: str) -> tuple[Rotation, di
             raise ValueError
         ZoneInfo(zone_name)
     except Exception:  # noqa: BLE001 - zoneinfo raises several kinds for a bad name
-        raise RotationError(f"{key}.timezone", f"unknown time zone {zone_name!r} (use an IANA name such as 'Europe/Berlin')") from None
+        raise RotationError(
+            f"{key}.timezone",
+            f"unknown time zone {zone_name!r} (use an IANA name such as 'Europe/Berlin')",
+        ) from None
 
     handoff = body.get("handoff", "09:00")
     match = _HANDOFF.fullmatch(handoff.strip().lower()) if isinstance(handoff, str) else None
@@ -149,24 +165,35 @@ def parse_rotation(body: Any, key: str, default_zone: str) -> tuple[Rotation, di
     try:
         seconds = parse_span(every, "dw")
     except ValueError as err:
-        raise RotationError(f"{key}.every", f"{err} (a rotation hands over on whole days)") from None
+        raise RotationError(
+            f"{key}.every", f"{err} (a rotation hands over on whole days)"
+        ) from None
     days = seconds // 86400
     if days < 1:
         raise RotationError(f"{key}.every", f"must be at least 1d, got {every!r}")
     if weekday is not None and days % 7:
-        raise RotationError(f"{key}.every", f"a handoff on a weekday needs whole weeks (e.g. '1w'), got {every!r}")
+        raise RotationError(
+            f"{key}.every", f"a handoff on a weekday needs whole weeks (e.g. '1w'), got {every!r}"
+        )
 
     start = body.get("start")
     if start is None:
         first = _EPOCH if weekday is None else _EPOCH + dt.timedelta(days=weekday)
     else:
         try:
-            first = start if isinstance(start, dt.date) and not isinstance(start, dt.datetime) \
+            first = (
+                start
+                if isinstance(start, dt.date) and not isinstance(start, dt.datetime)
                 else dt.date.fromisoformat(start.strip())
+            )
         except (AttributeError, ValueError):
-            raise RotationError(f"{key}.start", f"expected a date such as 2026-11-30, got {start!r}") from None
+            raise RotationError(
+                f"{key}.start", f"expected a date such as 2026-11-30, got {start!r}"
+            ) from None
         if weekday is not None and first.weekday() != weekday:
-            raise RotationError(f"{key}.start", f"{first.isoformat()} is not a {match.group(1)} (the handoff's day)")
+            raise RotationError(
+                f"{key}.start", f"{first.isoformat()} is not a {match.group(1)} (the handoff's day)"
+            )
 
     overrides_in = body.get("overrides", [])
     if not isinstance(overrides_in, list):
@@ -178,9 +205,15 @@ def parse_rotation(body: Any, key: str, default_zone: str) -> tuple[Rotation, di
             raise RotationError(item_key, "expected a table { handle, from, until }")
         for name in item:
             if name not in ("handle", "from", "until"):
-                raise RotationError(f"{item_key}.{name}", "unknown key (expected one of: handle, from, until)")
+                raise RotationError(
+                    f"{item_key}.{name}", "unknown key (expected one of: handle, from, until)"
+                )
         handle = item.get("handle")
-        if not isinstance(handle, str) or not handle.strip() or any(c.isspace() for c in handle.strip()):
+        if (
+            not isinstance(handle, str)
+            or not handle.strip()
+            or any(c.isspace() for c in handle.strip())
+        ):
             raise RotationError(f"{item_key}.handle", "expected an owner handle")
         begin = _instant(item.get("from"), f"{item_key}.from", zone_name)
         end = _instant(item.get("until"), f"{item_key}.until", zone_name)
@@ -189,8 +222,12 @@ def parse_rotation(body: Any, key: str, default_zone: str) -> tuple[Rotation, di
         overrides.append(Override(handle.strip(), begin, end))
 
     rotation = Rotation(tuple(people), days, weekday, at, zone_name, first, tuple(overrides))
-    raw: dict[str, Any] = {"people": people, "every": every, "handoff": handoff.strip(),
-                           "timezone": zone_name}
+    raw: dict[str, Any] = {
+        "people": people,
+        "every": every,
+        "handoff": handoff.strip(),
+        "timezone": zone_name,
+    }
     if start is not None:
         raw["start"] = first.isoformat()
     if overrides_in:
@@ -209,7 +246,9 @@ def _instant(text: Any, key: str, zone_name: str) -> int:
         try:
             text = dt.datetime.fromisoformat(text.strip().replace("z", "Z"))
         except ValueError:
-            raise RotationError(key, f"expected a time such as 2026-12-24T09:00, got {text!r}") from None
+            raise RotationError(
+                key, f"expected a time such as 2026-12-24T09:00, got {text!r}"
+            ) from None
     if not isinstance(text, dt.datetime):
         raise RotationError(key, "expected a time such as 2026-12-24T09:00")
     aware = local_to_utc(text, ZoneInfo(zone_name))

@@ -72,7 +72,9 @@ def parse_settings(body: dict, key: str, default_zone: str) -> tuple[dict, dict]
     if "assign" in body:
         mode = body["assign"]
         if mode not in MODES:
-            raise PolicyError(f"{key}.assign", f'expected "manual", "least-loaded" or "round-robin", got {mode!r}')
+            raise PolicyError(
+                f"{key}.assign", f'expected "manual", "least-loaded" or "round-robin", got {mode!r}'
+            )
         values["assign"] = raw["assign"] = mode
     if "own_within" in body:
         text = body["own_within"]
@@ -81,12 +83,16 @@ def parse_settings(body: dict, key: str, default_zone: str) -> tuple[dict, dict]
         except ValueError as err:
             raise PolicyError(f"{key}.own_within", str(err)) from None
         if not seconds:
-            raise PolicyError(f"{key}.own_within", f"expected a span longer than zero such as '30m', got {text!r}")
+            raise PolicyError(
+                f"{key}.own_within", f"expected a span longer than zero such as '30m', got {text!r}"
+            )
         values["own_within"] = seconds
         raw["own_within"] = text
     if "oncall" in body:
         try:
-            values["oncall"], raw["oncall"] = parse_rotation(body["oncall"], f"{key}.oncall", default_zone)
+            values["oncall"], raw["oncall"] = parse_rotation(
+                body["oncall"], f"{key}.oncall", default_zone
+            )
         except RotationError as err:
             raise PolicyError(err.key, err.message) from None
     return values, raw
@@ -130,9 +136,11 @@ def trigger(case: Case, new_events: list[Event]) -> tuple[bool, bool] | None:
         return None
     escalated = any(e.kind == "escalated" for e in new_events)
     opened = any(e.kind == "opened" for e in new_events)
-    to_team = any((e.kind == "escalated" and e.field == "team")
-                  or (e.kind == "changed" and e.field == "team" and e.to_value is not None)
-                  for e in new_events)
+    to_team = any(
+        (e.kind == "escalated" and e.field == "team")
+        or (e.kind == "changed" and e.field == "team" and e.to_value is not None)
+        for e in new_events
+    )
     if not (escalated or opened or to_team):
         return None
     return True, to_team or (opened and case.team is not None)
@@ -150,11 +158,20 @@ def is_away(owner: Owner, now: int) -> bool:
 
 
 def _load_text(owner: Owner, load: int) -> str:
-    return f"{load} of {owner.capacity}" if owner.capacity is not None else f"{load}, no capacity set"
+    return (
+        f"{load} of {owner.capacity}" if owner.capacity is not None else f"{load}, no capacity set"
+    )
 
 
-def choose(case: Case, settings: Settings, owners: list[Owner], loads: dict[str, int],
-           now: int, last: str | None, top_tier: int) -> Decision:
+def choose(
+    case: Case,
+    settings: Settings,
+    owners: list[Owner],
+    loads: dict[str, int],
+    now: int,
+    last: str | None,
+    top_tier: int,
+) -> Decision:
     """Who takes `case` (already at its new tier and team) under `settings`. `owners`:
     everyone (any state); `loads`: unresolved cases per handle; `last`: the handle
     routing chose last in this scope (round-robin)."""
@@ -179,36 +196,63 @@ def choose(case: Case, settings: Settings, owners: list[Owner], loads: dict[str,
 
     if settings.assign == "manual":
         if rotation is not None:
-            return Decision(None, f"nobody on call in {where} can take it ({'; '.join(skipped)})",
-                            settings.scope, "oncall")
+            return Decision(
+                None,
+                f"nobody on call in {where} can take it ({'; '.join(skipped)})",
+                settings.scope,
+                "oncall",
+            )
         return Decision(None, f"{where} assigns by hand", settings.scope, "manual")
 
     team = case.team
     for level in range(case.tier, top_tier + 1):
-        pool = [o for o in owners
-                if o.tier == level and (team is None or team in o.teams)
-                and available(o, load(o.handle), now)]
+        pool = [
+            o
+            for o in owners
+            if o.tier == level
+            and (team is None or team in o.teams)
+            and available(o, load(o.handle), now)
+        ]
         if not pool:
             continue
-        here = where if level == case.tier else f"{where} (nobody free at tier {case.tier}; tier {level})"
+        here = (
+            where
+            if level == case.tier
+            else f"{where} (nobody free at tier {case.tier}; tier {level})"
+        )
         if settings.assign == "least-loaded":
+
             def rank(o: Owner):
                 # correctly rounded division: equal shares (1 of 3, 2 of 6) compare equal
                 share = load(o.handle) / o.capacity if o.capacity else 0.0
                 return share, load(o.handle), o.handle
 
             pick = min(pool, key=rank)
-            return Decision(pick.handle, f"least-loaded in {here}: {pick.handle} "
-                            f"({_load_text(pick, load(pick.handle))})", settings.scope, settings.assign)
+            return Decision(
+                pick.handle,
+                f"least-loaded in {here}: {pick.handle} ({_load_text(pick, load(pick.handle))})",
+                settings.scope,
+                settings.assign,
+            )
         ordered = sorted(pool, key=lambda o: o.handle)
         pick = next((o for o in ordered if last is not None and o.handle > last), ordered[0])
         after = f"after {last}" if last is not None else "first"
-        return Decision(pick.handle, f"round-robin in {here}: {pick.handle} ({after})",
-                        settings.scope, settings.assign)
-    in_team = f" of team {team}" if team is not None and not settings.scope.startswith("team:") else ""
-    return Decision(None, f"{settings.assign} in {where}: nobody{in_team} free at tier "
-                    f"{case.tier} or above (away, at capacity or inactive)", settings.scope,
-                    settings.assign)
+        return Decision(
+            pick.handle,
+            f"round-robin in {here}: {pick.handle} ({after})",
+            settings.scope,
+            settings.assign,
+        )
+    in_team = (
+        f" of team {team}" if team is not None and not settings.scope.startswith("team:") else ""
+    )
+    return Decision(
+        None,
+        f"{settings.assign} in {where}: nobody{in_team} free at tier "
+        f"{case.tier} or above (away, at capacity or inactive)",
+        settings.scope,
+        settings.assign,
+    )
 
 
 def _why_not(handle: str, owner: Owner | None, now: int) -> str:

@@ -42,7 +42,9 @@ def matches(rule, case: Case) -> bool:
     return True
 
 
-def _fire(rule, case: Case, policy, now: int, owner_lookup: OwnerLookup) -> tuple[Case, list[Event]]:
+def _fire(
+    rule, case: Case, policy, now: int, owner_lookup: OwnerLookup
+) -> tuple[Case, list[Event]]:
     from esc_cli.domain.policy import PRIORITIES
 
     actor = f"rule:{rule.name}"
@@ -74,8 +76,9 @@ def _fire(rule, case: Case, policy, now: int, owner_lookup: OwnerLookup) -> tupl
     handle = then.get("owner")
     if handle and handle != new_owner:
         owner, load = owner_lookup(handle)
-        usable = owner is not None and owner.active and (
-            owner.capacity is None or load < owner.capacity)
+        usable = (
+            owner is not None and owner.active and (owner.capacity is None or load < owner.capacity)
+        )
         if usable:
             new_owner = handle
     if new_owner != case.owner:
@@ -84,8 +87,9 @@ def _fire(rule, case: Case, policy, now: int, owner_lookup: OwnerLookup) -> tupl
     return case, events
 
 
-def apply_rules(case: Case, events: list[Event], policy, now: int,
-                owner_lookup: OwnerLookup) -> tuple[Case, list[Event]]:
+def apply_rules(
+    case: Case, events: list[Event], policy, now: int, owner_lookup: OwnerLookup
+) -> tuple[Case, list[Event]]:
     """Run every rule that has not fired on this case; returns the case and new events."""
     fired = {e.actor for e in events if e.actor.startswith("rule:")}
     # the count is derived from the history, and the move being saved may be a reopen

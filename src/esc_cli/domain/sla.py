@@ -103,27 +103,61 @@ def timeline(events: list[Event]) -> Timeline:
         state = new_state
     if pause_start is not None:
         pauses.append((pause_start, None))
-    return filled(Timeline, {"state": state, "first_response": first_response,
-                             "pauses": tuple(pauses), "update_restarts": tuple(restarts),
-                             "update_stops": tuple(stops), "resolved_at": resolved_at,
-                             "closed_at": closed_at, "resolutions": tuple(resolutions)})
+    return filled(
+        Timeline,
+        {
+            "state": state,
+            "first_response": first_response,
+            "pauses": tuple(pauses),
+            "update_restarts": tuple(restarts),
+            "update_stops": tuple(stops),
+            "resolved_at": resolved_at,
+            "closed_at": closed_at,
+            "resolutions": tuple(resolutions),
+        },
+    )
 
 
-def _trace(clock: str, target: int | None, calendar: str, zone: str, started_at: int | None,
-           stopped_at: int | None, paused: tuple, warn_at: int | None, due_at: int | None,
-           state: str, missed: bool = False, decided_at: int | None = None,
-           earlier: tuple = ()) -> ClockTrace:
+def _trace(
+    clock: str,
+    target: int | None,
+    calendar: str,
+    zone: str,
+    started_at: int | None,
+    stopped_at: int | None,
+    paused: tuple,
+    warn_at: int | None,
+    due_at: int | None,
+    state: str,
+    missed: bool = False,
+    decided_at: int | None = None,
+    earlier: tuple = (),
+) -> ClockTrace:
     """ClockTrace(...) without its frozen __init__ (values.filled): three on every write
     and every imported case."""
-    return filled(ClockTrace, {
-        "clock": clock, "target": target, "calendar": calendar, "zone": zone,
-        "started_at": started_at, "stopped_at": stopped_at, "paused": paused,
-        "warn_at": warn_at, "due_at": due_at, "state": state, "missed": missed,
-        "decided_at": decided_at, "earlier": earlier})
+    return filled(
+        ClockTrace,
+        {
+            "clock": clock,
+            "target": target,
+            "calendar": calendar,
+            "zone": zone,
+            "started_at": started_at,
+            "stopped_at": stopped_at,
+            "paused": paused,
+            "warn_at": warn_at,
+            "due_at": due_at,
+            "state": state,
+            "missed": missed,
+            "decided_at": decided_at,
+            "earlier": earlier,
+        },
+    )
 
 
-def trace_clocks(policy, priority: str, opened_at: int, events: list[Event],
-                 line: Timeline | None = None) -> dict[str, ClockTrace]:
+def trace_clocks(
+    policy, priority: str, opened_at: int, events: list[Event], line: Timeline | None = None
+) -> dict[str, ClockTrace]:
     """All three clocks of a case with this priority and history under `policy`
     (`line`: the history's timeline, when the caller has it already)."""
     target = policy.priorities[priority]
@@ -144,20 +178,38 @@ def trace_clocks(policy, priority: str, opened_at: int, events: list[Event],
     respond_warn = add(opened_at, int(round(respond * warn_fraction)))
     first_response = line.first_response
     state = line.state
-    response = fill(ClockTrace, {
-        "clock": "response", "target": respond, "calendar": name, "zone": zone,
-        "started_at": opened_at, "stopped_at": first_response, "paused": (),
-        "warn_at": respond_warn, "due_at": respond_due,
-        "state": ("stopped" if first_response is not None
-                  else "frozen" if state in PAUSED_STATES else "running"),
-        "missed": first_response is not None and first_response > respond_due,
-        "decided_at": None})
+    response = fill(
+        ClockTrace,
+        {
+            "clock": "response",
+            "target": respond,
+            "calendar": name,
+            "zone": zone,
+            "started_at": opened_at,
+            "stopped_at": first_response,
+            "paused": (),
+            "warn_at": respond_warn,
+            "due_at": respond_due,
+            "state": (
+                "stopped"
+                if first_response is not None
+                else "frozen"
+                if state in PAUSED_STATES
+                else "running"
+            ),
+            "missed": first_response is not None and first_response > respond_due,
+            "decided_at": None,
+        },
+    )
 
     # resolution: each finished pause moves the due time later by the working time it took
     pauses = line.pauses
     resolve = target.resolve
-    paused_work = sum(calendar.working(start, end) for start, end in pauses
-                      if end is not None) if pauses else 0
+    paused_work = (
+        sum(calendar.working(start, end) for start, end in pauses if end is not None)
+        if pauses
+        else 0
+    )
     resolve_due = add(opened_at, resolve + paused_work)
     resolve_warn = add(opened_at, int(round(resolve * warn_fraction)) + paused_work)
     if state in ("resolved", "closed"):
@@ -173,22 +225,43 @@ def trace_clocks(policy, priority: str, opened_at: int, events: list[Event],
     if not pauses or (len(pauses) == 1 and pauses[0][1] is None):
         # ran once, from the opening (the common case): its breach is the due time
         breach = resolve_due if not pauses or resolve_due < pauses[0][0] else None
-        decided, missed = (breach if breach is not None or stopped is None else stopped,
-                           stopped is not None and breach is not None)
+        decided, missed = (
+            breach if breach is not None or stopped is None else stopped,
+            stopped is not None and breach is not None,
+        )
     else:
         # each cycle (opening or reopen to resolution) decided on its own (cycles.py)
         from esc_cli.domain.cycles import resolution_cycles
 
-        outcomes = resolution_cycles(calendar, resolve, opened_at, pauses, line.resolutions,
-                                     state not in ("resolved", "closed"))
+        outcomes = resolution_cycles(
+            calendar,
+            resolve,
+            opened_at,
+            pauses,
+            line.resolutions,
+            state not in ("resolved", "closed"),
+        )
         decided, met = outcomes[-1]
         missed = stopped is not None and not met
         earlier = tuple(outcomes[:-1])  # stopped cycles: all decided
-    resolution = fill(ClockTrace, {
-        "clock": "resolution", "target": resolve, "calendar": name, "zone": zone,
-        "started_at": opened_at, "stopped_at": stopped, "paused": pauses,
-        "warn_at": resolve_warn, "due_at": resolve_due, "state": resolution_state,
-        "missed": missed, "decided_at": decided, "earlier": earlier})
+    resolution = fill(
+        ClockTrace,
+        {
+            "clock": "resolution",
+            "target": resolve,
+            "calendar": name,
+            "zone": zone,
+            "started_at": opened_at,
+            "stopped_at": stopped,
+            "paused": pauses,
+            "warn_at": resolve_warn,
+            "due_at": resolve_due,
+            "state": resolution_state,
+            "missed": missed,
+            "decided_at": decided,
+            "earlier": earlier,
+        },
+    )
 
     # update: restarts at every customer-visible note, resume and reopen; runs only while open
     update_target = target.update
@@ -199,13 +272,24 @@ def trace_clocks(policy, priority: str, opened_at: int, events: list[Event],
         due = add(cycle_start, update_target)
         warn = add(cycle_start, int(round(update_target * warn_fraction)))
         if state == "open":
-            update = _trace("update", update_target, name, zone, cycle_start, None,
-                            (), warn, due, "running")
+            update = _trace(
+                "update", update_target, name, zone, cycle_start, None, (), warn, due, "running"
+            )
         else:
             stop = next((s for s in line.update_stops if s >= cycle_start), None)
-            update = _trace("update", update_target, name, zone, cycle_start, stop,
-                            (), warn, due, "frozen" if state == "pending" else "stopped",
-                            missed=stop is not None and stop > due)
+            update = _trace(
+                "update",
+                update_target,
+                name,
+                zone,
+                cycle_start,
+                stop,
+                (),
+                warn,
+                due,
+                "frozen" if state == "pending" else "stopped",
+                missed=stop is not None and stop > due,
+            )
     return {"response": response, "update": update, "resolution": resolution}
 
 
@@ -272,17 +356,32 @@ def clock_statuses(case: Case, now: int) -> tuple[list[str], list[str], list[str
     missed: list[str] = []
     state = case.state
     columns = (
-        ("response", case.respond_warn, case.respond_by,
-         case.acknowledged_at is None and state in ("new", "open"),
-         case.acknowledged_at is not None and case.respond_by is not None
-         and case.acknowledged_at > case.respond_by),
-        ("update", case.update_warn, case.update_by,
-         case.update_by is not None and state == "open",
-         case.update_missed),
-        ("resolution", case.resolve_warn, case.resolve_by, state in ("new", "open"),
-         state in ("resolved", "closed") and case.resolved_at is not None
-         and case.resolution_decided_at is not None
-         and case.resolution_decided_at < case.resolved_at),
+        (
+            "response",
+            case.respond_warn,
+            case.respond_by,
+            case.acknowledged_at is None and state in ("new", "open"),
+            case.acknowledged_at is not None
+            and case.respond_by is not None
+            and case.acknowledged_at > case.respond_by,
+        ),
+        (
+            "update",
+            case.update_warn,
+            case.update_by,
+            case.update_by is not None and state == "open",
+            case.update_missed,
+        ),
+        (
+            "resolution",
+            case.resolve_warn,
+            case.resolve_by,
+            state in ("new", "open"),
+            state in ("resolved", "closed")
+            and case.resolved_at is not None
+            and case.resolution_decided_at is not None
+            and case.resolution_decided_at < case.resolved_at,
+        ),
     )
     for name, warn, due, running, was_missed in columns:
         if running and due is not None:

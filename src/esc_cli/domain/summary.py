@@ -37,8 +37,9 @@ def sql_integer(text: str | None) -> int | None:
     return max(-(1 << 63), min((1 << 63) - 1, int(match[1])))  # SQLite saturates, too
 
 
-def summarise(events: list[Event], opened_at: int, tier: int, escalations: int,
-              reopened: int) -> dict:
+def summarise(
+    events: list[Event], opened_at: int, tier: int, escalations: int, reopened: int
+) -> dict:
     """The SUMMARY_FIELDS of a history (tier/escalations/reopened: the case's current ones)."""
     final = feedback = None
     for index, event in enumerate(events):
@@ -46,8 +47,13 @@ def summarise(events: list[Event], opened_at: int, tier: int, escalations: int,
             final = index
         elif event.kind == "feedback":
             feedback = event
-    result = {"resolution_at": None, "resolve_secs": None, "fcr": 0,
-              "feedback_at": None, "feedback_score": None}
+    result = {
+        "resolution_at": None,
+        "resolve_secs": None,
+        "fcr": 0,
+        "feedback_at": None,
+        "feedback_score": None,
+    }
     if feedback is not None:
         result["feedback_at"] = feedback.at
         result["feedback_score"] = sql_integer(feedback.to_value)
@@ -59,8 +65,8 @@ def summarise(events: list[Event], opened_at: int, tier: int, escalations: int,
     # sum of the instants pauses were left less the sum of those they were entered.
     # Only a case left resolved by a reopen counts its earlier resolutions as pauses.
     reopened_before = any(
-        e.field == "state" and e.from_value == "resolved" and e.to_value in _ACTIVE
-        for e in earlier)
+        e.field == "state" and e.from_value == "resolved" and e.to_value in _ACTIVE for e in earlier
+    )
     paused = 0
     for e in earlier:
         if e.field != "state":
@@ -68,13 +74,18 @@ def summarise(events: list[Event], opened_at: int, tier: int, escalations: int,
         if e.from_value in _LEFT_PAUSE and e.to_value in _ACTIVE:
             paused += e.at
         elif e.from_value in _ACTIVE and (
-                e.to_value == "pending" or (reopened_before and e.to_value == "resolved")):
+            e.to_value == "pending" or (reopened_before and e.to_value == "resolved")
+        ):
             paused -= e.at
     secs = stop.at - opened_at - paused
     if stop.from_value == "pending":
         secs -= stop.at  # still paused when resolved: that pause ends at the resolution
     result["resolution_at"] = stop.at
     result["resolve_secs"] = secs
-    result["fcr"] = int(tier == 1 and escalations == 0 and reopened == 0 and not any(
-        e.kind == "deescalated" for e in events[final + 1:]))
+    result["fcr"] = int(
+        tier == 1
+        and escalations == 0
+        and reopened == 0
+        and not any(e.kind == "deescalated" for e in events[final + 1 :])
+    )
     return result

@@ -35,8 +35,9 @@ class SweepPlan:
 
 
 def _recorded(events: list[Event]) -> set[tuple[str, str | None, str | None]]:
-    return {(e.kind, e.field, e.to_value) for e in events
-            if e.kind == "warned" or e.kind == "breached"}
+    return {
+        (e.kind, e.field, e.to_value) for e in events if e.kind == "warned" or e.kind == "breached"
+    }
 
 
 def stale_deadline(case: Case, policy) -> int | None:
@@ -46,12 +47,17 @@ def stale_deadline(case: Case, policy) -> int | None:
     if tier is None or tier.stale_after is None or case.tier >= policy.top_tier:
         return None
     target = policy.priorities.get(case.priority)  # a stored priority is canonical
-    calendar = (policy.calendar(target.calendar) if target is not None
-                else policy.calendar_for(case.priority))
+    calendar = (
+        policy.calendar(target.calendar)
+        if target is not None
+        else policy.calendar_for(case.priority)
+    )
     return calendar.add(max(case.last_activity_at, case.tier_since), tier.stale_after)
 
 
-def plan(case: Case, events: list[Event], policy, now: int, clocks: dict | None = None) -> SweepPlan:
+def plan(
+    case: Case, events: list[Event], policy, now: int, clocks: dict | None = None
+) -> SweepPlan:
     """`clocks`: the case's `trace_clocks`, when the caller has replayed them already."""
     if case.last_event_at > now:
         return SweepPlan(skipped=True)
@@ -77,8 +83,11 @@ def plan(case: Case, events: list[Event], policy, now: int, clocks: dict | None 
             if ("warned", name, due_text) not in done:
                 warn.append((name, clock.due_at))
     owned_by = _owner_deadline(case, policy)
-    if owned_by is not None and now >= owned_by and (
-            not done or ("warned", OWNER_CLOCK, iso(owned_by)) not in done):
+    if (
+        owned_by is not None
+        and now >= owned_by
+        and (not done or ("warned", OWNER_CLOCK, iso(owned_by)) not in done)
+    ):
         warn.append((OWNER_CLOCK, owned_by))  # unowned past own_within: warned once
     escalate_to = reason = cause = None
     if case.tier < policy.top_tier:
@@ -99,12 +108,15 @@ def plan(case: Case, events: list[Event], policy, now: int, clocks: dict | None 
 
 
 # each clock's actions as _candidates names them: warn, escalate, breach
-_ACTIONS = {name: (f"warn:{name}", f"escalate:{name}", f"breach:{name}")
-            for name in ("response", "update", "resolution")}
+_ACTIONS = {
+    name: (f"warn:{name}", f"escalate:{name}", f"breach:{name}")
+    for name in ("response", "update", "resolution")
+}
 
 
-def _candidates(case: Case, events: list[Event], policy,
-                clocks: dict | None = None) -> list[tuple[int, str, int | None]]:
+def _candidates(
+    case: Case, events: list[Event], policy, clocks: dict | None = None
+) -> list[tuple[int, str, int | None]]:
     """(instant, action, tier) for every future sweep action, given no other change."""
     if case.state == "resolved" and case.resolved_at is not None:
         return [(case.resolved_at + policy.close_after, "close", None)]
@@ -137,7 +149,10 @@ def _candidates(case: Case, events: list[Event], policy,
     if deadline is not None and earliest_breach is not None:
         found.append((max(deadline, earliest_breach), "escalate:stale", case.tier + 1))
     owned_by = _owner_deadline(case, policy)
-    if owned_by is not None and ("warned", OWNER_CLOCK, iso(owned_by) if done else None) not in done:
+    if (
+        owned_by is not None
+        and ("warned", OWNER_CLOCK, iso(owned_by) if done else None) not in done
+    ):
         found.append((owned_by, f"warn:{OWNER_CLOCK}", None))
     return found
 
@@ -150,8 +165,9 @@ OWNER_CLOCK = "owner"
 def _owner_deadline(case: Case, policy) -> int | None:
     # most cases have an owner, and most policies no own_within: then nothing to import
     if case.owner is not None or not (
-            any(getattr(t, "own_within", None) for t in policy.tiers.values())
-            or any(t.own_within for t in (getattr(policy, "teams", None) or {}).values())):
+        any(getattr(t, "own_within", None) for t in policy.tiers.values())
+        or any(t.own_within for t in (getattr(policy, "teams", None) or {}).values())
+    ):
         return None
     from esc_cli.domain.routing import owner_deadline
 
@@ -186,8 +202,9 @@ def _joined(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def apply(case: Case, plan: SweepPlan, policy, now: int,
-          current_owner: Owner | None) -> tuple[Case, list[Event]]:
+def apply(
+    case: Case, plan: SweepPlan, policy, now: int, current_owner: Owner | None
+) -> tuple[Case, list[Event]]:
     """The case after the sweep carries out `plan`, and the events that record it.
 
     The owner is kept through an escalation only when their tier reaches the new one,
@@ -195,26 +212,56 @@ def apply(case: Case, plan: SweepPlan, policy, now: int,
     new tier's queue."""
     events: list[Event] = []
     for clock, due in plan.warn:
-        events.append(Event(now, SWEEP_ACTOR, "warned", clock, None, iso(due),
-                            f"no owner at tier {case.tier} since {iso(case.tier_since)}"
-                            if clock == OWNER_CLOCK else f"{clock} SLA at risk"))
+        events.append(
+            Event(
+                now,
+                SWEEP_ACTOR,
+                "warned",
+                clock,
+                None,
+                iso(due),
+                f"no owner at tier {case.tier} since {iso(case.tier_since)}"
+                if clock == OWNER_CLOCK
+                else f"{clock} SLA at risk",
+            )
+        )
     for clock, due in plan.breach:
-        events.append(Event(now, SWEEP_ACTOR, "breached", clock, None, iso(due),
-                            f"{clock} SLA breached"))
+        events.append(
+            Event(now, SWEEP_ACTOR, "breached", clock, None, iso(due), f"{clock} SLA breached")
+        )
     if plan.escalate_to is not None:
-        events.append(Event(now, SWEEP_ACTOR, "escalated", "tier", str(case.tier),
-                            str(plan.escalate_to), plan.escalate_reason))
+        events.append(
+            Event(
+                now,
+                SWEEP_ACTOR,
+                "escalated",
+                "tier",
+                str(case.tier),
+                str(plan.escalate_to),
+                plan.escalate_reason,
+            )
+        )
         owner = case.owner
         if owner is not None and (current_owner is None or current_owner.tier < plan.escalate_to):
-            events.append(Event(now, SWEEP_ACTOR, "assigned", "owner", owner, None,
-                                plan.escalate_reason))
+            events.append(
+                Event(now, SWEEP_ACTOR, "assigned", "owner", owner, None, plan.escalate_reason)
+            )
             owner = None
         case = replace(case, tier=plan.escalate_to, owner=owner)
     if plan.close:
         from esc_cli.domain.spans import format_span
 
-        events.append(Event(now, SWEEP_ACTOR, "closed", "state", "resolved", "closed",
-                            f"resolved for {format_span(policy.close_after)}"))
+        events.append(
+            Event(
+                now,
+                SWEEP_ACTOR,
+                "closed",
+                "state",
+                "resolved",
+                "closed",
+                f"resolved for {format_span(policy.close_after)}",
+            )
+        )
         case = replace(case, state="closed")
     return case, events
 

@@ -58,12 +58,16 @@ def _compiled_on_first_call(cls, name: str):
 
 def _compile(cls, name: str):
     specs = fields(cls)
-    twin = type(cls.__name__, (), {
-        "__module__": cls.__module__,
-        "__qualname__": cls.__qualname__,
-        "__annotations__": {spec.name: spec.type for spec in specs},
-        **{spec.name: spec for spec in specs},
-    })
+    twin = type(
+        cls.__name__,
+        (),
+        {
+            "__module__": cls.__module__,
+            "__qualname__": cls.__qualname__,
+            "__annotations__": {spec.name: spec.type for spec in specs},
+            **{spec.name: spec for spec in specs},
+        },
+    )
     return dataclass(**_GENERATED[name])(twin).__dict__[name]
 
 

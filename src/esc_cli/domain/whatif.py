@@ -81,9 +81,18 @@ def initial_case(case: Case, events: list[Event]) -> Case:
     initial = _new_object(Case)
     fields = initial.__dict__
     fields.update(case.__dict__)
-    fields.update(state="new", csat=None, acknowledged_at=None, resolved_at=None,
-                  closed_at=None, reopened=0, escalations=0, tier_since=opened,
-                  last_activity_at=opened, last_event_at=opened)
+    fields.update(
+        state="new",
+        csat=None,
+        acknowledged_at=None,
+        resolved_at=None,
+        closed_at=None,
+        reopened=0,
+        escalations=0,
+        tier_since=opened,
+        last_activity_at=opened,
+        last_event_at=opened,
+    )
     fields.update(first)
     return initial
 
@@ -129,8 +138,9 @@ def replay(case: Case, events: list[Event], policy, until: int) -> Outcome:
     return _replay(case, events, policy, until)[0]
 
 
-def _replay(case: Case, events: list[Event], policy,
-            until: int) -> tuple[Outcome, list[Event], Case, int | None]:
+def _replay(
+    case: Case, events: list[Event], policy, until: int
+) -> tuple[Outcome, list[Event], Case, int | None]:
     """`replay`, with the history it made, the case at its end and the instant up to
     which the sweep could act on it (None: never)."""
     history = human_history(events)
@@ -207,31 +217,47 @@ def _replay(case: Case, events: list[Event], policy,
             replayed.extend(produced)
             current = _moved(current, produced)
             for event in produced:
-                fired_name = event.actor[len("rule:"):]
+                fired_name = event.actor[len("rule:") :]
                 if not fired or fired[-1] != (fired_name, at):
                     fired.append((fired_name, at))
             if produced:
                 next_sweep = clocks = None
     run_sweep(until)
 
-    outcome = _outcome(current, traced(), tuple(warned), tuple(breached), tuple(escalated),
-                       tuple(fired))
+    outcome = _outcome(
+        current, traced(), tuple(warned), tuple(breached), tuple(escalated), tuple(fired)
+    )
     return outcome, replayed, current, workable
 
 
-def _outcome(case: Case, final: dict, warned: tuple, breached: tuple, escalated: tuple,
-             fired: tuple) -> Outcome:
+def _outcome(
+    case: Case, final: dict, warned: tuple, breached: tuple, escalated: tuple, fired: tuple
+) -> Outcome:
     response, resolution = final["response"], final["resolution"]
     if response.stopped_at is not None and response.stopped_at <= response.due_at:
         response_outcome = (response.stopped_at, True, response.due_at, response.stopped_at)
     else:
         response_outcome = (response.due_at, False, response.due_at, response.stopped_at)
     decided = resolution.decided_at
-    resolution_outcome = (decided, decided is not None and decided == resolution.stopped_at
-                          and not resolution.missed, resolution.due_at, resolution.stopped_at)
-    return Outcome(case.priority, case.tier, case.team, case.category,
-                   response_outcome, resolution_outcome, warned, breached, escalated, fired,
-                   resolution.earlier)
+    resolution_outcome = (
+        decided,
+        decided is not None and decided == resolution.stopped_at and not resolution.missed,
+        resolution.due_at,
+        resolution.stopped_at,
+    )
+    return Outcome(
+        case.priority,
+        case.tier,
+        case.team,
+        case.category,
+        response_outcome,
+        resolution_outcome,
+        warned,
+        breached,
+        escalated,
+        fired,
+        resolution.earlier,
+    )
 
 
 # -- two policies that differ only in targets ---------------------------------------------
@@ -251,6 +277,7 @@ def targets_apart(current, candidate) -> dict[str, tuple[int, ...]] | None:
     """For each priority whose targets differ, both policies' differing targets (in
     seconds); None when the policies differ in anything else (calendars, the warning
     share, the ladder, rules, ...)."""
+
     def without_targets(policy) -> dict:
         doc = policy.raw()
         for target in doc.get("priorities", {}).values():
@@ -263,9 +290,13 @@ def targets_apart(current, candidate) -> dict[str, tuple[int, ...]] | None:
     apart: dict[str, tuple[int, ...]] = {}
     for name, target in current.priorities.items():
         other = candidate.priorities[name]
-        spans = tuple(span for key in _TARGETS if getattr(target, key) != getattr(other, key)
-                      for span in (getattr(target, key), getattr(other, key))
-                      if span is not None)
+        spans = tuple(
+            span
+            for key in _TARGETS
+            if getattr(target, key) != getattr(other, key)
+            for span in (getattr(target, key), getattr(other, key))
+            if span is not None
+        )
         if spans:
             apart[name] = spans
     return apart
@@ -285,22 +316,31 @@ def _first_apart(apart: dict, policy, priorities, opened_at: int) -> int | None:
     return first
 
 
-def replay_apart(case: Case, events: list[Event], current, candidate, until: int,
-                 apart: dict) -> tuple[Outcome, Outcome]:
+def replay_apart(
+    case: Case, events: list[Event], current, candidate, until: int, apart: dict
+) -> tuple[Outcome, Outcome]:
     """`replay` under both policies, which differ only in the targets `apart`
     (targets_apart): the candidate's replay is the current one's, final clocks aside,
     when the sweep could act on the case only before the first instant they differ."""
     outcome, replayed, final, workable = _replay(case, events, current, until)
-    priorities = {final.priority, *(value for e in replayed
-                                    if e.kind == "changed" and e.field == "priority"
-                                    for value in (e.from_value, e.to_value) if value)}
+    priorities = {
+        final.priority,
+        *(
+            value
+            for e in replayed
+            if e.kind == "changed" and e.field == "priority"
+            for value in (e.from_value, e.to_value)
+            if value
+        ),
+    }
     first = _first_apart(apart, current, priorities, case.opened_at)
     if first is None:
         return outcome, outcome
     if workable is None or workable <= first:
         clocks = trace_clocks(candidate, final.priority, case.opened_at, replayed)
-        return outcome, _outcome(final, clocks, outcome.warned, outcome.breached,
-                                 outcome.escalated, outcome.fired)
+        return outcome, _outcome(
+            final, clocks, outcome.warned, outcome.breached, outcome.escalated, outcome.fired
+        )
     return outcome, replay(case, events, candidate, until)
 
 
@@ -310,10 +350,17 @@ CLOCKS = ("response", "update", "resolution")
 
 
 def empty_figures() -> dict:
-    return {"cases": 0, "response_clocks": 0, "response_met": 0, "resolution_clocks": 0,
-            "resolution_met": 0, "breaches": dict.fromkeys(CLOCKS, 0),
-            "warnings": dict.fromkeys(CLOCKS, 0), "escalations": {"breach": 0, "stale": 0},
-            "rule_firings": {}}
+    return {
+        "cases": 0,
+        "response_clocks": 0,
+        "response_met": 0,
+        "resolution_clocks": 0,
+        "resolution_met": 0,
+        "breaches": dict.fromkeys(CLOCKS, 0),
+        "warnings": dict.fromkeys(CLOCKS, 0),
+        "escalations": {"breach": 0, "stale": 0},
+        "rule_firings": {},
+    }
 
 
 def count(figures: dict, outcome: Outcome, since: int, until: int, now: int) -> None:
@@ -358,7 +405,7 @@ def add_figures(figures: dict, other: dict) -> None:
 
 
 def verdict(outcome: Outcome, clock: str, since: int, until: int, now: int) -> str | None:
-    """"met" or "breached" when the clock was decided in the window, else None."""
+    """ "met" or "breached" when the clock was decided in the window, else None."""
     decided, met, _, _ = getattr(outcome, clock)
     if decided is None or not since <= decided < min(until, now + 1):
         return None
@@ -367,6 +414,7 @@ def verdict(outcome: Outcome, clock: str, since: int, until: int, now: int) -> s
 
 def headline(figures: dict) -> dict:
     """The figures a person reads: met shares as fractions (None: nothing decided)."""
+
     def share(part: int, whole: int):
         return part / whole if whole else None
 

@@ -5,29 +5,63 @@ the breakdown table. It fits 80 columns and spreads out on a wider terminal."""
 from __future__ import annotations
 
 from esc_cli.render.figures import (
-    SERIES, change, fmt_figure, fmt_pair, fmt_rate, partial_days, sparkline, window_days,
+    SERIES,
+    change,
+    fmt_figure,
+    fmt_pair,
+    fmt_rate,
+    partial_days,
+    sparkline,
+    window_days,
     window_text,
 )
 from esc_cli.render.output import clean
 
 TILES = (
-    ("opened", "Opened"), ("resolved", "Resolved"), ("backlog", "Backlog"),
-    ("escalation_rate", "Escalation"), ("fcr_rate", "FCR"), ("reopen_rate", "Reopens"),
-    ("csat_avg", "CSAT"), ("response_sla_met", "Response SLA"),
-    ("resolution_sla_met", "Resolution SLA"), ("unowned", "Unowned"),
+    ("opened", "Opened"),
+    ("resolved", "Resolved"),
+    ("backlog", "Backlog"),
+    ("escalation_rate", "Escalation"),
+    ("fcr_rate", "FCR"),
+    ("reopen_rate", "Reopens"),
+    ("csat_avg", "CSAT"),
+    ("response_sla_met", "Response SLA"),
+    ("resolution_sla_met", "Resolution SLA"),
+    ("unowned", "Unowned"),
 )
 MOOD = {"good": "bold green", "bad": "bold red", "neutral": "dim", "none": "dim"}
 PRIORITY_STYLE = {"urgent": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
-COLUMN_LABELS = {"opened": "opened", "resolved": "resolved", "backlog": "backlog",
-                 "escalation_rate": "escal.", "fcr_rate": "FCR", "reopen_rate": "reopen",
-                 "csat_avg": "CSAT", "response_sla_met": "resp.\nSLA",
-                 "resolution_sla_met": "resol.\nSLA", "time_to_respond": "respond\np50 / p90",
-                 "time_to_resolve": "resolve\np50 / p90", "time_to_owner": "owner\np50 / p90",
-                 "unowned": "unowned"}
+COLUMN_LABELS = {
+    "opened": "opened",
+    "resolved": "resolved",
+    "backlog": "backlog",
+    "escalation_rate": "escal.",
+    "fcr_rate": "FCR",
+    "reopen_rate": "reopen",
+    "csat_avg": "CSAT",
+    "response_sla_met": "resp.\nSLA",
+    "resolution_sla_met": "resol.\nSLA",
+    "time_to_respond": "respond\np50 / p90",
+    "time_to_resolve": "resolve\np50 / p90",
+    "time_to_owner": "owner\np50 / p90",
+    "unowned": "unowned",
+}
 # Breakdown columns in the order they are dropped last-first when the terminal is narrow.
-COLUMN_ORDER = ("opened", "resolved", "backlog", "escalation_rate", "fcr_rate",
-                "response_sla_met", "resolution_sla_met", "csat_avg", "reopen_rate",
-                "time_to_respond", "time_to_resolve", "time_to_owner", "unowned")
+COLUMN_ORDER = (
+    "opened",
+    "resolved",
+    "backlog",
+    "escalation_rate",
+    "fcr_rate",
+    "response_sla_met",
+    "resolution_sla_met",
+    "csat_avg",
+    "reopen_rate",
+    "time_to_respond",
+    "time_to_resolve",
+    "time_to_owner",
+    "unowned",
+)
 BREAKDOWN_ROWS = 20
 WIDE = 110
 
@@ -89,12 +123,11 @@ def _tiles(document: dict, width: int):
         body.append(moved or "–", style=MOOD[mood])
         body.append("\n")
         body.append(f"was {fmt_figure(key, previous[key])}", style="dim")
-        cells.append(Panel(body, title=label, title_align="left", box=box.ROUNDED,
-                           padding=(0, 1)))
+        cells.append(Panel(body, title=label, title_align="left", box=box.ROUNDED, padding=(0, 1)))
     while len(cells) % per_row:
         cells.append(Text(""))
     for start in range(0, len(cells), per_row):
-        grid.add_row(*cells[start:start + per_row])
+        grid.add_row(*cells[start : start + per_row])
     return grid
 
 
@@ -103,19 +136,38 @@ def _priority_table(document: dict, narrow: bool):
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=narrow,
-                  title="SLA and times by priority", title_justify="left", title_style="bold")
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=narrow,
+        title="SLA and times by priority",
+        title_justify="left",
+        title_style="bold",
+    )
     table.add_column("priority", no_wrap=True)
     sla_names = ("resp.\nSLA", "resol.\nSLA") if narrow else ("response\nSLA", "resolution\nSLA")
-    for name in ("opened", "backlog", *sla_names, "respond\np50 / p90", "resolve\np50 / p90",
-                 "owner\np50 / p90"):
+    for name in (
+        "opened",
+        "backlog",
+        *sla_names,
+        "respond\np50 / p90",
+        "resolve\np50 / p90",
+        "owner\np50 / p90",
+    ):
         table.add_column(name, justify="right", no_wrap=True)
 
     def row(name, style, figures):
-        table.add_row(Text(name, style=style), str(figures["opened"]), str(figures["backlog"]),
-                      fmt_rate(figures["response_sla_met"]), fmt_rate(figures["resolution_sla_met"]),
-                      fmt_pair(figures["time_to_respond"]), fmt_pair(figures["time_to_resolve"]),
-                      fmt_pair(figures["time_to_owner"]))
+        table.add_row(
+            Text(name, style=style),
+            str(figures["opened"]),
+            str(figures["backlog"]),
+            fmt_rate(figures["response_sla_met"]),
+            fmt_rate(figures["resolution_sla_met"]),
+            fmt_pair(figures["time_to_respond"]),
+            fmt_pair(figures["time_to_resolve"]),
+            fmt_pair(figures["time_to_owner"]),
+        )
 
     for priority, figures in document["by_priority"].items():
         row(priority, PRIORITY_STYLE.get(priority, ""), figures)
@@ -140,8 +192,11 @@ def _aging(document: dict, width: int):
         length = round(room * count / top) if top else 0
         if count and not length:
             length = 1
-        grid.add_row(label, Text("█" * length, style="magenta") if length else Text("·", style="dim"),
-                     str(count))
+        grid.add_row(
+            label,
+            Text("█" * length, style="magenta") if length else Text("·", style="dim"),
+            str(count),
+        )
     title = Text(f"Backlog age ({document['backlog']} open cases)", style="bold")
     return _stack(title, grid)
 
@@ -166,8 +221,11 @@ def _trend(document: dict, width: int, partial: str):
     for series in SERIES:
         line = sparkline([d[series] for d in trend], room)
         spark_width = len(line)
-        grid.add_row(series, Text("".join(ch * stretch for ch in line), style=styles[series]),
-                     Text(f"{totals[series]} total, max {peaks[series]}/day", style="dim"))
+        grid.add_row(
+            series,
+            Text("".join(ch * stretch for ch in line), style=styles[series]),
+            Text(f"{totals[series]} total, max {peaks[series]}/day", style="dim"),
+        )
     per = -(-len(trend) // spark_width) if spark_width else 1
     unit = "by day" if per == 1 else f"by {per} days"
     first = trend[0]["date"] if trend else ""
@@ -195,22 +253,36 @@ def _breakdown(console, document: dict, dimension: str | None, width: int) -> li
         entries = [e for e in entries if id(e) in keep]
     columns = list(COLUMN_ORDER)
     while True:
-        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True,
-                      title=f"By {dimension}", title_justify="left", title_style="bold")
-        table.add_column(dimension, no_wrap=True, max_width=max(12, min(28, width // 5)),
-                         overflow="ellipsis")
+        table = Table(
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+            pad_edge=False,
+            collapse_padding=True,
+            title=f"By {dimension}",
+            title_justify="left",
+            title_style="bold",
+        )
+        table.add_column(
+            dimension, no_wrap=True, max_width=max(12, min(28, width // 5)), overflow="ellipsis"
+        )
         for key in columns:
             table.add_column(COLUMN_LABELS[key], justify="right", no_wrap=True)
         for entry in entries:
-            table.add_row(Text(clean(entry["value"])),
-                          *(fmt_figure(key, entry[key]) for key in columns))
+            table.add_row(
+                Text(clean(entry["value"])), *(fmt_figure(key, entry[key]) for key in columns)
+            )
         if _natural_width(console, table) <= width or len(columns) <= 3:
             break
         columns.pop()
     parts: list = [table]
     if hidden:
-        parts.append(Text(f"… and {hidden} more {dimension} values with less activity "
-                          f"(all of them: --format csv)", style="dim"))
+        parts.append(
+            Text(
+                f"… and {hidden} more {dimension} values with less activity "
+                f"(all of them: --format csv)",
+                style="dim",
+            )
+        )
     dropped = [COLUMN_LABELS[k].replace("\n", " ") for k in COLUMN_ORDER if k not in columns]
     if dropped:
         parts.append(Text(f"(on a wider terminal also: {', '.join(dropped)})", style="dim"))

@@ -69,7 +69,7 @@ def sparkline(values: list[int], width: int) -> str:
         return ""
     if len(values) > width > 0:
         size = -(-len(values) // width)
-        values = [sum(values[i:i + size]) for i in range(0, len(values), size)]
+        values = [sum(values[i : i + size]) for i in range(0, len(values), size)]
     top = max(values)
     if top == 0:
         return SPARKS[0] * len(values)
@@ -94,8 +94,10 @@ def partial_days(document: dict, zone: str) -> str:
     for key, which in (("since", "first"), ("until", "last")):
         moment = datetime.fromtimestamp(_parse(document[key]), local)
         if (moment.hour, moment.minute, moment.second) != (0, 0, 0):
-            notes.append(f"the {which} day is partial ({'from' if key == 'since' else 'until'} "
-                         f"{moment:%H:%M})")
+            notes.append(
+                f"the {which} day is partial ({'from' if key == 'since' else 'until'} "
+                f"{moment:%H:%M})"
+            )
     return ("; ".join(notes)).capitalize() + "." if notes else ""
 
 
@@ -105,4 +107,6 @@ def window_days(document: dict) -> str:
 
 
 def _parse(text: str) -> int:
-    return int(datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp())
+    return int(
+        datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+    )

@@ -11,9 +11,18 @@ def doctor(out: Output, report: dict) -> None:
         out.json(document)
         return
     if not out.tty:
-        out.tsv(["check", "ok", "detail", "cases"],
-                [[c["name"], "yes" if c["ok"] else "no", c["detail"],
-                  " ".join(f"#{case}" for case in c["cases"])] for c in report["checks"]])
+        out.tsv(
+            ["check", "ok", "detail", "cases"],
+            [
+                [
+                    c["name"],
+                    "yes" if c["ok"] else "no",
+                    c["detail"],
+                    " ".join(f"#{case}" for case in c["cases"]),
+                ]
+                for c in report["checks"]
+            ],
+        )
         return
     from rich.table import Table
     from rich.text import Text
@@ -30,8 +39,14 @@ def doctor(out: Output, report: dict) -> None:
             label = f"#{case_id}" if case_id is not None else ""
             table.add_row("", Text(label, style="bold"), Text(clean(problem)))
         if len(check.problems) > 20:
-            table.add_row("", "", Text(f"… and {len(check.problems) - 20} more "
-                                       "(esc doctor --json lists every case)", style="dim"))
+            table.add_row(
+                "",
+                "",
+                Text(
+                    f"… and {len(check.problems) - 20} more (esc doctor --json lists every case)",
+                    style="dim",
+                ),
+            )
         if not check.ok and check.hint:
             table.add_row("", "", Text(f"what to do: {clean(check.hint)}", style="yellow"))
     console.print(table)
@@ -46,9 +61,12 @@ def backup(out: Output, result: dict) -> None:
         from rich.text import Text
 
         size = _size(result["bytes"])
-        out.console().print(Text(
-            f"backed up {result['cases']:,} cases ({result['events']:,} events) to "
-            f"{clean(result['file'])} ({size})"))
+        out.console().print(
+            Text(
+                f"backed up {result['cases']:,} cases ({result['events']:,} events) to "
+                f"{clean(result['file'])} ({size})"
+            )
+        )
     else:
         out.line(clean(result["file"]))
 

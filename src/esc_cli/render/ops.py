@@ -7,11 +7,21 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from esc_cli.render.output import (
-    Output, clean, duration, local_time, parse_iso, relative, short_time,
+    Output,
+    clean,
+    duration,
+    local_time,
+    parse_iso,
+    relative,
+    short_time,
 )
 
-PRIORITY_STYLE = {"urgent": "bold white on red", "high": "bold red", "medium": "yellow",
-                  "low": "cyan"}
+PRIORITY_STYLE = {
+    "urgent": "bold white on red",
+    "high": "bold red",
+    "medium": "yellow",
+    "low": "cyan",
+}
 
 
 def _text(value, style: str = ""):
@@ -23,19 +33,32 @@ def _text(value, style: str = ""):
 # Which overdue columns give way on a narrow terminal, in order (0: the column goes):
 # team and customer first; the title keeps 30 characters at 80 columns; the status never
 # shrinks.
-OVERDUE_SHRINK = (("team", 10), ("customer", 14), ("title", 41), ("team", 0), ("customer", 0),
-                  ("title", 31), ("owner", 6), ("clock", 0), ("title", 20), ("owner", 0),
-                  ("title", 12))
+OVERDUE_SHRINK = (
+    ("team", 10),
+    ("customer", 14),
+    ("title", 41),
+    ("team", 0),
+    ("customer", 0),
+    ("title", 31),
+    ("owner", 6),
+    ("clock", 0),
+    ("title", 20),
+    ("owner", 0),
+    ("title", 12),
+)
 
 
 # -- sweep ----------------------------------------------------------------------------
 
+
 def summary_line(doc: dict) -> str:
     """`sweep: 2 warned, 1 breached, 1 escalated, 0 closed, 3 notified (1 failed)`, and
     `; 2 retried` when notifications of earlier runs were sent again."""
-    counts = (f"{len(doc['warned'])} warned, {len(doc['breached'])} breached, "
-              f"{len(doc['escalated'])} escalated, {len(doc['closed'])} closed, "
-              f"{len(doc['notified'])} notified")
+    counts = (
+        f"{len(doc['warned'])} warned, {len(doc['breached'])} breached, "
+        f"{len(doc['escalated'])} escalated, {len(doc['closed'])} closed, "
+        f"{len(doc['notified'])} notified"
+    )
     if doc.get("dry_run"):
         return f"sweep --dry-run: {counts}; nothing written"
     line = f"sweep: {counts} ({doc['failed']} failed)"
@@ -45,8 +68,9 @@ def summary_line(doc: dict) -> str:
 
 
 def _happened(doc: dict) -> bool:
-    return any(doc.get(key) for key in ("warned", "breached", "escalated", "closed", "notified",
-                                        "retried"))
+    return any(
+        doc.get(key) for key in ("warned", "breached", "escalated", "closed", "notified", "retried")
+    )
 
 
 def sweep_result(out: Output, doc: dict) -> None:
@@ -58,8 +82,10 @@ def sweep_result(out: Output, doc: dict) -> None:
     for failure in doc.get("failures", []):
         retry_at = parse_iso(failure["next_attempt_at"])
         wait = f"next try in {duration(retry_at - out.env.now)}" if retry_at else "will retry"
-        sys.stderr.write(f"sweep: {clean(failure['channel'])} failed: {clean(failure['error'])} "
-                         f"({wait}; esc notify retry sends now)\n")
+        sys.stderr.write(
+            f"sweep: {clean(failure['channel'])} failed: {clean(failure['error'])} "
+            f"({wait}; esc notify retry sends now)\n"
+        )
     if doc.get("dry_run"):
         for line in _dry_run_lines(doc):
             out.line(line)
@@ -75,11 +101,16 @@ def _dry_run_lines(doc: dict) -> list[str]:
     lines = [f"would warn #{w['case']}: {w['clock']} SLA at risk" for w in doc["warned"]]
     lines += [f"would record #{b['case']}: {b['clock']} SLA breached" for b in doc["breached"]]
     lands = {r["case"]: r for r in doc.get("routed", [])}
-    lines += [f"would escalate #{e['case']} from tier {e['from']} to {e['to']}: "
-              f"{clean(e['reason'])}{_lands(lands.get(e['case']))}" for e in doc["escalated"]]
+    lines += [
+        f"would escalate #{e['case']} from tier {e['from']} to {e['to']}: "
+        f"{clean(e['reason'])}{_lands(lands.get(e['case']))}"
+        for e in doc["escalated"]
+    ]
     lines += [f"would close #{c['case']}" for c in doc["closed"]]
-    lines += [f"would notify {clean(n['recipient'])} about #{n['case']} ({n['kind']})"
-              for n in doc["notified"]]
+    lines += [
+        f"would notify {clean(n['recipient'])} about #{n['case']} ({n['kind']})"
+        for n in doc["notified"]
+    ]
     return lines
 
 
@@ -120,6 +151,7 @@ class ProgressBar:
 
 # -- overdue ----------------------------------------------------------------------------
 
+
 def _clock_words(doc: dict, now: int) -> str:
     """`16d over`, `2h 10m left` (at risk), `in 2h 10m` (due soon): short enough for a
     wallboard at 80 columns."""
@@ -139,12 +171,39 @@ def overdue(out: Output, docs: list[dict], within: str | None) -> None:
         out.json(docs)
         return
     if not out.tty:
-        out.tsv(["id", "priority", "state", "tier", "owner", "team", "clock", "status",
-                 "due_at", "overdue_by", "customer", "title"],
-                [[d["id"], d["priority"], d["state"], d["tier"], d["owner"], d["team"],
-                  d["clock"], d["clock_status"], d["clock_due"],
-                  d["overdue_by"] if d["overdue_by"] is not None else "",
-                  d["customer"], d["title"]] for d in docs])
+        out.tsv(
+            [
+                "id",
+                "priority",
+                "state",
+                "tier",
+                "owner",
+                "team",
+                "clock",
+                "status",
+                "due_at",
+                "overdue_by",
+                "customer",
+                "title",
+            ],
+            [
+                [
+                    d["id"],
+                    d["priority"],
+                    d["state"],
+                    d["tier"],
+                    d["owner"],
+                    d["team"],
+                    d["clock"],
+                    d["clock_status"],
+                    d["clock_due"],
+                    d["overdue_by"] if d["overdue_by"] is not None else "",
+                    d["customer"],
+                    d["title"],
+                ]
+                for d in docs
+            ],
+        )
         return
     from rich.text import Text
 
@@ -166,23 +225,31 @@ def overdue_table(console, docs: list[dict], now: int, marked: frozenset = froze
     rows = []
     for d in docs:
         style = {"breached": "bold red", "at_risk": "yellow"}.get(d["clock_status"], "")
-        rows.append([
-            Text(f"#{d['id']}"),
-            Text(d["priority"], style=PRIORITY_STYLE.get(d["priority"], "")),
-            Text(str(d["tier"])),
-            _text(d["owner"] or "-", "" if d["owner"] else "dim"),
-            Text(d["clock"]),
-            Text(_clock_words(d, now), style=style),
-            _text(d["team"] or "-", "" if d["team"] else "dim"),
-            _text(d["customer"]),
-            _text(d["title"]),
-        ])
+        rows.append(
+            [
+                Text(f"#{d['id']}"),
+                Text(d["priority"], style=PRIORITY_STYLE.get(d["priority"], "")),
+                Text(str(d["tier"])),
+                _text(d["owner"] or "-", "" if d["owner"] else "dim"),
+                Text(d["clock"]),
+                Text(_clock_words(d, now), style=style),
+                _text(d["team"] or "-", "" if d["team"] else "dim"),
+                _text(d["customer"]),
+                _text(d["title"]),
+            ]
+        )
     styles = [NEW_BREACH_STYLE if d["id"] in marked else "" for d in docs]
-    return fitted(console, ["id", "pri", "tier", "owner", "clock", "status", "team",
-                            "customer", "title"], rows, OVERDUE_SHRINK, row_styles=styles)
+    return fitted(
+        console,
+        ["id", "pri", "tier", "owner", "clock", "status", "team", "customer", "title"],
+        rows,
+        OVERDUE_SHRINK,
+        row_styles=styles,
+    )
 
 
 # -- explain ------------------------------------------------------------------------------
+
 
 def _span_text(start: int, end: int, zone: str) -> str:
     tz = ZoneInfo(zone)
@@ -206,8 +273,11 @@ def _status_words(clock: dict, now: int) -> tuple[str, str]:
     status, due = clock["status"], parse_iso(clock["due_at"])
     stopped = parse_iso(clock.get("stopped_at"))
     if clock["state"] == "off":
-        return ("no target for this priority" if clock["target"] is None
-                else "not started (starts at the first response)"), "dim"
+        return (
+            "no target for this priority"
+            if clock["target"] is None
+            else "not started (starts at the first response)"
+        ), "dim"
     if status == "breached":
         return f"BREACHED {duration(now - due)} ago", "bold red"  # type: ignore[operator]  # breached: due set
     if status == "at_risk":
@@ -215,14 +285,15 @@ def _status_words(clock: dict, now: int) -> tuple[str, str]:
     if status == "missed":
         return (f"missed by {duration(stopped - due)}" if stopped and due else "missed"), "red"
     if status == "met":
-        return (f"met with {duration(due - stopped)} to spare" if stopped and due else "met"), "green"
+        return (
+            f"met with {duration(due - stopped)} to spare" if stopped and due else "met"
+        ), "green"
     if clock["state"] == "frozen":
         return "paused (waiting on the customer)", "magenta"
     return f"ok, due {relative(due, now)}", "green"
 
 
-def explain_lines(doc: dict, now: int, zone: str,
-                  with_plan: bool = True) -> list[tuple[str, str]]:
+def explain_lines(doc: dict, now: int, zone: str, with_plan: bool = True) -> list[tuple[str, str]]:
     """The explanation as (text, style) lines, shared by the terminal and the pipe
     (`with_plan=False`: without the plan, which a terminal draws as a grid)."""
     lines: list[tuple[str, str]] = []
@@ -231,8 +302,13 @@ def explain_lines(doc: dict, now: int, zone: str,
     if doc["current_policy_version"] != doc["policy_version"]:
         version += f" (current is v{doc['current_policy_version']})"
     lines.append((f"#{doc['case']} {clean(doc['title'])}", "bold"))
-    lines.append((f"{doc['priority']} · {doc['state']} · tier {doc['tier']} "
-                  f"{clean(doc['tier_name'] or '')} · {clean(owner)} · {version}", "dim"))
+    lines.append(
+        (
+            f"{doc['priority']} · {doc['state']} · tier {doc['tier']} "
+            f"{clean(doc['tier_name'] or '')} · {clean(owner)} · {version}",
+            "dim",
+        )
+    )
     percent = round(doc["warn_fraction"] * 100)
     if doc.get("calendar"):
         lines.append((f"calendar: {clean(_calendar_text(doc['calendar']))}", "dim"))
@@ -248,7 +324,9 @@ def explain_lines(doc: dict, now: int, zone: str,
         cal_zone = clock["zone"]
         lines.append((f"  started   {local_time(parse_iso(clock['started_at']), zone, True)}", ""))
         if clock.get("stopped_at"):
-            lines.append((f"  stopped   {local_time(parse_iso(clock['stopped_at']), zone, True)}", ""))
+            lines.append(
+                (f"  stopped   {local_time(parse_iso(clock['stopped_at']), zone, True)}", "")
+            )
         total = 0
         for span in clock["worked"]:
             # a worked span has both ends
@@ -268,19 +346,39 @@ def explain_lines(doc: dict, now: int, zone: str,
                     text += f"  ({shown})"
                 lines.append((f"  {label:<9} {text}", "" if label == "worked" else "dim"))
         if clock["worked"]:
-            lines.append((f"            {_hours(total)} of working time: the target"
-                          if clock["state"] == "running" else
-                          f"            {_hours(total)} of working time counted", "dim"))
+            lines.append(
+                (
+                    f"            {_hours(total)} of working time: the target"
+                    if clock["state"] == "running"
+                    else f"            {_hours(total)} of working time counted",
+                    "dim",
+                )
+            )
         for pause in clock["paused"]:
             start, end = parse_iso(pause["from"]), parse_iso(pause["to"])
             if end is None:
-                lines.append((f"  paused    since {local_time(start, zone, True)} "
-                              "(frozen until the case resumes)", "magenta"))
+                lines.append(
+                    (
+                        f"  paused    since {local_time(start, zone, True)} "
+                        "(frozen until the case resumes)",
+                        "magenta",
+                    )
+                )
             else:
-                lines.append((f"  paused    {_span_text(start, end, zone)} "  # type: ignore[arg-type]
-                              f"(subtracted)", "magenta"))
-        lines.append((f"  warn at   {local_time(parse_iso(clock['warn_at']), zone, True)}"
-                      f"  ({percent}% of the target)", ""))
+                lines.append(
+                    (
+                        f"  paused    {_span_text(start, end, zone)} "  # type: ignore[arg-type]
+                        f"(subtracted)",
+                        "magenta",
+                    )
+                )
+        lines.append(
+            (
+                f"  warn at   {local_time(parse_iso(clock['warn_at']), zone, True)}"
+                f"  ({percent}% of the target)",
+                "",
+            )
+        )
         lines.append((f"  due at    {local_time(parse_iso(clock['due_at']), zone, True)}", ""))
     lines.append(("", ""))
     lines.append(_next_line(doc, now, zone))
@@ -297,8 +395,9 @@ def plan_lines(steps: list[dict], now: int, zone: str) -> list[tuple[str, str]]:
     for step in steps:
         at = parse_iso(step["at"])
         when = "next sweep" if at <= now else short_time(at, zone, now)  # type: ignore[operator]  # steps have "at"
-        lines.append((f"  {when:<16}  {plan_step_text(step, zone, now)}",
-                      _PLAN_STYLE[step["action"]]))
+        lines.append(
+            (f"  {when:<16}  {plan_step_text(step, zone, now)}", _PLAN_STYLE[step["action"]])
+        )
     lines.append(("  then nothing more is scheduled", "dim"))
     return lines
 
@@ -334,16 +433,21 @@ def plan_step_text(step: dict, zone: str, now: int) -> str:
 def _next_line(doc: dict, now: int, zone: str) -> tuple[str, str]:
     upcoming = doc["next"]
     if upcoming is None:
-        reason = {"pending": "its clocks are paused while it waits on the customer",
-                  "closed": "it is closed"}.get(doc["state"], "no clock will warn or breach")
+        reason = {
+            "pending": "its clocks are paused while it waits on the customer",
+            "closed": "it is closed",
+        }.get(doc["state"], "no clock will warn or breach")
         return (f"Next: nothing; {reason}", "bold")
     at = parse_iso(upcoming["at"])
     when = local_time(at, zone, True)
     soon = "the next sweep does it" if at <= now else relative(at, now)  # type: ignore[operator]
     action, clock = upcoming["action"], upcoming.get("clock")
     if action == "escalate":
-        why = ("no activity at its tier for the tier's stale_after" if clock == "stale"
-               else f"{clock} SLA breach")
+        why = (
+            "no activity at its tier for the tier's stale_after"
+            if clock == "stale"
+            else f"{clock} SLA breach"
+        )
         name = f" {upcoming['tier_name']}" if upcoming.get("tier_name") else ""
         text = f"Next: escalate to tier {upcoming['tier']} at {when} ({clean(name.strip()) + ', ' if name else ''}{why}; {soon})"
     elif action == "warn":
@@ -357,6 +461,7 @@ def _next_line(doc: dict, now: int, zone: str) -> tuple[str, str]:
 
 def _calendar_text(spec: dict) -> str:
     """A business calendar as its policy wrote it, on one line."""
+
     def ranges(hours) -> str:
         return hours if isinstance(hours, str) else ", ".join(hours) or "closed"
 
@@ -372,7 +477,8 @@ def _calendar_text(spec: dict) -> str:
         text += "; holidays: " + ", ".join(spec["holidays"])
     if spec.get("country"):
         text += f"; public holidays of {spec['country']}" + (
-            f"-{spec['subdivision']}" if spec.get("subdivision") else "")
+            f"-{spec['subdivision']}" if spec.get("subdivision") else ""
+        )
     return text
 
 
@@ -409,13 +515,16 @@ def explain(out: Output, doc: dict) -> None:
     for step in steps:
         at = parse_iso(step["at"])
         when = "next sweep" if at <= now else short_time(at, zone, now)
-        grid.add_row(Text("  " + when), Text(plan_step_text(step, zone, now),
-                                               style=_PLAN_STYLE[step["action"]]))
+        grid.add_row(
+            Text("  " + when),
+            Text(plan_step_text(step, zone, now), style=_PLAN_STYLE[step["action"]]),
+        )
     console.print(grid)
     console.print(Text("  then nothing more is scheduled", style="dim"))
 
 
 # -- the outbox -------------------------------------------------------------------------------
+
 
 def _delivery_words(delivery: dict, now: int, zone: str) -> str:
     state = delivery["state"]
@@ -426,8 +535,11 @@ def _delivery_words(delivery: dict, now: int, zone: str) -> str:
         text += f" after {delivery['attempts']} attempt{'s' if delivery['attempts'] > 1 else ''}"
         retry_at = parse_iso(delivery["next_attempt_at"])
         if retry_at is not None:
-            text += (f", next try {local_time(retry_at, zone)}" if retry_at > now
-                     else ", retried at the next sweep")
+            text += (
+                f", next try {local_time(retry_at, zone)}"
+                if retry_at > now
+                else ", retried at the next sweep"
+            )
     if delivery["last_error"]:
         text += f": {delivery['last_error']}"
     return text
@@ -442,11 +554,35 @@ def outbox(out: Output, rows_in: list[dict]) -> None:
         for r in rows_in:
             deliveries = r["deliveries"] or [None]
             for d in deliveries:
-                data.append([r["id"], r["case"], r["kind"], r["recipient"], r["created_at"],
-                             d and d["channel"], d and d["state"], d and d["attempts"],
-                             d and d["last_error"], d and d["next_attempt_at"]])
-        out.tsv(["id", "case", "kind", "recipient", "created_at", "channel", "state", "attempts",
-                 "last_error", "next_attempt_at"], data)
+                data.append(
+                    [
+                        r["id"],
+                        r["case"],
+                        r["kind"],
+                        r["recipient"],
+                        r["created_at"],
+                        d and d["channel"],
+                        d and d["state"],
+                        d and d["attempts"],
+                        d and d["last_error"],
+                        d and d["next_attempt_at"],
+                    ]
+                )
+        out.tsv(
+            [
+                "id",
+                "case",
+                "kind",
+                "recipient",
+                "created_at",
+                "channel",
+                "state",
+                "attempts",
+                "last_error",
+                "next_attempt_at",
+            ],
+            data,
+        )
         return
     from rich.text import Text
 
@@ -479,10 +615,15 @@ def retried(out: Output, doc: dict) -> None:
         return
     for attempt in doc["attempts"]:
         if not attempt["delivered"]:
-            sys.stderr.write(f"notify: {clean(attempt['channel'])} failed for #{attempt['case']} "
-                             f"({attempt['id']}): {clean(attempt['error'])}\n")
+            sys.stderr.write(
+                f"notify: {clean(attempt['channel'])} failed for #{attempt['case']} "
+                f"({attempt['id']}): {clean(attempt['error'])}\n"
+            )
     if not doc["attempts"]:
-        out.line("nothing to deliver" if doc["channels"]
-                 else "no notification channel configured; nothing to deliver")
+        out.line(
+            "nothing to deliver"
+            if doc["channels"]
+            else "no notification channel configured; nothing to deliver"
+        )
         return
     out.line(f"notify: {doc['delivered']} delivered, {doc['failed']} failed")

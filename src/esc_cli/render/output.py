@@ -13,8 +13,9 @@ from esc_cli.domain.model import parse_iso  # noqa: F401  (views read stored sta
 from esc_cli.text import clean, json_escape
 
 
-_VISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f"
-                      "\u061c\u2028\u2029]")
+_VISIBLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u2028\u2029]"
+)
 
 
 def visible(text: str) -> str:
@@ -23,8 +24,12 @@ def visible(text: str) -> str:
     bidi override is shown as `\\xNN` or `\\uXXXX`; newline and tab stay."""
     if text.isascii() and text.replace("\n", "").replace("\t", "").isprintable():
         return text  # nothing to show differently: the common case
-    return _VISIBLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                        else f"\\u{ord(m.group()):04x}", text)
+    return _VISIBLE.sub(
+        lambda m: (
+            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
+        ),
+        text,
+    )
 
 
 class VisibleWriter:
@@ -105,8 +110,7 @@ class Output:
             # sets it wants plain text, so no escape sequences at all.
             extra = {"color_system": None} if self.env.no_color else {}
             self._console = Console(
-                no_color=self.env.no_color, highlight=False, emoji=False, soft_wrap=False,
-                **extra
+                no_color=self.env.no_color, highlight=False, emoji=False, soft_wrap=False, **extra
             )
         return self._console
 

@@ -29,16 +29,31 @@ def sla_rows(doc: dict) -> list[list[str]]:
     rows = []
     for label, entry in [*[(str(g["value"]), g) for g in doc["groups"]], ("all", doc["all"])]:
         old, new, diff = entry["current"], entry["candidate"], entry["difference"]
-        rows.append([label, str(old["cases"]),
-                     _percent(old["response_sla_met"]), _percent(new["response_sla_met"]),
-                     _points(diff["response_sla_met"]),
-                     _percent(old["resolution_sla_met"]), _percent(new["resolution_sla_met"]),
-                     _points(diff["resolution_sla_met"])])
+        rows.append(
+            [
+                label,
+                str(old["cases"]),
+                _percent(old["response_sla_met"]),
+                _percent(new["response_sla_met"]),
+                _points(diff["response_sla_met"]),
+                _percent(old["resolution_sla_met"]),
+                _percent(new["resolution_sla_met"]),
+                _points(diff["resolution_sla_met"]),
+            ]
+        )
     return rows
 
 
-SLA_HEADERS = ["group", "cases", "response now", "response try", "Δ",
-               "resolution now", "resolution try", "Δ"]
+SLA_HEADERS = [
+    "group",
+    "cases",
+    "response now",
+    "response try",
+    "Δ",
+    "resolution now",
+    "resolution try",
+    "Δ",
+]
 SWEEP_HEADERS = ["what the sweep and rules do", "now", "try", "Δ"]
 
 
@@ -46,18 +61,48 @@ def sweep_rows(doc: dict) -> list[list[str]]:
     old, new, diff = doc["all"]["current"], doc["all"]["candidate"], doc["all"]["difference"]
     rows = []
     for clock in ("response", "update", "resolution"):
-        rows.append([f"breaches: {clock}", str(old["breaches"][clock]),
-                     str(new["breaches"][clock]), _signed(diff["breaches"][clock])])
+        rows.append(
+            [
+                f"breaches: {clock}",
+                str(old["breaches"][clock]),
+                str(new["breaches"][clock]),
+                _signed(diff["breaches"][clock]),
+            ]
+        )
     for clock in ("response", "update", "resolution"):
-        rows.append([f"warnings: {clock}", str(old["warnings"][clock]),
-                     str(new["warnings"][clock]), _signed(diff["warnings"][clock])])
-    rows.append(["escalations on breach", str(old["escalations"]["breach"]),
-                 str(new["escalations"]["breach"]), _signed(diff["escalations"]["breach"])])
-    rows.append(["escalations when stale", str(old["escalations"]["stale"]),
-                 str(new["escalations"]["stale"]), _signed(diff["escalations"]["stale"])])
+        rows.append(
+            [
+                f"warnings: {clock}",
+                str(old["warnings"][clock]),
+                str(new["warnings"][clock]),
+                _signed(diff["warnings"][clock]),
+            ]
+        )
+    rows.append(
+        [
+            "escalations on breach",
+            str(old["escalations"]["breach"]),
+            str(new["escalations"]["breach"]),
+            _signed(diff["escalations"]["breach"]),
+        ]
+    )
+    rows.append(
+        [
+            "escalations when stale",
+            str(old["escalations"]["stale"]),
+            str(new["escalations"]["stale"]),
+            _signed(diff["escalations"]["stale"]),
+        ]
+    )
     for name, delta in diff["rule_firings"].items():
-        rows.append([f"rule {clean(name)}", str(old["rule_firings"].get(name, 0)),
-                     str(new["rule_firings"].get(name, 0)), _signed(delta)])
+        rows.append(
+            [
+                f"rule {clean(name)}",
+                str(old["rule_firings"].get(name, 0)),
+                str(new["rule_firings"].get(name, 0)),
+                _signed(delta),
+            ]
+        )
     return rows
 
 
@@ -68,15 +113,26 @@ def change_rows(doc: dict, limit: int | None, when=None) -> list[list[str]]:
     """`when`: how a due time is shown (ISO UTC in a pipe and in Markdown)."""
     shown = doc["changed"] if limit is None else doc["changed"][:limit]
     when = when or (lambda text: text or "")
-    return [[f"#{c['case']}", c["clock"], c["current"], c["candidate"],
-             when(c["current_due"]), when(c["candidate_due"]), clean(c["title"])]
-            for c in shown]
+    return [
+        [
+            f"#{c['case']}",
+            c["clock"],
+            c["current"],
+            c["candidate"],
+            when(c["current_due"]),
+            when(c["candidate_due"]),
+            clean(c["title"]),
+        ]
+        for c in shown
+    ]
 
 
 def _heading(doc: dict) -> str:
-    return (f"{clean(doc['file'])} against policy v{doc['current_policy_version']}, "
-            f"{doc['since']} → {doc['until']}: {doc['cases']} case"
-            f"{'s' if doc['cases'] != 1 else ''} replayed, by {doc['by']}")
+    return (
+        f"{clean(doc['file'])} against policy v{doc['current_policy_version']}, "
+        f"{doc['since']} → {doc['until']}: {doc['cases']} case"
+        f"{'s' if doc['cases'] != 1 else ''} replayed, by {doc['by']}"
+    )
 
 
 def markdown(doc: dict) -> str:
@@ -84,8 +140,9 @@ def markdown(doc: dict) -> str:
         def cell(value: str) -> str:
             return value.replace("|", "\\|")
 
-        return (["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-                + ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows])
+        return ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)] + [
+            "| " + " | ".join(cell(v) for v in row) + " |" for row in rows
+        ]
 
     lines = ["# Policy try", "", _heading(doc) + ".", "", "## SLA met", ""]
     lines += table(SLA_HEADERS, sla_rows(doc))
@@ -120,8 +177,10 @@ def render(out: Output, doc: dict, fmt: str | None) -> None:
 
     console = out.console()
     console.print(Text(_heading(doc), style="bold"))
-    for title, headers, rows in (("SLA met", SLA_HEADERS, sla_rows(doc)),
-                                 ("Sweep and rules (whole window)", SWEEP_HEADERS, sweep_rows(doc))):
+    for title, headers, rows in (
+        ("SLA met", SLA_HEADERS, sla_rows(doc)),
+        ("Sweep and rules (whole window)", SWEEP_HEADERS, sweep_rows(doc)),
+    ):
         table = Table(title=title, title_justify="left")
         for index, header in enumerate(headers):
             table.add_column(header, justify="left" if index == 0 else "right")
@@ -144,5 +203,6 @@ def render(out: Output, doc: dict, fmt: str | None) -> None:
         table.add_row(*[Text(v) for v in row])
     console.print(table)
     if len(changes) > SHOWN_CHANGES:
-        console.print(Text(f"… and {len(changes) - SHOWN_CHANGES} more (--json lists them all)",
-                           style="dim"))
+        console.print(
+            Text(f"… and {len(changes) - SHOWN_CHANGES} more (--json lists them all)", style="dim")
+        )

@@ -15,7 +15,14 @@ from zoneinfo import ZoneInfo
 from esc_cli.domain.report import FORMATS
 from esc_cli.errors import UsageError
 from esc_cli.render.figures import (
-    SERIES, change, fmt_figure, fmt_pair, fmt_rate, partial_days, sparkline, window_days,
+    SERIES,
+    change,
+    fmt_figure,
+    fmt_pair,
+    fmt_rate,
+    partial_days,
+    sparkline,
+    window_days,
     window_text,
 )
 from esc_cli.render.output import clean
@@ -33,15 +40,33 @@ KPIS = (
     ("resolution_sla_met", "Resolution SLA met"),
     ("unowned", "Unowned escalations"),
 )
-SHORT = {"escalation_rate": "Escalated", "fcr_rate": "FCR", "reopen_rate": "Reopened",
-         "response_sla_met": "Response SLA", "resolution_sla_met": "Resolution SLA"}
+SHORT = {
+    "escalation_rate": "Escalated",
+    "fcr_rate": "FCR",
+    "reopen_rate": "Reopened",
+    "response_sla_met": "Response SLA",
+    "resolution_sla_met": "Resolution SLA",
+}
 
 # The flat columns of CSV and of the pipe tables: headline figures, percentiles split.
 FLAT = (
-    "opened", "resolved", "backlog", "escalation_rate", "fcr_rate", "reopen_rate",
-    "csat_avg", "csat_count", "response_sla_met", "resolution_sla_met",
-    "time_to_respond_p50", "time_to_respond_p90", "time_to_resolve_p50", "time_to_resolve_p90",
-    "time_to_owner_p50", "time_to_owner_p90", "unowned",
+    "opened",
+    "resolved",
+    "backlog",
+    "escalation_rate",
+    "fcr_rate",
+    "reopen_rate",
+    "csat_avg",
+    "csat_count",
+    "response_sla_met",
+    "resolution_sla_met",
+    "time_to_respond_p50",
+    "time_to_respond_p90",
+    "time_to_resolve_p50",
+    "time_to_resolve_p90",
+    "time_to_owner_p50",
+    "time_to_owner_p90",
+    "unowned",
 )
 
 
@@ -56,8 +81,6 @@ def check_format(name: str | None, as_json: bool) -> str:
             raise UsageError(f"--json and --format {chosen} disagree (give one of them)")
         chosen = "json"
     return chosen
-
-
 
 
 def flat(figures: dict) -> list:
@@ -87,6 +110,7 @@ def breakdown_rows(document: dict) -> list[tuple[object, dict]]:
 
 
 # -- emitting --------------------------------------------------------------------
+
 
 def emit(env, document: dict, fmt: str, dimension: str | None, path: str | None) -> None:
     if fmt == "table" and path is None and env.stdout_tty:
@@ -122,6 +146,7 @@ def emit(env, document: dict, fmt: str, dimension: str | None, path: str | None)
 
 # -- CSV and plain tables -------------------------------------------------------------
 
+
 def _formula_safe(value) -> str:
     # A spreadsheet runs a cell that starts with = + - @ as a formula; customer and
     # owner names are untrusted, so such a value gets a leading apostrophe.
@@ -155,16 +180,18 @@ def to_plain(document: dict, dimension: str | None) -> str:
     previous = document["previous"]
     summary = [[key, v, p] for key, v, p in zip(FLAT, flat(document), flat(previous))]
     blocks = [
-        _tsv(["figure", "value", "previous"],
-             [["since", document["since"], ""], ["until", document["until"], ""]] + summary),
-        _tsv(["priority", *FLAT],
-             [[p, *flat(f)] for p, f in document["by_priority"].items()]),
+        _tsv(
+            ["figure", "value", "previous"],
+            [["since", document["since"], ""], ["until", document["until"], ""]] + summary,
+        ),
+        _tsv(["priority", *FLAT], [[p, *flat(f)] for p, f in document["by_priority"].items()]),
         _tsv(["age", "backlog"], [[k, v] for k, v in document["aging"].items()]),
         _tsv(["date", *SERIES], [[d["date"], *(d[s] for s in SERIES)] for d in document["trend"]]),
     ]
     if document.get("by") is not None:
-        blocks.append(_tsv([dimension or "value", *FLAT],
-                           [[e["value"], *flat(e)] for e in document["by"]]))
+        blocks.append(
+            _tsv([dimension or "value", *FLAT], [[e["value"], *flat(e)] for e in document["by"]])
+        )
     return "\n\n".join("\n".join(block) for block in blocks) + "\n"
 
 
@@ -179,17 +206,22 @@ def md_text(value) -> str:
 
 def _md_table(headers: list[str], rows: list[list[str]], align: str) -> list[str]:
     marks = {"l": "---", "r": "---:"}
-    lines = ["| " + " | ".join(headers) + " |",
-             "|" + "|".join(marks[a] for a in align) + "|"]
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(marks[a] for a in align) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return lines
 
 
 def to_markdown(document: dict, dimension: str | None, zone: str) -> str:
     prev = document["previous"]
-    lines = ["# Escalation report", "",
-             f"**Window:** {window_text(document, zone)} — compared with the "
-             f"{window_days(document)} before.", "", "## Headline", ""]
+    lines = [
+        "# Escalation report",
+        "",
+        f"**Window:** {window_text(document, zone)} — compared with the "
+        f"{window_days(document)} before.",
+        "",
+        "## Headline",
+        "",
+    ]
     rows = []
     for key, label in KPIS:
         moved, _ = change(key, document[key], prev[key])
@@ -197,56 +229,115 @@ def to_markdown(document: dict, dimension: str | None, zone: str) -> str:
         if key == "csat_avg":
             value += f" ({document['csat_count']} responses)"
         rows.append([label, value, fmt_figure(key, prev[key]), moved or "–"])
-    for key, label in (("time_to_respond", "Time to respond p50 / p90"),
-                       ("time_to_resolve", "Time to resolve p50 / p90"),
-                       ("time_to_owner", "Time to owner p50 / p90")):
+    for key, label in (
+        ("time_to_respond", "Time to respond p50 / p90"),
+        ("time_to_resolve", "Time to resolve p50 / p90"),
+        ("time_to_owner", "Time to owner p50 / p90"),
+    ):
         rows.append([label, fmt_pair(document[key]), fmt_pair(prev[key]), "–"])
     lines += _md_table(["Figure", "This window", "Previous", "Change"], rows, "lrrr")
     lines += ["", "## SLA by priority", ""]
-    rows = [[p, str(f["opened"]), str(f["backlog"]), fmt_rate(f["response_sla_met"]),
-             fmt_rate(f["resolution_sla_met"]), fmt_pair(f["time_to_respond"]),
-             fmt_pair(f["time_to_resolve"]), fmt_pair(f["time_to_owner"])]
-            for p, f in document["by_priority"].items()]
-    rows.append(["**all**", str(document["opened"]), str(document["backlog"]),
-                 fmt_rate(document["response_sla_met"]), fmt_rate(document["resolution_sla_met"]),
-                 fmt_pair(document["time_to_respond"]), fmt_pair(document["time_to_resolve"]),
-                 fmt_pair(document["time_to_owner"])])
-    lines += _md_table(["Priority", "Opened", "Backlog", "Response SLA", "Resolution SLA",
-                        "Respond p50 / p90", "Resolve p50 / p90", "Owner p50 / p90"], rows,
-                       "lrrrrrrr")
+    rows = [
+        [
+            p,
+            str(f["opened"]),
+            str(f["backlog"]),
+            fmt_rate(f["response_sla_met"]),
+            fmt_rate(f["resolution_sla_met"]),
+            fmt_pair(f["time_to_respond"]),
+            fmt_pair(f["time_to_resolve"]),
+            fmt_pair(f["time_to_owner"]),
+        ]
+        for p, f in document["by_priority"].items()
+    ]
+    rows.append(
+        [
+            "**all**",
+            str(document["opened"]),
+            str(document["backlog"]),
+            fmt_rate(document["response_sla_met"]),
+            fmt_rate(document["resolution_sla_met"]),
+            fmt_pair(document["time_to_respond"]),
+            fmt_pair(document["time_to_resolve"]),
+            fmt_pair(document["time_to_owner"]),
+        ]
+    )
+    lines += _md_table(
+        [
+            "Priority",
+            "Opened",
+            "Backlog",
+            "Response SLA",
+            "Resolution SLA",
+            "Respond p50 / p90",
+            "Resolve p50 / p90",
+            "Owner p50 / p90",
+        ],
+        rows,
+        "lrrrrrrr",
+    )
     lines += ["", "## Backlog age", ""]
     top = max(document["aging"].values(), default=0)
-    rows = [[age, str(n), "█" * (round(20 * n / top) if top else 0)]
-            for age, n in document["aging"].items()]
+    rows = [
+        [age, str(n), "█" * (round(20 * n / top) if top else 0)]
+        for age, n in document["aging"].items()
+    ]
     lines += _md_table(["Age", "Cases", ""], rows, "lrl")
     lines += ["", "## Daily trend", ""]
     for series in SERIES:
         values = [d[series] for d in document["trend"]]
-        lines.append(f"- {series}: `{sparkline(values, 60)}` {sum(values)} in total, "
-                     f"at most {max(values, default=0)} a day")
+        lines.append(
+            f"- {series}: `{sparkline(values, 60)}` {sum(values)} in total, "
+            f"at most {max(values, default=0)} a day"
+        )
     lines.append("")
     rows = [[d["date"], *(str(d[s]) for s in SERIES)] for d in document["trend"]]
     lines += _md_table(["Date", "Opened", "Resolved", "Escalated"], rows, "lrrr")
     if document.get("by") is not None:
         name = (dimension or "value").capitalize()
         lines += ["", f"## By {dimension or 'value'}", ""]
-        rows = [[md_text(e["value"]), *(fmt_figure(k, e[k]) for k in BREAKDOWN_KEYS)]
-                for e in document["by"]]
-        lines += _md_table([name, *(BREAKDOWN_LABELS[k] for k in BREAKDOWN_KEYS)], rows,
-                           "l" + "r" * len(BREAKDOWN_KEYS))
+        rows = [
+            [md_text(e["value"]), *(fmt_figure(k, e[k]) for k in BREAKDOWN_KEYS)]
+            for e in document["by"]
+        ]
+        lines += _md_table(
+            [name, *(BREAKDOWN_LABELS[k] for k in BREAKDOWN_KEYS)],
+            rows,
+            "l" + "r" * len(BREAKDOWN_KEYS),
+        )
     return "\n".join(lines) + "\n"
 
 
-BREAKDOWN_KEYS = ("opened", "resolved", "backlog", "escalation_rate", "fcr_rate", "reopen_rate",
-                  "csat_avg", "response_sla_met", "resolution_sla_met", "time_to_respond",
-                  "time_to_resolve", "time_to_owner", "unowned")
-BREAKDOWN_LABELS = {"opened": "Opened", "resolved": "Resolved", "backlog": "Backlog",
-                    "escalation_rate": "Escalation rate", "fcr_rate": "FCR",
-                    "reopen_rate": "Reopen rate",
-                    "csat_avg": "CSAT", "response_sla_met": "Response SLA",
-                    "resolution_sla_met": "Resolution SLA",
-                    "time_to_respond": "Respond p50 / p90", "time_to_resolve": "Resolve p50 / p90",
-                    "time_to_owner": "Owner p50 / p90", "unowned": "Unowned"}
+BREAKDOWN_KEYS = (
+    "opened",
+    "resolved",
+    "backlog",
+    "escalation_rate",
+    "fcr_rate",
+    "reopen_rate",
+    "csat_avg",
+    "response_sla_met",
+    "resolution_sla_met",
+    "time_to_respond",
+    "time_to_resolve",
+    "time_to_owner",
+    "unowned",
+)
+BREAKDOWN_LABELS = {
+    "opened": "Opened",
+    "resolved": "Resolved",
+    "backlog": "Backlog",
+    "escalation_rate": "Escalation rate",
+    "fcr_rate": "FCR",
+    "reopen_rate": "Reopen rate",
+    "csat_avg": "CSAT",
+    "response_sla_met": "Response SLA",
+    "resolution_sla_met": "Resolution SLA",
+    "time_to_respond": "Respond p50 / p90",
+    "time_to_resolve": "Resolve p50 / p90",
+    "time_to_owner": "Owner p50 / p90",
+    "unowned": "Unowned",
+}
 
 
 # -- HTML --------------------------------------------------------------------------
@@ -316,31 +407,43 @@ def _trend_svg(trend: list[dict]) -> str:
     def y(v: int) -> float:
         return top + plot_h - plot_h * v / scale_top
 
-    parts = [f'<svg id="trend-chart" class="chart trend" viewBox="0 0 {width} {height}" '
-             f'role="img" aria-label="Cases opened, resolved and escalated per day">']
+    parts = [
+        f'<svg id="trend-chart" class="chart trend" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="Cases opened, resolved and escalated per day">'
+    ]
     ticks = sorted({0, scale_top, scale_top // 2}) if scale_top > 1 else [0, 1]
     for tick in ticks:
-        parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" '
-                     f'y2="{y(tick):.1f}"/>')
+        parts.append(
+            f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" '
+            f'y2="{y(tick):.1f}"/>'
+        )
         parts.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick}</text>')
-    parts.append(f'<line class="axis" x1="{left}" x2="{width - right}" y1="{top + plot_h}" '
-                 f'y2="{top + plot_h}"/>')
+    parts.append(
+        f'<line class="axis" x1="{left}" x2="{width - right}" y1="{top + plot_h}" '
+        f'y2="{top + plot_h}"/>'
+    )
     if n:
         step = max(1, -(-n // 8))
         for i in range(0, n, step):
-            parts.append(f'<text x="{x(i):.1f}" y="{height - bottom + 16}" text-anchor="middle">'
-                         f'{_e(trend[i]["date"][5:])}</text>')
+            parts.append(
+                f'<text x="{x(i):.1f}" y="{height - bottom + 16}" text-anchor="middle">'
+                f"{_e(trend[i]['date'][5:])}</text>"
+            )
     for series in SERIES:
         colour = COLOURS[series]
         points = " ".join(f"{x(i):.1f},{y(d[series]):.1f}" for i, d in enumerate(trend))
-        parts.append(f'<polyline class="series series-{series}" data-series="{series}" '
-                     f'fill="none" stroke="{colour}" stroke-width="2" points="{points}">'
-                     f'<title>{series}</title></polyline>')
+        parts.append(
+            f'<polyline class="series series-{series}" data-series="{series}" '
+            f'fill="none" stroke="{colour}" stroke-width="2" points="{points}">'
+            f"<title>{series}</title></polyline>"
+        )
         if n <= 62:
             for i, d in enumerate(trend):
-                parts.append(f'<circle class="point point-{series}" cx="{x(i):.1f}" '
-                             f'cy="{y(d[series]):.1f}" r="2.5" fill="{colour}">'
-                             f'<title>{_e(d["date"])}: {d[series]} {series}</title></circle>')
+                parts.append(
+                    f'<circle class="point point-{series}" cx="{x(i):.1f}" '
+                    f'cy="{y(d[series]):.1f}" r="2.5" fill="{colour}">'
+                    f"<title>{_e(d['date'])}: {d[series]} {series}</title></circle>"
+                )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -349,16 +452,20 @@ def _aging_svg(aging: dict) -> str:
     width, row, left, right = 360, 40, 52, 44
     height = row * len(aging) + 8
     top_count = max(aging.values(), default=0)
-    parts = [f'<svg id="aging-chart" class="chart aging" viewBox="0 0 {width} {height}" '
-             f'role="img" aria-label="Backlog by age">']
+    parts = [
+        f'<svg id="aging-chart" class="chart aging" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="Backlog by age">'
+    ]
     span = width - left - right
     for i, (label, count) in enumerate(aging.items()):
         y = 4 + i * row
         bar = span * count / top_count if top_count else 0
         parts.append(f'<text x="{left - 8}" y="{y + 22}" text-anchor="end">{_e(label)}</text>')
-        parts.append(f'<rect class="bar" data-bucket="{_e(label)}" data-count="{count}" '
-                     f'x="{left}" y="{y + 6}" width="{bar:.1f}" height="{row - 14}" rx="3" '
-                     f'fill="#6366f1"><title>{_e(label)}: {count}</title></rect>')
+        parts.append(
+            f'<rect class="bar" data-bucket="{_e(label)}" data-count="{count}" '
+            f'x="{left}" y="{y + 6}" width="{bar:.1f}" height="{row - 14}" rx="3" '
+            f'fill="#6366f1"><title>{_e(label)}: {count}</title></rect>'
+        )
         parts.append(f'<text class="count" x="{left + bar + 6:.1f}" y="{y + 22}">{count}</text>')
     parts.append("</svg>")
     return "".join(parts)
@@ -370,42 +477,59 @@ def to_html(document: dict, dimension: str | None, zone: str, now: int) -> str:
     for key, label in KPIS:
         moved, mood = change(key, document[key], prev[key])
         value = fmt_figure(key, document[key])
-        extra = (f'<div class="sub">{document["csat_count"]} responses</div>'
-                 if key == "csat_avg" else "")
+        extra = (
+            f'<div class="sub">{document["csat_count"]} responses</div>'
+            if key == "csat_avg"
+            else ""
+        )
         raw = "" if document[key] is None else document[key]
         tiles.append(
             f'<div class="kpi" id="kpi-{key.replace("_", "-")}" data-key="{key}" '
             f'data-value="{raw}"><div class="label">{label}</div>'
             f'<div class="value">{_e(value)}</div>{extra}'
             f'<div class="change {mood}">{_e(moved) if moved else "no previous figure"}'
-            + (f' <span class="was">(was {_e(fmt_figure(key, prev[key]))})</span>'
-               if prev[key] is not None else "")
-            + '</div></div>')
+            + (
+                f' <span class="was">(was {_e(fmt_figure(key, prev[key]))})</span>'
+                if prev[key] is not None
+                else ""
+            )
+            + "</div></div>"
+        )
     priority_rows = []
     for p, f in document["by_priority"].items():
         priority_rows.append(
             f"<tr><td>{_e(p)}</td><td>{f['opened']}</td><td>{f['resolved']}</td>"
             f"<td>{f['backlog']}</td><td>{fmt_rate(f['response_sla_met'])}</td>"
             f"<td>{fmt_rate(f['resolution_sla_met'])}</td><td>{_e(fmt_pair(f['time_to_respond']))}</td>"
-            f"<td>{_e(fmt_pair(f['time_to_resolve']))}</td><td>{_e(fmt_pair(f['time_to_owner']))}</td></tr>")
+            f"<td>{_e(fmt_pair(f['time_to_resolve']))}</td><td>{_e(fmt_pair(f['time_to_owner']))}</td></tr>"
+        )
     d = document
     priority_rows.append(
-        f"<tr class=\"total\"><td>all</td><td>{d['opened']}</td><td>{d['resolved']}</td>"
+        f'<tr class="total"><td>all</td><td>{d["opened"]}</td><td>{d["resolved"]}</td>'
         f"<td>{d['backlog']}</td><td>{fmt_rate(d['response_sla_met'])}</td>"
         f"<td>{fmt_rate(d['resolution_sla_met'])}</td><td>{_e(fmt_pair(d['time_to_respond']))}</td>"
-        f"<td>{_e(fmt_pair(d['time_to_resolve']))}</td><td>{_e(fmt_pair(d['time_to_owner']))}</td></tr>")
-    legend = "".join(f'<span><i style="background:{COLOURS[s]}"></i>{s} '
-                     f'({sum(t[s] for t in d["trend"])})</span>' for s in SERIES)
+        f"<td>{_e(fmt_pair(d['time_to_resolve']))}</td><td>{_e(fmt_pair(d['time_to_owner']))}</td></tr>"
+    )
+    legend = "".join(
+        f'<span><i style="background:{COLOURS[s]}"></i>{s} ({sum(t[s] for t in d["trend"])})</span>'
+        for s in SERIES
+    )
     breakdown = ""
     if d.get("by") is not None:
         head = "".join(f"<th>{BREAKDOWN_LABELS[k]}</th>" for k in BREAKDOWN_KEYS)
         body = "".join(
-            "<tr><td>" + _e(e["value"]) + "</td>"
-            + "".join(f"<td>{_e(fmt_figure(k, e[k]))}</td>" for k in BREAKDOWN_KEYS) + "</tr>"
-            for e in d["by"])
-        breakdown = (f'<section id="breakdown"><h2>By {_e(dimension)}</h2><div class="scroll">'
-                     f'<table><thead><tr><th>{_e(dimension)}</th>{head}</tr></thead>'
-                     f'<tbody>{body}</tbody></table></div></section>')
+            "<tr><td>"
+            + _e(e["value"])
+            + "</td>"
+            + "".join(f"<td>{_e(fmt_figure(k, e[k]))}</td>" for k in BREAKDOWN_KEYS)
+            + "</tr>"
+            for e in d["by"]
+        )
+        breakdown = (
+            f'<section id="breakdown"><h2>By {_e(dimension)}</h2><div class="scroll">'
+            f"<table><thead><tr><th>{_e(dimension)}</th>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table></div></section>"
+        )
     generated = datetime.fromtimestamp(now, ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
     partial = partial_days(d, zone)
     return f"""<!DOCTYPE html>
@@ -422,25 +546,25 @@ def to_html(document: dict, dimension: str | None, zone: str, now: int) -> str:
 <p class="window">{_e(window_text(d, zone))} · compared with the {_e(window_days(d))} before</p>
 </header>
 <section class="kpis" id="kpis">
-{''.join(tiles)}
+{"".join(tiles)}
 </section>
 <section id="sla">
 <h2>SLA and times by priority</h2>
 <table><thead><tr><th>Priority</th><th>Opened</th><th>Resolved</th><th>Backlog</th>
 <th>Response SLA</th><th>Resolution SLA</th><th>Respond p50 / p90</th><th>Resolve p50 / p90</th>
 <th>Owner p50 / p90</th></tr></thead>
-<tbody>{''.join(priority_rows)}</tbody></table>
+<tbody>{"".join(priority_rows)}</tbody></table>
 </section>
 <div class="charts">
 <section id="trend">
 <h2>Daily trend</h2>
-{_trend_svg(d['trend'])}
+{_trend_svg(d["trend"])}
 <div class="legend">{legend}</div>
-{f'<p class="note">{_e(partial)}</p>' if partial else ''}
+{f'<p class="note">{_e(partial)}</p>' if partial else ""}
 </section>
 <section id="aging">
-<h2>Backlog age ({d['backlog']} cases)</h2>
-{_aging_svg(d['aging'])}
+<h2>Backlog age ({d["backlog"]} cases)</h2>
+{_aging_svg(d["aging"])}
 </section>
 </div>
 {breakdown}

@@ -10,14 +10,29 @@ def oncall(out: Output, rows: list[dict]) -> None:
         out.json(rows)
         return
     if not out.tty:
-        out.tsv(["scope", "on_call", "takes_cases", "away_until", "until", "next", "timezone"],
-                [[r["scope"], r["on_call"], r["takes_cases"], r["away_until"], r["until"],
-                  r["next"][0]["handle"] if r["next"] else None, r["timezone"]] for r in rows])
+        out.tsv(
+            ["scope", "on_call", "takes_cases", "away_until", "until", "next", "timezone"],
+            [
+                [
+                    r["scope"],
+                    r["on_call"],
+                    r["takes_cases"],
+                    r["away_until"],
+                    r["until"],
+                    r["next"][0]["handle"] if r["next"] else None,
+                    r["timezone"],
+                ]
+                for r in rows
+            ],
+        )
         return
     console = out.console()
     if not rows:
-        console.print("no on-call rotation: add [tiers.N.oncall] or [teams.NAME.oncall] to the policy",
-                      markup=False, style="dim")
+        console.print(
+            "no on-call rotation: add [tiers.N.oncall] or [teams.NAME.oncall] to the policy",
+            markup=False,
+            style="dim",
+        )
         return
     from rich import box
     from rich.table import Table
@@ -32,7 +47,10 @@ def oncall(out: Output, rows: list[dict]) -> None:
         who = r["on_call"] + (" (override)" if r["override"] else "")
         if r["away_until"]:
             who += f" (away; {r['takes_cases'] or 'nobody'} takes cases)"
-        table.add_row(Text(clean(scope)), Text(clean(who)),
-                      Text(short_time(parse_iso(r["until"]), zone, now)),
-                      Text(clean(r["next"][0]["handle"]) if r["next"] else ""))
+        table.add_row(
+            Text(clean(scope)),
+            Text(clean(who)),
+            Text(short_time(parse_iso(r["until"]), zone, now)),
+            Text(clean(r["next"][0]["handle"]) if r["next"] else ""),
+        )
     console.print(table)

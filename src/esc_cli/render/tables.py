@@ -12,8 +12,7 @@ from __future__ import annotations
 GAP = 2  # cells between columns: box=None with padding (0, 1)
 
 
-def widths_for(width: int, headers: list[str], natural: list[int],
-               stages) -> list[int]:
+def widths_for(width: int, headers: list[str], natural: list[int], stages) -> list[int]:
     """Each column's width (0: dropped) for a table at most `width` cells wide."""
     widths = list(natural)
 
@@ -53,9 +52,15 @@ def widths_for(width: int, headers: list[str], natural: list[int],
     return widths
 
 
-def fitted(console, headers: list[str], rows: list[list], stages,
-           right: tuple[str, ...] = ("id", "case"), row_styles: list[str] | None = None,
-           width: int | None = None):
+def fitted(
+    console,
+    headers: list[str],
+    rows: list[list],
+    stages,
+    right: tuple[str, ...] = ("id", "case"),
+    row_styles: list[str] | None = None,
+    width: int | None = None,
+):
     """A Rich table of `rows` (lists of Text, one per header) fitted to `console.width`
     (or `width`, inside a panel); `row_styles`: a style per row (the wallboard marks new
     breaches)."""
@@ -66,8 +71,13 @@ def fitted(console, headers: list[str], rows: list[list], stages,
     table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold")
     keep = [i for i, w in enumerate(widths) if w > 0]
     for i in keep:
-        table.add_column(headers[i], justify="right" if headers[i] in right else "left",
-                         no_wrap=True, overflow="ellipsis", width=widths[i])
+        table.add_column(
+            headers[i],
+            justify="right" if headers[i] in right else "left",
+            no_wrap=True,
+            overflow="ellipsis",
+            width=widths[i],
+        )
     for index, row in enumerate(rows):
         table.add_row(*[row[i] for i in keep], style=row_styles[index] if row_styles else None)
     return table

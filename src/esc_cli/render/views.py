@@ -4,13 +4,27 @@ and prints them: Rich on a terminal, TSV in a pipe, JSON with --json."""
 from __future__ import annotations
 
 from esc_cli.render.output import (
-    Output, clean, duration, parse_iso, relative, short_time,
+    Output,
+    clean,
+    duration,
+    parse_iso,
+    relative,
+    short_time,
 )
 
-PRIORITY_STYLE = {"urgent": "bold white on red", "high": "bold red", "medium": "yellow",
-                  "low": "cyan"}
-STATE_STYLE = {"new": "bold", "open": "green", "pending": "magenta", "resolved": "dim",
-               "closed": "dim"}
+PRIORITY_STYLE = {
+    "urgent": "bold white on red",
+    "high": "bold red",
+    "medium": "yellow",
+    "low": "cyan",
+}
+STATE_STYLE = {
+    "new": "bold",
+    "open": "green",
+    "pending": "magenta",
+    "resolved": "dim",
+    "closed": "dim",
+}
 
 
 def _text(value, style: str | None = None, multiline: bool = False):
@@ -34,6 +48,7 @@ def _due_cell(doc: dict, now: int):
 
 
 # -- writes --------------------------------------------------------------------
+
 
 def written(out: Output, doc: dict, verb: str, detail: str | None = None) -> None:
     if out.as_json:
@@ -75,13 +90,21 @@ def case_detail(out: Output, doc: dict, latest: int | None = None) -> None:
     facts.add_column(style="dim", justify="right")
     facts.add_column()
     owner = doc["owner"] or "(unassigned)"
-    facts.add_row("state", Text(doc["state"], style=STATE_STYLE.get(doc["state"], "")),
-                  "priority", Text(doc["priority"], style=PRIORITY_STYLE.get(doc["priority"], "")))
+    facts.add_row(
+        "state",
+        Text(doc["state"], style=STATE_STYLE.get(doc["state"], "")),
+        "priority",
+        Text(doc["priority"], style=PRIORITY_STYLE.get(doc["priority"], "")),
+    )
     facts.add_row("tier", _text(f"{doc['tier']} {doc['tier_name'] or ''}"), "owner", _text(owner))
     facts.add_row("customer", _text(doc["customer"]), "team", _text(doc["team"] or "-"))
     facts.add_row("category", _text(doc["category"]), "channel", _text(doc["channel"]))
-    facts.add_row("opened", _text(short_time(parse_iso(doc["opened_at"]), zone, now)),
-                  "tags", _text(", ".join(doc["tags"]) or "-"))
+    facts.add_row(
+        "opened",
+        _text(short_time(parse_iso(doc["opened_at"]), zone, now)),
+        "tags",
+        _text(", ".join(doc["tags"]) or "-"),
+    )
     extra = []
     if doc["csat"] is not None:
         extra.append(f"CSAT {doc['csat']}/5")
@@ -97,12 +120,24 @@ def case_detail(out: Output, doc: dict, latest: int | None = None) -> None:
     from esc_cli.render.tables import fitted
 
     console = out.console()
-    clock_rows = [[Text(clock["clock"]), Text(clock["target"] or "-"),
-                   _text(clock["calendar"]), Text(short_time(parse_iso(clock["due_at"]), zone, now)),
-                   _clock_status(clock, now)] for clock in doc.get("clocks", [])]
-    clocks = fitted(console, ["clock", "target", "calendar", "due", "status"], clock_rows,
-                    (("calendar", 10), ("calendar", 0), ("target", 0), ("status", 16)),
-                    right=(), width=console.width - 4)
+    clock_rows = [
+        [
+            Text(clock["clock"]),
+            Text(clock["target"] or "-"),
+            _text(clock["calendar"]),
+            Text(short_time(parse_iso(clock["due_at"]), zone, now)),
+            _clock_status(clock, now),
+        ]
+        for clock in doc.get("clocks", [])
+    ]
+    clocks = fitted(
+        console,
+        ["clock", "target", "calendar", "due", "status"],
+        clock_rows,
+        (("calendar", 10), ("calendar", 0), ("target", 0), ("status", 16)),
+        right=(),
+        width=console.width - 4,
+    )
 
     # when, who and what stay on one line each; the detail takes the rest of the width
     timeline = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
@@ -113,8 +148,12 @@ def case_detail(out: Output, doc: dict, latest: int | None = None) -> None:
     events = doc.get("events", [])
     hidden = max(0, len(events) - latest) if latest is not None else 0
     for event in events[hidden:]:
-        timeline.add_row(_when(parse_iso(event["at"]), zone, now), _text(event["actor"]),  # type: ignore[arg-type]
-                         event["kind"], _text(_event_detail(event, zone, now), multiline=True))
+        timeline.add_row(
+            _when(parse_iso(event["at"]), zone, now),  # type: ignore[arg-type]
+            _text(event["actor"]),
+            event["kind"],
+            _text(_event_detail(event, zone, now), multiline=True),
+        )
     parts: list = [facts]
     if doc["description"]:
         parts += [Text(""), _text(doc["description"], multiline=True)]
@@ -123,8 +162,13 @@ def case_detail(out: Output, doc: dict, latest: int | None = None) -> None:
     # the timeline goes below the panel: its detail column gets the whole width
     console.print(Text("Timeline", style="bold"))
     if hidden:
-        console.print(Text(f"{hidden} earlier event{'s' if hidden > 1 else ''} hidden: "
-                           f"esc show {doc['id']} --all", style="dim"))
+        console.print(
+            Text(
+                f"{hidden} earlier event{'s' if hidden > 1 else ''} hidden: "
+                f"esc show {doc['id']} --all",
+                style="dim",
+            )
+        )
     console.print(timeline)
 
 
@@ -176,10 +220,33 @@ def _event_detail(event: dict, zone: str, now: int) -> str:
 
 
 def _case_plain(out: Output, doc: dict) -> None:
-    fields = ("id", "title", "state", "priority", "tier", "tier_name", "owner", "team",
-              "customer", "category", "channel", "tags", "opened_at", "acknowledged_at",
-              "resolved_at", "closed_at", "respond_by", "update_by", "resolve_by", "at_risk",
-              "breached", "missed", "escalations", "reopened", "csat")
+    fields = (
+        "id",
+        "title",
+        "state",
+        "priority",
+        "tier",
+        "tier_name",
+        "owner",
+        "team",
+        "customer",
+        "category",
+        "channel",
+        "tags",
+        "opened_at",
+        "acknowledged_at",
+        "resolved_at",
+        "closed_at",
+        "respond_by",
+        "update_by",
+        "resolve_by",
+        "at_risk",
+        "breached",
+        "missed",
+        "escalations",
+        "reopened",
+        "csat",
+    )
     out.line("field\tvalue")  # every table in a pipe starts with a header row
     for name in fields:
         value = doc[name]
@@ -188,16 +255,33 @@ def _case_plain(out: Output, doc: dict) -> None:
         out.line(f"{name}\t{clean(value) if value is not None else ''}")
     out.line(f"description\t{clean(doc['description'])}")
     out.line("")
-    out.tsv(["clock", "target", "calendar", "zone", "due_at", "state", "status"],
-            [[c["clock"], c["target"], c["calendar"], c["zone"], c["due_at"], c["state"],
-              c["status"]] for c in doc.get("clocks", [])])
+    out.tsv(
+        ["clock", "target", "calendar", "zone", "due_at", "state", "status"],
+        [
+            [
+                c["clock"],
+                c["target"],
+                c["calendar"],
+                c["zone"],
+                c["due_at"],
+                c["state"],
+                c["status"],
+            ]
+            for c in doc.get("clocks", [])
+        ],
+    )
     out.line("")
-    out.tsv(["at", "actor", "kind", "field", "from", "to", "reason"],
-            [[e["at"], e["actor"], e["kind"], e["field"], e["from"], e["to"], e["reason"]]
-             for e in doc.get("events", [])])
+    out.tsv(
+        ["at", "actor", "kind", "field", "from", "to", "reason"],
+        [
+            [e["at"], e["actor"], e["kind"], e["field"], e["from"], e["to"], e["reason"]]
+            for e in doc.get("events", [])
+        ],
+    )
 
 
 # -- lists of cases ------------------------------------------------------------------
+
 
 def case_list(out: Output, docs: list[dict], empty: str = "no cases") -> None:
     now = out.env.now
@@ -205,11 +289,37 @@ def case_list(out: Output, docs: list[dict], empty: str = "no cases") -> None:
         out.json(docs)
         return
     if not out.tty:
-        out.tsv(["id", "priority", "state", "tier", "owner", "team", "due_at", "due_clock",
-                 "status", "customer", "title"],
-                [[d["id"], d["priority"], d["state"], d["tier"], d["owner"], d["team"],
-                  d["due_at"], d["due_clock"], _status_word(d), d["customer"], d["title"]]
-                 for d in docs])
+        out.tsv(
+            [
+                "id",
+                "priority",
+                "state",
+                "tier",
+                "owner",
+                "team",
+                "due_at",
+                "due_clock",
+                "status",
+                "customer",
+                "title",
+            ],
+            [
+                [
+                    d["id"],
+                    d["priority"],
+                    d["state"],
+                    d["tier"],
+                    d["owner"],
+                    d["team"],
+                    d["due_at"],
+                    d["due_clock"],
+                    _status_word(d),
+                    d["customer"],
+                    d["title"],
+                ]
+                for d in docs
+            ],
+        )
         return
     from rich.text import Text
 
@@ -230,8 +340,7 @@ def case_table(console, docs: list[dict], now: int, marked: frozenset = frozense
 
     from esc_cli.render.tables import fitted
 
-    headers = ["id", "pri", "state", "tier", "owner", "due", "clock", "team", "customer",
-               "title"]
+    headers = ["id", "pri", "state", "tier", "owner", "due", "clock", "team", "customer", "title"]
     rows = [
         [
             Text(f"#{d['id']}"),
@@ -239,8 +348,10 @@ def case_table(console, docs: list[dict], now: int, marked: frozenset = frozense
             Text(d["state"], style=STATE_STYLE.get(d["state"], "")),
             Text(str(d["tier"])),
             # unowned past own_within (issue 21): `-!` in red
-            _text(d["owner"] or ("-!" if d.get("unowned_overdue") else "-"),
-                  None if d["owner"] else ("bold red" if d.get("unowned_overdue") else "dim")),
+            _text(
+                d["owner"] or ("-!" if d.get("unowned_overdue") else "-"),
+                None if d["owner"] else ("bold red" if d.get("unowned_overdue") else "dim"),
+            ),
             _due_cell(d, now),
             Text(d.get("due_clock") or "" if d["state"] != "pending" else "", style="dim"),
             _text(d["team"] or "-", None if d["team"] else "dim"),
@@ -256,9 +367,20 @@ def case_table(console, docs: list[dict], now: int, marked: frozenset = frozense
 # Which queue columns give way on a narrow terminal, in order, and down to what (0: the
 # column goes): team and customer first, then the clock name; the title keeps 30
 # characters (and its ellipsis) at 80 columns; the due time never shrinks.
-QUEUE_SHRINK = (("team", 10), ("customer", 14), ("title", 41), ("team", 0), ("customer", 0),
-                ("clock", 0), ("title", 31), ("owner", 6), ("state", 0), ("title", 20), ("owner", 0),
-                ("title", 12))
+QUEUE_SHRINK = (
+    ("team", 10),
+    ("customer", 14),
+    ("title", 41),
+    ("team", 0),
+    ("customer", 0),
+    ("clock", 0),
+    ("title", 31),
+    ("owner", 6),
+    ("state", 0),
+    ("title", 20),
+    ("owner", 0),
+    ("title", 12),
+)
 
 
 def _status_word(doc: dict) -> str:
@@ -273,15 +395,37 @@ def _status_word(doc: dict) -> str:
 
 # -- ladder, people, policy ------------------------------------------------------------
 
+
 def tier_list(out: Output, rows: list[dict]) -> None:
     if out.as_json:
         out.json(rows)
         return
     headers = ["level", "name", "stale_after", "owners", "teams", "rules"]
-    data = [[r["level"], r["name"], r["stale_after"] or "none", ", ".join(r["owners"]),
-             ", ".join(r["teams"]), ", ".join(r["rules"])] for r in rows]
-    _table(out, headers, data, (("rules", 16), ("teams", 14), ("owners", 20), ("name", 10),
-                                ("rules", 8), ("teams", 8), ("owners", 12)))
+    data = [
+        [
+            r["level"],
+            r["name"],
+            r["stale_after"] or "none",
+            ", ".join(r["owners"]),
+            ", ".join(r["teams"]),
+            ", ".join(r["rules"]),
+        ]
+        for r in rows
+    ]
+    _table(
+        out,
+        headers,
+        data,
+        (
+            ("rules", 16),
+            ("teams", 14),
+            ("owners", 20),
+            ("name", 10),
+            ("rules", 8),
+            ("teams", 8),
+            ("owners", 12),
+        ),
+    )
 
 
 def owner_list(out: Output, rows: list[dict]) -> None:
@@ -289,9 +433,19 @@ def owner_list(out: Output, rows: list[dict]) -> None:
         out.json(rows)
         return
     headers = ["handle", "name", "email", "tier", "teams", "capacity", "load", "active"]
-    data = [[r["handle"], r["name"], r["email"], r["tier"], ", ".join(r["teams"]),
-             r["capacity"] if r["capacity"] is not None else "", r["load"],
-             "yes" if r["active"] else "no"] for r in rows]
+    data = [
+        [
+            r["handle"],
+            r["name"],
+            r["email"],
+            r["tier"],
+            ", ".join(r["teams"]),
+            r["capacity"] if r["capacity"] is not None else "",
+            r["load"],
+            "yes" if r["active"] else "no",
+        ]
+        for r in rows
+    ]
     if not out.tty:
         # scripts read these columns as they were; who is away is in --json (away_until)
         _table(out, headers, data)
@@ -299,12 +453,33 @@ def owner_list(out: Output, rows: list[dict]) -> None:
     # on a terminal load and capacity share a column (`2/12`): the email stays whole at
     # 80 columns, where a person copies it from. Away shows in the active column, as
     # short as it can be said (`away to 08 Dec`, `away to 17:00` today).
-    terminal = [[r["handle"], r["name"], r["email"], r["tier"], ", ".join(r["teams"]),
-                 f"{r['load']}/{r['capacity']}" if r["capacity"] is not None else r["load"],
-                 _active_cell(r, out.env.tz, out.env.now)] for r in rows]
-    _table(out, ["handle", "name", "email", "tier", "teams", "load", "active"], terminal,
-           (("teams", 10), ("name", 10), ("teams", 6), ("name", 0), ("email", 20),
-            ("handle", 8), ("teams", 0), ("email", 12)))
+    terminal = [
+        [
+            r["handle"],
+            r["name"],
+            r["email"],
+            r["tier"],
+            ", ".join(r["teams"]),
+            f"{r['load']}/{r['capacity']}" if r["capacity"] is not None else r["load"],
+            _active_cell(r, out.env.tz, out.env.now),
+        ]
+        for r in rows
+    ]
+    _table(
+        out,
+        ["handle", "name", "email", "tier", "teams", "load", "active"],
+        terminal,
+        (
+            ("teams", 10),
+            ("name", 10),
+            ("teams", 6),
+            ("name", 0),
+            ("email", 20),
+            ("handle", 8),
+            ("teams", 0),
+            ("email", 12),
+        ),
+    )
 
 
 def _active_cell(row: dict, zone: str, now: int) -> str:
@@ -344,8 +519,9 @@ def _table(out: Output, headers: list[str], rows: list[list], stages=()) -> None
 
     console = out.console()
     cells = [[_text("" if v is None else v) for v in row] for row in rows]
-    console.print(fitted(console, headers, cells, stages, right=("level", "tier", "capacity",
-                                                                 "load")))
+    console.print(
+        fitted(console, headers, cells, stages, right=("level", "tier", "capacity", "load"))
+    )
 
 
 def policy_text(out: Output, version: int, text: str, document: dict | None) -> None:
@@ -359,7 +535,8 @@ def policy_text(out: Output, version: int, text: str, document: dict | None) -> 
         from esc_cli.render.output import visible
 
         # a policy's comments and strings may hold C1 controls and bidi overrides
-        out.console().print(Syntax(visible(text), "toml", theme="ansi_dark",
-                                   background_color="default"))
+        out.console().print(
+            Syntax(visible(text), "toml", theme="ansi_dark", background_color="default")
+        )
     else:
         out.line(clean(text, multiline=True).rstrip("\n"))

@@ -50,26 +50,37 @@ class Board:
         moment = datetime.fromtimestamp(now, ZoneInfo(self.zone))
         head = Text()
         head.append(self.title, style="bold")
-        head.append(f"  every {_every(self.every)} · last refresh "
-                    f"{moment:%a %d %b %H:%M:%S} {moment.tzname()} · Ctrl-C quits", style="dim")
+        head.append(
+            f"  every {_every(self.every)} · last refresh "
+            f"{moment:%a %d %b %H:%M:%S} {moment.tzname()} · Ctrl-C quits",
+            style="dim",
+        )
         parts = [head]
         if error is not None:
-            parts.append(Text(f"could not refresh: {clean(error)}; showing the last frame, "
-                              f"trying again in {_every(self.every)}", style="bold yellow"))
+            parts.append(
+                Text(
+                    f"could not refresh: {clean(error)}; showing the last frame, "
+                    f"trying again in {_every(self.every)}",
+                    style="bold yellow",
+                )
+            )
         if data is not None:
             counts = data["counts"]
             line = Text()
-            line.append(f"{counts['breached']} breached", style="bold red" if counts["breached"] else "")
+            line.append(
+                f"{counts['breached']} breached", style="bold red" if counts["breached"] else ""
+            )
             line.append("  ·  ")
             line.append(f"{counts['at_risk']} at risk", style="yellow" if counts["at_risk"] else "")
             line.append("  ·  ")
-            line.append(f"{counts['unassigned']} unassigned", style="bold" if counts["unassigned"] else "")
+            line.append(
+                f"{counts['unassigned']} unassigned", style="bold" if counts["unassigned"] else ""
+            )
             line.append(f"  ·  {counts['cases']} cases", style="dim")
             parts.append(line)
             if self.fresh:
                 ids = " ".join(f"#{i}" for i in self.fresh)
-                parts.append(Text(f"new breaches since the board started: {ids}",
-                                  style="bold red"))
+                parts.append(Text(f"new breaches since the board started: {ids}", style="bold red"))
             parts.append(Text(""))
             docs = data["docs"]
             # as many rows as the screen holds (below the lines above and the table's
@@ -77,15 +88,19 @@ class Board:
             room = console.size.height - len(parts) - 1
             hidden = max(0, len(docs) - room) if room > 1 else 0
             if hidden:
-                docs = docs[:room - 1]
+                docs = docs[: room - 1]
                 hidden = len(data["docs"]) - len(docs)
             if docs:
                 parts.append(self.table(console, docs, now, frozenset(self.fresh)))
             else:
                 parts.append(Text(self.empty, style="dim"))
             if hidden:
-                parts.append(Text(f"… and {hidden} more below; a taller terminal or a "
-                                  "filter shows them", style="dim"))
+                parts.append(
+                    Text(
+                        f"… and {hidden} more below; a taller terminal or a filter shows them",
+                        style="dim",
+                    )
+                )
         for part in parts:
             if isinstance(part, Text):
                 part.no_wrap, part.overflow = True, "ellipsis"  # one line each, always
@@ -98,8 +113,15 @@ def _every(seconds: int) -> str:
     return format_span(seconds)
 
 
-def watch(console, board: Board, fetch: Callable[[int], dict], every: int,
-          clock: Callable[[], int], sleep: Callable[[float], None], screen: bool = True) -> None:
+def watch(
+    console,
+    board: Board,
+    fetch: Callable[[int], dict],
+    every: int,
+    clock: Callable[[], int],
+    sleep: Callable[[float], None],
+    screen: bool = True,
+) -> None:
     """Redraw `board` every `every` seconds until Ctrl-C. `fetch(now)` reads one frame;
     the first read's errors go up (a bad filter is the user's to fix), a later one's
     are shown above the last good frame (a store being restored or locked by another
@@ -111,13 +133,18 @@ def watch(console, board: Board, fetch: Callable[[int], dict], every: int,
     try:
         now = clock()
         data = fetch(now)
-        with Live(console=console, auto_refresh=False, screen=screen, transient=False,
-                  redirect_stdout=False, redirect_stderr=False,
-                  vertical_overflow="crop") as live:
+        with Live(
+            console=console,
+            auto_refresh=False,
+            screen=screen,
+            transient=False,
+            redirect_stdout=False,
+            redirect_stderr=False,
+            vertical_overflow="crop",
+        ) as live:
             error = None
             while True:
-                live.update(board.frame(console, data, now, error),
-                            refresh=True)
+                live.update(board.frame(console, data, now, error), refresh=True)
                 sleep(every)
                 now = clock()
                 try:

@@ -54,14 +54,24 @@ def backup(env, target: str, force: bool) -> dict:
     except sqlite3.DatabaseError as err:
         raise StoreError(f"backup to {dest} failed: {err}") from None
     finally:
-        for leftover in (staging, Path(f"{staging}-wal"), Path(f"{staging}-shm"),
-                         Path(f"{staging}-journal")):
+        for leftover in (
+            staging,
+            Path(f"{staging}-wal"),
+            Path(f"{staging}-shm"),
+            Path(f"{staging}-journal"),
+        ):
             try:
                 leftover.unlink()
             except OSError:
                 pass
-    return {"file": str(dest), "bytes": dest.stat().st_size, "cases": cases,
-            "events": events, "schema_version": version, "at": iso(env.now)}
+    return {
+        "file": str(dest),
+        "bytes": dest.stat().st_size,
+        "cases": cases,
+        "events": events,
+        "schema_version": version,
+        "at": iso(env.now),
+    }
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -13,17 +13,43 @@ from esc_cli.store import cases as case_rows
 from esc_cli.store import people
 
 
-def open_case(env, *, title, customer, priority, category, description, channel, owner,
-              tier, team, tags) -> dict:
+def open_case(
+    env, *, title, customer, priority, category, description, channel, owner, tier, team, tags
+) -> dict:
     store = env.store()
-    return store.retrying(lambda: _open_case(store, env, title=title, customer=customer,
-                                             priority=priority, category=category,
-                                             description=description, channel=channel,
-                                             owner=owner, tier=tier, team=team, tags=tags))
+    return store.retrying(
+        lambda: _open_case(
+            store,
+            env,
+            title=title,
+            customer=customer,
+            priority=priority,
+            category=category,
+            description=description,
+            channel=channel,
+            owner=owner,
+            tier=tier,
+            team=team,
+            tags=tags,
+        )
+    )
 
 
-def _open_case(store, env, *, title, customer, priority, category, description, channel,
-               owner, tier, team, tags) -> dict:
+def _open_case(
+    store,
+    env,
+    *,
+    title,
+    customer,
+    priority,
+    category,
+    description,
+    channel,
+    owner,
+    tier,
+    team,
+    tags,
+) -> dict:
     with store.write() as conn:
         pols = Policies(conn)
         policy = pols.current
@@ -31,12 +57,22 @@ def _open_case(store, env, *, title, customer, priority, category, description, 
         if owner:
             owner_record, load = _owner_and_load(conn, owner)
         case, events = lifecycle.open_case(
-            title=title, customer=customer, priority=priority,
-            category=category or ("other" if "other" in policy.categories else policy.categories[0]),
-            channel=channel or "other", description=description or "",
+            title=title,
+            customer=customer,
+            priority=priority,
+            category=category
+            or ("other" if "other" in policy.categories else policy.categories[0]),
+            channel=channel or "other",
+            description=description or "",
             tier=1 if tier is None else tier,  # --tier 0 is a bad value, not tier 1
-            team=team, owner=owner_record, tags=tuple(tags or ()), policy=policy,
-            policy_version=pols.current_id, now=env.now, actor=env.user, owner_load=load,
+            team=team,
+            owner=owner_record,
+            tags=tuple(tags or ()),
+            policy=policy,
+            policy_version=pols.current_id,
+            now=env.now,
+            actor=env.user,
+            owner_load=load,
         )
         case = replace(case, id=case_rows.next_case_id(conn))
         case = lifecycle.settle(case, events, policy)
@@ -46,7 +82,11 @@ def _open_case(store, env, *, title, customer, priority, category, description, 
 
 
 def acknowledge(env, case_id) -> dict:
-    return _mutate(env, case_id, lambda conn, case, policy, pols: lifecycle.acknowledge(case, env.now, env.user))
+    return _mutate(
+        env,
+        case_id,
+        lambda conn, case, policy, pols: lifecycle.acknowledge(case, env.now, env.user),
+    )
 
 
 def assign(env, case_id, handle: str, force: bool = False) -> dict:
@@ -62,62 +102,109 @@ def take(env, case_id, force: bool = False) -> dict:
 
 
 def note(env, case_id, text: str, customer_visible: bool) -> dict:
-    return _mutate(env, case_id, lambda conn, case, policy, pols:
-                   lifecycle.note(case, text, customer_visible, env.now, env.user))
+    return _mutate(
+        env,
+        case_id,
+        lambda conn, case, policy, pols: lifecycle.note(
+            case, text, customer_visible, env.now, env.user
+        ),
+    )
 
 
 def escalate(env, case_id, *, reason, to=None, team=None, owner=None, force=False) -> dict:
     def move(conn, case, policy, pols):
         owner_record, load = _owner_and_load(conn, owner) if owner else (None, 0)
         current_owner = people.get_owner(conn, case.owner) if case.owner else None
-        return lifecycle.escalate(case, policy, reason=reason, to=to, team=team,
-                                  owner=owner_record, current_owner=current_owner,
-                                  now=env.now, actor=env.user, owner_load=load, force=force)
+        return lifecycle.escalate(
+            case,
+            policy,
+            reason=reason,
+            to=to,
+            team=team,
+            owner=owner_record,
+            current_owner=current_owner,
+            now=env.now,
+            actor=env.user,
+            owner_load=load,
+            force=force,
+        )
 
     return _mutate(env, case_id, move)
 
 
 def deescalate(env, case_id, *, reason, to=None) -> dict:
-    return _mutate(env, case_id, lambda conn, case, policy, pols: lifecycle.deescalate(
-        case, policy, reason=reason, to=to, now=env.now, actor=env.user))
+    return _mutate(
+        env,
+        case_id,
+        lambda conn, case, policy, pols: lifecycle.deescalate(
+            case, policy, reason=reason, to=to, now=env.now, actor=env.user
+        ),
+    )
 
 
 def pending(env, case_id, reason: str) -> dict:
-    return _mutate(env, case_id, lambda conn, case, policy, pols:
-                   lifecycle.set_pending(case, reason, env.now, env.user))
+    return _mutate(
+        env,
+        case_id,
+        lambda conn, case, policy, pols: lifecycle.set_pending(case, reason, env.now, env.user),
+    )
 
 
 def resume(env, case_id) -> dict:
-    return _mutate(env, case_id, lambda conn, case, policy, pols: lifecycle.resume(case, env.now, env.user))
+    return _mutate(
+        env, case_id, lambda conn, case, policy, pols: lifecycle.resume(case, env.now, env.user)
+    )
 
 
 def resolve(env, case_id, resolution: str) -> dict:
-    return _mutate(env, case_id, lambda conn, case, policy, pols:
-                   lifecycle.resolve(case, resolution, env.now, env.user))
+    return _mutate(
+        env,
+        case_id,
+        lambda conn, case, policy, pols: lifecycle.resolve(case, resolution, env.now, env.user),
+    )
 
 
 def reopen(env, case_id, reason: str) -> dict:
-    return _mutate(env, case_id, lambda conn, case, policy, pols:
-                   lifecycle.reopen(case, reason, env.now, env.user), run_rules=True)
+    return _mutate(
+        env,
+        case_id,
+        lambda conn, case, policy, pols: lifecycle.reopen(case, reason, env.now, env.user),
+        run_rules=True,
+    )
 
 
 def close(env, case_id) -> dict:
-    return _mutate(env, case_id, lambda conn, case, policy, pols: lifecycle.close(case, env.now, env.user))
+    return _mutate(
+        env, case_id, lambda conn, case, policy, pols: lifecycle.close(case, env.now, env.user)
+    )
 
 
 def feedback(env, case_id, csat: int, comment: str | None) -> dict:
-    return _mutate(env, case_id, lambda conn, case, policy, pols:
-                   lifecycle.feedback(case, csat, comment, env.now, env.user), run_rules=True)
+    return _mutate(
+        env,
+        case_id,
+        lambda conn, case, policy, pols: lifecycle.feedback(case, csat, comment, env.now, env.user),
+        run_rules=True,
+    )
 
 
 def set_fields(env, case_id, changes: dict, add_tags, remove_tags) -> dict:
     if not any(v is not None for v in changes.values()) and not add_tags and not remove_tags:
-        raise UsageError("nothing to change (give at least one of --priority, --category, "
-                         "--title, --customer, --channel, --team, --tag, --untag)")
+        raise UsageError(
+            "nothing to change (give at least one of --priority, --category, "
+            "--title, --customer, --channel, --team, --tag, --untag)"
+        )
 
     def move(conn, case, policy, pols):
-        changed, events = lifecycle.set_fields(case, pols.current, changes, tuple(add_tags or ()),
-                                               tuple(remove_tags or ()), env.now, env.user)
+        changed, events = lifecycle.set_fields(
+            case,
+            pols.current,
+            changes,
+            tuple(add_tags or ()),
+            tuple(remove_tags or ()),
+            env.now,
+            env.user,
+        )
         if changed.priority != case.priority:
             # A new priority means new targets: recompute from opened_at under the current policy.
             changed = replace(changed, policy_version=pols.current_id)
@@ -164,7 +251,8 @@ def flag_unowned(policy, pairs, now: int) -> None:
     from esc_cli.domain.model import iso
 
     timed = any(getattr(t, "own_within", None) for t in policy.tiers.values()) or any(
-        t.own_within for t in getattr(policy, "teams", {}).values())
+        t.own_within for t in getattr(policy, "teams", {}).values()
+    )
     if timed:
         from esc_cli.domain.routing import owner_deadline
     for case, document in pairs:

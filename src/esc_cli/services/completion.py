@@ -40,7 +40,9 @@ def _completions(ctx, kind: str, incomplete: str) -> list:
         if kind == "case":
             return _case_candidates(conn, incomplete)
         if kind in ("owner", "owner_or_me"):
-            found = [(_plain(h), _help(n) if n else None) for h, n in lookups.owner_candidates(conn)]
+            found = [
+                (_plain(h), _help(n) if n else None) for h, n in lookups.owner_candidates(conn)
+            ]
             if kind == "owner_or_me":
                 found.append(("me", "yourself (--as / ESC_USER)"))
             return [(value, help_) if help_ else value for value, help_ in found if value]
@@ -82,8 +84,10 @@ def _case_candidates(conn, incomplete: str) -> list:
     if digits and not (digits.isascii() and digits.isdigit()):
         return []
     mark = "#" if hashed else ""
-    return [(f"{mark}{case_id}", _help(f"{state}: {title}"))
-            for case_id, state, title in lookups.case_candidates(conn, digits)]
+    return [
+        (f"{mark}{case_id}", _help(f"{state}: {title}"))
+        for case_id, state, title in lookups.case_candidates(conn, digits)
+    ]
 
 
 def _policy_doc(conn) -> dict:
@@ -104,9 +108,18 @@ def _policy_doc(conn) -> dict:
         if isinstance(team, str):
             teams.append(team)
     categories = doc.get("categories") or [
-        "technical", "billing", "service-delay", "policy", "product-quality", "other"]
-    return {"tiers": sorted(tiers), "teams": teams,
-            "categories": [c for c in categories if isinstance(c, str)]}
+        "technical",
+        "billing",
+        "service-delay",
+        "policy",
+        "product-quality",
+        "other",
+    ]
+    return {
+        "tiers": sorted(tiers),
+        "teams": teams,
+        "categories": [c for c in categories if isinstance(c, str)],
+    }
 
 
 def _plain(value) -> str:

@@ -22,8 +22,10 @@ def demo_target(into: str | None) -> tuple[Path, Path | None]:
         return directory / "esc.db", directory
     path = Path(into).expanduser()
     if path.exists() or path.is_symlink():
-        raise UsageError(f"{path} already exists: --into takes a path for a new store",
-                         hint="pick a path that does not exist, or leave --into out for a temporary one")
+        raise UsageError(
+            f"{path} already exists: --into takes a path for a new store",
+            hint="pick a path that does not exist, or leave --into out for a temporary one",
+        )
     if path.parent.exists() and not path.parent.is_dir():
         raise UsageError(f"{path.parent} is not a directory")
     try:
@@ -35,8 +37,13 @@ def demo_target(into: str | None) -> tuple[Path, Path | None]:
 
 def _remove_demo(path: Path, directory: Path | None, notify_file: Path) -> None:
     """A demo that failed half-way leaves nothing behind: everything here is its own."""
-    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal"),
-                     notify_file):
+    for leftover in (
+        path,
+        Path(f"{path}-wal"),
+        Path(f"{path}-shm"),
+        Path(f"{path}-journal"),
+        notify_file,
+    ):
         try:
             leftover.unlink()
         except OSError:
@@ -84,12 +91,19 @@ def demo(env, into: str | None, progress: Progress | None = None) -> dict:
         imported = {}
         for name in meta["files"]:
             try:
-                imported[name] = import_file(demo_env, sources.get(name, sample / name), dry_run=False,
-                                             on_error=sample_error, progress=progress)
+                imported[name] = import_file(
+                    demo_env,
+                    sources.get(name, sample / name),
+                    dry_run=False,
+                    on_error=sample_error,
+                    progress=progress,
+                )
             except UsageError as err:
                 detail = problems[0] if problems else err.message
-                raise StoreError(f"the sample data does not import: {name}: {detail}",
-                                 hint="regenerate it with python sample_data/generate.py") from None
+                raise StoreError(
+                    f"the sample data does not import: {name}: {detail}",
+                    hint="regenerate it with python sample_data/generate.py",
+                ) from None
         swept = None
         try:
             from esc_cli.services import sweep as sweeping
@@ -112,7 +126,11 @@ def demo(env, into: str | None, progress: Progress | None = None) -> dict:
 
         with demo_env.store().read() as conn:
             unresolved = bulk.unresolved_count(conn)
-        overdue = sweeping.overdue(demo_env) if sweeping is not None and hasattr(sweeping, "overdue") else None
+        overdue = (
+            sweeping.overdue(demo_env)
+            if sweeping is not None and hasattr(sweeping, "overdue")
+            else None
+        )
         try:
             from esc_cli.services import report as reporting
         except ImportError:

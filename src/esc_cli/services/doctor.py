@@ -9,11 +9,23 @@ from esc_cli.domain.model import iso
 from esc_cli.errors import StoreError
 
 
-DUE_COLUMNS = ("respond_by", "respond_warn", "update_by", "update_warn", "resolve_by",
-               "resolve_warn", "due_at", "warn_at",
-               # esc report's per-case figures (domain/summary.py)
-               "resolution_at", "resolve_secs", "fcr", "feedback_at", "feedback_score",
-               "resolution_decided_at")
+DUE_COLUMNS = (
+    "respond_by",
+    "respond_warn",
+    "update_by",
+    "update_warn",
+    "resolve_by",
+    "resolve_warn",
+    "due_at",
+    "warn_at",
+    # esc report's per-case figures (domain/summary.py)
+    "resolution_at",
+    "resolve_secs",
+    "fcr",
+    "feedback_at",
+    "feedback_score",
+    "resolution_decided_at",
+)
 SHOWN_PROBLEMS = 20
 
 
@@ -35,8 +47,9 @@ class Check:
         cases = sorted({case_id for case_id, _ in self.problems if case_id is not None})
         detail = self.summary
         if self.problems:
-            shown = [f"#{c}: {p}" if c is not None else p
-                     for c, p in self.problems[:SHOWN_PROBLEMS]]
+            shown = [
+                f"#{c}: {p}" if c is not None else p for c, p in self.problems[:SHOWN_PROBLEMS]
+            ]
             more = len(self.problems) - len(shown)
             detail += " — " + "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
         if self.hint and not self.ok:
@@ -78,15 +91,23 @@ def doctor(env, repair: bool = False, progress=None) -> dict:
             check.summary = "the file cannot be read as a SQLite database"
             check.fail(None, str(err))
             check.hint = "point --db or ESC_DB at an esc store"
-            checks.append(Check("schema", ok=False, summary="not an esc store",
-                                hint="point --db or ESC_DB at an esc store"))
+            checks.append(
+                Check(
+                    "schema",
+                    ok=False,
+                    summary="not an esc store",
+                    hint="point --db or ESC_DB at an esc store",
+                )
+            )
             return _report(checks)
         if messages:
             check.summary = "SQLite found damage in the file"
             for message in messages:
                 check.fail(None, " ".join(message.split())[:300])
-            check.hint = ("restore the latest backup (esc backup FILE makes one), or "
-                          "recover what is left with: sqlite3 STORE .recover")
+            check.hint = (
+                "restore the latest backup (esc backup FILE makes one), or "
+                "recover what is left with: sqlite3 STORE .recover"
+            )
 
         check = Check("schema")
         checks.append(check)
@@ -101,7 +122,9 @@ def doctor(env, repair: bool = False, progress=None) -> dict:
             check.hint = "point --db or ESC_DB at an esc store"
             return _report(checks)
         if version > SCHEMA_VERSION:
-            check.summary = f"schema version {version} is newer than this esc understands ({SCHEMA_VERSION})"
+            check.summary = (
+                f"schema version {version} is newer than this esc understands ({SCHEMA_VERSION})"
+            )
             check.fail(None, "written by a newer esc")
             check.hint = "upgrade esc"
             return _report(checks)
@@ -119,8 +142,9 @@ def doctor(env, repair: bool = False, progress=None) -> dict:
             version = SCHEMA_VERSION
         if store is None:
             store = Store(path, conn)
-        applied = _guard(checks, "schema",
-                         lambda: integrity.applied_migrations(store.conn, MIGRATION_SET))
+        applied = _guard(
+            checks, "schema", lambda: integrity.applied_migrations(store.conn, MIGRATION_SET)
+        )
         missing = [name for name, _ in MIGRATIONS[:version] if name not in (applied or [])]
         check.summary = f"schema version {version} of {SCHEMA_VERSION}{upgraded}"
         if missing and applied is not None:
@@ -150,9 +174,14 @@ def _store_checks(store, checks: list[Check], repair: bool, progress) -> dict:
         with store.read() as conn:
             totals = _guard(checks, "schema", lambda: integrity.counts(conn))
             bad = _guard(checks, "policy", lambda: _check_policy(conn, checks)) or []
-            summaries = _guard(checks, "hash_chain", lambda: _check_chains(conn, checks, totals, progress))
-            return _guard(checks, "due_times",
-                          lambda: _check_due_times(conn, checks, totals, bad, summaries, progress))
+            summaries = _guard(
+                checks, "hash_chain", lambda: _check_chains(conn, checks, totals, progress)
+            )
+            return _guard(
+                checks,
+                "due_times",
+                lambda: _check_due_times(conn, checks, totals, bad, summaries, progress),
+            )
 
     broken = _guard(checks, "integrity", read_checks)
     if repair:
@@ -182,14 +211,19 @@ def _doctor_postgres(env, repair: bool, progress) -> dict:
         # server that does not answer leaves nothing to report: exit 5 as for any command.
         if not _answers(env.db_path):
             raise
-        return _report([Check("integrity", summary=answered),
-                        Check("schema", ok=False, summary=err.message, hint=err.hint or "")])
+        return _report(
+            [
+                Check("integrity", summary=answered),
+                Check("schema", ok=False, summary=err.message, hint=err.hint or ""),
+            ]
+        )
     try:
         checks = [Check("integrity", summary=answered)]
         check = Check("schema", summary=f"schema version {SCHEMA_VERSION} of {SCHEMA_VERSION}")
         checks.append(check)
-        applied = _guard(checks, "schema",
-                         lambda: integrity.applied_migrations(store.conn, MIGRATION_SET))
+        applied = _guard(
+            checks, "schema", lambda: integrity.applied_migrations(store.conn, MIGRATION_SET)
+        )
         missing = [name for name, _ in MIGRATIONS if name not in (applied or [])]
         if missing and applied is not None:
             check.fail(None, "migrations not recorded: " + ", ".join(missing))
@@ -219,8 +253,9 @@ def _guard(checks: list[Check], name: str, work):
         return work()
     except Exception as err:
         # PostgreSQL's driver errors met outside a transaction count as SQLite's do
-        if not isinstance(err, (sqlite3.DatabaseError, StoreError)) \
-                and not type(err).__module__.startswith("psycopg2"):
+        if not isinstance(err, (sqlite3.DatabaseError, StoreError)) and not type(
+            err
+        ).__module__.startswith("psycopg2"):
             raise
         check = next((c for c in checks if c.name == name), None)
         if check is None:
@@ -240,8 +275,13 @@ def _check_policy(conn, checks: list[Check]) -> list[int]:
     from esc_cli.domain.policy import PolicyError, parse_policy
     from esc_cli.store import integrity, policies
 
-    check = Check("policy", hint=("load a valid policy with esc policy load FILE.toml "
-                                  "--recompute, which moves unresolved cases off a broken version"))
+    check = Check(
+        "policy",
+        hint=(
+            "load a valid policy with esc policy load FILE.toml "
+            "--recompute, which moves unresolved cases off a broken version"
+        ),
+    )
     checks.append(check)
     bad: list[int] = []
     total = 0
@@ -267,13 +307,19 @@ def _check_policy(conn, checks: list[Check]) -> list[int]:
         check.fail(None, "the store holds no policy")
         check.hint = "restore the latest backup, or load a policy with esc policy load FILE.toml"
     for case_id, version_id in integrity.cases_on_versions(conn, bad):
-        problem = ("is on policy version {v}, which does not parse" if version_id in bad
-                   else "is on policy version {v}, which the store does not hold")
+        problem = (
+            "is on policy version {v}, which does not parse"
+            if version_id in bad
+            else "is on policy version {v}, which the store does not hold"
+        )
         check.fail(case_id, problem.format(v=version_id))
-    check.summary = (f"{total} policy version{'s' if total != 1 else ''}, all valid" if check.ok
-                     else f"{len(bad)} of {total} policy versions invalid or missing" if bad
-                     else f"{len(check.stale_documents)} of {total} policy versions with a "
-                          "stale parsed copy")
+    check.summary = (
+        f"{total} policy version{'s' if total != 1 else ''}, all valid"
+        if check.ok
+        else f"{len(bad)} of {total} policy versions invalid or missing"
+        if bad
+        else f"{len(check.stale_documents)} of {total} policy versions with a stale parsed copy"
+    )
     return bad
 
 
@@ -288,11 +334,13 @@ def _repair_policy_documents(store, checks: list[Check]) -> None:
         for version_id, text, _ in policies.documents(conn):
             if version_id in stale:
                 policies.set_document(conn, version_id, policies.encode_document(text))
-    check.problems = [(case_id, problem) for case_id, problem in check.problems
-                      if "parsed copy" not in problem]
+    check.problems = [
+        (case_id, problem) for case_id, problem in check.problems if "parsed copy" not in problem
+    ]
     check.ok = not check.problems
-    check.repaired = (f"parsed policy version{'s' if len(stale) != 1 else ''} "
-                      f"{', '.join(map(str, stale))} again")
+    check.repaired = (
+        f"parsed policy version{'s' if len(stale) != 1 else ''} {', '.join(map(str, stale))} again"
+    )
     check.summary = check.repaired + ("" if check.ok else "; others still fail")
 
 
@@ -307,9 +355,14 @@ def _check_chains(conn, checks: list[Check], totals, progress) -> list[tuple[int
     from esc_cli.services.policies import Policies
     from esc_cli.store import integrity
 
-    check = Check("hash_chain", hint=("restore these cases from a backup taken before the "
-                                      "damage (esc backup FILE makes one); their history "
-                                      "can no longer be trusted"))
+    check = Check(
+        "hash_chain",
+        hint=(
+            "restore these cases from a backup taken before the "
+            "damage (esc backup FILE makes one); their history "
+            "can no longer be trusted"
+        ),
+    )
     checks.append(check)
     total_events = totals[2] if totals else 0
     seen = 0
@@ -337,28 +390,45 @@ def _check_chains(conn, checks: list[Check], totals, progress) -> list[tuple[int
             if pending[2] is not None:
                 _compare_summary(case_id, [event for event, _ in chain], pending[2], summaries)
             if pending[3] is not None:
-                _compare_decided(case_id, [event for event, _ in chain], pending[3],
-                                 cycles.get(case_id, ()), pols, summaries)
+                _compare_decided(
+                    case_id,
+                    [event for event, _ in chain],
+                    pending[3],
+                    cycles.get(case_id, ()),
+                    pols,
+                    summaries,
+                )
             pending = next(cases, None)
             index = chain_breaks(case_id, chain)
             if index is not None:
                 event = chain[index][0]
-                check.fail(case_id, (
-                    f"event {index + 1} of {len(chain)} ({event.kind} at {_when(event.at)}) does "
-                    "not match its hash: an event was edited, removed or reordered"))
+                check.fail(
+                    case_id,
+                    (
+                        f"event {index + 1} of {len(chain)} ({event.kind} at {_when(event.at)}) does "
+                        "not match its hash: an event was edited, removed or reordered"
+                    ),
+                )
             elif written > len(chain):
                 missing = written - len(chain)
-                check.fail(case_id, (
-                    f"{missing} of its {written} events {'is' if missing == 1 else 'are'} "
-                    "missing: the newest were deleted"))
+                check.fail(
+                    case_id,
+                    (
+                        f"{missing} of its {written} events {'is' if missing == 1 else 'are'} "
+                        "missing: the newest were deleted"
+                    ),
+                )
         seen += len(chain)
         progress("hash_chain", seen, total_events)
     while pending is not None:
         missing_history(pending[0], pending[2])
         pending = next(cases, None)
     damaged = len({c for c, _ in check.problems})
-    check.summary = ("every case's history verifies" if check.ok else
-                     f"{damaged} case{'s' if damaged != 1 else ''} with damaged history")
+    check.summary = (
+        "every case's history verifies"
+        if check.ok
+        else f"{damaged} case{'s' if damaged != 1 else ''} with damaged history"
+    )
     return summaries
 
 
@@ -370,13 +440,16 @@ def _compare_summary(case_id: int, history: list, facts: tuple, found: list) -> 
     expected = summarise(history, opened_at, tier, escalations, reopened)
     differences = [
         f"{name} stored {_shown(name, value)}, recomputed {_shown(name, expected[name])}"
-        for name, value in zip(SUMMARY_FIELDS, stored) if value != expected[name]]
+        for name, value in zip(SUMMARY_FIELDS, stored)
+        if value != expected[name]
+    ]
     if differences:
         found.append((case_id, "; ".join(differences)))
 
 
-def _compare_decided(case_id: int, history: list, clock: tuple, stored_cycles: tuple,
-                     pols, found: list) -> None:
+def _compare_decided(
+    case_id: int, history: list, clock: tuple, stored_cycles: tuple, pols, found: list
+) -> None:
     """A resolved or closed case's resolution decisions (resolution_decided_at and the
     earlier cycles, docs/sla.md) against a replay of its resolution clock."""
     from esc_cli.domain.sla import trace_clocks
@@ -393,11 +466,15 @@ def _compare_decided(case_id: int, history: list, clock: tuple, stored_cycles: t
         return
     differences = []
     if decided != resolution.decided_at:
-        differences.append(f"resolution_decided_at stored {_shown('', decided)}, "
-                           f"recomputed {_shown('', resolution.decided_at)}")
+        differences.append(
+            f"resolution_decided_at stored {_shown('', decided)}, "
+            f"recomputed {_shown('', resolution.decided_at)}"
+        )
     if tuple(stored_cycles) != tuple(resolution.earlier):
-        differences.append(f"resolution cycles stored {_cycles_text(stored_cycles)}, "
-                           f"recomputed {_cycles_text(resolution.earlier)}")
+        differences.append(
+            f"resolution cycles stored {_cycles_text(stored_cycles)}, "
+            f"recomputed {_cycles_text(resolution.earlier)}"
+        )
     if differences:
         found.append((case_id, "; ".join(differences)))
 
@@ -415,7 +492,9 @@ def _when(at) -> str:
         return str(at)
 
 
-def _check_due_times(conn, checks: list[Check], totals, bad_versions, summaries, progress) -> list[int]:
+def _check_due_times(
+    conn, checks: list[Check], totals, bad_versions, summaries, progress
+) -> list[int]:
     """Each unresolved case's stored due times against a replay of its history under its
     policy version: the sweep and the queue trust the stored columns. `summaries`: the
     resolved cases' report summaries that disagree with their history (_check_chains
@@ -436,7 +515,9 @@ def _check_due_times(conn, checks: list[Check], totals, bad_versions, summaries,
         done += 1
         progress("due_times", done, total)
         if bad_versions and case.policy_version in bad_versions:
-            check.fail(case.id, f"cannot be recomputed: policy version {case.policy_version} is invalid")
+            check.fail(
+                case.id, f"cannot be recomputed: policy version {case.policy_version} is invalid"
+            )
             continue
         events = case_rows.get_events(conn, case.id)
         try:
@@ -449,16 +530,21 @@ def _check_due_times(conn, checks: list[Check], totals, bad_versions, summaries,
         differences = [
             f"{name} stored {_shown(name, getattr(case, name))}, "
             f"recomputed {_shown(name, getattr(expected, name))}"
-            for name in DUE_COLUMNS if getattr(case, name) != getattr(expected, name)
+            for name in DUE_COLUMNS
+            if getattr(case, name) != getattr(expected, name)
         ]
         # The sweep finds work through sweep_at: looking early is harmless (a policy or
         # ladder change asks for that), looking late or never misses an escalation.
-        if expected.sweep_at is not None and (case.sweep_at is None or case.sweep_at > expected.sweep_at):
+        if expected.sweep_at is not None and (
+            case.sweep_at is None or case.sweep_at > expected.sweep_at
+        ):
             stored = _when(case.sweep_at) if case.sweep_at is not None else "none"
             differences.append(f"sweep_at stored {stored}, due by {_when(expected.sweep_at)}")
         if cycles.get(case.id, ()) != (expected.resolution_cycles or ()):
-            differences.append(f"resolution cycles stored {_cycles_text(cycles.get(case.id, ()))}, "
-                               f"recomputed {_cycles_text(expected.resolution_cycles)}")
+            differences.append(
+                f"resolution cycles stored {_cycles_text(cycles.get(case.id, ()))}, "
+                f"recomputed {_cycles_text(expected.resolution_cycles)}"
+            )
         if differences:
             broken.append(case.id)
             check.fail(case.id, "; ".join(differences))
@@ -466,20 +552,28 @@ def _check_due_times(conn, checks: list[Check], totals, bad_versions, summaries,
     # ran once against their own due time and resolution, in SQL; the others were
     # replayed by _check_chains (in `summaries`); cycles on a case never reopened
     resolved = list(summaries or ())
-    resolved += [(case_id, f"resolution_decided_at stored {_shown('', stored)}, recomputed "
-                           f"{_shown('', expected)}")
-                 for case_id, stored, expected in integrity.decided_mismatches(conn)]
-    resolved += [(case_id, "has resolution cycles but was never reopened")
-                 for case_id in integrity.stray_cycles(conn)]
+    resolved += [
+        (
+            case_id,
+            f"resolution_decided_at stored {_shown('', stored)}, recomputed {_shown('', expected)}",
+        )
+        for case_id, stored, expected in integrity.decided_mismatches(conn)
+    ]
+    resolved += [
+        (case_id, "has resolution cycles but was never reopened")
+        for case_id in integrity.stray_cycles(conn)
+    ]
     summaries = resolved
     for case_id, problem in resolved:
         broken.append(case_id)
         check.fail(case_id, problem)
-    check.summary = (f"{done} unresolved case{'s agree' if done != 1 else ' agrees'} with a recomputation"
-                     if check.ok else
-                     f"{len(check.problems)} of {done} unresolved cases disagree with a recomputation"
-                     if not summaries else
-                     f"{len(check.problems)} cases disagree with a recomputation")
+    check.summary = (
+        f"{done} unresolved case{'s agree' if done != 1 else ' agrees'} with a recomputation"
+        if check.ok
+        else f"{len(check.problems)} of {done} unresolved cases disagree with a recomputation"
+        if not summaries
+        else f"{len(check.problems)} cases disagree with a recomputation"
+    )
     return broken
 
 
@@ -515,7 +609,9 @@ def _repair_due_times(store, checks: list[Check], broken: list[int]) -> None:
     remaining = [(c, p) for c, p in check.problems if c not in set(fixed)]
     check.problems = remaining
     check.ok = not remaining
-    check.repaired = f"recomputed the due times of {len(fixed)} case{'s' if len(fixed) != 1 else ''}"
+    check.repaired = (
+        f"recomputed the due times of {len(fixed)} case{'s' if len(fixed) != 1 else ''}"
+    )
     check.summary = check.repaired + ("" if check.ok else "; others still fail")
 
 
@@ -538,7 +634,9 @@ def _check_indexes(store, checks: list[Check], repair: bool) -> None:
                 conn.execute(expected[name])
         made = len(missing)
         missing = sorted(set(expected) - integrity.present_indexes(store.conn))
-        check.repaired = f"made {made - len(missing)} missing index{'es' if made != 1 else ''} again"
+        check.repaired = (
+            f"made {made - len(missing)} missing index{'es' if made != 1 else ''} again"
+        )
     check.summary = check.repaired or f"all {len(expected)} indexes present"
     if missing:
         check.summary = f"{len(missing)} of {len(expected)} indexes missing"
@@ -549,8 +647,11 @@ def _check_indexes(store, checks: list[Check], repair: bool) -> None:
 def _check_search_index(store, checks: list[Check], repair: bool) -> None:
     from esc_cli.store import search as fts
 
-    check = Check("search_index", summary="the search index is consistent",
-                  hint="run esc doctor --repair to rebuild it")
+    check = Check(
+        "search_index",
+        summary="the search index is consistent",
+        hint="run esc doctor --repair to rebuild it",
+    )
     checks.append(check)
     problems = fts.index_problems(store.conn)
     if problems is None:
@@ -574,8 +675,11 @@ def _check_notifications(conn, checks: list[Check]) -> None:
     from esc_cli.store import integrity
 
     deliveries, notifications = integrity.undelivered(conn)
-    summary = ("every notification delivered" if not deliveries else
-               f"{notifications} notification{'s' if notifications != 1 else ''} waiting for "
-               f"delivery ({deliveries} deliver{'ies' if deliveries != 1 else 'y'}; "
-               "see esc notify list, deliver with esc notify retry) — not damage")
+    summary = (
+        "every notification delivered"
+        if not deliveries
+        else f"{notifications} notification{'s' if notifications != 1 else ''} waiting for "
+        f"delivery ({deliveries} deliver{'ies' if deliveries != 1 else 'y'}; "
+        "see esc notify list, deliver with esc notify retry) — not damage"
+    )
     checks.append(Check("notifications", summary=summary))

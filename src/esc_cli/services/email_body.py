@@ -59,11 +59,16 @@ def body(payload: dict, context: dict | None, zone: str, channel: str) -> str:
         lines.extend(_wrap(_summary(document, names, tz)))
     else:
         lines.append(f"#{case_id} {clean(payload.get('title'))}")
-        lines.extend(_wrap(f"Customer {clean(payload.get('customer'))}, priority "
-                           f"{payload.get('priority')}."))
+        lines.extend(
+            _wrap(f"Customer {clean(payload.get('customer'))}, priority {payload.get('priority')}.")
+        )
     lines += ["", "What happened"]
-    lines.extend(_wrap(_happened(payload, context or {}, names, tz),
-                       first=_label_column(parse_iso(payload.get("at")), tz)))
+    lines.extend(
+        _wrap(
+            _happened(payload, context or {}, names, tz),
+            first=_label_column(parse_iso(payload.get("at")), tz),
+        )
+    )
     if context is not None:
         lines += ["", "What happens next, if nothing changes"]
         steps = context.get("steps") or []
@@ -71,27 +76,40 @@ def body(payload: dict, context: dict | None, zone: str, channel: str) -> str:
             lines.append("  Nothing more is scheduled for this case.")
         for step in steps:
             lines.extend(_wrap(_step(step, names, tz), first=_label_column(step["at"], tz)))
-    lines += ["", f"See it:       esc show {case_id}",
-              f"Its clocks:   esc explain {case_id}", "",
-              "-- ",
-              f"Sent by esc for {clean(recipient_label(payload.get('recipient') or {}))} "
-              f"(notification {payload.get('id')}, channel {channel}).",
-              "Times are in " + zone + "."]
+    lines += [
+        "",
+        f"See it:       esc show {case_id}",
+        f"Its clocks:   esc explain {case_id}",
+        "",
+        "-- ",
+        f"Sent by esc for {clean(recipient_label(payload.get('recipient') or {}))} "
+        f"(notification {payload.get('id')}, channel {channel}).",
+        "Times are in " + zone + ".",
+    ]
     return "\n".join(lines) + "\n"
 
 
 # -- pieces ---------------------------------------------------------------------------
 
+
 def _summary(doc: dict, names: dict[int, str], tz) -> str:
-    parts = [f"Customer {clean(doc['customer'])}", f"priority {doc['priority']}",
-             f"{doc['state']}", _tier(doc["tier"], names)]
+    parts = [
+        f"Customer {clean(doc['customer'])}",
+        f"priority {doc['priority']}",
+        f"{doc['state']}",
+        _tier(doc["tier"], names),
+    ]
     parts.append(f"owner {clean(doc['owner'])}" if doc.get("owner") else "no owner")
     if doc.get("team"):
         parts.append(f"team {clean(doc['team'])}")
     text = ", ".join(parts) + "."
     if doc.get("breached"):
         text += f" Breached: {', '.join(doc['breached'])}."
-    if doc.get("due_at") and doc.get("due_clock") and doc["due_clock"] not in (doc.get("breached") or ()):
+    if (
+        doc.get("due_at")
+        and doc.get("due_clock")
+        and doc["due_clock"] not in (doc.get("breached") or ())
+    ):
         text += f" Next due: {doc['due_clock']} {_when(parse_iso(doc['due_at']), tz)}."
     return text
 
@@ -111,8 +129,11 @@ def _happened(payload: dict, context: dict, names: dict[int, str], tz) -> str:
         moved = f"escalated to team {clean(payload.get('team'))}"
     actor = context.get("actor")
     by = f" by {clean(actor)}" if actor else ""
-    text = (f"The {clocks} SLA was breached (it was due {due}) and the case was {moved}{by}."
-            if clocks else f"The case was {moved}{by}.")
+    text = (
+        f"The {clocks} SLA was breached (it was due {due}) and the case was {moved}{by}."
+        if clocks
+        else f"The case was {moved}{by}."
+    )
     if context.get("reason"):
         text += f" Reason: {clean(context['reason'])}."
     return text
@@ -127,8 +148,9 @@ def _step(step: dict, names: dict[int, str], tz) -> str:
     elif action == "breach":
         text = f"{_clocks(clock)} SLA breached"
     elif action == "escalate":
-        why = reason or ("no activity at its tier" if clock == "stale"
-                         else f"{_clocks(clock)} SLA breached")
+        why = reason or (
+            "no activity at its tier" if clock == "stale" else f"{_clocks(clock)} SLA breached"
+        )
         text = f"escalated to {_tier(step.get('to_tier'), names)}: {why}"
     elif action == "close":
         text = "closed" + (f" ({reason})" if reason else "")
@@ -151,8 +173,6 @@ def _clocks(text: str | None) -> str:
     return " and ".join(names)
 
 
-
-
 def _when(instant: int | None, tz) -> str:
     """`Mon 2 Nov 10:15 UTC` in the policy's zone."""
     if instant is None:
@@ -166,5 +186,11 @@ def _label_column(instant: int | None, tz) -> str:
 
 
 def _wrap(text: str, first: str = "  ") -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=" " * len(first),
-                         break_long_words=True, break_on_hyphens=False) or [first.rstrip()]
+    return textwrap.wrap(
+        text,
+        WIDTH,
+        initial_indent=first,
+        subsequent_indent=" " * len(first),
+        break_long_words=True,
+        break_on_hyphens=False,
+    ) or [first.rstrip()]

@@ -31,10 +31,13 @@ def send_notification(store, policy, channel, payload: dict, now: int) -> str | 
     if settings.username is not None:
         password = os.environ.get(settings.password_env) or None
         if password is None:
-            return (f"environment variable {settings.password_env} is not set "
-                    f"(the SMTP password for {settings.username})")
-    message = compose(settings, channel, payload, case_context(store, payload, now), policy,
-                      now, recipients)
+            return (
+                f"environment variable {settings.password_env} is not set "
+                f"(the SMTP password for {settings.username})"
+            )
+    message = compose(
+        settings, channel, payload, case_context(store, payload, now), policy, now, recipients
+    )
     error = transmit(settings, channel.timeout, message, recipients, password)
     if error is not None and password:
         error = error.replace(password, MASK)
@@ -74,12 +77,18 @@ def case_context(store, payload: dict, now: int) -> dict | None:
             if event.at == at and event.kind == "escalated":
                 actor, reason = event.actor, event.reason
                 break
-    return {"case": case_document(case, names, now), "steps": steps, "tier_names": names,
-            "actor": actor, "reason": reason}
+    return {
+        "case": case_document(case, names, now),
+        "steps": steps,
+        "tier_names": names,
+        "actor": actor,
+        "reason": reason,
+    }
 
 
-def compose(settings, channel, payload: dict, context: dict | None, policy, now: int,
-            recipients: list[str]):
+def compose(
+    settings, channel, payload: dict, context: dict | None, policy, now: int, recipients: list[str]
+):
     from datetime import datetime, timezone
     import email.policy
     from email.message import EmailMessage
@@ -87,7 +96,9 @@ def compose(settings, channel, payload: dict, context: dict | None, policy, now:
 
     from esc_cli.services import email_body
 
-    names = (context or {}).get("tier_names") or {level: t.name for level, t in policy.tiers.items()}
+    names = (context or {}).get("tier_names") or {
+        level: t.name for level, t in policy.tiers.items()
+    }
     # RFC 5322's hard limit, not its advisory 78: at 78 the email package folds an
     # 80-character subject straight after "Subject:", which some readers show indented
     message = EmailMessage(policy=email.policy.SMTP.clone(max_line_length=998))
@@ -106,8 +117,9 @@ def compose(settings, channel, payload: dict, context: dict | None, policy, now:
     return message
 
 
-def transmit(settings, timeout: int, message, recipients: list[str],
-             password: str | None) -> str | None:
+def transmit(
+    settings, timeout: int, message, recipients: list[str], password: str | None
+) -> str | None:
     """One SMTP conversation: connect (TLS at once for "ssl"), EHLO, STARTTLS and EHLO
     again for "starttls", AUTH when a username is set, the message, QUIT. None when the
     server accepted the message for at least one recipient."""
@@ -139,17 +151,19 @@ def transmit(settings, timeout: int, message, recipients: list[str],
         # gethostname, not smtplib's default getfqdn: a DNS lookup outside the timeout
         local = socket.gethostname() or "localhost"
         if settings.security == "ssl":
-            client = smtplib.SMTP_SSL(settings.host, settings.port, local_hostname=local,
-                                      timeout=left(), context=context)
+            client = smtplib.SMTP_SSL(
+                settings.host, settings.port, local_hostname=local, timeout=left(), context=context
+            )
         else:
-            client = smtplib.SMTP(settings.host, settings.port, local_hostname=local,
-                                  timeout=left())
+            client = smtplib.SMTP(
+                settings.host, settings.port, local_hostname=local, timeout=left()
+            )
         left()
         client.ehlo()
         if settings.security == "starttls":
             left()
             if not client.has_extn("starttls"):
-                return f"{where} does not offer STARTTLS (security = \"starttls\")"
+                return f'{where} does not offer STARTTLS (security = "starttls")'
             client.starttls(context=context)
             left()
             client.ehlo()
@@ -162,8 +176,9 @@ def transmit(settings, timeout: int, message, recipients: list[str],
     except (TimeoutError, socket.timeout):
         return f"{where}: timed out after {timeout}s"
     except smtplib.SMTPRecipientsRefused as err:
-        refused = "; ".join(f"{addr} ({_reply(code, text)})"
-                            for addr, (code, text) in err.recipients.items())
+        refused = "; ".join(
+            f"{addr} ({_reply(code, text)})" for addr, (code, text) in err.recipients.items()
+        )
         return f"{where}: every recipient refused: {refused}"
     except smtplib.SMTPResponseException as err:  # 4xx and 5xx answers, AUTH refusals
         return f"{where}: {_reply(err.smtp_code, err.smtp_error)}"

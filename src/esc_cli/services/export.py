@@ -14,10 +14,33 @@ from esc_cli.services.sources import Progress
 
 EXPORT_FORMAT = "esc-export"
 CSV_COLUMNS = (
-    "id", "title", "description", "customer", "category", "priority", "channel", "state",
-    "tier", "tier_name", "team", "owner", "tags", "opened_at", "acknowledged_at",
-    "resolved_at", "closed_at", "respond_by", "update_by", "resolve_by", "at_risk",
-    "breached", "missed", "paused_since", "escalations", "reopened", "csat",
+    "id",
+    "title",
+    "description",
+    "customer",
+    "category",
+    "priority",
+    "channel",
+    "state",
+    "tier",
+    "tier_name",
+    "team",
+    "owner",
+    "tags",
+    "opened_at",
+    "acknowledged_at",
+    "resolved_at",
+    "closed_at",
+    "respond_by",
+    "update_by",
+    "resolve_by",
+    "at_risk",
+    "breached",
+    "missed",
+    "paused_since",
+    "escalations",
+    "reopened",
+    "csat",
 )
 
 
@@ -58,13 +81,20 @@ def export(env, fmt: str, out, progress: Progress | None = None) -> dict:
                 # shown on a terminal cannot drive it; the value read back is the same
                 return json_escape(json.dumps(value, ensure_ascii=False))
 
-            versions = [{"version": v, "created_at": iso(at), "actor": actor, "toml": text}
-                        for v, at, actor, text in policies.all_versions(conn)]
+            versions = [
+                {"version": v, "created_at": iso(at), "actor": actor, "toml": text}
+                for v, at, actor, text in policies.all_versions(conn)
+            ]
             loads = people.loads(conn)
             owners = [owner_document(o, loads.get(o.handle, 0)) for o in people.list_owners(conn)]
             counts["policy_versions"], counts["owners"] = len(versions), len(owners)
-            out.write('{"format": ' + dumps(EXPORT_FORMAT) + ', "version": 1, "exported_at": '
-                      + dumps(iso(env.now)) + ",\n")
+            out.write(
+                '{"format": '
+                + dumps(EXPORT_FORMAT)
+                + ', "version": 1, "exported_at": '
+                + dumps(iso(env.now))
+                + ",\n"
+            )
             out.write(' "policy": [\n  ' + ",\n  ".join(dumps(v) for v in versions) + "\n ],\n")
             out.write(' "owners": [\n  ' + ",\n  ".join(dumps(o) for o in owners) + "\n ],\n")
             out.write(' "cases": [')

@@ -30,14 +30,18 @@ def checked(conn, policy, filters: dict, user: str) -> dict:
     if filters.get("category") is not None:
         filters["category"] = lifecycle.check_category(policy, filters["category"])
     owner = filters.get("owner")
-    if owner is not None and conn.execute(
-            "SELECT 1 FROM owners WHERE handle = ?", (owner,)).fetchone() is None:
+    if (
+        owner is not None
+        and conn.execute("SELECT 1 FROM owners WHERE handle = ?", (owner,)).fetchone() is None
+    ):
         who = f"you ({owner}) are not an owner" if owner == user else f"no owner '{owner}'"
         raise NotFound(who, hint="esc owner list shows them")
     team = filters.get("team")
     if team is not None and not team_exists(conn, policy, team):
-        raise NotFound(f"no team '{team}': no owner, case or policy names it",
-                       hint="esc owner list shows the owners' teams")
+        raise NotFound(
+            f"no team '{team}': no owner, case or policy names it",
+            hint="esc owner list shows the owners' teams",
+        )
     return filters
 
 
@@ -53,4 +57,6 @@ def team_exists(conn, policy, team: str) -> bool:
     for (teams,) in conn.execute("SELECT teams FROM owners"):
         if team in (json.loads(teams) if teams else ()):
             return True
-    return conn.execute("SELECT 1 FROM cases WHERE team = ? LIMIT 1", (team,)).fetchone() is not None
+    return (
+        conn.execute("SELECT 1 FROM cases WHERE team = ? LIMIT 1", (team,)).fetchone() is not None
+    )

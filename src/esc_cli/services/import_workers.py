@@ -138,8 +138,9 @@ def _batches(records, size: int):
     batch = []
     for record in records:
         fields = record.fields
-        batch.append((record.label, None if fields is None else tuple(fields.values()),
-                      record.problem))
+        batch.append(
+            (record.label, None if fields is None else tuple(fields.values()), record.problem)
+        )
         if len(batch) >= size:
             yield batch
             batch = []
@@ -197,8 +198,15 @@ def write(importer, source, progress, defer_indexes: bool) -> bool:
         raise RuntimeError("parallel import needs the current schema")
     next_id = max(bulk.max_case_id(conn), importer.max_file_id) + 1
     workers = worker_count()
-    _JOB = _Job(tuple(source.columns), importer.checker(), importer.pols.current,
-                importer.pols.current_id, importer.env.user, importer.env.now, os.getpid())
+    _JOB = _Job(
+        tuple(source.columns),
+        importer.checker(),
+        importer.pols.current,
+        importer.pols.current_id,
+        importer.env.user,
+        importer.env.now,
+        os.getpid(),
+    )
     try:
         pool = _start_pool(workers)
     except OSError:  # out of processes or memory: one process still does the job

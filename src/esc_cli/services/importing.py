@@ -16,7 +16,13 @@ from pathlib import Path
 from esc_cli.domain.values import replace
 from esc_cli.errors import EscError, UsageError
 from esc_cli.services.sources import (
-    DOCUMENT_KEYS, CsvSource, JsonSource, Progress, Record, _json_record, open_source,
+    DOCUMENT_KEYS,
+    CsvSource,
+    JsonSource,
+    Progress,
+    Record,
+    _json_record,
+    open_source,
 )
 
 BATCH = 5000
@@ -47,9 +53,17 @@ class Importer:
         self.owners = {o.handle: o for o in people.list_owners(conn)}
         self.store_cases = bulk.case_count(conn)
         self.bad = 0
-        self.summary = {"file": str(source.path), "kind": source.kind, "dry_run": False,
-                        "cases": 0, "events": 0, "owners": 0, "policy_versions": 0,
-                        "rules_fired": 0, "notifications": 0}
+        self.summary = {
+            "file": str(source.path),
+            "kind": source.kind,
+            "dry_run": False,
+            "cases": 0,
+            "events": 0,
+            "owners": 0,
+            "policy_versions": 0,
+            "rules_fired": 0,
+            "notifications": 0,
+        }
         self.new_owners: list = []
         self.versions: list[tuple] = []
         self.restore_policy = False
@@ -122,7 +136,10 @@ class Importer:
                 taken = bulk.existing_ids(self.conn, [i for i, _ in pending])
                 for case_id, label in pending:
                     if case_id in taken:
-                        self.reject(label, [f"id {case_id} is already a case in the store (ids must be new)"])
+                        self.reject(
+                            label,
+                            [f"id {case_id} is already a case in the store (ids must be new)"],
+                        )
             pending.clear()
 
         for record in records:
@@ -150,9 +167,11 @@ class Importer:
         seen: set[str] = set()
         for key in keys:
             if key not in DOCUMENT_KEYS:
-                self.reject("document", [f"unknown key \"{key}\" (an export has policy, owners and cases)"])
+                self.reject(
+                    "document", [f'unknown key "{key}" (an export has policy, owners and cases)']
+                )
             elif key in seen:
-                self.reject("document", [f"\"{key}\" appears twice"])
+                self.reject("document", [f'"{key}" appears twice'])
             seen.add(key)
 
     def check_document_parts(self, parts: dict) -> None:
@@ -164,7 +183,9 @@ class Importer:
             if isinstance(policy, str):
                 policy = [{"version": 1, "toml": policy}]
             if not isinstance(policy, list):
-                self.reject("policy", ["must be a list of versions {version, created_at, actor, toml}"])
+                self.reject(
+                    "policy", ["must be a list of versions {version, created_at, actor, toml}"]
+                )
                 policy = []
             seen = set()
             for position, raw in enumerate(policy, start=1):
@@ -186,8 +207,9 @@ class Importer:
             if not isinstance(owners, list):
                 self.reject("owners", ["must be a list of owners"])
             else:
-                self.check_owners(_json_record(f"owners record {i}", raw)
-                                  for i, raw in enumerate(owners, start=1))
+                self.check_owners(
+                    _json_record(f"owners record {i}", raw) for i, raw in enumerate(owners, start=1)
+                )
 
     # -- writing ------------------------------------------------------------------
 
@@ -259,14 +281,37 @@ class Importer:
             payloads.clear()
 
         with bulk.deferred_indexes(self.conn, self.defer_indexes()) as deferring:
-            self._write_cases(checked_records, cases, event_rows, payloads, flush, next_id,
-                              owners, loads, lookup, current, current_id)
+            self._write_cases(
+                checked_records,
+                cases,
+                event_rows,
+                payloads,
+                flush,
+                next_id,
+                owners,
+                loads,
+                lookup,
+                current,
+                current_id,
+            )
 
     def defer_indexes(self) -> bool:
         return self.store_cases == 0 and self.source.path.stat().st_size >= DEFER_INDEXES_BYTES
 
-    def _write_cases(self, checked_records, cases, event_rows, payloads, flush, next_id,
-                     owners, loads, lookup, current, current_id) -> None:
+    def _write_cases(
+        self,
+        checked_records,
+        cases,
+        event_rows,
+        payloads,
+        flush,
+        next_id,
+        owners,
+        loads,
+        lookup,
+        current,
+        current_id,
+    ) -> None:
         from esc_cli.domain import lifecycle, notices, rules
         from esc_cli.domain.model import UNRESOLVED
         from esc_cli.domain.records import case_of, history
@@ -295,8 +340,9 @@ class Importer:
                     events = events + fired
                     if any(e.kind == "escalated" for e in fired):
                         owner = owners.get(case.owner) if case.owner else None
-                        payloads.extend(notices.notifications_for(
-                            case, fired, owner.email if owner else None))
+                        payloads.extend(
+                            notices.notifications_for(case, fired, owner.email if owner else None)
+                        )
             case = lifecycle.settle(case, events, policy)
             if case.owner and case.state in UNRESOLVED:
                 loads[case.owner] = loads.get(case.owner, 0) + 1
@@ -307,8 +353,9 @@ class Importer:
         flush()
 
 
-def import_file(env, path: Path, *, dry_run: bool, on_error: ErrorSink,
-                progress: Progress | None = None) -> dict:
+def import_file(
+    env, path: Path, *, dry_run: bool, on_error: ErrorSink, progress: Progress | None = None
+) -> dict:
     """Check every row of `path`, then (unless dry_run) import all of it in one transaction.
     Bad rows go to `on_error(label, reasons)`; any bad row raises UsageError and writes nothing."""
     progress = progress or Progress()
@@ -322,8 +369,9 @@ def import_file(env, path: Path, *, dry_run: bool, on_error: ErrorSink,
         return _import(env, store.write(), path, source, False, on_error, progress, guard)
 
 
-def import_stream(env, stream, *, dry_run: bool, on_error: ErrorSink,
-                  progress: Progress | None = None) -> dict:
+def import_stream(
+    env, stream, *, dry_run: bool, on_error: ErrorSink, progress: Progress | None = None
+) -> dict:
     """`esc import -`: the file comes down a pipe (`esc export --db a.db | esc import
     --db postgresql://…`). An import reads its file more than once (a document's small
     sections first, then its cases), so the stream is spooled to a private temporary
@@ -341,8 +389,7 @@ def import_stream(env, stream, *, dry_run: bool, on_error: ErrorSink,
         named = spooled.with_name("stdin.json" if head[:1] in (b"{", b"[") else "stdin.csv")
         spooled.rename(named)
         try:
-            summary = import_file(env, named, dry_run=dry_run, on_error=on_error,
-                                  progress=progress)
+            summary = import_file(env, named, dry_run=dry_run, on_error=on_error, progress=progress)
         except EscError as err:
             # the spool file is ours, not the user's: name what they gave
             err.message = err.message.replace(str(named), "standard input")
@@ -393,8 +440,16 @@ def _commit_not_interrupted():
             signal.signal(signal.SIGINT, previous)
 
 
-def _import(env, transaction, path: Path, source, dry_run: bool, on_error: ErrorSink,
-            progress: Progress, guard: _CommitGuard | None = None) -> dict:
+def _import(
+    env,
+    transaction,
+    path: Path,
+    source,
+    dry_run: bool,
+    on_error: ErrorSink,
+    progress: Progress,
+    guard: _CommitGuard | None = None,
+) -> dict:
     with transaction as conn:
         importer = Importer(env, conn, source, on_error, progress)
         importer.summary["dry_run"] = dry_run
@@ -415,11 +470,14 @@ def _import(env, transaction, path: Path, source, dry_run: bool, on_error: Error
             # bad row roll the whole transaction back when the pass is over.
             from esc_cli.services import import_workers
 
-            if import_workers.wanted(importer, source) and \
-                    import_workers.write(importer, source, progress, importer.defer_indexes()):
+            if import_workers.wanted(importer, source) and import_workers.write(
+                importer, source, progress, importer.defer_indexes()
+            ):
                 guard.armed = True  # type: ignore[union-attr]  # a write has its guard
                 return importer.summary
-            good = importer.checked_stream(importer._pass("importing", source.records(progress)), False)
+            good = importer.checked_stream(
+                importer._pass("importing", source.records(progress)), False
+            )
             importer.write_cases(case for case in good if not importer.bad)
             if importer.bad:
                 raise importer.refusal()
@@ -445,7 +503,12 @@ def _one_pass(source) -> bool:
 
 
 def _check_header(importer: Importer, source) -> bool:
-    from esc_cli.domain.records import CASE_FIELDS, DERIVED_FIELDS, DERIVED_OWNER_FIELDS, OWNER_FIELDS
+    from esc_cli.domain.records import (
+        CASE_FIELDS,
+        DERIVED_FIELDS,
+        DERIVED_OWNER_FIELDS,
+        OWNER_FIELDS,
+    )
 
     if isinstance(source, CsvSource):
         if source.kind == "owners":
@@ -465,8 +528,9 @@ def _check(importer: Importer, source, progress: Progress) -> None:
     if source.kind == "owners":
         importer.check_owners(importer._pass("checking", source.records(progress)))
     elif source.kind == "cases":
-        importer.check_cases(importer._pass("checking", source.records(progress)),
-                             isinstance(source, JsonSource))
+        importer.check_cases(
+            importer._pass("checking", source.records(progress)), isinstance(source, JsonSource)
+        )
     elif source.one_pass:
         # policy and owners come first: check the cases as they stream past
         parts: dict = {"keys": []}
@@ -501,4 +565,3 @@ def _count_checked(importer: Importer) -> None:
     summary["owners"] = len(importer.new_owners)
     summary["policy_versions"] = len(importer.versions) if importer.restore_policy else 0
     summary["cases"] = importer.checked_cases
-

@@ -41,8 +41,14 @@ def temporary(target: Path, suffix: str) -> Path:
 def remove_stale(target: Path, suffix: str) -> list[Path]:
     """Remove the temporaries for `target` (with `suffix`, and SQLite's side files) of
     processes that no longer exist; returns what was removed."""
-    pattern = re.compile(re.escape(f".{target.name}.") + r"([0-9]+)" + re.escape(f".{suffix}")
-                         + "(" + "|".join(re.escape(s) for s in _SQLITE_SIDES) + ")")
+    pattern = re.compile(
+        re.escape(f".{target.name}.")
+        + r"([0-9]+)"
+        + re.escape(f".{suffix}")
+        + "("
+        + "|".join(re.escape(s) for s in _SQLITE_SIDES)
+        + ")"
+    )
     removed: list[Path] = []
     try:
         names = os.listdir(target.parent)

@@ -53,8 +53,11 @@ def deliver(store, policy, now: int, ignore_backoff: bool = False) -> list[Attem
     broken: set[str] = set()
     attempts: list[Attempt] = []
     with store.write() as conn:
-        abandoned = [(note_id, channel) for note_id, channel, real_end, holder
-                     in outbox.stranded(conn, list(channels)) if _abandoned(real_end, holder)]
+        abandoned = [
+            (note_id, channel)
+            for note_id, channel, real_end, holder in outbox.stranded(conn, list(channels))
+            if _abandoned(real_end, holder)
+        ]
         if abandoned:
             outbox.take_back(conn, abandoned, now)
     holder = _holder()
@@ -64,8 +67,9 @@ def deliver(store, policy, now: int, ignore_backoff: bool = False) -> list[Attem
             break
         lease = max(channels[name].timeout for name in live) + LEASE_MARGIN
         with store.write() as conn:
-            claimed = outbox.claim(conn, live, now, now + lease, ignore_backoff,
-                                   (int(time.time()) + lease, holder))
+            claimed = outbox.claim(
+                conn, live, now, now + lease, ignore_backoff, (int(time.time()) + lease, holder)
+            )
         if claimed is None:
             break
         note_id, channel_name, tries, payload_text = claimed
@@ -86,10 +90,19 @@ def deliver(store, policy, now: int, ignore_backoff: bool = False) -> list[Attem
         next_at = None if error is None else now + backoff(tries)
         with store.write() as conn:
             outbox.record_attempt(conn, note_id, channel_name, error is None, error, next_at)
-        attempts.append(Attempt(note_id, payload.get("case"), payload.get("kind"),
-                                recipient_label(payload.get("recipient") or {}),
-                                channel_name, error is None, error,
-                                tries, next_at))
+        attempts.append(
+            Attempt(
+                note_id,
+                payload.get("case"),
+                payload.get("kind"),
+                recipient_label(payload.get("recipient") or {}),
+                channel_name,
+                error is None,
+                error,
+                tries,
+                next_at,
+            )
+        )
     return attempts
 
 
@@ -121,9 +134,8 @@ def _abandoned(real_end: int | None, holder: str | None) -> bool:
     return not process_alive(int(pid))
 
 
-
-
 # -- channels ------------------------------------------------------------------------
+
 
 def send(channel, body: bytes) -> str | None:
     """Deliver one payload; None on success, else why not (unmasked)."""
@@ -137,8 +149,13 @@ def _run_command(channel, body: bytes) -> str | None:
 
     try:
         proc = subprocess.run(
-            list(channel.argv), input=body, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            timeout=channel.timeout, close_fds=True, shell=False,
+            list(channel.argv),
+            input=body,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=channel.timeout,
+            close_fds=True,
+            shell=False,
         )
     except subprocess.TimeoutExpired:
         return f"{channel.argv[0]}: timed out after {channel.timeout}s"
@@ -146,8 +163,11 @@ def _run_command(channel, body: bytes) -> str | None:
         return f"cannot run {channel.argv[0]}: {err.strerror or err}"
     if proc.returncode != 0:
         detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        reason = (f"exit status {proc.returncode}" if proc.returncode > 0
-                  else f"killed by signal {-proc.returncode}")
+        reason = (
+            f"exit status {proc.returncode}"
+            if proc.returncode > 0
+            else f"killed by signal {-proc.returncode}"
+        )
         return f"{channel.argv[0]}: {reason}" + (f": {detail[-1]}" if detail else "")
     return None
 
@@ -162,6 +182,7 @@ class _NoRedirect:
         import urllib.request
 
         if cls.handler is None:
+
             class Handler(urllib.request.HTTPRedirectHandler):
                 def redirect_request(self, *args, **kwargs):
                     return None
@@ -177,8 +198,10 @@ def _post_webhook(channel, body: bytes) -> str | None:
 
     from esc_cli import __version__
 
-    headers = {"Content-Type": "application/json; charset=utf-8",
-               "User-Agent": f"esc/{__version__}"}
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": f"esc/{__version__}",
+    }
     headers.update(channel.headers)
     request = urllib.request.Request(channel.url, data=body, headers=headers, method="POST")
     try:
@@ -202,6 +225,7 @@ def _post_webhook(channel, body: bytes) -> str | None:
 
 
 # -- the outbox as a lead reads it ---------------------------------------------------------
+
 
 def outbox_list(env, pending_only: bool = False, case_id=None, limit: int = 0) -> list[dict]:
     """SPEC §4 `notify list`: every notification and each channel's delivery state."""
@@ -250,9 +274,17 @@ def attempts_document(now: int, attempts: list[Attempt], configured: bool) -> di
         "delivered": sum(1 for a in attempts if a.delivered),
         "failed": sum(1 for a in attempts if not a.delivered),
         "attempts": [
-            {"id": a.notification_id, "case": a.case, "kind": a.kind, "recipient": a.recipient,
-             "channel": a.channel, "delivered": a.delivered, "error": a.error,
-             "attempts": a.attempts, "next_attempt_at": iso(a.next_attempt_at)}
+            {
+                "id": a.notification_id,
+                "case": a.case,
+                "kind": a.kind,
+                "recipient": a.recipient,
+                "channel": a.channel,
+                "delivered": a.delivered,
+                "error": a.error,
+                "attempts": a.attempts,
+                "next_attempt_at": iso(a.next_attempt_at),
+            }
             for a in attempts
         ],
     }

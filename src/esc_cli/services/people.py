@@ -27,14 +27,16 @@ def tier_list(env) -> list[dict]:
             members = [o for o in owners if o.tier == level]
             teams = sorted({t for o in members for t in o.teams})
             rules = [r.name for r in policy.rules if _rule_tier(r, policy) == level]
-            result.append({
-                "level": level,
-                "name": tier.name,
-                "stale_after": format_span(tier.stale_after) if tier.stale_after else None,
-                "owners": [o.handle for o in members],
-                "teams": teams,
-                "rules": rules,
-            })
+            result.append(
+                {
+                    "level": level,
+                    "name": tier.name,
+                    "stale_after": format_span(tier.stale_after) if tier.stale_after else None,
+                    "owners": [o.handle for o in members],
+                    "teams": teams,
+                    "rules": rules,
+                }
+            )
         return result
 
 
@@ -107,7 +109,9 @@ def owner_list(env) -> list[dict]:
     store = env.store()
     with store.read() as conn:
         loads = people.loads(conn)
-        return [owner_document(o, loads.get(o.handle, 0), env.now) for o in people.list_owners(conn)]
+        return [
+            owner_document(o, loads.get(o.handle, 0), env.now) for o in people.list_owners(conn)
+        ]
 
 
 def owner_deactivate(env, handle: str) -> dict:
@@ -120,10 +124,20 @@ def owner_deactivate(env, handle: str) -> dict:
             if case.last_event_at > env.now:
                 raise Conflict(f"case #{case_id} has history later than now; cannot unassign")
             events = case_rows.get_events(conn, case_id)
-            changed, new_events = lifecycle.unassign(case, env.now, env.user,
-                                                     f"{handle} deactivated")
-            _save(conn, env, pols, changed, events, new_events, pols.for_case(changed), False,
-                  stored=case)
+            changed, new_events = lifecycle.unassign(
+                case, env.now, env.user, f"{handle} deactivated"
+            )
+            _save(
+                conn,
+                env,
+                pols,
+                changed,
+                events,
+                new_events,
+                pols.for_case(changed),
+                False,
+                stored=case,
+            )
         owner = replace(owner, active=False)
         people.save_owner(conn, owner)
         return owner_document(owner, 0)

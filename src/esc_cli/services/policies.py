@@ -27,8 +27,9 @@ class Policies:
             try:
                 self._parsed[version_id] = self._from_document(document) or parse_policy(text)
             except PolicyError as err:
-                raise StoreError(f"stored policy version {version_id} is invalid: {err}",
-                                 hint="run esc doctor") from None
+                raise StoreError(
+                    f"stored policy version {version_id} is invalid: {err}", hint="run esc doctor"
+                ) from None
         return self._parsed[version_id]
 
     @staticmethod
@@ -63,9 +64,14 @@ class Policies:
         if row is None:
             return current
         recorded = self._parse(version_id, *row)
-        return replace(recorded, tiers=current.tiers, close_after=current.close_after,
-                       rules=current.rules, channels=current.channels,
-                       categories=current.categories)
+        return replace(
+            recorded,
+            tiers=current.tiers,
+            close_after=current.close_after,
+            rules=current.rules,
+            channels=current.channels,
+            categories=current.categories,
+        )
 
     def for_case(self, case: Case):
         return self.for_version(case.policy_version)

@@ -68,8 +68,12 @@ def policy_load(env, text: str, recompute: bool) -> dict:
         if recompute:
             moved_cases, moved_times = _recompute_all(conn, env, pols, version)
         _recheck_sweep(conn, env.now)
-        return {"version": version, "recomputed": recompute, "cases_moved": moved_cases,
-                "due_times_moved": moved_times}
+        return {
+            "version": version,
+            "recomputed": recompute,
+            "cases_moved": moved_cases,
+            "due_times_moved": moved_times,
+        }
 
 
 def _recompute_all(conn, env, pols: Policies, version: int) -> tuple[int, int]:
@@ -81,7 +85,8 @@ def _recompute_all(conn, env, pols: Policies, version: int) -> tuple[int, int]:
         events = case_rows.get_events(conn, case_id)
         updated = lifecycle.settle(replace(case, policy_version=version), events, policy)
         changes = sum(
-            1 for name in ("respond_by", "update_by", "resolve_by")
+            1
+            for name in ("respond_by", "update_by", "resolve_by")
             if getattr(updated, name) != getattr(case, name)
         )
         if changes:

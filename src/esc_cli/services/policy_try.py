@@ -41,14 +41,19 @@ def _lateness(outcome, clock: str, end: int) -> int:
 def _unchanged(current, candidate) -> frozenset[str] | None:
     """The priorities whose cases replay the same under both policies: the same targets
     and calendar, with the same warn fraction, ladder and rules (None: no priority)."""
-    if (current.warn_at != candidate.warn_at or current.tiers != candidate.tiers
-            or current.rules != candidate.rules):
+    if (
+        current.warn_at != candidate.warn_at
+        or current.tiers != candidate.tiers
+        or current.rules != candidate.rules
+    ):
         return None
     same = set()
     for name, target in current.priorities.items():
         other = candidate.priorities.get(name)
-        if other == target and (current.calendar_specs.get(target.calendar)
-                                == candidate.calendar_specs.get(target.calendar)):
+        if other == target and (
+            current.calendar_specs.get(target.calendar)
+            == candidate.calendar_specs.get(target.calendar)
+        ):
             same.add(name)
     for rule in current.rules:  # a rule may raise a case to its priority
         wanted = rule.then.get("priority")
@@ -89,7 +94,12 @@ class _Replay:
 
         whatif = self.whatif
         start, end, now, horizon = self.start, self.end, self.now, self.horizon
-        current, candidate, same, dimension = self.current, self.candidate, self.same, self.dimension
+        current, candidate, same, dimension = (
+            self.current,
+            self.candidate,
+            self.same,
+            self.dimension,
+        )
         apart = self.apart
         totals = {"current": whatif.empty_figures(), "candidate": whatif.empty_figures()}
         groups: dict[str, dict] = {"current": {}, "candidate": {}}
@@ -103,7 +113,8 @@ class _Replay:
                 now_outcome = then_outcome = whatif.replay(case, events, current, horizon)
             elif apart is not None:
                 now_outcome, then_outcome = whatif.replay_apart(
-                    case, events, current, candidate, horizon, apart)
+                    case, events, current, candidate, horizon, apart
+                )
             else:
                 now_outcome = whatif.replay(case, events, current, horizon)
                 then_outcome = whatif.replay(case, events, candidate, horizon)
@@ -132,16 +143,26 @@ class _Replay:
         decided_by = pair["candidate" if new == "breached" else "current"]
         key = (new != "breached", -_lateness(decided_by, clock, self.horizon), case.id)
         return key, {
-            "case": case.id, "title": case.title, "clock": clock,
-            "current": old, "candidate": new,
+            "case": case.id,
+            "title": case.title,
+            "clock": clock,
+            "current": old,
+            "candidate": new,
             "current_due": iso(getattr(pair["current"], clock)[2]),
             "candidate_due": iso(getattr(pair["candidate"], clock)[2]),
             "decided_at": iso(getattr(decided_by, clock)[0]),
         }
 
 
-def try_policy(env, file_label: str, text: str, since: str | None, until: str | None,
-               by: str | None, progress=None) -> dict:
+def try_policy(
+    env,
+    file_label: str,
+    text: str,
+    since: str | None,
+    until: str | None,
+    by: str | None,
+    progress=None,
+) -> dict:
     from esc_cli.domain import report as windows
     from esc_cli.domain import whatif
     from esc_cli.domain.policy import PolicyError, parse_policy
@@ -157,8 +178,11 @@ def try_policy(env, file_label: str, text: str, since: str | None, until: str | 
     start, end, now = window.since, window.until, env.now
     store = env.store()
     # a window worth a second process: counted before the snapshot (its own read)
-    wanted = (store.dialect == "sqlite" and (os.cpu_count() or 1) >= 2
-              and replay_queries.count(store.conn, start, end) >= WORKERS_FROM)
+    wanted = (
+        store.dialect == "sqlite"
+        and (os.cpu_count() or 1) >= 2
+        and replay_queries.count(store.conn, start, end) >= WORKERS_FROM
+    )
     lock = replay_queries.hold_commits(store) if wanted else None
     try:
         with store.read() as conn:
@@ -215,10 +239,16 @@ def try_policy(env, file_label: str, text: str, since: str | None, until: str | 
         "by": dimension,
         "cases": replayed,
         "all": side_by_side(totals["current"], totals["candidate"]),
-        "groups": [{"value": "(none)" if value is None else value,
-                    **side_by_side(groups["current"].get(value, whatif.empty_figures()),
-                                   groups["candidate"].get(value, whatif.empty_figures()))}
-                   for value in sorted(values, key=key)],
+        "groups": [
+            {
+                "value": "(none)" if value is None else value,
+                **side_by_side(
+                    groups["current"].get(value, whatif.empty_figures()),
+                    groups["candidate"].get(value, whatif.empty_figures()),
+                ),
+            }
+            for value in sorted(values, key=key)
+        ],
         "changed": [entry for _, entry in changed],
     }
 
@@ -268,8 +298,9 @@ class _Second:
             return None
         ours, theirs = context.Pipe()
         done = context.RawValue("q", 0)
-        process = context.Process(target=_second_process, args=(store.path, replay, theirs, done),
-                                  daemon=True)
+        process = context.Process(
+            target=_second_process, args=(store.path, replay, theirs, done), daemon=True
+        )
         process.start()
         theirs.close()
         second = _Second(process, ours, done)

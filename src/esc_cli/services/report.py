@@ -31,15 +31,20 @@ def report(env, since: str | None = None, until: str | None = None, by: str | No
     document.update(rules.headline(current["all"]))
     document["aging"] = rules.aging(current["all"])
     document["trend"] = trend
-    document["by_priority"] = {p: rules.headline(current["priority"].get(p, {}))
-                               for p in PRIORITIES}
+    document["by_priority"] = {
+        p: rules.headline(current["priority"].get(p, {})) for p in PRIORITIES
+    }
     document["previous"] = rules.headline(previous)
     if dimension is None:
         document["by"] = None
     else:
         # owner and team are grouped as NULLIF(x, ''), so "(none)" is one group
-        values = {rules.group_value(dimension, raw_value): raw
-                  for raw_value, raw in current["value"].items()}
-        document["by"] = [{"value": value, **rules.headline(values[value])}
-                          for value in rules.order_groups(dimension, list(values))]
+        values = {
+            rules.group_value(dimension, raw_value): raw
+            for raw_value, raw in current["value"].items()
+        }
+        document["by"] = [
+            {"value": value, **rules.headline(values[value])}
+            for value in rules.order_groups(dimension, list(values))
+        ]
     return document

@@ -15,7 +15,8 @@ def might_route(case: Case, new_events: list[Event]) -> bool:
     """A cheap look before importing anything: no owner, and an event that asks."""
     return case.owner is None and any(
         e.kind in ("escalated", "opened") or (e.kind == "changed" and e.field == "team")
-        for e in new_events)
+        for e in new_events
+    )
 
 
 def route(conn, case: Case, new_events: list[Event], policy, now: int):
@@ -57,8 +58,15 @@ class Preview:
         settings = routing.settings_for(policy, case, asked[1])
         if not settings.routes:
             return case, [], None
-        decision = routing.choose(case, settings, self.owners, self.loads, now,
-                                  self.last.get(settings.scope), policy.top_tier)
+        decision = routing.choose(
+            case,
+            settings,
+            self.owners,
+            self.loads,
+            now,
+            self.last.get(settings.scope),
+            policy.top_tier,
+        )
         if decision.handle is None:
             return case, [], decision
         self.last[settings.scope] = decision.handle
@@ -76,8 +84,13 @@ def landing(case_id: int, before: Case, after: Case, decision) -> dict:
         reason = f"kept: {after.owner} works at tier {after.tier} or above"
     else:
         reason = f"{'team ' + after.team if after.team else f'tier {after.tier}'} assigns by hand"
-    return {"case": case_id, "tier": after.tier, "team": after.team, "owner": after.owner,
-            "reason": reason}
+    return {
+        "case": case_id,
+        "tier": after.tier,
+        "team": after.team,
+        "owner": after.owner,
+        "reason": reason,
+    }
 
 
 def on_call_for(conn, policy, case: Case, now: int):
@@ -99,6 +112,7 @@ def on_call_for(conn, policy, case: Case, now: int):
 
 
 # -- away and back ------------------------------------------------------------------------
+
 
 def owner_away(env, handle: str, until: str, reason: str | None) -> dict:
     """`owner away HANDLE --until TIME|SPAN`: routing skips them until then; the cases
@@ -142,6 +156,7 @@ def _until(env, text: str) -> int:
 
 # -- who is on call ------------------------------------------------------------------------
 
+
 def oncall(env, at: str | None = None) -> list[dict]:
     """`esc oncall`: each tier's and team's rotation at `at` (default now): who is on
     call, who would take a case now (the next in the rotation while they are away),
@@ -154,43 +169,61 @@ def oncall(env, at: str | None = None) -> list[dict]:
     with env.store().read() as conn:
         policy = Policies(conn).current
         owners = {o.handle: o for o in people.list_owners(conn)}
-    scopes = [(f"tier:{level}", level, None, tier.name, tier.oncall)
-              for level, tier in sorted(policy.tiers.items()) if tier.oncall is not None]
-    scopes += [(settings.scope, None, name, name, settings.oncall)
-               for name, settings in sorted(policy.teams.items()) if settings.oncall is not None]
+    scopes = [
+        (f"tier:{level}", level, None, tier.name, tier.oncall)
+        for level, tier in sorted(policy.tiers.items())
+        if tier.oncall is not None
+    ]
+    scopes += [
+        (settings.scope, None, name, name, settings.oncall)
+        for name, settings in sorted(policy.teams.items())
+        if settings.oncall is not None
+    ]
     result = []
     for scope, level, team, name, rotation in scopes:
         handle = rotation.on_call(instant)
         owner = owners.get(handle)
-        takes = next((h for h in [handle, *rotation.after(handle, instant)]
-                      if h in owners and routing.available(owners[h], 0, instant, ignore_capacity=True)),
-                     None)
+        takes = next(
+            (
+                h
+                for h in [handle, *rotation.after(handle, instant)]
+                if h in owners and routing.available(owners[h], 0, instant, ignore_capacity=True)
+            ),
+            None,
+        )
         changes = rotation.changes(instant, 3)
-        result.append({
-            "scope": scope,
-            "tier": level,
-            "team": team,
-            "name": name,
-            "on_call": handle,
-            "override": rotation.override_at(instant) is not None,
-            "away_until": iso(owner.away_until) if owner is not None and routing.is_away(owner, instant) else None,
-            "takes_cases": takes,
-            "until": iso(changes[0][0]) if changes else None,
-            "next": [{"at": iso(when), "handle": who} for when, who in changes],
-            "timezone": rotation.timezone,
-        })
+        result.append(
+            {
+                "scope": scope,
+                "tier": level,
+                "team": team,
+                "name": name,
+                "on_call": handle,
+                "override": rotation.override_at(instant) is not None,
+                "away_until": iso(owner.away_until)
+                if owner is not None and routing.is_away(owner, instant)
+                else None,
+                "takes_cases": takes,
+                "until": iso(changes[0][0]) if changes else None,
+                "next": [{"at": iso(when), "handle": who} for when, who in changes],
+                "timezone": rotation.timezone,
+            }
+        )
     return result
 
 
 # -- what routing would do, for explain's plan --------------------------------------------
+
 
 def planner(conn, policy):
     """A `route(case, new_events, at)` for domain.plan.upcoming: whom routing would pick
     at each planned escalation, from the owners, their loads and round-robin's memory as
     they are now (read only; the plan's own picks advance round-robin). None when the
     policy routes nothing."""
-    if not (getattr(policy, "teams", None) or any(
-            t.assign != "manual" or t.oncall for t in policy.tiers.values())):
+    if not (
+        getattr(policy, "teams", None)
+        or any(t.assign != "manual" or t.oncall for t in policy.tiers.values())
+    ):
         return None
     owners = people.list_owners(conn)
     by_handle = {o.handle: o for o in owners}
@@ -204,12 +237,16 @@ def planner(conn, policy):
         settings = routing.settings_for(policy, case, asked[1])
         if not settings.routes:
             return case, [], None
-        decision = routing.choose(case, settings, owners, loads, at, last.get(settings.scope),
-                                  policy.top_tier)
+        decision = routing.choose(
+            case, settings, owners, loads, at, last.get(settings.scope), policy.top_tier
+        )
         if decision.handle is None:
             return case, [], None
         last[settings.scope] = decision.handle
-        return (replace(case, owner=decision.handle), [routing.assigned_event(case, decision, at)],
-                by_handle[decision.handle])
+        return (
+            replace(case, owner=decision.handle),
+            [routing.assigned_event(case, decision, at)],
+            by_handle[decision.handle],
+        )
 
     return route

@@ -29,8 +29,10 @@ def directory() -> Path:
     here = Path(__file__).resolve().parents[1] / "sample_data"
     missing = [name for name in FILES if not (here / name).is_file()]
     if missing:
-        raise NotFound(f"the sample data is incomplete: {', '.join(missing)} missing from {here}",
-                       hint="reinstall esc (pip install --force-reinstall esc-cli)")
+        raise NotFound(
+            f"the sample data is incomplete: {', '.join(missing)} missing from {here}",
+            hint="reinstall esc (pip install --force-reinstall esc-cli)",
+        )
     return here
 
 

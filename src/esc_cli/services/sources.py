@@ -33,6 +33,7 @@ class Progress:
 
 # -- reading files -------------------------------------------------------------------
 
+
 class Record:
     """One row of an import file: where it is (for error messages) and its fields."""
 
@@ -83,7 +84,7 @@ class CsvSource:
         with _open(path) as handle:
             first = next(_lines(handle), b"")
         if first.startswith(codecs.BOM_UTF8):
-            first = first[len(codecs.BOM_UTF8):]
+            first = first[len(codecs.BOM_UTF8) :]
         try:
             text = first.decode("utf-8")
         except UnicodeDecodeError:
@@ -125,7 +126,7 @@ class CsvSource:
                 number += 1
                 progress.advance(len(raw))
                 if number == 1 and raw.startswith(codecs.BOM_UTF8):
-                    raw = raw[len(codecs.BOM_UTF8):]
+                    raw = raw[len(codecs.BOM_UTF8) :]
                 try:
                     yield raw.decode("utf-8")
                 except UnicodeDecodeError:
@@ -153,12 +154,17 @@ class CsvSource:
                         continue
                     if self.refuse_nul and any("\x00" in field for field in row):
                         name = next(c for c, f in zip(self.columns, row) if "\x00" in f)
-                        yield Record(label, None, f"{name} holds a NUL character (\\x00), "
-                                                  "which PostgreSQL cannot store")
+                        yield Record(
+                            label,
+                            None,
+                            f"{name} holds a NUL character (\\x00), which PostgreSQL cannot store",
+                        )
                         continue
                     yield Record(label, dict(zip(self.columns, row)))
             except csv.Error as err:
-                raise UsageError(f"{self.path}: line {reader.line_num}: not valid CSV ({err})") from None
+                raise UsageError(
+                    f"{self.path}: line {reader.line_num}: not valid CSV ({err})"
+                ) from None
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -241,7 +247,7 @@ class JsonStream:
         if self.first:
             self.first = False
             if chunk.startswith(codecs.BOM_UTF8):
-                chunk = chunk[len(codecs.BOM_UTF8):]
+                chunk = chunk[len(codecs.BOM_UTF8) :]
         try:
             if chunk:
                 text = self.decoder.decode(chunk)
@@ -250,7 +256,7 @@ class JsonStream:
                 text = self.decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             raise UsageError(f"{self.path} is not UTF-8 text (save the file as UTF-8)") from None
-        self.buffer = self.buffer[self.pos:] + text
+        self.buffer = self.buffer[self.pos :] + text
         self.pos = 0
         return True
 
@@ -258,13 +264,15 @@ class JsonStream:
         while True:
             self.pos = self._SPACE.match(self.buffer, self.pos).end()  # type: ignore[union-attr]  # * matches
             if self.pos < len(self.buffer) or not self._fill():
-                return self.buffer[self.pos:self.pos + 1]
+                return self.buffer[self.pos : self.pos + 1]
 
     def expect(self, char: str, where: str) -> None:
         found = self.peek()
         if found != char:
             shown = repr(found) if found else "the end of the file"
-            raise UsageError(f"{self.path}: not valid JSON: expected '{char}' {where}, found {shown}")
+            raise UsageError(
+                f"{self.path}: not valid JSON: expected '{char}' {where}, found {shown}"
+            )
         self.pos += 1
 
     def value(self, where: str, record: bool = False):
@@ -280,7 +288,9 @@ class JsonStream:
                     continue
                 raise UsageError(f"{self.path}: {where} is not valid JSON ({err.msg})") from None
             except RecursionError:  # the C parser recurses once per level of nesting
-                raise UsageError(f"{self.path}: {where} is nested too deeply to be a case") from None
+                raise UsageError(
+                    f"{self.path}: {where} is nested too deeply to be a case"
+                ) from None
             except ValueError as err:  # a number of more than 4300 digits
                 raise UsageError(f"{self.path}: {where} is not valid JSON ({err})") from None
             if end == len(self.buffer) and self._fill():
@@ -323,18 +333,20 @@ class JsonStream:
             key = self.value("a key of the document")
             if not isinstance(key, str):
                 raise UsageError(f"{self.path}: not valid JSON (a key must be a string)")
-            self.expect(":", f"after \"{key}\"")
+            self.expect(":", f'after "{key}"')
             yield key
             found = self.peek()
             self.pos += 1
             if found == "}":
                 return
             if found != ",":
-                raise UsageError(f"{self.path}: not valid JSON after the value of \"{key}\"")
+                raise UsageError(f'{self.path}: not valid JSON after the value of "{key}"')
 
     def finish(self) -> None:
         if self.peek():
-            raise UsageError(f"{self.path}: not valid JSON (more data after the end of the document)")
+            raise UsageError(
+                f"{self.path}: not valid JSON (more data after the end of the document)"
+            )
 
 
 class JsonSource:
@@ -363,11 +375,15 @@ class JsonSource:
                 if stream.peek() == "{":
                     self._look_inside(stream)
             elif not start:
-                raise UsageError(f"{path} is empty: expected a JSON list of cases or owners, "
-                                 "or an esc export document")
+                raise UsageError(
+                    f"{path} is empty: expected a JSON list of cases or owners, "
+                    "or an esc export document"
+                )
             else:
-                raise UsageError(f"{path}: expected a JSON list of cases or owners, "
-                                 "or an esc export document {policy, owners, cases}")
+                raise UsageError(
+                    f"{path}: expected a JSON list of cases or owners, "
+                    "or an esc export document {policy, owners, cases}"
+                )
 
     def _look_inside(self, stream: JsonStream) -> None:
         """Is it one case (`esc show ID --json`) rather than a document? And in a document,
@@ -393,8 +409,10 @@ class JsonSource:
             stream = JsonStream(handle, self.path, progress, self.refuse_nul)
             for key in stream.members():
                 if key == "cases":
-                    records = (_json_record(f"cases record {position}", value)
-                               for position, value in stream.items('"cases"'))
+                    records = (
+                        _json_record(f"cases record {position}", value)
+                        for position, value in stream.items('"cases"')
+                    )
                     yield key, records
                     for _ in records:  # whatever the reader left
                         pass
@@ -455,4 +473,3 @@ def open_source(path: Path):
     if suffix == ".json":
         return JsonSource(path)
     raise UsageError(f"cannot tell the format of {path}: name it .csv or .json")
-

@@ -44,8 +44,9 @@ class _Run:
         self.preview: Any = None  # dry run: routing without writing (routing.Preview), one per run
 
 
-def sweep(env, dry_run: bool = False,
-          progress: Callable[[int], Callable[[], None]] | None = None) -> dict:
+def sweep(
+    env, dry_run: bool = False, progress: Callable[[int], Callable[[], None]] | None = None
+) -> dict:
     """Sweep every case with work due at `env.now`; returns the result document of
     SPEC §4 (plus `dry_run`). `progress(total)` returns a per-case callback."""
     store = env.store()
@@ -89,8 +90,12 @@ def sweep(env, dry_run: bool = False,
 
     def entry(note_id, case, kind, recipient) -> dict:
         found = states.get(note_id, [])
-        return {"case": case, "kind": kind, "recipient": recipient,
-                "delivered": bool(found) and all(state == "delivered" for _, state in found)}
+        return {
+            "case": case,
+            "kind": kind,
+            "recipient": recipient,
+            "delivered": bool(found) and all(state == "delivered" for _, state in found),
+        }
 
     failed_channels = {failure["channel"] for failure in failures}
 
@@ -98,15 +103,18 @@ def sweep(env, dry_run: bool = False,
         # failed, or still pending because its channel failed earlier in this run. A
         # pending one whose channel did not fail is another sweep's: claimed by it
         # (FOR UPDATE SKIP LOCKED) but not yet marked `sending` when this run looked
-        return any(state == "failed" or (state == "pending" and channel in failed_channels)
-                   for channel, state in states.get(note_id, []))
+        return any(
+            state == "failed" or (state == "pending" and channel in failed_channels)
+            for channel, state in states.get(note_id, [])
+        )
 
     # `notified` holds what this run wrote, so sweeps running at once never count one
     # notification twice; re-sends of older ones are `retried`
     notified = [entry(p["id"], p["case"], p["kind"], p["recipient_label"]) for p in run.created]
     retried = [entry(a.notification_id, a.case, a.kind, a.recipient) for a in earlier]
-    failed = (sum(1 for p in run.created if left_over(p["id"]))
-              + sum(1 for a in earlier if left_over(a.notification_id)))
+    failed = sum(1 for p in run.created if left_over(p["id"])) + sum(
+        1 for a in earlier if left_over(a.notification_id)
+    )
     return {
         "now": iso(now),
         "dry_run": dry_run,
@@ -124,8 +132,15 @@ def sweep(env, dry_run: bool = False,
     }
 
 
-def _sweep_cases(store, env, parsed: dict, after: tuple[int, int] | None, run: _Run,
-                 revisit_guard: set[int], tick) -> tuple[bool, tuple[int, int] | None, Any]:
+def _sweep_cases(
+    store,
+    env,
+    parsed: dict,
+    after: tuple[int, int] | None,
+    run: _Run,
+    revisit_guard: set[int],
+    tick,
+) -> tuple[bool, tuple[int, int] | None, Any]:
     """Sweep due cases after the keyset `after`, in (sweep_at, id) order, in one
     transaction (a read snapshot when dry): up to TXN_CASES cases, or fewer once the
     transaction has run for TXN_SECONDS. Returns (nothing due is left, the keyset of
@@ -141,7 +156,7 @@ def _sweep_cases(store, env, parsed: dict, after: tuple[int, int] | None, run: _
 
     dry = run.dry_run
     taken = 0
-    with (store.read() if dry else store.write()) as conn:
+    with store.read() if dry else store.write() as conn:
         pols = Policies(conn)
         pols._parsed = parsed
         policy = pols.current  # parsed once per transaction, not once per case
@@ -150,11 +165,15 @@ def _sweep_cases(store, env, parsed: dict, after: tuple[int, int] | None, run: _
         while taken < TXN_CASES:
             # the cases and their histories, LOAD_CASES at a time (two queries), read
             # under the lock this transaction holds; no more than the caps leave room for
-            cases = sweep_queries.claim_due(conn, run.now, after, min(LOAD_CASES, TXN_CASES - taken))
+            cases = sweep_queries.claim_due(
+                conn, run.now, after, min(LOAD_CASES, TXN_CASES - taken)
+            )
             if not cases:
                 return True, after, policy
             histories = sweep_queries.events_by_case(
-                conn, [c.id for c in cases if c.id not in revisit_guard])  # type: ignore[misc]
+                conn,
+                [c.id for c in cases if c.id not in revisit_guard],  # type: ignore[misc]
+            )
             for case in cases:
                 if taken and time.monotonic() - started >= TXN_SECONDS:
                     return False, after, policy
@@ -221,8 +240,14 @@ def _sweep_case(conn, env, pols, case, events, run: _Run, owners: dict) -> bool:
     for clock, _ in plan.breach:
         run.breached.append({"case": case_id, "clock": clock})
     if plan.escalate_to is not None:
-        run.escalated.append({"case": case_id, "from": case.tier, "to": plan.escalate_to,
-                              "reason": plan.escalate_reason})
+        run.escalated.append(
+            {
+                "case": case_id,
+                "from": case.tier,
+                "to": plan.escalate_to,
+                "reason": plan.escalate_reason,
+            }
+        )
     if plan.close:
         run.closed.append({"case": case_id})
     if run.dry_run:
@@ -232,22 +257,30 @@ def _sweep_case(conn, env, pols, case, events, run: _Run, owners: dict) -> bool:
         # (_save), remembered for this run only
         decision = None
         current = pols.current
-        if plan.escalate_to is not None and changed.owner is None and (current.teams or any(
-                t.assign != "manual" or t.oncall for t in current.tiers.values())):
+        if (
+            plan.escalate_to is not None
+            and changed.owner is None
+            and (
+                current.teams
+                or any(t.assign != "manual" or t.oncall for t in current.tiers.values())
+            )
+        ):
             run.preview = run.preview or routing.Preview(conn)
             changed, routed, decision = run.preview.route(changed, new_events, current, now)
             new_events = new_events + routed
         settled = lifecycle.settle(changed, events + new_events, policy)
         new_owner = people.get_owner(conn, settled.owner) if settled.owner else None
-        run.created.extend(notices.notifications_for(
-            settled, new_events, new_owner.email if new_owner else None))
+        run.created.extend(
+            notices.notifications_for(settled, new_events, new_owner.email if new_owner else None)
+        )
         if decision is not None and decision.handle is None:
             run.created.append(notices.unowned(settled, new_events[-1], decision.reason))
         if plan.escalate_to is not None:
             run.routed.append(routing.landing(case_id, case, settled, decision))
         return False
-    saved = _save(conn, env, pols, changed, events, new_events, policy, run_rules=False, now=now,
-                  stored=case)
+    saved = _save(
+        conn, env, pols, changed, events, new_events, policy, run_rules=False, now=now, stored=case
+    )
     run.created.extend(saved.extra.get("notifications", []))
     if plan.escalate_to is not None:
         from esc_cli.services.routing import landing
@@ -263,14 +296,22 @@ def _failures(attempts) -> list[dict]:
     for attempt in attempts:
         if not attempt.delivered:
             last[attempt.channel] = attempt
-    return [{"channel": a.channel, "error": a.error, "next_attempt_at": iso(a.next_attempt_at)}
-            for a in last.values()]
+    return [
+        {"channel": a.channel, "error": a.error, "next_attempt_at": iso(a.next_attempt_at)}
+        for a in last.values()
+    ]
 
 
 # -- reads that answer "what is late, and why" ------------------------------------------
 
-def overdue(env, tier: int | None = None, team: str | None = None,
-            within: str | None = None, documents: bool = True) -> list[dict]:
+
+def overdue(
+    env,
+    tier: int | None = None,
+    team: str | None = None,
+    within: str | None = None,
+    documents: bool = True,
+) -> list[dict]:
     """SPEC §4 `overdue`: breached and at-risk unresolved cases, one row per case by its
     worst clock, worst first; `within` adds running clocks falling due before now+SPAN.
     Each case object gains `clock`, `clock_status` (breached|at_risk|due_soon),
@@ -303,8 +344,9 @@ def overdue(env, tier: int | None = None, team: str | None = None,
             checked(conn, pols.current, {"team": team}, env.user)
         # a terminal or a pipe prints a dozen fields: thousands of whole cases, each
         # made into a full case document (ten instants formatted), would be most of the run
-        rows = sweep_queries.overdue(conn, now, horizon, tier, team or None,
-                                     None if documents else _OVERDUE_COLUMNS)
+        rows = sweep_queries.overdue(
+            conn, now, horizon, tier, team or None, None if documents else _OVERDUE_COLUMNS
+        )
         names = pols.tier_names()
     ranked = []
     for case in rows:
@@ -320,9 +362,16 @@ def overdue(env, tier: int | None = None, team: str | None = None,
         if documents:
             document = case_document(case, names, now)
         else:
-            document = {"id": case.id, "priority": case.priority, "state": case.state,
-                        "tier": case.tier, "owner": case.owner, "team": case.team,
-                        "customer": case.customer, "title": case.title}
+            document = {
+                "id": case.id,
+                "priority": case.priority,
+                "state": case.state,
+                "tier": case.tier,
+                "owner": case.owner,
+                "team": case.team,
+                "customer": case.customer,
+                "title": case.title,
+            }
         document["clock"] = clock
         document["clock_status"] = ("breached", "at_risk", "due_soon")[band]
         document["clock_due"] = iso(due)
@@ -338,9 +387,24 @@ def overdue(env, tier: int | None = None, team: str | None = None,
 
 _PRIORITY_ORDER = {"urgent": 0, "high": 1, "medium": 2, "low": 3}
 # what worst_clock reads and the overdue table prints (documents=False)
-_OVERDUE_COLUMNS = ("id", "priority", "state", "tier", "owner", "team", "customer", "title",
-                    "acknowledged_at", "respond_warn", "respond_by", "update_warn", "update_by",
-                    "resolve_warn", "resolve_by", "tier_since")
+_OVERDUE_COLUMNS = (
+    "id",
+    "priority",
+    "state",
+    "tier",
+    "owner",
+    "team",
+    "customer",
+    "title",
+    "acknowledged_at",
+    "respond_warn",
+    "respond_by",
+    "update_warn",
+    "update_by",
+    "resolve_warn",
+    "resolve_by",
+    "tier_since",
+)
 
 
 def explain(env, case_id) -> dict:
@@ -399,8 +463,16 @@ def explain(env, case_id) -> dict:
     }
 
 
-def plan_steps(case, events, policy, now: int, owner, channels: tuple[str, ...],
-               tier_names: dict[int, str], route=None) -> list[dict]:
+def plan_steps(
+    case,
+    events,
+    policy,
+    now: int,
+    owner,
+    channels: tuple[str, ...],
+    tier_names: dict[int, str],
+    route=None,
+) -> list[dict]:
     """`domain.plan.upcoming` as JSON: instants in ISO-8601 UTC, and the name of each
     tier a step escalates to. For any screen that says "what happens next" (explain,
     the email body)."""
@@ -412,4 +484,3 @@ def plan_steps(case, events, policy, now: int, owner, channels: tuple[str, ...],
         step["due"] = iso(step["due"])
         step["to_tier_name"] = tier_names.get(step["to_tier"]) if step["to_tier"] else None
     return steps
-

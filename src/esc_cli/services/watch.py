@@ -13,8 +13,10 @@ def parse_every(text: str) -> int:
     from esc_cli.errors import UsageError
 
     if text.strip().startswith("-"):
-        raise UsageError(f"--watch: the interval must be a positive span, got {text.strip()!r}",
-                         "e.g. --watch 10s or --watch 1m")
+        raise UsageError(
+            f"--watch: the interval must be a positive span, got {text.strip()!r}",
+            "e.g. --watch 10s or --watch 1m",
+        )
     try:
         seconds = parse_span(text.strip())
     except ValueError as err:

@@ -35,8 +35,18 @@ def _owner_and_load(conn, handle: str) -> tuple[Owner, int]:
     return owner, people.load(conn, handle)
 
 
-def _save(conn, env, pols: Policies, case: Case, old_events: list[Event], new_events: list[Event],
-          policy, run_rules: bool, now: int | None = None, stored: Case | None = None) -> Case:
+def _save(
+    conn,
+    env,
+    pols: Policies,
+    case: Case,
+    old_events: list[Event],
+    new_events: list[Event],
+    policy,
+    run_rules: bool,
+    now: int | None = None,
+    stored: Case | None = None,
+) -> Case:
     """Run the trigger rules if asked, settle the derived fields, and write the case,
     its new events and the notifications they cause, all in the caller's transaction.
     `stored`: the case as read in this transaction, so only changed columns are written."""
@@ -47,6 +57,7 @@ def _save(conn, env, pols: Policies, case: Case, old_events: list[Event], new_ev
     events = old_events + new_events
     current = pols.current
     if run_rules and current.rules and case.state != "closed":
+
         def lookup(handle):
             owner = people.get_owner(conn, handle)
             return owner, people.load(conn, handle) if owner else 0
@@ -74,15 +85,17 @@ def _save(conn, env, pols: Policies, case: Case, old_events: list[Event], new_ev
     case_rows.append_events(conn, case.id, new_events)  # type: ignore[arg-type]  # a stored case
     created = []
     if any(e.kind in ("escalated", "warned", "breached") for e in new_events) or (
-            decision is not None and decision.handle is None):
+        decision is not None and decision.handle is None
+    ):
         owner = people.get_owner(conn, case.owner) if case.owner else None
         if owner is None and routes:
             from esc_cli.services.routing import on_call_for
 
             owner = on_call_for(conn, current, case, now)  # notifications name the on-call person
         channels = [c.name for c in current.channels]
-        payloads = notices.notifications_for(case, new_events, owner.email if owner else None,
-                                             owner.handle if owner else None)
+        payloads = notices.notifications_for(
+            case, new_events, owner.email if owner else None, owner.handle if owner else None
+        )
         if decision is not None and decision.handle is None:
             payloads.append(notices.unowned(case, new_events[-1], decision.reason))
         for payload in payloads:
@@ -112,8 +125,9 @@ def _mutate(env, case_id, move, run_rules: bool = False) -> dict:
             if new_events:
                 if changed.policy_version != case.policy_version:
                     policy = pols.for_version(changed.policy_version)
-                changed = _save(conn, env, pols, changed, events, new_events, policy,
-                                run_rules, stored=case)
+                changed = _save(
+                    conn, env, pols, changed, events, new_events, policy, run_rules, stored=case
+                )
             return case_document(changed, pols.tier_names(), env.now)
 
     return store.retrying(work)

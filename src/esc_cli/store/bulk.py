@@ -15,14 +15,19 @@ from contextlib import contextmanager
 
 from esc_cli.domain.model import Case, Event, Owner, event_hash
 from esc_cli.store.cases import (
-    _COLUMN_VALUES, _SELECT_CASE, _TAGS, _UPDATE_MISSED, CASE_COLUMNS, _row_values, case_from_row,
+    _COLUMN_VALUES,
+    _SELECT_CASE,
+    _TAGS,
+    _UPDATE_MISSED,
+    CASE_COLUMNS,
+    _row_values,
+    case_from_row,
 )
 
 _TAGS_JSON = json.JSONEncoder(ensure_ascii=False)  # as cases._row_values encodes them
 
 _INSERT_CASE = (
-    f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in CASE_COLUMNS)})"
+    f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}) VALUES ({', '.join('?' for _ in CASE_COLUMNS)})"
 )
 _INSERT_COUNTED_CASE = (
     f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}, event_count) "
@@ -36,13 +41,15 @@ _INSERT_EVENT = (
 
 # -- facts the import checks against --------------------------------------------------
 
+
 def case_count(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM cases").fetchone()[0]
 
 
 def unresolved_count(conn: sqlite3.Connection) -> int:
     return conn.execute(
-        "SELECT count(*) FROM cases WHERE state IN ('new', 'open', 'pending')").fetchone()[0]
+        "SELECT count(*) FROM cases WHERE state IN ('new', 'open', 'pending')"
+    ).fetchone()[0]
 
 
 def max_case_id(conn: sqlite3.Connection) -> int:
@@ -52,11 +59,16 @@ def max_case_id(conn: sqlite3.Connection) -> int:
 def existing_ids(conn: sqlite3.Connection, ids: Iterable[int]) -> set[int]:
     """Which of `ids` are taken, in one query however many there are."""
     if getattr(conn, "dialect", "sqlite") == "postgres":
-        return {row[0] for row in conn.execute(
-            "SELECT id FROM cases WHERE id = ANY(?)", (list(ids),))}
+        return {
+            row[0] for row in conn.execute("SELECT id FROM cases WHERE id = ANY(?)", (list(ids),))
+        }
     wanted = json.dumps(list(ids))
-    return {row[0] for row in conn.execute(
-        "SELECT id FROM cases WHERE id IN (SELECT value FROM json_each(?))", (wanted,))}
+    return {
+        row[0]
+        for row in conn.execute(
+            "SELECT id FROM cases WHERE id IN (SELECT value FROM json_each(?))", (wanted,)
+        )
+    }
 
 
 # -- writes -------------------------------------------------------------------------------
@@ -115,21 +127,42 @@ def event_rows(case_id: int, events: list[Event]) -> list[tuple]:
             actor, kind, field = event.actor, event.kind, event.field
             before, after, reason = event.from_value, event.to_value, event.reason
             body = b"[%d,%d,%s,%s,%s,%s,%s,%s]" % (
-                case_id, at, cached(actor) or fragment(actor), cached(kind) or fragment(kind),
-                cached(field) or fragment(field), cached(before) or fragment(before),
-                cached(after) or fragment(after), cached(reason) or fragment(reason))
+                case_id,
+                at,
+                cached(actor) or fragment(actor),
+                cached(kind) or fragment(kind),
+                cached(field) or fragment(field),
+                cached(before) or fragment(before),
+                cached(after) or fragment(after),
+                cached(reason) or fragment(reason),
+            )
             previous = _sha256(previous + body).digest()
-        rows.append((case_id, at, event.actor, event.kind, event.field,
-                     event.from_value, event.to_value, event.reason, previous))
+        rows.append(
+            (
+                case_id,
+                at,
+                event.actor,
+                event.kind,
+                event.field,
+                event.from_value,
+                event.to_value,
+                event.reason,
+                previous,
+            )
+        )
     return rows
 
 
 def _import_triggers(conn: sqlite3.Connection) -> dict[str, str]:
     """{name: sql} of the triggers an import drops while its rows go in."""
     names = (*_EVENT_TRIGGERS, _CASE_INDEX_TRIGGER)
-    return dict(conn.execute(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('cases', 'events') "
-        f"AND name IN ({', '.join('?' for _ in names)})", names))
+    return dict(
+        conn.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('cases', 'events') "
+            f"AND name IN ({', '.join('?' for _ in names)})",
+            names,
+        )
+    )
 
 
 def has_event_count(conn: sqlite3.Connection) -> bool:
@@ -144,7 +177,8 @@ _EVENT_TRIGGERS = ("events_count_ai", "cases_fts_events_ai")
 _CASE_INDEX_TRIGGER = "cases_fts_ai"
 _TRIGGER_BODY = re.compile(
     r"\bBEGIN\s+INSERT\s+INTO\s+(\w+)\s*(\([^()]*\))\s*VALUES\s*\((.*)\)\s*;\s*END\s*$",
-    re.DOTALL | re.IGNORECASE)
+    re.DOTALL | re.IGNORECASE,
+)
 
 
 def _index_statement(trigger_sql: str, every_case: bool = False) -> str | None:
@@ -190,9 +224,12 @@ def deferred_indexes(conn: sqlite3.Connection, wanted: bool) -> Iterator[bool]:
         if index is None:  # a trigger of another shape: leave it all to insert_cases
             yield False
             return
-    indexes = list(conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-        "AND tbl_name IN ('cases', 'events') ORDER BY rowid"))
+    indexes = list(
+        conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            "AND tbl_name IN ('cases', 'events') ORDER BY rowid"
+        )
+    )
     for name in triggers:
         conn.execute(f'DROP TRIGGER "{name}"')
     for name, _ in indexes:
@@ -232,8 +269,9 @@ def _import_row(case: Case, event_count: int) -> list:
     return row
 
 
-def insert_cases(conn: sqlite3.Connection, cases: list[Case], events: list[tuple],
-                 deferred: bool = False) -> None:
+def insert_cases(
+    conn: sqlite3.Connection, cases: list[Case], events: list[tuple], deferred: bool = False
+) -> None:
     """New cases (with their ids) and their event rows from `event_rows`.
 
     The events go in first and each case row carries its event count: the trigger that
@@ -266,8 +304,9 @@ def counted_case_rows(cases: list[Case], events: list[tuple]) -> list[list]:
     return [_import_row(case, counts.get(case.id, 0)) for case in cases]
 
 
-def insert_counted(conn: sqlite3.Connection, case_rows: list[list], events: list[tuple],
-                   deferred: bool = False) -> None:
+def insert_counted(
+    conn: sqlite3.Connection, case_rows: list[list], events: list[tuple], deferred: bool = False
+) -> None:
     """`insert_cases` for rows made already by `counted_case_rows` and `event_rows`, in a
     store whose cases count their events."""
     if getattr(conn, "dialect", "sqlite") == "postgres":
@@ -309,12 +348,24 @@ def upsert_owners(conn: sqlite3.Connection, owners: list[Owner]) -> None:
         "ON CONFLICT(handle) DO UPDATE SET name = excluded.name, email = excluded.email, "
         "tier = excluded.tier, teams = excluded.teams, capacity = excluded.capacity, "
         "active = excluded.active",
-        [(o.handle, o.name, o.email, o.tier, json.dumps(list(o.teams), ensure_ascii=False),
-          o.capacity, int(o.active)) for o in owners],
+        [
+            (
+                o.handle,
+                o.name,
+                o.email,
+                o.tier,
+                json.dumps(list(o.teams), ensure_ascii=False),
+                o.capacity,
+                int(o.active),
+            )
+            for o in owners
+        ],
     )
 
 
-def replace_policy_versions(conn: sqlite3.Connection, versions: list[tuple[int, int, str, str]]) -> None:
+def replace_policy_versions(
+    conn: sqlite3.Connection, versions: list[tuple[int, int, str, str]]
+) -> None:
     """Restore an export's policy history with its own version ids. Only for a store with
     no cases: nothing then refers to the versions being replaced."""
     from esc_cli.store.policies import encode_document
@@ -322,24 +373,38 @@ def replace_policy_versions(conn: sqlite3.Connection, versions: list[tuple[int, 
     conn.execute("DELETE FROM policy_versions")
     conn.executemany(
         "INSERT INTO policy_versions (id, created_at, actor, toml, document) VALUES (?, ?, ?, ?, ?)",
-        [(*version, encode_document(version[3])) for version in versions])
+        [(*version, encode_document(version[3])) for version in versions],
+    )
     if getattr(conn, "dialect", "sqlite") == "postgres":
         # ids given explicitly do not move the identity's sequence: the next version
         # must be numbered after them, as SQLite numbers it
-        conn.execute("SELECT setval(pg_get_serial_sequence('policy_versions', 'id'), "
-                     "coalesce((SELECT max(id) FROM policy_versions), 0) + 1, false)")
+        conn.execute(
+            "SELECT setval(pg_get_serial_sequence('policy_versions', 'id'), "
+            "coalesce((SELECT max(id) FROM policy_versions), 0) + 1, false)"
+        )
 
 
-def add_notifications(conn: sqlite3.Connection, payloads: list[dict], channels: list[str],
-                      created_at: int) -> None:
+def add_notifications(
+    conn: sqlite3.Connection, payloads: list[dict], channels: list[str], created_at: int
+) -> None:
     if not payloads:
         return
     conn.executemany(
         "INSERT OR IGNORE INTO notifications (id, case_id, kind, recipient, created_at, payload) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        [(p["id"], p["case"], p["kind"], p["recipient_label"], created_at,
-          json.dumps({k: v for k, v in p.items() if k != "recipient_label"}, ensure_ascii=False))
-         for p in payloads],
+        [
+            (
+                p["id"],
+                p["case"],
+                p["kind"],
+                p["recipient_label"],
+                created_at,
+                json.dumps(
+                    {k: v for k, v in p.items() if k != "recipient_label"}, ensure_ascii=False
+                ),
+            )
+            for p in payloads
+        ],
     )
     conn.executemany(
         "INSERT OR IGNORE INTO deliveries (notification_id, channel, state, attempts, next_attempt_at) "
@@ -350,19 +415,28 @@ def add_notifications(conn: sqlite3.Connection, payloads: list[dict], channels: 
 
 # -- export ---------------------------------------------------------------------------------
 
-def iter_case_pages(conn: sqlite3.Connection, size: int = 2000) -> Iterator[list[tuple[Case, list[Event]]]]:
+
+def iter_case_pages(
+    conn: sqlite3.Connection, size: int = 2000
+) -> Iterator[list[tuple[Case, list[Event]]]]:
     """Every case with its events, in id order, `size` cases per page."""
     after: int | None = 0
     while True:
-        cases = [case_from_row(row) for row in conn.execute(
-            f"{_SELECT_CASE} WHERE id > ? ORDER BY id LIMIT ?", (after, size))]
+        cases = [
+            case_from_row(row)
+            for row in conn.execute(
+                f"{_SELECT_CASE} WHERE id > ? ORDER BY id LIMIT ?", (after, size)
+            )
+        ]
         if not cases:
             return
         first, last = cases[0].id, cases[-1].id
         by_case: dict[int | None, list[Event]] = {case.id: [] for case in cases}
         for row in conn.execute(
             "SELECT case_id, at, actor, kind, field, from_value, to_value, reason FROM events "
-            "WHERE case_id BETWEEN ? AND ? ORDER BY case_id, id", (first, last)):
+            "WHERE case_id BETWEEN ? AND ? ORDER BY case_id, id",
+            (first, last),
+        ):
             bucket = by_case.get(row[0])
             if bucket is not None:  # events of a deleted case (damage) are doctor's business
                 bucket.append(Event(*row[1:]))

@@ -111,8 +111,11 @@ def update_case(conn: sqlite3.Connection, case: Case, before: Case | None = None
         changed = values[1:]
     else:
         old = _row_values(before)
-        pairs = [(c, v) for c, v, o in zip(CASE_COLUMNS[1:], values[1:], old[1:])
-                 if v != o or type(v) is not type(o)]
+        pairs = [
+            (c, v)
+            for c, v, o in zip(CASE_COLUMNS[1:], values[1:], old[1:])
+            if v != o or type(v) is not type(o)
+        ]
         if not pairs:
             _save_cycles(conn, case)
             return
@@ -120,8 +123,9 @@ def update_case(conn: sqlite3.Connection, case: Case, before: Case | None = None
         changed = [v for _, v in pairs]
     assignments = ", ".join(f"{c} = ?" for c in columns)
     # PostgreSQL: sent with the next statement that needs an answer (or the COMMIT)
-    getattr(conn, "later", conn.execute)(f"UPDATE cases SET {assignments} WHERE id = ?",
-                                         [*changed, case.id])
+    getattr(conn, "later", conn.execute)(
+        f"UPDATE cases SET {assignments} WHERE id = ?", [*changed, case.id]
+    )
     _save_cycles(conn, case)
 
 
@@ -152,11 +156,22 @@ def append_events(conn: sqlite3.Connection, case_id: int, events: list[Event]) -
     for event in events:
         previous = event_hash(previous, case_id, event)
         rows.append(
-            (case_id, event.at, event.actor, event.kind, event.field,
-             event.from_value, event.to_value, event.reason, previous)
+            (
+                case_id,
+                event.at,
+                event.actor,
+                event.kind,
+                event.field,
+                event.from_value,
+                event.to_value,
+                event.reason,
+                previous,
+            )
         )
-    insert = ("INSERT INTO events (case_id, at, actor, kind, field, from_value, to_value, reason, "
-              "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    insert = (
+        "INSERT INTO events (case_id, at, actor, kind, field, from_value, to_value, reason, "
+        "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    )
     later = getattr(conn, "later", None)
     if later is None:
         conn.executemany(insert, rows)
@@ -179,13 +194,19 @@ def next_case_id(conn: sqlite3.Connection) -> int:
 
 
 def unresolved_ids(conn: sqlite3.Connection) -> list[int]:
-    return [r[0] for r in conn.execute(
-        "SELECT id FROM cases WHERE state IN ('new', 'open', 'pending') ORDER BY id")]
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM cases WHERE state IN ('new', 'open', 'pending') ORDER BY id"
+        )
+    ]
 
 
 def highest_live_tier(conn: sqlite3.Connection) -> int:
     """The highest tier a case that can still be worked (anything not closed) is at."""
-    return conn.execute("SELECT coalesce(max(tier), 1) FROM cases WHERE state != 'closed'").fetchone()[0]
+    return conn.execute(
+        "SELECT coalesce(max(tier), 1) FROM cases WHERE state != 'closed'"
+    ).fetchone()[0]
 
 
 def requeue_for_sweep(conn: sqlite3.Connection, now: int) -> None:

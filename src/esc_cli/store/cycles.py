@@ -14,22 +14,33 @@ def save(conn, case_id: int, cycles) -> None:
     """The case's earlier cycles as given, replacing what was stored (nothing is
     written when they are unchanged: most writes to a reopened case move no cycle)."""
     wanted = [(decided, int(bool(met))) for decided, met in cycles]
-    stored = [tuple(row) for row in conn.execute(
-        "SELECT decided_at, met FROM resolution_cycles WHERE case_id = ? ORDER BY cycle",
-        (case_id,))]
+    stored = [
+        tuple(row)
+        for row in conn.execute(
+            "SELECT decided_at, met FROM resolution_cycles WHERE case_id = ? ORDER BY cycle",
+            (case_id,),
+        )
+    ]
     if stored == wanted:
         return
     conn.execute("DELETE FROM resolution_cycles WHERE case_id = ?", (case_id,))
-    conn.executemany(_INSERT, [(case_id, index, decided, met)
-                               for index, (decided, met) in enumerate(wanted, start=1)])
+    conn.executemany(
+        _INSERT,
+        [(case_id, index, decided, met) for index, (decided, met) in enumerate(wanted, start=1)],
+    )
 
 
 def insert_new(conn, cases) -> None:
     """New cases' earlier cycles (an import of histories with reopens)."""
-    conn.executemany(_INSERT, [
-        (case.id, index, decided, int(bool(met)))
-        for case in cases if case.resolution_cycles
-        for index, (decided, met) in enumerate(case.resolution_cycles, start=1)])
+    conn.executemany(
+        _INSERT,
+        [
+            (case.id, index, decided, int(bool(met)))
+            for case in cases
+            if case.resolution_cycles
+            for index, (decided, met) in enumerate(case.resolution_cycles, start=1)
+        ],
+    )
 
 
 def replay(conn, where: str = "reopened > 0") -> None:
@@ -52,7 +63,8 @@ def replay(conn, where: str = "reopened > 0") -> None:
                   e.at, e.actor, e.kind, e.field, e.from_value, e.to_value, e.reason
            FROM cases c JOIN events e ON e.case_id = c.id
            WHERE c.id IN (SELECT id FROM cases WHERE {where})
-           ORDER BY c.id, e.id""").fetchall()
+           ORDER BY c.id, e.id"""
+    ).fetchall()
     decided: list[tuple] = []
     earlier: list[tuple] = []
     ids: list[tuple] = []
@@ -67,8 +79,10 @@ def replay(conn, where: str = "reopened > 0") -> None:
             return
         ids.append((case_id,))
         decided.append((resolution.decided_at, case_id))
-        earlier.extend((case_id, index, at, int(bool(met)))
-                       for index, (at, met) in enumerate(resolution.earlier, start=1))
+        earlier.extend(
+            (case_id, index, at, int(bool(met)))
+            for index, (at, met) in enumerate(resolution.earlier, start=1)
+        )
 
     current: tuple | None = None
     events: list = []

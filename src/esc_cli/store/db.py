@@ -33,8 +33,11 @@ def _connect(path: Path) -> sqlite3.Connection:
     # under concurrent writers where IMMEDIATE waits on the busy timeout).
     try:
         conn = sqlite3.connect(
-            str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
-            check_same_thread=False, factory=SqliteConnection,
+            str(path),
+            isolation_level=None,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            check_same_thread=False,
+            factory=SqliteConnection,
         )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     except sqlite3.Error as err:  # unreadable file, unusable directory
@@ -160,8 +163,10 @@ class Store:
         try:
             application_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
             version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-            has_tables = application_id != APPLICATION_ID and self.conn.execute(
-                "SELECT count(*) FROM sqlite_master").fetchone()[0]
+            has_tables = (
+                application_id != APPLICATION_ID
+                and self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            )
         finally:
             if began and self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")

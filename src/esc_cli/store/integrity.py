@@ -34,18 +34,25 @@ def has_tables(conn: sqlite3.Connection) -> bool:
 
 def applied_migrations(conn: sqlite3.Connection, migration_set: str) -> list[str]:
     if getattr(conn, "dialect", "sqlite") == "postgres":
-        return [row[0] for row in conn.execute(
-            "SELECT name FROM esc_migrations WHERE migration_set = ? ORDER BY name",
-            (migration_set,))]
+        return [
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM esc_migrations WHERE migration_set = ? ORDER BY name",
+                (migration_set,),
+            )
+        ]
     exists = conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'"
     ).fetchone()
     if not exists:
         return []
-    return [row[0] for row in conn.execute(
-        "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid",
-        (migration_set,),
-    )]
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid",
+            (migration_set,),
+        )
+    ]
 
 
 def counts(conn: sqlite3.Connection) -> tuple[int, int, int]:
@@ -71,8 +78,10 @@ def cases_on_versions(conn: sqlite3.Connection, version_ids: list[int]) -> list[
 # is its whole age) and was never reopened: its resolution clock ran once, from the
 # opening, and was decided at its due time if it ran past it, else at its resolution.
 # Doctor checks those in SQL (decided_mismatches); every other resolved case is replayed.
-_RAN_ONCE = ("reopened = 0 AND resolve_secs IS NOT NULL AND resolution_at IS NOT NULL "
-             "AND resolve_secs = resolution_at - opened_at")
+_RAN_ONCE = (
+    "reopened = 0 AND resolve_secs IS NOT NULL AND resolution_at IS NOT NULL "
+    "AND resolve_secs = resolution_at - opened_at"
+)
 
 
 def case_facts(conn: sqlite3.Connection) -> Iterator[tuple]:
@@ -86,13 +95,18 @@ def case_facts(conn: sqlite3.Connection) -> Iterator[tuple]:
 
     width = 7 + len(SUMMARY_FIELDS)
     for row in conn.execute(
-            f"SELECT id, event_count, {UNRESOLVED_SQL}, opened_at, tier, escalations, reopened, "
-            f"{', '.join(SUMMARY_FIELDS)}, CASE WHEN {_RAN_ONCE} THEN 1 ELSE 0 END, priority, "
-            "policy_version, resolution_decided_at FROM cases ORDER BY id"):
+        f"SELECT id, event_count, {UNRESOLVED_SQL}, opened_at, tier, escalations, reopened, "
+        f"{', '.join(SUMMARY_FIELDS)}, CASE WHEN {_RAN_ONCE} THEN 1 ELSE 0 END, priority, "
+        "policy_version, resolution_decided_at FROM cases ORDER BY id"
+    ):
         resolved = not row[2]
         replay = resolved and not row[width]
-        yield (row[0], row[1], row[3:width] if resolved else None,
-               (row[width + 1], row[width + 2], row[3], row[width + 3]) if replay else None)
+        yield (
+            row[0],
+            row[1],
+            row[3:width] if resolved else None,
+            (row[width + 1], row[width + 2], row[3], row[width + 3]) if replay else None,
+        )
 
 
 def decided_mismatches(conn: sqlite3.Connection) -> list[tuple[int, int | None, int | None]]:
@@ -111,18 +125,25 @@ def stored_cycles(conn: sqlite3.Connection) -> dict[int, tuple]:
     """Every case's earlier resolution cycles as stored: {case id: ((decided_at, met), ...)}
     (only reopened cases have them: a small table)."""
     found: dict[int, tuple] = {}
-    for case_id, rows in groupby(conn.execute(
-            "SELECT case_id, decided_at, met FROM resolution_cycles ORDER BY case_id, cycle"),
-            key=itemgetter(0)):
+    for case_id, rows in groupby(
+        conn.execute(
+            "SELECT case_id, decided_at, met FROM resolution_cycles ORDER BY case_id, cycle"
+        ),
+        key=itemgetter(0),
+    ):
         found[case_id] = tuple((decided, bool(met)) for _, decided, met in rows)
     return found
 
 
 def stray_cycles(conn: sqlite3.Connection) -> list[int]:
     """Case ids with resolution cycles but no reopen (or no case at all)."""
-    return [row[0] for row in conn.execute(
-        "SELECT DISTINCT case_id FROM resolution_cycles WHERE case_id NOT IN "
-        "(SELECT id FROM cases WHERE reopened > 0) ORDER BY case_id")]
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT DISTINCT case_id FROM resolution_cycles WHERE case_id NOT IN "
+            "(SELECT id FROM cases WHERE reopened > 0) ORDER BY case_id"
+        )
+    ]
 
 
 def event_chains(conn: sqlite3.Connection) -> Iterator[tuple[int, list[tuple[Event, bytes]]]]:
@@ -133,9 +154,10 @@ def event_chains(conn: sqlite3.Connection) -> Iterator[tuple[int, list[tuple[Eve
         "FROM events ORDER BY case_id, id"
     )
     for case_id, rows in groupby(cursor, key=itemgetter(0)):
-        yield case_id, [
-            (Event(*row[1:8]), row[8] if isinstance(row[8], bytes) else b"") for row in rows
-        ]
+        yield (
+            case_id,
+            [(Event(*row[1:8]), row[8] if isinstance(row[8], bytes) else b"") for row in rows],
+        )
 
 
 def unresolved_cases(conn: sqlite3.Connection) -> Iterator:
@@ -154,7 +176,9 @@ def undelivered(conn: sqlite3.Connection) -> tuple[int, int]:
 
 # -- indexes -------------------------------------------------------------------------
 
-_CREATE_INDEX = re.compile(r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", re.I)
+_CREATE_INDEX = re.compile(
+    r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", re.I
+)
 _DROP_INDEX = re.compile(r"^\s*DROP\s+INDEX\s+(?:IF\s+EXISTS\s+)?(\w+)", re.I)
 
 
@@ -205,8 +229,11 @@ def expected_indexes(dialect: str) -> dict[str, str]:
     conn = sqlite3.connect(":memory:", isolation_level=None)
     try:
         migrate(conn)
-        return dict(conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"))
+        return dict(
+            conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            )
+        )
     finally:
         conn.close()
 
@@ -215,8 +242,12 @@ def present_indexes(conn) -> set[str]:
     """The names of the store's usable indexes (on PostgreSQL a build that never
     finished leaves an invalid one, which does not count)."""
     if getattr(conn, "dialect", "sqlite") == "postgres":
-        return {row[0] for row in conn.execute(
-            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = current_schema() AND i.indisvalid AND i.indisready")}
+        return {
+            row[0]
+            for row in conn.execute(
+                "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND i.indisvalid AND i.indisready"
+            )
+        }
     return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}

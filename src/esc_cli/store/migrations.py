@@ -21,7 +21,8 @@ def _run(db, script: str) -> None:
 
 
 def _m001_core(db) -> None:
-    _run(db,
+    _run(
+        db,
         """
         CREATE TABLE policy_versions (
             id INTEGER PRIMARY KEY,
@@ -117,7 +118,7 @@ def _m001_core(db) -> None:
         );
         CREATE INDEX deliveries_due ON deliveries(next_attempt_at)
             WHERE state != 'delivered';
-        """
+        """,
     )
 
 
@@ -150,8 +151,10 @@ def _m002_fts(db) -> None:
     def notes(case_id: str, without: str = "NULL") -> str:
         # FTS5 deletes by the tokens a row was indexed with, so each trigger rebuilds
         # the old notes (order does not matter, the set of texts does).
-        return (f"(SELECT group_concat(reason, ' ') FROM events WHERE case_id = {case_id} "
-                f"AND kind IN ({kinds}) AND reason IS NOT NULL AND id IS NOT {without})")
+        return (
+            f"(SELECT group_concat(reason, ' ') FROM events WHERE case_id = {case_id} "
+            f"AND kind IN ({kinds}) AND reason IS NOT NULL AND id IS NOT {without})"
+        )
 
     def searched(row: str) -> str:
         return f"{row}.kind IN ({kinds}) AND {row}.reason IS NOT NULL"
@@ -162,51 +165,56 @@ def _m002_fts(db) -> None:
             SELECT 'delete', id, title, description, {old_notes}
             FROM cases WHERE id = {case_id} AND {when};
             INSERT INTO cases_fts (rowid, title, description, notes)
-            SELECT id, title, description, {notes('cases.id')}
+            SELECT id, title, description, {notes("cases.id")}
             FROM cases WHERE id = {case_id} AND {when};"""
 
     def with_old(without_new: str, row: str) -> str:
-        return (f"CASE WHEN {searched(row)} THEN coalesce({without_new} || ' ', '') || {row}.reason "
-                f"ELSE {without_new} END")
+        return (
+            f"CASE WHEN {searched(row)} THEN coalesce({without_new} || ' ', '') || {row}.reason "
+            f"ELSE {without_new} END"
+        )
 
     statements = [
         f"""CREATE VIEW case_search_docs AS
-            SELECT id, title, description, {notes('cases.id')} AS notes FROM cases""",
+            SELECT id, title, description, {notes("cases.id")} AS notes FROM cases""",
         """CREATE VIRTUAL TABLE cases_fts USING fts5(
             title, description, notes, content = 'case_search_docs', content_rowid = 'id',
             tokenize = 'porter unicode61 remove_diacritics 2', detail = none)""",
         f"""CREATE TRIGGER cases_fts_ai AFTER INSERT ON cases BEGIN
             INSERT INTO cases_fts (rowid, title, description, notes)
-            VALUES (new.id, new.title, new.description, {notes('new.id')});
+            VALUES (new.id, new.title, new.description, {notes("new.id")});
         END""",
         f"""CREATE TRIGGER cases_fts_ad AFTER DELETE ON cases BEGIN
             INSERT INTO cases_fts (cases_fts, rowid, title, description, notes)
-            VALUES ('delete', old.id, old.title, old.description, {notes('old.id')});
+            VALUES ('delete', old.id, old.title, old.description, {notes("old.id")});
         END""",
         # Every case write rewrites every column; re-index only when the text changed.
         f"""CREATE TRIGGER cases_fts_au AFTER UPDATE OF id, title, description ON cases
         WHEN old.id IS NOT new.id OR old.title IS NOT new.title
             OR old.description IS NOT new.description BEGIN
             INSERT INTO cases_fts (cases_fts, rowid, title, description, notes)
-            VALUES ('delete', old.id, old.title, old.description, {notes('old.id')});
+            VALUES ('delete', old.id, old.title, old.description, {notes("old.id")});
             INSERT INTO cases_fts (rowid, title, description, notes)
-            VALUES (new.id, new.title, new.description, {notes('new.id')});
+            VALUES (new.id, new.title, new.description, {notes("new.id")});
         END""",
         f"""CREATE TRIGGER cases_fts_events_ai AFTER INSERT ON events
-        WHEN {searched('new')} BEGIN
-            {reindex('new.case_id', notes('new.case_id', 'new.id'))}
+        WHEN {searched("new")} BEGIN
+            {reindex("new.case_id", notes("new.case_id", "new.id"))}
         END""",
         # esc never updates or deletes an event; these keep the index true to the tables
         # when someone does so by hand (which doctor then reports).
         f"""CREATE TRIGGER cases_fts_events_ad AFTER DELETE ON events
-        WHEN {searched('old')} BEGIN
-            {reindex('old.case_id', with_old(notes('old.case_id'), 'old'))}
+        WHEN {searched("old")} BEGIN
+            {reindex("old.case_id", with_old(notes("old.case_id"), "old"))}
         END""",
         f"""CREATE TRIGGER cases_fts_events_au AFTER UPDATE ON events
-        WHEN ({searched('old')}) OR ({searched('new')}) BEGIN
-            {reindex('old.case_id', with_old(notes('old.case_id', 'new.id'), 'old'))}
-            {reindex('new.case_id', notes('new.case_id', 'new.id'),
-                     when='new.case_id IS NOT old.case_id')}
+        WHEN ({searched("old")}) OR ({searched("new")}) BEGIN
+            {reindex("old.case_id", with_old(notes("old.case_id", "new.id"), "old"))}
+            {
+            reindex(
+                "new.case_id", notes("new.case_id", "new.id"), when="new.case_id IS NOT old.case_id"
+            )
+        }
         END""",
         "INSERT INTO cases_fts (cases_fts) VALUES ('rebuild')",
         "ALTER TABLE cases ADD COLUMN event_count INTEGER NOT NULL DEFAULT 0",
@@ -223,7 +231,8 @@ def _m003_report_indexes(db) -> None:
     # esc report: SLA clocks that stopped or fell due in a window are found through
     # their stop and due columns; the backlog at an instant starts from the unresolved
     # cases opened before it.
-    _run(db,
+    _run(
+        db,
         """
         CREATE INDEX cases_acknowledged_at ON cases(acknowledged_at)
             WHERE acknowledged_at IS NOT NULL;
@@ -231,7 +240,7 @@ def _m003_report_indexes(db) -> None:
         CREATE INDEX cases_resolve_by ON cases(resolve_by);
         CREATE INDEX cases_unresolved_opened ON cases(opened_at)
             WHERE state IN ('new', 'open', 'pending');
-        """
+        """,
     )
 
 
@@ -242,7 +251,8 @@ def _m004_report_perf(db) -> None:
     # The (case_id, id) ones answer "is this the case's latest resolution/feedback".
     # SQLite 3.40 counts a partial index as covering only if it holds the columns of
     # its own WHERE too, hence the trailing kind/field.
-    _run(db,
+    _run(
+        db,
         """
         DROP INDEX IF EXISTS events_kind_at;
         CREATE INDEX events_resolved_at ON events(at, case_id, id, from_value, kind)
@@ -254,7 +264,7 @@ def _m004_report_perf(db) -> None:
         CREATE INDEX events_escalated_at ON events(at, case_id, kind) WHERE kind = 'escalated';
         CREATE INDEX events_state_at ON events(at, from_value, to_value, field)
             WHERE field = 'state';
-        """
+        """,
     )
 
 
@@ -265,21 +275,25 @@ def _m005_report_pauses(db) -> None:
         """CREATE INDEX events_pause_moves ON events(case_id, id, at, from_value, to_value, field)
             WHERE field = 'state' AND (from_value IN ('pending', 'resolved')
             AND to_value IN ('new', 'open') OR from_value IN ('new', 'open')
-            AND to_value = 'pending')""")
+            AND to_value = 'pending')"""
+    )
 
 
 def _m006_report_deescalations(db) -> None:
     # esc report's first-contact resolution looks for a de-escalation after each
     # resolution: a tiny index instead of reading every event of every resolved case.
-    db.execute("CREATE INDEX events_deescalated ON events(case_id, at, kind) "
-               "WHERE kind = 'deescalated'")
+    db.execute(
+        "CREATE INDEX events_deescalated ON events(case_id, at, kind) WHERE kind = 'deescalated'"
+    )
 
 
 def _m007_unresolved_warn(db) -> None:
     # esc overdue asks "at risk by now or due by the horizon": the warn half of that OR
     # needs its own partial index, or SQLite walks every unresolved case.
-    db.execute("CREATE INDEX cases_unresolved_warn ON cases(warn_at) "
-               "WHERE state IN ('new', 'open', 'pending')")
+    db.execute(
+        "CREATE INDEX cases_unresolved_warn ON cases(warn_at) "
+        "WHERE state IN ('new', 'open', 'pending')"
+    )
 
 
 # The last instant at which a case can count in a report window: its opening, first
@@ -287,9 +301,11 @@ def _m007_unresolved_warn(db) -> None:
 # window's start has nothing in it. Unresolved cases count in every backlog, so their
 # horizon is past any instant esc accepts (year 10000). report_queries.HORIZON is this
 # text, spelled the same so SQLite matches it to the index cases_report.
-_HORIZON = ("CASE WHEN state IN ('new', 'open', 'pending') THEN 253402300800 ELSE max(opened_at, "
-            "coalesce(acknowledged_at, 0), coalesce(respond_by, 0), coalesce(resolved_at, 0), "
-            "coalesce(resolve_by, 0), coalesce(resolution_at, 0), coalesce(feedback_at, 0)) END")
+_HORIZON = (
+    "CASE WHEN state IN ('new', 'open', 'pending') THEN 253402300800 ELSE max(opened_at, "
+    "coalesce(acknowledged_at, 0), coalesce(respond_by, 0), coalesce(resolved_at, 0), "
+    "coalesce(resolve_by, 0), coalesce(resolution_at, 0), coalesce(feedback_at, 0)) END"
+)
 
 
 def _m008_report_summaries(db) -> None:
@@ -299,7 +315,8 @@ def _m008_report_summaries(db) -> None:
 
     The backfill is the arithmetic the report ran over the events until now, set-based
     over the partial indexes of 0004-0006 before they go."""
-    _run(db,
+    _run(
+        db,
         """
         ALTER TABLE cases ADD COLUMN resolution_at INTEGER;
         ALTER TABLE cases ADD COLUMN resolve_secs INTEGER;
@@ -361,14 +378,16 @@ def _m008_report_summaries(db) -> None:
         DROP INDEX IF EXISTS cases_respond_by;
         DROP INDEX IF EXISTS cases_resolve_by;
         CREATE INDEX cases_resolution_at ON cases(resolution_at) WHERE resolution_at IS NOT NULL
-        """)
+        """,
+    )
     # Every column a report window reads, behind the horizon: one range scan per priority,
     # no row reads, rows already in priority order (GROUP BY priority needs no sort).
     db.execute(
         f"""CREATE INDEX cases_report ON cases(priority, {_HORIZON}, opened_at, state, owner,
             escalations, reopened, acknowledged_at, respond_by, resolved_at, resolve_by,
             paused_since, resolution_at, resolve_secs, fcr, feedback_at, feedback_score,
-            last_event_at)""")
+            last_event_at)"""
+    )
 
 
 def _m009_report_durations(db) -> None:
@@ -382,7 +401,8 @@ def _m009_report_durations(db) -> None:
             acknowledged_at) WHERE acknowledged_at IS NOT NULL;
         CREATE INDEX cases_resolve_secs ON cases(priority, resolve_secs, resolution_at)
             WHERE resolution_at IS NOT NULL;
-        """)
+        """
+    )
 
 
 def _m010_policy_documents(db) -> None:
@@ -392,8 +412,10 @@ def _m010_policy_documents(db) -> None:
 
     db.execute("ALTER TABLE policy_versions ADD COLUMN document TEXT")
     for version_id, toml in db.execute("SELECT id, toml FROM policy_versions").fetchall():
-        db.execute("UPDATE policy_versions SET document = ? WHERE id = ?",
-                   (encode_document(toml), version_id))
+        db.execute(
+            "UPDATE policy_versions SET document = ? WHERE id = ?",
+            (encode_document(toml), version_id),
+        )
 
 
 def _m011_delivery_leases(db) -> None:
@@ -418,14 +440,16 @@ def _m012_resolution_decided(db) -> None:
         """UPDATE cases SET resolution_decided_at = CASE
             WHEN state IN ('resolved', 'closed') THEN
                 CASE WHEN resolved_at > resolve_by THEN resolve_by ELSE resolved_at END
-            WHEN state IN ('new', 'open') THEN resolve_by END""")
+            WHEN state IN ('new', 'open') THEN resolve_by END"""
+    )
     _replay_resolution_decided(db.conn)
     db.execute("DROP INDEX cases_report")
     db.execute(
         f"""CREATE INDEX cases_report ON cases(priority, {_HORIZON}, opened_at, state, owner,
             escalations, reopened, acknowledged_at, respond_by, resolved_at, resolve_by,
             paused_since, resolution_at, resolve_secs, fcr, feedback_at, feedback_score,
-            last_event_at, resolution_decided_at)""")
+            last_event_at, resolution_decided_at)"""
+    )
 
 
 def _replay_resolution_decided(conn: sqlite3.Connection) -> None:
@@ -444,7 +468,8 @@ def _replay_resolution_decided(conn: sqlite3.Connection) -> None:
                   e.at, e.actor, e.kind, e.field, e.from_value, e.to_value, e.reason
            FROM cases c JOIN events e ON e.case_id = c.id
            WHERE c.id IN (SELECT case_id FROM events WHERE kind IN ('pending', 'reopened'))
-           ORDER BY c.id, e.id""")
+           ORDER BY c.id, e.id"""
+    )
     updates: list[tuple[int | None, int]] = []
     current: tuple | None = None
     events: list = []
@@ -522,8 +547,10 @@ def _m017_resolution_cycles(db) -> None:
         met INTEGER NOT NULL,
         PRIMARY KEY (case_id, cycle)
     )""")
-    db.execute("CREATE INDEX IF NOT EXISTS resolution_cycles_decided "
-               "ON resolution_cycles(decided_at, case_id, met)")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS resolution_cycles_decided "
+        "ON resolution_cycles(decided_at, case_id, met)"
+    )
     from esc_cli.store.cycles import replay
 
     replay(db.conn)
@@ -573,15 +600,19 @@ def migrate(conn: sqlite3.Connection) -> int:
 # bodies below need no backfill of rows: the tables are empty when they run.
 
 _DDL_TYPES = (
-    (re.compile(r"\bINTEGER\s+PRIMARY\s+KEY\b", re.I), "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"),
+    (
+        re.compile(r"\bINTEGER\s+PRIMARY\s+KEY\b", re.I),
+        "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+    ),
     (re.compile(r"\bINTEGER\b", re.I), "BIGINT"),
     (re.compile(r"\bBLOB\b", re.I), "BYTEA"),
     (re.compile(r"\bREAL\b", re.I), "DOUBLE PRECISION"),
     # byte order, as SQLite's BINARY collation compares text, whatever the database's locale
     (re.compile(r"(?<!\bAS )\bTEXT\b(?!\s+COLLATE)", re.I), 'TEXT COLLATE "C"'),
 )
-_DDL_STATEMENT = re.compile(r"^\s*(CREATE\s+(TEMP\s+|TEMPORARY\s+)?TABLE|ALTER\s+TABLE)\b(?!.*\bAS\s+SELECT\b)",
-                            re.I | re.S)
+_DDL_STATEMENT = re.compile(
+    r"^\s*(CREATE\s+(TEMP\s+|TEMPORARY\s+)?TABLE|ALTER\s+TABLE)\b(?!.*\bAS\s+SELECT\b)", re.I | re.S
+)
 
 
 class _PgDDL:
@@ -691,26 +722,40 @@ def _pg_report_summaries(db) -> None:
     for column in ("resolution_at", "resolve_secs", "feedback_at", "feedback_score"):
         db.execute(f"ALTER TABLE cases ADD COLUMN {column} INTEGER")
     db.execute("ALTER TABLE cases ADD COLUMN fcr INTEGER NOT NULL DEFAULT 0")
-    for index in ("events_resolved_at", "events_resolved_case", "events_feedback_at",
-                  "events_feedback_case", "events_pause_moves", "events_deescalated",
-                  "events_state_at", "cases_acknowledged_at", "cases_respond_by",
-                  "cases_resolve_by"):
+    for index in (
+        "events_resolved_at",
+        "events_resolved_case",
+        "events_feedback_at",
+        "events_feedback_case",
+        "events_pause_moves",
+        "events_deescalated",
+        "events_state_at",
+        "cases_acknowledged_at",
+        "cases_respond_by",
+        "cases_resolve_by",
+    ):
         db.execute(f"DROP INDEX IF EXISTS {index}")
-    db.execute("CREATE INDEX cases_resolution_at ON cases(resolution_at) "
-               "WHERE resolution_at IS NOT NULL")
+    db.execute(
+        "CREATE INDEX cases_resolution_at ON cases(resolution_at) WHERE resolution_at IS NOT NULL"
+    )
     horizon = _HORIZON.replace("max(", "GREATEST(")
     db.execute(
         f"""CREATE INDEX cases_report ON cases(priority, ({horizon}), opened_at, state, owner,
             escalations, reopened, acknowledged_at, respond_by, resolved_at, resolve_by,
             paused_since, resolution_at, resolve_secs, fcr, feedback_at, feedback_score,
-            last_event_at)""")
+            last_event_at)"""
+    )
 
 
 def _pg_report_durations(db) -> None:
-    db.execute("CREATE INDEX cases_respond_secs ON cases(priority, (acknowledged_at - opened_at), "
-               "acknowledged_at) WHERE acknowledged_at IS NOT NULL")
-    db.execute("CREATE INDEX cases_resolve_secs ON cases(priority, resolve_secs, resolution_at) "
-               "WHERE resolution_at IS NOT NULL")
+    db.execute(
+        "CREATE INDEX cases_respond_secs ON cases(priority, (acknowledged_at - opened_at), "
+        "acknowledged_at) WHERE acknowledged_at IS NOT NULL"
+    )
+    db.execute(
+        "CREATE INDEX cases_resolve_secs ON cases(priority, resolve_secs, resolution_at) "
+        "WHERE resolution_at IS NOT NULL"
+    )
 
 
 def _pg_skip(db) -> None:
@@ -720,8 +765,9 @@ def _pg_skip(db) -> None:
 
 def _pg_report_perf(db) -> None:
     # of 0004's indexes, the one 0008 keeps (the report's trend counts escalations by day)
-    db.execute("CREATE INDEX events_escalated_at ON events(at, case_id, kind) "
-               "WHERE kind = 'escalated'")
+    db.execute(
+        "CREATE INDEX events_escalated_at ON events(at, case_id, kind) WHERE kind = 'escalated'"
+    )
 
 
 def _pg_resolution_decided(db) -> None:
@@ -734,7 +780,8 @@ def _pg_resolution_decided(db) -> None:
         f"""CREATE INDEX cases_report ON cases(priority, ({horizon}), opened_at, state, owner,
             escalations, reopened, acknowledged_at, respond_by, resolved_at, resolve_by,
             paused_since, resolution_at, resolve_secs, fcr, feedback_at, feedback_score,
-            last_event_at, resolution_decided_at)""")
+            last_event_at, resolution_decided_at)"""
+    )
 
 
 def _pg_bulk_load(db) -> None:
@@ -801,12 +848,15 @@ def _pg_search_diacritics(db) -> None:
     counts are of those words. Every case is indexed again. normalize() needs a UTF8
     database; in another encoding the marks stay."""
     encoding = db.execute("SELECT current_setting('server_encoding')").fetchone()
-    found = db.execute("SELECT collname FROM pg_collation WHERE collname IN "
-                       "('und-x-icu', 'C.utf8', 'C.UTF-8') ORDER BY collname DESC").fetchall()
+    found = db.execute(
+        "SELECT collname FROM pg_collation WHERE collname IN "
+        "('und-x-icu', 'C.utf8', 'C.UTF-8') ORDER BY collname DESC"
+    ).fetchall()
     text = "coalesce(t, '')"
     if encoding is not None and encoding[0] == "UTF8":
-        text = (f"normalize(regexp_replace(normalize({text}, NFD), '[\\u0300-\\u036f]', '', 'g'), "
-                "NFC)")
+        text = (
+            f"normalize(regexp_replace(normalize({text}, NFD), '[\\u0300-\\u036f]', '', 'g'), NFC)"
+        )
     if found:  # 'und-x-icu' sorts last: DESC puts it first
         text += f' COLLATE "{found[0][0]}"'
     for statement in (
@@ -841,16 +891,21 @@ def migrate_postgres(conn, current: int) -> int:
 
     db = _PgDDL(conn)
     if current == 0:
-        db.execute("CREATE TABLE esc_store (application_id INTEGER PRIMARY KEY, "
-                   "version INTEGER NOT NULL)")
-        db.execute("CREATE TABLE esc_migrations (migration_set TEXT NOT NULL, name TEXT NOT NULL, "
-                   "applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY "
-                   "(migration_set, name))")
+        db.execute(
+            "CREATE TABLE esc_store (application_id INTEGER PRIMARY KEY, version INTEGER NOT NULL)"
+        )
+        db.execute(
+            "CREATE TABLE esc_migrations (migration_set TEXT NOT NULL, name TEXT NOT NULL, "
+            "applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY "
+            "(migration_set, name))"
+        )
         conn.execute("INSERT INTO esc_store (application_id, version) VALUES (?, 0)", (LOCK_KEY,))
     for name, fn in MIGRATIONS[current:]:
         PG_BODIES.get(name, fn)(db)
-        conn.execute("INSERT INTO esc_migrations (migration_set, name) VALUES (?, ?)",
-                     (MIGRATION_SET, name))
-    conn.execute("UPDATE esc_store SET version = ? WHERE application_id = ?",
-                 (SCHEMA_VERSION, LOCK_KEY))
+        conn.execute(
+            "INSERT INTO esc_migrations (migration_set, name) VALUES (?, ?)", (MIGRATION_SET, name)
+        )
+    conn.execute(
+        "UPDATE esc_store SET version = ? WHERE application_id = ?", (SCHEMA_VERSION, LOCK_KEY)
+    )
     return SCHEMA_VERSION

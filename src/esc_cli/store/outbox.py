@@ -16,15 +16,23 @@ def add(conn: sqlite3.Connection, payload: dict, channels: list[str], created_at
     cursor = conn.execute(
         "INSERT OR IGNORE INTO notifications (id, case_id, kind, recipient, created_at, payload) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (payload["id"], payload["case"], payload["kind"], payload["recipient_label"], created_at,
-         _JSON.encode(stored)),
+        (
+            payload["id"],
+            payload["case"],
+            payload["kind"],
+            payload["recipient_label"],
+            created_at,
+            _JSON.encode(stored),
+        ),
     )
     if cursor.rowcount == 0:
         return False
     if not channels:
         return True
-    insert = ("INSERT OR IGNORE INTO deliveries (notification_id, channel, state, attempts, "
-              "next_attempt_at) VALUES (?, ?, 'pending', 0, ?)")
+    insert = (
+        "INSERT OR IGNORE INTO deliveries (notification_id, channel, state, attempts, "
+        "next_attempt_at) VALUES (?, ?, 'pending', 0, ?)"
+    )
     later = getattr(conn, "later", None)
     if later is not None:  # PostgreSQL: sent with the next statement that needs an answer
         for channel in channels:
@@ -50,8 +58,14 @@ def due_deliveries(conn: sqlite3.Connection, now: int | None, limit: int = 500) 
     return conn.execute(sql, params).fetchall()
 
 
-def claim(conn: sqlite3.Connection, channels: list[str], now: int, lease_until: int,
-          ignore_backoff: bool = False, lease: tuple[int, str] | None = None) -> tuple | None:
+def claim(
+    conn: sqlite3.Connection,
+    channels: list[str],
+    now: int,
+    lease_until: int,
+    ignore_backoff: bool = False,
+    lease: tuple[int, str] | None = None,
+) -> tuple | None:
     """Take the next delivery that is due on one of `channels`: (notification_id, channel,
     attempts, payload), marked `sending` until `lease_until` so that a sweep running at
     the same time leaves it alone. Call inside a write transaction. A sender that dies
@@ -109,18 +123,33 @@ def take_back(conn: sqlite3.Connection, claims: list[tuple[str, str]], now: int)
     )
 
 
-def record_attempt(conn: sqlite3.Connection, notification_id: str, channel: str, ok: bool,
-                   error: str | None, next_attempt_at: int | None) -> None:
+def record_attempt(
+    conn: sqlite3.Connection,
+    notification_id: str,
+    channel: str,
+    ok: bool,
+    error: str | None,
+    next_attempt_at: int | None,
+) -> None:
     conn.execute(
         "UPDATE deliveries SET attempts = attempts + 1, state = ?, last_error = ?, "
         "next_attempt_at = ? WHERE notification_id = ? AND channel = ? AND state != 'delivered'",
-        ("delivered" if ok else "failed", None if ok else error, None if ok else next_attempt_at,
-         notification_id, channel),
+        (
+            "delivered" if ok else "failed",
+            None if ok else error,
+            None if ok else next_attempt_at,
+            notification_id,
+            channel,
+        ),
     )
 
 
-def listing(conn: sqlite3.Connection, limit: int | None = None, pending_only: bool = False,
-            case_id: int | None = None) -> list[dict]:
+def listing(
+    conn: sqlite3.Connection,
+    limit: int | None = None,
+    pending_only: bool = False,
+    case_id: int | None = None,
+) -> list[dict]:
     """The outbox in the order it was written (the newest `limit` of it), each
     notification with its deliveries; instants stay epoch seconds."""
     clauses, params = [], []
@@ -134,20 +163,28 @@ def listing(conn: sqlite3.Connection, limit: int | None = None, pending_only: bo
     if limit:
         # the newest `limit`, then in written order: the inner query carries the write
         # order out (as `seq`; PostgreSQL wants the subquery named)
-        sql = (f"SELECT {columns} FROM (SELECT {columns}, rowid AS seq FROM notifications{where} "
-               "ORDER BY created_at DESC, rowid DESC LIMIT ?) AS newest ORDER BY created_at, seq")
+        sql = (
+            f"SELECT {columns} FROM (SELECT {columns}, rowid AS seq FROM notifications{where} "
+            "ORDER BY created_at DESC, rowid DESC LIMIT ?) AS newest ORDER BY created_at, seq"
+        )
         params.append(int(limit))
     else:
         sql = f"SELECT {columns} FROM notifications{where} ORDER BY created_at, rowid"
     result: dict[str, dict] = {}
     for note_id, case, kind, recipient, created_at in conn.execute(sql, params):
-        result[note_id] = {"id": note_id, "case": case, "kind": kind, "recipient": recipient,
-                           "created_at": created_at, "deliveries": []}
+        result[note_id] = {
+            "id": note_id,
+            "case": case,
+            "kind": kind,
+            "recipient": recipient,
+            "created_at": created_at,
+            "deliveries": [],
+        }
     if not result:
         return []
     ids = list(result)
     for start in range(0, len(ids), 500):  # a few queries, not one per notification
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         marks = ", ".join("?" for _ in chunk)
         rows = conn.execute(
             "SELECT notification_id, channel, state, attempts, last_error, next_attempt_at "
@@ -156,8 +193,14 @@ def listing(conn: sqlite3.Connection, limit: int | None = None, pending_only: bo
         ).fetchall()
         for note_id, channel, state, attempts, error, next_at in rows:
             result[note_id]["deliveries"].append(
-                {"channel": channel, "state": state, "attempts": attempts, "last_error": error,
-                 "next_attempt_at": next_at})
+                {
+                    "channel": channel,
+                    "state": state,
+                    "attempts": attempts,
+                    "last_error": error,
+                    "next_attempt_at": next_at,
+                }
+            )
     return list(result.values())
 
 
@@ -165,11 +208,13 @@ def delivery_states(conn: sqlite3.Connection, ids: list[str]) -> dict[str, list[
     """Each notification's (channel, state) pairs, one per channel it was recorded for."""
     states: dict[str, list[tuple[str, str]]] = {i: [] for i in ids}
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         marks = ", ".join("?" for _ in chunk)
         for note_id, channel, state in conn.execute(
-                "SELECT notification_id, channel, state FROM deliveries "
-                f"WHERE notification_id IN ({marks})", chunk):
+            "SELECT notification_id, channel, state FROM deliveries "
+            f"WHERE notification_id IN ({marks})",
+            chunk,
+        ):
             states[note_id].append((channel, state))
     return states
 

@@ -49,8 +49,9 @@ def owner_times(conn, window: Window, now: int, group: str, dimension: str | Non
     result: dict = {"all": {"unowned": 0}, "priority": {}, "value": {}}
     runs: dict = {}
     for priority, value, unowned, delays in conn.execute(
-            _DELAYS.format(group=group, join=_JOIN[getattr(conn, "dialect", "sqlite")]),
-            {"s": window.since, "u": window.until, "end": end}):
+        _DELAYS.format(group=group, join=_JOIN[getattr(conn, "dialect", "sqlite")]),
+        {"s": window.since, "u": window.until, "end": end},
+    ):
         targets = [result["all"], result["priority"].setdefault(priority, {})]
         if dimension is not None:
             targets.append(result["value"].setdefault(value, {}))

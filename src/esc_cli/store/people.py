@@ -12,8 +12,17 @@ _COLUMNS = "handle, name, email, tier, teams, capacity, active, away_until, away
 
 def _owner(row) -> Owner:
     handle, name, email, tier, teams, capacity, active, away_until, away_reason = row
-    return Owner(handle, name, email, tier, tuple(json.loads(teams or "[]")), capacity, bool(active),
-                 away_until, away_reason)
+    return Owner(
+        handle,
+        name,
+        email,
+        tier,
+        tuple(json.loads(teams or "[]")),
+        capacity,
+        bool(active),
+        away_until,
+        away_reason,
+    )
 
 
 _ALL = None  # the key under which conn.owners says it holds every owner
@@ -54,9 +63,17 @@ def save_owner(conn: sqlite3.Connection, owner: Owner) -> None:
         "tier = excluded.tier, teams = excluded.teams, capacity = excluded.capacity, "
         "active = excluded.active, away_until = excluded.away_until, "
         "away_reason = excluded.away_reason",
-        (owner.handle, owner.name, owner.email, owner.tier,
-         json.dumps(list(owner.teams), ensure_ascii=False), owner.capacity, int(owner.active),
-         owner.away_until, owner.away_reason),
+        (
+            owner.handle,
+            owner.name,
+            owner.email,
+            owner.tier,
+            json.dumps(list(owner.teams), ensure_ascii=False),
+            owner.capacity,
+            int(owner.active),
+            owner.away_until,
+            owner.away_reason,
+        ),
     )
 
 
@@ -93,6 +110,10 @@ def loads_of(conn: sqlite3.Connection, handles: list[str]) -> dict[str, int]:
     if not handles:
         return {}
     marks = ", ".join("?" for _ in handles)
-    return dict(conn.execute(
-        f"SELECT owner, count(*) FROM cases WHERE owner IN ({marks}) "
-        "AND state IN ('new', 'open', 'pending') GROUP BY owner", list(handles)).fetchall())
+    return dict(
+        conn.execute(
+            f"SELECT owner, count(*) FROM cases WHERE owner IN ({marks}) "
+            "AND state IN ('new', 'open', 'pending') GROUP BY owner",
+            list(handles),
+        ).fetchall()
+    )

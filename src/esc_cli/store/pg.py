@@ -30,6 +30,7 @@ RETRIES = 5
 
 # -- the URI ---------------------------------------------------------------------------
 
+
 class PgLocation:
     """A PostgreSQL URI given as the store. str() is the masked URI (no password), so
     every message, document and log that prints the store prints it safely."""
@@ -61,8 +62,9 @@ def location(text: str):
         return None
     scheme = found[1].lower()
     if scheme not in SCHEMES:
-        raise UsageError(f"--db: unsupported store '{mask(text)}' (use a file path or a "
-                         "postgresql:// URI)")
+        raise UsageError(
+            f"--db: unsupported store '{mask(text)}' (use a file path or a postgresql:// URI)"
+        )
     return PgLocation(text)
 
 
@@ -72,6 +74,7 @@ _QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
 
 def mask(uri: str) -> str:
     """The URI with any password (user:PASSWORD@ or ?password=) replaced by ***."""
+
     def userinfo(found):
         user, colon, _ = found[2].partition(":")
         return f"{found[1]}{user}{':***' if colon else ''}@"
@@ -189,7 +192,7 @@ def _functions(sql: str) -> str:
         if found.start() < pos:
             continue
         end = _close(sql, found.end())
-        inner = _functions(sql[found.end():end])
+        inner = _functions(sql[found.end() : end])
         args = _split_top(inner)
         name = found[1].lower()
         if name == "group_concat":
@@ -199,7 +202,7 @@ def _functions(sql: str) -> str:
             replacement = f"{'GREATEST' if name == 'max' else 'LEAST'}({inner})"
         else:
             replacement = f"{found[1]}({inner})"
-        out.append(sql[pos:found.start()])
+        out.append(sql[pos : found.start()])
         out.append(replacement)
         pos = end + 1
     out.append(sql[pos:])
@@ -233,7 +236,11 @@ def _nulls_first(sql: str) -> str:
             elif depth == 0 and ch == ";":
                 stop = i
                 break
-            elif depth == 0 and ch.isalpha() and (i == 0 or not (sql[i - 1].isalnum() or sql[i - 1] == "_")):
+            elif (
+                depth == 0
+                and ch.isalpha()
+                and (i == 0 or not (sql[i - 1].isalnum() or sql[i - 1] == "_"))
+            ):
                 end_word = _CLAUSE_END.match(sql, i)
                 if end_word:
                     stop = i
@@ -258,6 +265,7 @@ def _nulls_first(sql: str) -> str:
 
 
 # -- the connection --------------------------------------------------------------------
+
 
 class PgCursor:
     __slots__ = ("_cursor", "_conn")
@@ -325,8 +333,9 @@ class PgConnection:
         named = isinstance(params, dict)
         with self.raw.cursor() as cursor:
             try:
-                self._queue.append(cursor.mogrify(translate(sql, named),
-                                                  params if params is not None else ()))
+                self._queue.append(
+                    cursor.mogrify(translate(sql, named), params if params is not None else ())
+                )
             except ValueError as err:
                 raise _nul(err) from None
 
@@ -346,8 +355,9 @@ class PgConnection:
         named = isinstance(params, dict)
         cursor = self.raw.cursor()
         try:
-            cursor.execute(*self._pending(cursor, translate(sql, named),
-                                          params if params is not None else ()))
+            cursor.execute(
+                *self._pending(cursor, translate(sql, named), params if params is not None else ())
+            )
         except ValueError as err:
             cursor.close()
             raise _nul(err) from None
@@ -403,8 +413,9 @@ def _nul(err: ValueError) -> Exception:
     hold U+0000): a bad value (exit 2), for input no earlier check named."""
     if "NUL" not in str(err):
         return err
-    return UsageError("text holding a NUL character (\\x00) cannot be stored: PostgreSQL "
-                      "text cannot hold it")
+    return UsageError(
+        "text holding a NUL character (\\x00) cannot be stored: PostgreSQL text cannot hold it"
+    )
 
 
 def _driver():
@@ -412,8 +423,10 @@ def _driver():
         import psycopg2
         import psycopg2.extensions
     except ImportError:
-        raise StoreError("a postgresql:// store needs the PostgreSQL driver, which is not "
-                         "installed", hint=f"install it: {INSTALL}") from None
+        raise StoreError(
+            "a postgresql:// store needs the PostgreSQL driver, which is not installed",
+            hint=f"install it: {INSTALL}",
+        ) from None
     return psycopg2
 
 
@@ -447,8 +460,10 @@ def _register_casts(psycopg2) -> None:
 def connect(where: PgLocation) -> PgConnection:
     psycopg2 = _driver()
     _register_casts(psycopg2)
-    options: dict[str, object] = {"application_name": "esc",
-               "options": f"-c lock_timeout={BUSY_TIMEOUT_MS} -c TimeZone=UTC -c jit=off"}
+    options: dict[str, object] = {
+        "application_name": "esc",
+        "options": f"-c lock_timeout={BUSY_TIMEOUT_MS} -c TimeZone=UTC -c jit=off",
+    }
     if "connect_timeout" not in where.uri:
         options["connect_timeout"] = 10
     try:
@@ -473,20 +488,36 @@ def connect_error(where: PgLocation, err) -> StoreError:
     if "does not exist" in lower and "database" in lower:
         found = re.search(r'database "([^"]*)" does not exist', text)
         name = found[1] if found else "the database"
-        return StoreError(f"cannot open {at}: database {name} does not exist",
-                          hint=f"create it (createdb {name}), then run esc init")
-    if "password authentication failed" in lower or "no password supplied" in lower \
-            or "authentication failed" in lower or ("role" in lower and "does not exist" in lower):
-        return StoreError(f"cannot open {at}: authentication failed",
-                          hint="check the user and password (URI, PGUSER, PGPASSWORD or ~/.pgpass)")
+        return StoreError(
+            f"cannot open {at}: database {name} does not exist",
+            hint=f"create it (createdb {name}), then run esc init",
+        )
+    if (
+        "password authentication failed" in lower
+        or "no password supplied" in lower
+        or "authentication failed" in lower
+        or ("role" in lower and "does not exist" in lower)
+    ):
+        return StoreError(
+            f"cannot open {at}: authentication failed",
+            hint="check the user and password (URI, PGUSER, PGPASSWORD or ~/.pgpass)",
+        )
     if "ssl" in lower or "no encryption" in lower:
-        return StoreError(f"cannot open {at}: the server requires SSL or refused it",
-                          hint="set sslmode in the URI (e.g. ?sslmode=require)")
-    if "connection refused" in lower or "no such file or directory" in lower \
-            or "could not connect" in lower or "timeout expired" in lower \
-            or "could not translate host name" in lower:
-        return StoreError(f"cannot connect to {at}: connection refused or no server there",
-                          hint="is the server running? check host and port")
+        return StoreError(
+            f"cannot open {at}: the server requires SSL or refused it",
+            hint="set sslmode in the URI (e.g. ?sslmode=require)",
+        )
+    if (
+        "connection refused" in lower
+        or "no such file or directory" in lower
+        or "could not connect" in lower
+        or "timeout expired" in lower
+        or "could not translate host name" in lower
+    ):
+        return StoreError(
+            f"cannot connect to {at}: connection refused or no server there",
+            hint="is the server running? check host and port",
+        )
     first = _clean(where, text.strip().splitlines()[0] if text.strip() else type(err).__name__)
     return StoreError(f"cannot open {at}: {first}")
 
@@ -500,16 +531,23 @@ def error(where: PgLocation, err) -> Exception:
     """A driver error met inside a transaction as esc's own error."""
     code = getattr(err, "pgcode", None)
     if code in ("40001", "40P01"):
-        return Retry("the write lost a race with another esc (deadlock or serialization "
-                     "failure)", hint="try again")
+        return Retry(
+            "the write lost a race with another esc (deadlock or serialization failure)",
+            hint="try again",
+        )
     if code == "55P03":
-        return StoreError(f"the store {where.masked} is busy (a lock was held by another esc past "
-                          f"the {BUSY_TIMEOUT_MS // 1000}s lock timeout)", hint="try again")
+        return StoreError(
+            f"the store {where.masked} is busy (a lock was held by another esc past "
+            f"the {BUSY_TIMEOUT_MS // 1000}s lock timeout)",
+            hint="try again",
+        )
     if code is not None and code.startswith("23"):
         return Conflict(f"conflicting write: {_clean(where, str(err).strip().splitlines()[0])}")
     if code is None or code.startswith("08") or code.startswith("57P"):
-        return StoreError(f"lost the connection to PostgreSQL at {where.masked}",
-                          hint="check the server, then try again")
+        return StoreError(
+            f"lost the connection to PostgreSQL at {where.masked}",
+            hint="check the server, then try again",
+        )
     first = str(err).strip().splitlines()[0] if str(err).strip() else code
     return StoreError(f"store error on {where.masked}: {_clean(where, first)}")
 
@@ -523,11 +561,12 @@ def retrying(work):
         except Retry:
             if attempt == RETRIES - 1:
                 raise
-            time.sleep(random.uniform(0.01, 0.05) * (2 ** attempt))
+            time.sleep(random.uniform(0.01, 0.05) * (2**attempt))
     return None  # not reached
 
 
 # -- the store -------------------------------------------------------------------------
+
 
 class PgStore:
     dialect = "postgres"
@@ -583,13 +622,18 @@ class PgStore:
                 "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()"
             ).fetchone()[0]
             if tables:
-                raise StoreError(f"{self.path.masked} is not an esc store (its schema holds "
-                                 "tables esc did not make)",
-                                 hint="point --db or ESC_DB at an esc store or an empty database")
+                raise StoreError(
+                    f"{self.path.masked} is not an esc store (its schema holds "
+                    "tables esc did not make)",
+                    hint="point --db or ESC_DB at an esc store or an empty database",
+                )
             return 0
         if version > SCHEMA_VERSION:
-            raise StoreError(f"{self.path.masked} has schema version {version}, newer than this "
-                             f"esc understands ({SCHEMA_VERSION})", hint="upgrade esc")
+            raise StoreError(
+                f"{self.path.masked} has schema version {version}, newer than this "
+                f"esc understands ({SCHEMA_VERSION})",
+                hint="upgrade esc",
+            )
         return version
 
     def _version(self) -> int | None:
@@ -599,7 +643,8 @@ class PgStore:
             # fails (outside a transaction an error spoils nothing)
             try:
                 row = self.conn.execute(
-                    "SELECT version FROM esc_store WHERE application_id = ?", (LOCK_KEY,)).fetchone()
+                    "SELECT version FROM esc_store WHERE application_id = ?", (LOCK_KEY,)
+                ).fetchone()
             except self.errors as err:
                 if getattr(err, "pgcode", None) != "42P01":  # undefined_table
                     raise
@@ -612,14 +657,18 @@ class PgStore:
         # lock (eight `esc init` at once on an empty database: "not an esc store")
         found = self.conn.execute(
             "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
-            "AND tablename = 'esc_store'").fetchone()[0]
+            "AND tablename = 'esc_store'"
+        ).fetchone()[0]
         if not found:
             return None
         row = self.conn.execute(
-            "SELECT version FROM esc_store WHERE application_id = ?", (LOCK_KEY,)).fetchone()
+            "SELECT version FROM esc_store WHERE application_id = ?", (LOCK_KEY,)
+        ).fetchone()
         if row is None:
-            raise StoreError(f"{self.path.masked} is not an esc store",
-                             hint="point --db or ESC_DB at an esc store")
+            raise StoreError(
+                f"{self.path.masked} is not an esc store",
+                hint="point --db or ESC_DB at an esc store",
+            )
         return row[0]
 
     def _migrate(self) -> bool:
@@ -709,10 +758,16 @@ class PgStore:
 
             migrate(copy)
             copy.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        tables = (("policy_versions", "id"), ("owners", "handle"), ("events", "id"),
-                  ("cases", "id"), ("notifications", "rowid"),
-                  ("deliveries", "notification_id, channel"),
-                  ("resolution_cycles", "case_id, cycle"), ("routing_state", "scope"))
+        tables = (
+            ("policy_versions", "id"),
+            ("owners", "handle"),
+            ("events", "id"),
+            ("cases", "id"),
+            ("notifications", "rowid"),
+            ("deliveries", "notification_id, channel"),
+            ("resolution_cycles", "case_id, cycle"),
+            ("routing_state", "scope"),
+        )
         with self.read():
             with lite.write():
                 for table, order in tables:
@@ -720,11 +775,14 @@ class PgStore:
                     if table == "notifications":
                         columns.append("rowid")  # the order they were written in
                     names = ", ".join(columns)
-                    insert = (f"INSERT INTO {table} ({names}) "
-                              f"VALUES ({', '.join('?' for _ in columns)})")
+                    insert = (
+                        f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)})"
+                    )
                     # a server-side cursor: a million events never sit in memory at once
-                    self.conn.execute(f"DECLARE esc_backup NO SCROLL CURSOR FOR "
-                                      f"SELECT {names} FROM {table} ORDER BY {order}")
+                    self.conn.execute(
+                        f"DECLARE esc_backup NO SCROLL CURSOR FOR "
+                        f"SELECT {names} FROM {table} ORDER BY {order}"
+                    )
                     while True:
                         chunk = self.conn.execute("FETCH 5000 FROM esc_backup").fetchall()
                         if not chunk:

@@ -16,8 +16,17 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-_EVENT_COLUMNS = ("case_id", "at", "actor", "kind", "field", "from_value", "to_value", "reason",
-                  "hash")
+_EVENT_COLUMNS = (
+    "case_id",
+    "at",
+    "actor",
+    "kind",
+    "field",
+    "from_value",
+    "to_value",
+    "reason",
+    "hash",
+)
 # COPY's text format: a backslash, a tab, a newline or a carriage return in a value is
 # escaped; NULL is \N. (NUL cannot be stored at all: the import refuses it first.)
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -95,7 +104,9 @@ def deferred_indexes(conn):
         "JOIN pg_class c ON c.oid = i.indexrelid "
         f"WHERE i.indrelid IN ({tables}) AND c.relname <> ? "
         "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) "
-        "ORDER BY c.relname", (_KEPT_INDEX,)).fetchall()
+        "ORDER BY c.relname",
+        (_KEPT_INDEX,),
+    ).fetchall()
     for name, _ in indexes:
         conn.execute(f'DROP INDEX "{name}"')
     yield True

@@ -69,8 +69,9 @@ def current_parsed(conn: sqlite3.Connection) -> tuple[int, str, str | None]:
 
 
 def version_parsed(conn: sqlite3.Connection, version_id: int) -> tuple[str, str | None] | None:
-    row = conn.execute("SELECT toml, document FROM policy_versions WHERE id = ?",
-                       (version_id,)).fetchone()
+    row = conn.execute(
+        "SELECT toml, document FROM policy_versions WHERE id = ?", (version_id,)
+    ).fetchone()
     return (row[0], row[1]) if row else None
 
 

@@ -8,7 +8,9 @@ from esc_cli.domain.model import STATES, UNRESOLVED
 from esc_cli.errors import UsageError
 from esc_cli.store.cases import _SELECT_CASE, case_from_row
 
-PRIORITY_RANK = "CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END"
+PRIORITY_RANK = (
+    "CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END"
+)
 URGENCY_BAND = (
     "CASE WHEN due_at IS NULL THEN 3 WHEN due_at <= :now THEN 0 "
     "WHEN warn_at <= :now THEN 1 ELSE 2 END"
@@ -61,9 +63,14 @@ def case_filters(filters: dict, now: int) -> tuple[list[str], dict]:
 BANDS = {
     "urgency": (
         ("state != 'pending' AND due_at <= :now", f"due_at, {PRIORITY_RANK}, id"),
-        ("state != 'pending' AND due_at > :now AND warn_at <= :now", f"due_at, {PRIORITY_RANK}, id"),
-        ("state != 'pending' AND due_at > :now AND (warn_at > :now OR warn_at IS NULL)",
-         f"due_at, {PRIORITY_RANK}, id"),
+        (
+            "state != 'pending' AND due_at > :now AND warn_at <= :now",
+            f"due_at, {PRIORITY_RANK}, id",
+        ),
+        (
+            "state != 'pending' AND due_at > :now AND (warn_at > :now OR warn_at IS NULL)",
+            f"due_at, {PRIORITY_RANK}, id",
+        ),
         ("state != 'pending' AND due_at IS NULL", f"{PRIORITY_RANK}, id"),
         ("state = 'pending'", f"{URGENCY_BAND}, due_at, {PRIORITY_RANK}, id"),
     ),
@@ -74,8 +81,9 @@ BANDS = {
 }
 
 
-def queue(conn: sqlite3.Connection, filters: dict, sort: str, limit: int, now: int,
-          banded: bool = True):
+def queue(
+    conn: sqlite3.Connection, filters: dict, sort: str, limit: int, now: int, banded: bool = True
+):
     """The queue's cases in `sort` order, at most `limit` (0: all). `banded=False` runs
     the one full query (tests compare the two)."""
     if sort not in SORTS:

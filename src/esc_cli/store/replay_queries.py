@@ -17,8 +17,7 @@ from esc_cli.store.report_queries import _PRIORITIES
 # latest and an unresolved case's horizon is forever.
 # Per priority, a range of the index cases_report (as report_queries reads it): the
 # table's rows are read only for the cases chosen.
-_WHERE = (f"priority IN (SELECT priority FROM stored) AND {HORIZON} >= :since "
-          "AND opened_at < :until")
+_WHERE = f"priority IN (SELECT priority FROM stored) AND {HORIZON} >= :since AND opened_at < :until"
 _CHOSEN = f"SELECT id FROM cases INDEXED BY cases_report WHERE {_WHERE}"
 # The sweep's warnings, breaches and closes are left out: a replay makes its own, and of
 # the moves it did not make it reads only the changes of a field (whatif.initial_case:
@@ -30,20 +29,35 @@ _LEFT_OUT = f"NOT (actor = '{SWEEP_ACTOR}' AND kind IN ('warned', 'breached', 'c
 # What of a case a replay reads (whatif.initial_case sets the rest as at its opening;
 # the clocks, the sweep and the rules read nothing else): its other fields are left at
 # their defaults
-_COLUMNS = ("id", "title", "customer", "priority", "category", "channel", "opened_at",
-            "policy_version", "tier", "team", "owner", "tags")
+_COLUMNS = (
+    "id",
+    "title",
+    "customer",
+    "priority",
+    "category",
+    "channel",
+    "opened_at",
+    "policy_version",
+    "tier",
+    "team",
+    "owner",
+    "tags",
+)
 _TAGS = _COLUMNS.index("tags")
 
 
 def count(conn: sqlite3.Connection, since: int, until: int) -> int:
-    return conn.execute(f"{_PRIORITIES} SELECT count(*) FROM ({_CHOSEN})",
-                        {"since": since, "until": until}).fetchone()[0]
+    return conn.execute(
+        f"{_PRIORITIES} SELECT count(*) FROM ({_CHOSEN})", {"since": since, "until": until}
+    ).fetchone()[0]
 
 
 def nth_id(conn: sqlite3.Connection, since: int, until: int, n: int) -> int:
     """The id of the window's case number n (from 0) by id: where to split them."""
-    return conn.execute(f"{_PRIORITIES} {_CHOSEN} ORDER BY id LIMIT 1 OFFSET :n",
-                        {"since": since, "until": until, "n": n}).fetchone()[0]
+    return conn.execute(
+        f"{_PRIORITIES} {_CHOSEN} ORDER BY id LIMIT 1 OFFSET :n",
+        {"since": since, "until": until, "n": n},
+    ).fetchone()[0]
 
 
 def hold_commits(store) -> sqlite3.Connection | None:
@@ -65,8 +79,9 @@ def hold_commits(store) -> sqlite3.Connection | None:
         return None
 
 
-def histories(conn: sqlite3.Connection, since: int, until: int, first: int = 0,
-              last: int | None = None) -> Iterator[tuple[Case, list[Event]]]:
+def histories(
+    conn: sqlite3.Connection, since: int, until: int, first: int = 0, last: int | None = None
+) -> Iterator[tuple[Case, list[Event]]]:
     """(case, its events in order) for every chosen case with first <= id <= last, by
     id. The events hold what a replay reads (see _LEFT_OUT): each is built straight into
     its fields, as a million of them are."""
@@ -75,12 +90,18 @@ def histories(conn: sqlite3.Connection, since: int, until: int, first: int = 0,
         chosen += " AND id <= :last"
     params = {"since": since, "until": until, "first": first, "last": last}
     cases = conn.execute(
-        f"""{_PRIORITIES} SELECT {', '.join(_COLUMNS)} FROM cases
-            WHERE id IN ({chosen}) ORDER BY id""", params)
-    events = iter(conn.execute(
-        f"""{_PRIORITIES} SELECT case_id, at, actor, kind, field, from_value, to_value
+        f"""{_PRIORITIES} SELECT {", ".join(_COLUMNS)} FROM cases
+            WHERE id IN ({chosen}) ORDER BY id""",
+        params,
+    )
+    events = iter(
+        conn.execute(
+            f"""{_PRIORITIES} SELECT case_id, at, actor, kind, field, from_value, to_value
             FROM events WHERE case_id IN ({chosen}) AND {_LEFT_OUT}
-            ORDER BY case_id, id""", params))
+            ORDER BY case_id, id""",
+            params,
+        )
+    )
     new = object.__new__
     loads = json.loads
     # as store.cases.case_from_row, for 200,000 rows: a case's tags are one of a few
@@ -107,9 +128,17 @@ def histories(conn: sqlite3.Connection, since: int, until: int, first: int = 0,
         while row is not None and row[0] <= case_id:
             if row[0] == case_id:
                 event = new(Event)
-                event.__dict__.update({
-                    "at": row[1], "actor": row[2], "kind": row[3], "field": row[4],
-                    "from_value": row[5], "to_value": row[6], "reason": None})
+                event.__dict__.update(
+                    {
+                        "at": row[1],
+                        "actor": row[2],
+                        "kind": row[3],
+                        "field": row[4],
+                        "from_value": row[5],
+                        "to_value": row[6],
+                        "reason": None,
+                    }
+                )
                 batch.append(event)
             row = next(events, None)
         yield case, batch

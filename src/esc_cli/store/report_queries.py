@@ -40,16 +40,20 @@ _PRIORITIES = """WITH RECURSIVE stored(priority) AS (
     FROM stored WHERE stored.priority IS NOT NULL)"""
 # Every case with anything in [:lo, :u): per priority, a range of cases_report, no table
 # rows read (unless a --by column is not in the index).
-_CANDIDATES = (f"FROM cases INDEXED BY cases_report WHERE priority IN (SELECT priority FROM stored) "
-               f"AND {HORIZON} >= :lo AND opened_at < :u")
+_CANDIDATES = (
+    f"FROM cases INDEXED BY cases_report WHERE priority IN (SELECT priority FROM stored) "
+    f"AND {HORIZON} >= :lo AND opened_at < :u"
+)
 # The same cases as two ranges. Every unresolved case has the one horizon (year 10000),
 # so within it the index orders them by opening and `opened_at < :u` bounds the range
 # instead of filtering it: a window or backlog before the latest cases does not step
 # over every unresolved case opened after it.
 _FOREVER = 253402300800
-_RANGES = (f"{_CANDIDATES} AND {HORIZON} < {_FOREVER}",
-           f"FROM cases INDEXED BY cases_report WHERE priority IN (SELECT priority FROM stored) "
-           f"AND {HORIZON} = {_FOREVER} AND opened_at < :u")
+_RANGES = (
+    f"{_CANDIDATES} AND {HORIZON} < {_FOREVER}",
+    f"FROM cases INDEXED BY cases_report WHERE priority IN (SELECT priority FROM stored) "
+    f"AND {HORIZON} = {_FOREVER} AND opened_at < :u",
+)
 
 
 def _in(column: str, w: str) -> str:
@@ -87,9 +91,11 @@ def _window_sums(w: str) -> list[tuple[tuple[str, str | None], str]]:
     # response when it came in time, else when it fell due; a resolution clock when it
     # was resolved in time, else when it was breached while it ran
     # (resolution_decided_at, domain/sla.decided_at), never inside a pause.
-    response = (f"(CASE WHEN acknowledged_at <= respond_by THEN {_in('acknowledged_at', w)} "
-                f"ELSE {_in('respond_by', w)} AND respond_by <= :now END)")
-    resolution = (f"({_in('resolution_decided_at', w)} AND resolution_decided_at <= :now)")
+    response = (
+        f"(CASE WHEN acknowledged_at <= respond_by THEN {_in('acknowledged_at', w)} "
+        f"ELSE {_in('respond_by', w)} AND respond_by <= :now END)"
+    )
+    resolution = f"({_in('resolution_decided_at', w)} AND resolution_decided_at <= :now)"
     resolved = _in("resolution_at", w)
 
     def pair(when: str, also: str) -> str:
@@ -101,11 +107,15 @@ def _window_sums(w: str) -> list[tuple[tuple[str, str | None], str]]:
         # FCR: resolved at tier 1, never escalated, never reopened (the fcr column)
         (("resolved", "resolved_fcr"), pair(resolved, "fcr")),
         (("resolved_reopened", None), f"count(*) FILTER (WHERE reopened > 0 AND {resolved})"),
-        (("response_clocks", "response_met"),
-         pair(response, "acknowledged_at IS NOT NULL AND acknowledged_at <= respond_by")),
+        (
+            ("response_clocks", "response_met"),
+            pair(response, "acknowledged_at IS NOT NULL AND acknowledged_at <= respond_by"),
+        ),
         # met: decided by its resolution (a breach is decided before it)
-        (("resolution_clocks", "resolution_met"),
-         pair(resolution, "resolved_at IS NOT NULL AND resolution_decided_at = resolved_at")),
+        (
+            ("resolution_clocks", "resolution_met"),
+            pair(resolution, "resolved_at IS NOT NULL AND resolution_decided_at = resolved_at"),
+        ),
         # each case's latest feedback, counted in the window it was given
         (("csat_count", "csat_sum"), pair(_in("feedback_at", w), "feedback_score")),
     ]
@@ -170,8 +180,10 @@ def _group_by(group: str) -> str:
 # stopped (a case cannot be pending before its first response: no pause to subtract;
 # resolve_secs is net of pauses already) and the index holding each priority's values
 # in value order (migration 0009, the expressions spelled as there).
-DURATIONS = (("respond", "acknowledged_at - opened_at", "acknowledged_at", "cases_respond_secs"),
-             ("resolve", "resolve_secs", "resolution_at", "cases_resolve_secs"))
+DURATIONS = (
+    ("respond", "acknowledged_at - opened_at", "acknowledged_at", "cases_respond_secs"),
+    ("resolve", "resolve_secs", "resolution_at", "cases_resolve_secs"),
+)
 
 # How a window's durations are ranked. A short window's are collected in its pass and
 # sorted in Python (few, and walking a value index would read the whole priority to
@@ -186,7 +198,7 @@ _SPLIT = 8
 
 
 def _strategy(window: Window, now: int, first: int | None, dimension: str | None) -> str:
-    """"walk", "split" or "collect" (see _WALK_SHARE)."""
+    """ "walk", "split" or "collect" (see _WALK_SHARE)."""
     if first is None:
         return "collect"
     whole = now + 1 - first
@@ -206,11 +218,15 @@ def _pass(conn, sums, group: str, params: dict, strategy: str) -> tuple[list, di
     per group (group_concat: no row objects for Python to build), parsed and sorted
     in C."""
     if strategy == "walk":
-        extra = [f"count({duration}) FILTER (WHERE {_in(stop, '')})"
-                 for _, duration, stop, _ in DURATIONS]
+        extra = [
+            f"count({duration}) FILTER (WHERE {_in(stop, '')})"
+            for _, duration, stop, _ in DURATIONS
+        ]
     else:
-        extra = [f"group_concat({duration}) FILTER (WHERE {_in(stop, '')})"
-                 for _, duration, stop, _ in DURATIONS]
+        extra = [
+            f"group_concat({duration}) FILTER (WHERE {_in(stop, '')})"
+            for _, duration, stop, _ in DURATIONS
+        ]
     tail = f"GROUP BY {_group_by(group)}"
     ranges: tuple[str, ...] = _RANGES
     if strategy == "split":
@@ -219,10 +235,16 @@ def _pass(conn, sums, group: str, params: dict, strategy: str) -> tuple[list, di
         ranges = (_CANDIDATES,)
     # a group's rows from either range are summed as they come, its durations kept as
     # separate runs
-    cursor = (row for candidates in ranges for row in conn.execute(
-        f"""{_PRIORITIES} SELECT priority, {group} AS val, {', '.join(sql for _, sql in sums)},
-            {', '.join(extra)}
-        {candidates} {tail}""", params))
+    cursor = (
+        row
+        for candidates in ranges
+        for row in conn.execute(
+            f"""{_PRIORITIES} SELECT priority, {group} AS val, {", ".join(sql for _, sql in sums)},
+            {", ".join(extra)}
+        {candidates} {tail}""",
+            params,
+        )
+    )
     durations: dict = {prefix: {} for prefix, _, _, _ in DURATIONS}
     width = 2 + len(sums)
     totals: dict = {}
@@ -232,8 +254,11 @@ def _pass(conn, sums, group: str, params: dict, strategy: str) -> tuple[list, di
 
     def finish() -> None:
         if pieces is not None:
-            ranked = _ranks({prefix: {(None, value): runs} for prefix, runs in pieces.items()
-                             if runs}, False, ("value", value))
+            ranked = _ranks(
+                {prefix: {(None, value): runs} for prefix, runs in pieces.items() if runs},
+                False,
+                ("value", value),
+            )
             by_value.setdefault(("value", value), {}).update(ranked.get(("value", value), {}))
 
     # Split rows of one group are summed as they come (a paired sum of sums is the
@@ -276,8 +301,10 @@ def _walked(conn, counts: dict, since: int, until: int, by_value: bool) -> dict:
     stops before the case is opened: import refuses it, events come after opening)."""
     result: dict = {}
     for prefix, duration, stop, index in DURATIONS:
-        arm = (f"SELECT {duration} AS v FROM cases INDEXED BY {index} WHERE priority = ? "
-               f"AND {stop} >= ? AND {stop} < ? AND {duration} IS NOT NULL")
+        arm = (
+            f"SELECT {duration} AS v FROM cases INDEXED BY {index} WHERE priority = ? "
+            f"AND {stop} >= ? AND {stop} < ? AND {duration} IS NOT NULL"
+        )
         present = {priority: n for (priority, _), n in counts[prefix].items() if n}
         groups = [(("priority", p), [p], n) for p, n in present.items()]
         if len(present) > 1:
@@ -290,7 +317,8 @@ def _walked(conn, counts: dict, since: int, until: int, by_value: bool) -> dict:
                 k = rank(p, n)
                 order, offset = ("", k - 1) if k - 1 <= n - k else (" DESC", n - k)
                 found[f"{prefix}_p{p}"] = conn.execute(
-                    f"{sql} ORDER BY 1{order} LIMIT 1 OFFSET {offset}", params).fetchone()[0]
+                    f"{sql} ORDER BY 1{order} LIMIT 1 OFFSET {offset}", params
+                ).fetchone()[0]
             targets = [key]
             if len(present) == 1:
                 targets.append(("all", None))
@@ -306,14 +334,23 @@ def _backlog(conn, t: int, age_at: int, group: str, dimension: str | None) -> di
     AGING buckets. A case in it is unresolved now or resolved at or after t, so its
     horizon is at least t: the range read is the backlog's own, not the window's."""
     age = ":age - opened_at"
-    buckets = [(f"aging_{index}", f"count(*) FILTER (WHERE {age} >= {low}"
-                + (f" AND {age} < {high})" if high else ")"))
-               for index, (_, low, high) in enumerate(AGING)]
-    rows = [row for candidates in _RANGES for row in conn.execute(
-        f"""{_PRIORITIES} SELECT priority, {group} AS val, count(*),
-            {', '.join(sql for _, sql in buckets)}
-        {candidates} AND {_in_backlog('')} GROUP BY {_group_by(group)}""",
-        {"lo": t, "u": t, "t": t, "age": age_at})]
+    buckets = [
+        (
+            f"aging_{index}",
+            f"count(*) FILTER (WHERE {age} >= {low}" + (f" AND {age} < {high})" if high else ")"),
+        )
+        for index, (_, low, high) in enumerate(AGING)
+    ]
+    rows = [
+        row
+        for candidates in _RANGES
+        for row in conn.execute(
+            f"""{_PRIORITIES} SELECT priority, {group} AS val, count(*),
+            {", ".join(sql for _, sql in buckets)}
+        {candidates} AND {_in_backlog("")} GROUP BY {_group_by(group)}""",
+            {"lo": t, "u": t, "t": t, "age": age_at},
+        )
+    ]
     return _roll_up(rows, ["backlog"] + [name for name, _ in buckets], dimension)
 
 
@@ -328,7 +365,8 @@ def _earlier_cycles(conn, group: str, window: Window, now: int) -> list:
         FROM resolution_cycles JOIN cases ON cases.id = resolution_cycles.case_id
         WHERE decided_at >= :s AND decided_at < :u AND decided_at <= :now
         GROUP BY {_group_by(group)}""",
-        {"s": window.since, "u": window.until, "now": now}).fetchall()
+        {"s": window.since, "u": window.until, "now": now},
+    ).fetchall()
 
 
 def _add(into: dict, part: dict) -> None:
@@ -341,20 +379,39 @@ def _add(into: dict, part: dict) -> None:
                 target[name] = target.get(name, 0) + (number or 0)
 
 
-def _window(conn, sums, group: str, window: Window, now: int, first: int | None,
-            dimension: str | None) -> dict:
+def _window(
+    conn, sums, group: str, window: Window, now: int, first: int | None, dimension: str | None
+) -> dict:
     """A window's counts and percentiles (figures' first half, no backlog)."""
     strategy = _strategy(window, now, first, dimension)
-    rows, durations, ranks = _pass(conn, sums, group, {"lo": window.since, "u": window.until,
-                                                       "s": window.since, "now": now}, strategy)
+    rows, durations, ranks = _pass(
+        conn,
+        sums,
+        group,
+        {"lo": window.since, "u": window.until, "s": window.since, "now": now},
+        strategy,
+    )
     result = _roll_up(*_unpair(rows, sums), dimension)
-    _add(result, _roll_up(_earlier_cycles(conn, group, window, now),
-                          ["resolution_clocks", "resolution_met"], dimension))
+    _add(
+        result,
+        _roll_up(
+            _earlier_cycles(conn, group, window, now),
+            ["resolution_clocks", "resolution_met"],
+            dimension,
+        ),
+    )
     if strategy == "collect":
         ranks = _ranks(durations, dimension is not None)
     else:
-        ranks.update(_walked(conn, durations, window.since, window.until,
-                             strategy == "walk" and dimension is not None))
+        ranks.update(
+            _walked(
+                conn,
+                durations,
+                window.since,
+                window.until,
+                strategy == "walk" and dimension is not None,
+            )
+        )
     del durations
     for (kind, key), values in ranks.items():
         target = result["all"] if kind == "all" else result[kind].setdefault(key, {})
@@ -362,10 +419,15 @@ def _window(conn, sums, group: str, window: Window, now: int, first: int | None,
     return result
 
 
-def figures(conn: sqlite3.Connection, window: Window, now: int, dimension: str | None = None,
-            second: sqlite3.Connection | None = None,
-            # an empty tuple: days is only read
-            days: list[tuple[str, int, int]] = ()) -> tuple[dict, dict, list[dict]]:  # type: ignore[assignment]
+def figures(
+    conn: sqlite3.Connection,
+    window: Window,
+    now: int,
+    dimension: str | None = None,
+    second: sqlite3.Connection | None = None,
+    # an empty tuple: days is only read
+    days: list[tuple[str, int, int]] = (),  # type: ignore[assignment]
+) -> tuple[dict, dict, list[dict]]:
     """Raw counts of the window, {"all": {...}, "priority": {p: {...}}, "value": {v: {...}}}
     ("value" only with a dimension; its keys are the raw column values), the headline
     counts of the previous window of equal length ({...}, no aging), and the trend over
@@ -443,8 +505,10 @@ def _both(conn: sqlite3.Connection, second: sqlite3.Connection | None, mine, the
 
 # -- trend -------------------------------------------------------------------------
 
-def trend(conn: sqlite3.Connection, days: list[tuple[str, int, int]],
-          first: int | None) -> list[dict]:
+
+def trend(
+    conn: sqlite3.Connection, days: list[tuple[str, int, int]], first: int | None
+) -> list[dict]:
     """Per local day: cases opened, cases whose latest resolution fell that day, and
     distinct cases escalated that day. Days are passed in (the zone is not SQL's); each
     day is an index range on cases(opened_at), cases(resolution_at) and the escalation
@@ -455,16 +519,20 @@ def trend(conn: sqlite3.Connection, days: list[tuple[str, int, int]],
     report from 2000 over two years of cases would otherwise run ten thousand days of
     index seeks."""
     empty = len(days) if first is None else sum(1 for _, _, finish in days if finish <= first)
-    zeros = [{"date": date, "opened": 0, "resolved": 0, "escalated": 0}
-             for date, _, _ in days[:empty]]
+    zeros = [
+        {"date": date, "opened": 0, "resolved": 0, "escalated": 0} for date, _, _ in days[:empty]
+    ]
     days = days[empty:]
     if not days:
         return zeros
-    days_sql = ("""SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),
+    days_sql = (
+        """SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),
                    json_extract(value, '$[2]')
-            FROM json_each(:days)""" if getattr(conn, "dialect", "sqlite") == "sqlite" else
-                """SELECT v->>0, CAST(v->>1 AS BIGINT), CAST(v->>2 AS BIGINT)
-            FROM json_array_elements(CAST(:days AS json)) AS t(v)""")
+            FROM json_each(:days)"""
+        if getattr(conn, "dialect", "sqlite") == "sqlite"
+        else """SELECT v->>0, CAST(v->>1 AS BIGINT), CAST(v->>2 AS BIGINT)
+            FROM json_array_elements(CAST(:days AS json)) AS t(v)"""
+    )
     rows = conn.execute(
         f"""WITH days(date, start, finish) AS (
             {days_sql}
@@ -479,5 +547,6 @@ def trend(conn: sqlite3.Connection, days: list[tuple[str, int, int]],
         FROM days d ORDER BY d.start""",
         {"days": json.dumps(days)},
     )
-    return zeros + [{"date": date, "opened": o, "resolved": r, "escalated": e}
-                    for date, o, r, e in rows]
+    return zeros + [
+        {"date": date, "opened": o, "resolved": r, "escalated": e} for date, o, r, e in rows
+    ]

@@ -39,8 +39,13 @@ def _ranks(durations: dict, by_value: bool, only: tuple | None = None) -> dict:
         for key, members in groups.items():
             n = sum(len(run) for run in members)
             result.setdefault(key, {}).update(
-                {f"{prefix}_p{p}": members[0][rank(p, n) - 1] if len(members) == 1
-                 else _kth(members, rank(p, n)) for p in PERCENTILES})
+                {
+                    f"{prefix}_p{p}": members[0][rank(p, n) - 1]
+                    if len(members) == 1
+                    else _kth(members, rank(p, n))
+                    for p in PERCENTILES
+                }
+            )
     return result
 
 
@@ -91,8 +96,14 @@ def _pick(prefix: str, values: list) -> dict:
     return {f"{prefix}_p{p}": values[rank(p, len(values)) - 1] for p in PERCENTILES}
 
 
-def percentiles(conn: sqlite3.Connection, durations_sql: str, params: dict,
-                ctes: str | None = None, by_value: bool = False, prefix: str = "p") -> dict:
+def percentiles(
+    conn: sqlite3.Connection,
+    durations_sql: str,
+    params: dict,
+    ctes: str | None = None,
+    by_value: bool = False,
+    prefix: str = "p",
+) -> dict:
     """Nearest-rank percentiles of any `(priority, value, seconds)` query (see _ranked)."""
     sql = f"WITH {ctes} {durations_sql}" if ctes else durations_sql
     return _ranked(conn.execute(sql, params), ((prefix, 2),), by_value)

@@ -12,7 +12,8 @@ def claim(conn, scope: str, now: int) -> str | None:
     conn.execute(
         "INSERT INTO routing_state (scope, last_handle, turns, updated_at) VALUES (?, NULL, 0, ?) "
         "ON CONFLICT (scope) DO UPDATE SET turns = routing_state.turns",
-        (scope, now))
+        (scope, now),
+    )
     row = conn.execute("SELECT last_handle FROM routing_state WHERE scope = ?", (scope,)).fetchone()
     return row[0] if row else None
 
@@ -20,4 +21,5 @@ def claim(conn, scope: str, now: int) -> str | None:
 def record(conn, scope: str, handle: str, now: int) -> None:
     conn.execute(
         "UPDATE routing_state SET last_handle = ?, turns = turns + 1, updated_at = ? WHERE scope = ?",
-        (handle, now, scope))
+        (handle, now, scope),
+    )

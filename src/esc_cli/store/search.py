@@ -39,8 +39,7 @@ def query_terms(text: str) -> list[str]:
     return terms
 
 
-def search(conn: sqlite3.Connection, terms: list[str], filters: dict, limit: int,
-           now: int) -> list:
+def search(conn: sqlite3.Connection, terms: list[str], filters: dict, limit: int, now: int) -> list:
     """Cases in which every term occurs in the title, the description or the notes
     (migration 0002's search document), best match first: bm25 with a title hit
     weighing most, then the description, then the notes; newer cases first on a tie.
@@ -56,8 +55,10 @@ def search(conn: sqlite3.Connection, terms: list[str], filters: dict, limit: int
     params["query"] = " ".join(terms)
     where = f"cases_fts MATCH :query AND {' AND '.join(clauses)}"
     columns = ", ".join(f"cases.{name}" for name in CASE_COLUMNS)
-    ranked = (f"ORDER BY bm25(cases_fts, {TITLE_WEIGHT}, {DESCRIPTION_WEIGHT}, {NOTES_WEIGHT}), "
-              "cases.id DESC")
+    ranked = (
+        f"ORDER BY bm25(cases_fts, {TITLE_WEIGHT}, {DESCRIPTION_WEIGHT}, {NOTES_WEIGHT}), "
+        "cases.id DESC"
+    )
     join = "FROM cases_fts JOIN cases ON cases.id = cases_fts.rowid"
     if limit:
         # The window is a rowid range, which FTS5 answers from its index: the oldest
@@ -65,7 +66,9 @@ def search(conn: sqlite3.Connection, terms: list[str], filters: dict, limit: int
         params["skip"] = max(RANK_WINDOW, limit) - 1
         oldest = conn.execute(
             f"SELECT cases_fts.rowid {join} WHERE {where} "
-            "ORDER BY cases_fts.rowid DESC LIMIT 1 OFFSET :skip", params).fetchone()
+            "ORDER BY cases_fts.rowid DESC LIMIT 1 OFFSET :skip",
+            params,
+        ).fetchone()
         if oldest is not None:
             where += " AND cases_fts.rowid >= :oldest"
             params["oldest"] = oldest[0]
@@ -98,9 +101,17 @@ def _search_postgres(conn, terms: list[str], filters: dict, limit: int, now: int
     from math import log
 
     words = [(_unaccented(term.rstrip("*").strip('"')), term.endswith("*")) for term in terms]
-    stems = [row[0][0] if row[0] else word for row, (word, _) in zip(conn.execute(
-        "SELECT ts_lexize('esc_stem', w) FROM unnest(CAST(? AS text[])) WITH ORDINALITY "
-        "AS t(w, n) ORDER BY n", ([word for word, _ in words],)).fetchall(), words)]
+    stems = [
+        row[0][0] if row[0] else word
+        for row, (word, _) in zip(
+            conn.execute(
+                "SELECT ts_lexize('esc_stem', w) FROM unnest(CAST(? AS text[])) WITH ORDINALITY "
+                "AS t(w, n) ORDER BY n",
+                ([word for word, _ in words],),
+            ).fetchall(),
+            words,
+        )
+    ]
     # the stems are letters and digits only (query_terms' words, stemmed): safe to quote
     each = [f"'{stem}'" + (":*" if prefix else "") for stem, (_, prefix) in zip(stems, words)]
     clauses, params = case_filters(filters, now)
@@ -109,11 +120,12 @@ def _search_postgres(conn, terms: list[str], filters: dict, limit: int, now: int
     for i, (stem, (_, prefix)) in enumerate(zip(stems, words)):
         params[f"t{i}"] = stem
         test = f"starts_with(u.lexeme, :t{i})" if prefix else f"u.lexeme = :t{i}"
-        freq.append(f"(SELECT coalesce(sum(CASE w WHEN 'A' THEN {TITLE_WEIGHT} WHEN 'B' THEN "
-                    f"{DESCRIPTION_WEIGHT} ELSE {NOTES_WEIGHT} END), 0) "
-                    f"FROM unnest(s.document) u, unnest(u.weights) w WHERE {test})")
-    where = (f"s.document @@ CAST(:query AS tsquery) AND "
-             f"{' AND '.join(clauses)}")
+        freq.append(
+            f"(SELECT coalesce(sum(CASE w WHEN 'A' THEN {TITLE_WEIGHT} WHEN 'B' THEN "
+            f"{DESCRIPTION_WEIGHT} ELSE {NOTES_WEIGHT} END), 0) "
+            f"FROM unnest(s.document) u, unnest(u.weights) w WHERE {test})"
+        )
+    where = f"s.document @@ CAST(:query AS tsquery) AND {' AND '.join(clauses)}"
     window = ""
     if limit:
         # the newest matches only, as on SQLite (see search)
@@ -121,15 +133,19 @@ def _search_postgres(conn, terms: list[str], filters: dict, limit: int, now: int
         window = " ORDER BY s.id DESC LIMIT :window"
     rows = conn.execute(
         f"SELECT s.id, s.tokens, {', '.join(freq)} FROM case_search s "
-        f"JOIN cases ON cases.id = s.id WHERE {where}{window}", params).fetchall()
+        f"JOIN cases ON cases.id = s.id WHERE {where}{window}",
+        params,
+    ).fetchall()
     if not rows:
         return []
     n_row, n_token = conn.execute(
-        "SELECT count(*), coalesce(sum(tokens), 0) FROM case_search").fetchone()
+        "SELECT count(*), coalesce(sum(tokens), 0) FROM case_search"
+    ).fetchone()
     idf = []
     for term in each:
-        n_hit = conn.execute("SELECT count(*) FROM case_search WHERE document @@ CAST(? AS tsquery)",
-                             (term,)).fetchone()[0]
+        n_hit = conn.execute(
+            "SELECT count(*) FROM case_search WHERE document @@ CAST(? AS tsquery)", (term,)
+        ).fetchone()[0]
         value = log((n_row - n_hit + 0.5) / (n_hit + 0.5))
         idf.append(value if value > 0.0 else 1e-6)
     k1, b = 1.2, 0.75
@@ -187,26 +203,39 @@ def _index_problems_postgres(conn) -> list[str]:
     """case_search against the tables: a row for every case and for no other, each as
     the case's text makes it (esc_search_row)."""
     problems = []
-    missing = [row[0] for row in conn.execute(
-        "SELECT c.id FROM cases c WHERE NOT EXISTS (SELECT 1 FROM case_search s "
-        "WHERE s.id = c.id) ORDER BY c.id LIMIT 20")]
+    missing = [
+        row[0]
+        for row in conn.execute(
+            "SELECT c.id FROM cases c WHERE NOT EXISTS (SELECT 1 FROM case_search s "
+            "WHERE s.id = c.id) ORDER BY c.id LIMIT 20"
+        )
+    ]
     if missing:
         problems.append("cases missing from case_search: " + ", ".join(f"#{i}" for i in missing))
-    orphans = [row[0] for row in conn.execute(
-        "SELECT s.id FROM case_search s WHERE NOT EXISTS (SELECT 1 FROM cases c "
-        "WHERE c.id = s.id) ORDER BY s.id LIMIT 20")]
+    orphans = [
+        row[0]
+        for row in conn.execute(
+            "SELECT s.id FROM case_search s WHERE NOT EXISTS (SELECT 1 FROM cases c "
+            "WHERE c.id = s.id) ORDER BY s.id LIMIT 20"
+        )
+    ]
     if orphans:
         problems.append("case_search rows without a case: " + ", ".join(f"#{i}" for i in orphans))
-    stale = [row[0] for row in conn.execute(
-        "SELECT s.id FROM case_search s, LATERAL esc_search_row(s.id) r "
-        "WHERE s.document IS DISTINCT FROM r.document OR s.tokens IS DISTINCT FROM r.tokens "
-        "ORDER BY s.id LIMIT 20")]
+    stale = [
+        row[0]
+        for row in conn.execute(
+            "SELECT s.id FROM case_search s, LATERAL esc_search_row(s.id) r "
+            "WHERE s.document IS DISTINCT FROM r.document OR s.tokens IS DISTINCT FROM r.tokens "
+            "ORDER BY s.id LIMIT 20"
+        )
+    ]
     if stale:
         problems.append("case_search rows out of date: " + ", ".join(f"#{i}" for i in stale))
     return problems
 
 
 # -- shell completion ---------------------------------------------------------------
+
 
 def connect_readonly(path: Path) -> sqlite3.Connection:
     """A connection that can neither write nor wait: completion runs on every TAB."""
@@ -231,14 +260,21 @@ def connect_readonly_postgres(where):
 
     psycopg2 = pg._driver()
     pg._register_casts(psycopg2)
-    raw = psycopg2.connect(where.uri, application_name="esc-complete", connect_timeout=2,
-                           options="-c default_transaction_read_only=on "
-                                   "-c statement_timeout=1000 -c lock_timeout=1")
+    raw = psycopg2.connect(
+        where.uri,
+        application_name="esc-complete",
+        connect_timeout=2,
+        options="-c default_transaction_read_only=on -c statement_timeout=1000 -c lock_timeout=1",
+    )
     raw.autocommit = True
     conn = pg.PgConnection(raw, where)
     try:
-        if conn.execute("SELECT version FROM esc_store WHERE application_id = ?",
-                        (pg.LOCK_KEY,)).fetchone() is None:
+        if (
+            conn.execute(
+                "SELECT version FROM esc_store WHERE application_id = ?", (pg.LOCK_KEY,)
+            ).fetchone()
+            is None
+        ):
             raise sqlite3.DatabaseError("not an esc store")
     except BaseException:
         conn.close()
@@ -275,11 +311,13 @@ def case_candidates(conn: sqlite3.Connection, prefix: str, limit: int = 50) -> l
     top = conn.execute("SELECT max(id) FROM cases").fetchone()[0] or 0
     low = high = int(prefix)
     while low <= top and len(found) < limit:
-        found.extend(conn.execute(
-            f"SELECT id, state, title FROM cases WHERE id BETWEEN ? AND ? AND NOT {UNRESOLVED_SQL} "
-            "ORDER BY id DESC LIMIT ?",
-            (low, high, limit - len(found)),
-        ).fetchall())
+        found.extend(
+            conn.execute(
+                f"SELECT id, state, title FROM cases WHERE id BETWEEN ? AND ? AND NOT {UNRESOLVED_SQL} "
+                "ORDER BY id DESC LIMIT ?",
+                (low, high, limit - len(found)),
+            ).fetchall()
+        )
         low, high = low * 10, high * 10 + 9
     return found
 
@@ -292,8 +330,11 @@ def owner_candidates(conn: sqlite3.Connection) -> list[tuple[str, str | None]]:
 
 def team_candidates(conn: sqlite3.Connection) -> list[str]:
     """Teams people work in, and teams unresolved cases sit with."""
-    each = ("json_each(owners.teams)" if getattr(conn, "dialect", "sqlite") == "sqlite" else
-            "json_array_elements_text(CAST(owners.teams AS json)) AS t(value)")
+    each = (
+        "json_each(owners.teams)"
+        if getattr(conn, "dialect", "sqlite") == "sqlite"
+        else "json_array_elements_text(CAST(owners.teams AS json)) AS t(value)"
+    )
     rows = conn.execute(
         f"SELECT value FROM owners, {each} WHERE owners.active = 1 "
         f"UNION SELECT team FROM cases WHERE {UNRESOLVED_SQL} AND team IS NOT NULL"

@@ -12,23 +12,26 @@ from esc_cli.domain.model import Case, Event
 from esc_cli.store.cases import _SELECT_CASE, case_from_row
 
 
-def due_cases(conn: sqlite3.Connection, now: int, after: tuple[int, int] | None,
-              limit: int) -> list[tuple[int, int]]:
+def due_cases(
+    conn: sqlite3.Connection, now: int, after: tuple[int, int] | None, limit: int
+) -> list[tuple[int, int]]:
     """(sweep_at, id) of cases the sweep has work on at `now`, in index order, the
     next `limit` after the keyset `after` (so a large backlog is read in batches)."""
     if after is None:
-        sql = ("SELECT sweep_at, id FROM cases WHERE sweep_at <= ? "
-               "ORDER BY sweep_at, id LIMIT ?")
+        sql = "SELECT sweep_at, id FROM cases WHERE sweep_at <= ? ORDER BY sweep_at, id LIMIT ?"
         params: tuple = (now, limit)
     else:
-        sql = ("SELECT sweep_at, id FROM cases WHERE sweep_at <= ? AND (sweep_at, id) > (?, ?) "
-               "ORDER BY sweep_at, id LIMIT ?")
+        sql = (
+            "SELECT sweep_at, id FROM cases WHERE sweep_at <= ? AND (sweep_at, id) > (?, ?) "
+            "ORDER BY sweep_at, id LIMIT ?"
+        )
         params = (now, after[0], after[1], limit)
     return conn.execute(sql, params).fetchall()
 
 
-def claim_due(conn: sqlite3.Connection, now: int, after: tuple[int, int] | None,
-              limit: int) -> list[Case]:
+def claim_due(
+    conn: sqlite3.Connection, now: int, after: tuple[int, int] | None, limit: int
+) -> list[Case]:
     """The next `limit` cases due at `now` after the keyset `after` (sweep_at, id),
     whole, in that order. In a PostgreSQL write they are claimed: locked `FOR UPDATE
     SKIP LOCKED` (conn.claim), so a case another sweep or a writer holds is left to it,
@@ -42,9 +45,16 @@ def claim_due(conn: sqlite3.Connection, now: int, after: tuple[int, int] | None,
     # as the index keeps them (no due case has a NULL sweep_at); SQLite's index on
     # sweep_at holds the id and keeps its order as written
     nulls = " NULLS LAST" if getattr(conn, "dialect", "sqlite") == "postgres" else ""
-    cases = list(map(case_from_row, conn.execute(
-        f"{_SELECT_CASE} WHERE {where} ORDER BY sweep_at{nulls}, id{nulls} LIMIT ?"
-        f"{getattr(conn, 'claim', '')}", [*params, limit])))
+    cases = list(
+        map(
+            case_from_row,
+            conn.execute(
+                f"{_SELECT_CASE} WHERE {where} ORDER BY sweep_at{nulls}, id{nulls} LIMIT ?"
+                f"{getattr(conn, 'claim', '')}",
+                [*params, limit],
+            ),
+        )
+    )
     locked = getattr(conn, "last_hashes", None)
     if locked is not None:  # claimed: this transaction holds them (see events_by_case)
         for case in cases:
@@ -61,8 +71,12 @@ def cases_by_id(conn: sqlite3.Connection, ids: list[int]) -> dict[int, Case]:
     # order): a case another sweep or a writer holds is left to it, never waited for
     claim = getattr(conn, "claim", "")
     claim = f" ORDER BY id{claim}" if claim else ""
-    return {case.id: case for case in map(  # type: ignore[misc]  # stored cases have ids
-        case_from_row, conn.execute(f"{_SELECT_CASE} WHERE id IN ({marks}){claim}", ids))}
+    return {
+        case.id: case  # type: ignore[misc]  # stored cases have ids
+        for case in map(
+            case_from_row, conn.execute(f"{_SELECT_CASE} WHERE id IN ({marks}){claim}", ids)
+        )
+    }
 
 
 def events_by_case(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[Event]]:
@@ -76,13 +90,17 @@ def events_by_case(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[E
     last = getattr(conn, "last_hashes", None)
     if not last:
         for row in conn.execute(
-                "SELECT case_id, at, actor, kind, field, from_value, to_value, reason FROM events "
-                f"WHERE case_id IN ({marks}) ORDER BY case_id, id", ids):
+            "SELECT case_id, at, actor, kind, field, from_value, to_value, reason FROM events "
+            f"WHERE case_id IN ({marks}) ORDER BY case_id, id",
+            ids,
+        ):
             found[row[0]].append(Event(*row[1:]))
         return found
     for row in conn.execute(
-            "SELECT case_id, at, actor, kind, field, from_value, to_value, reason, hash FROM events "
-            f"WHERE case_id IN ({marks}) ORDER BY case_id, id", ids):
+        "SELECT case_id, at, actor, kind, field, from_value, to_value, reason, hash FROM events "
+        f"WHERE case_id IN ({marks}) ORDER BY case_id, id",
+        ids,
+    ):
         found[row[0]].append(Event(*row[1:-1]))
         if row[0] in last:
             last[row[0]] = row[-1]
@@ -99,8 +117,14 @@ def set_sweep_at(conn: sqlite3.Connection, case_id: int, sweep_at: int | None) -
     conn.execute("UPDATE cases SET sweep_at = ? WHERE id = ?", (sweep_at, case_id))
 
 
-def overdue(conn: sqlite3.Connection, now: int, horizon: int, tier: int | None,
-            team: str | None, columns: tuple[str, ...] | None = None) -> list:
+def overdue(
+    conn: sqlite3.Connection,
+    now: int,
+    horizon: int,
+    tier: int | None,
+    team: str | None,
+    columns: tuple[str, ...] | None = None,
+) -> list:
     """Unresolved cases with a running clock at risk or breached at `now`, or falling due
     by `horizon`. Pending cases have no running clock (due_at and warn_at are NULL), so
     they never match. A case's earliest warn instant is never later than its earliest
@@ -131,4 +155,6 @@ def overdue(conn: sqlite3.Connection, now: int, horizon: int, tier: int | None,
     from collections import namedtuple
 
     row = namedtuple("OverdueRow", columns)  # type: ignore[misc]  # the caller's columns
-    return list(map(row._make, conn.execute(f"SELECT {', '.join(columns)} FROM cases {where}", params)))
+    return list(
+        map(row._make, conn.execute(f"SELECT {', '.join(columns)} FROM cases {where}", params))
+    )

@@ -89,7 +89,7 @@ def parse_instant(text: str, zone: str, what: str = "--now") -> int:
 def _location(db: str):
     """A file path, or a PostgreSQL location for a postgresql:// URI (store/pg.py)."""
     if "://" in db:
-        from esc_cli.store.pg import location
+        from esc_cli.store.pg_location import location
 
         found = location(db)
         if found is not None:

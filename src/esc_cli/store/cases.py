@@ -187,7 +187,7 @@ def next_case_id(conn: sqlite3.Connection) -> int:
     if getattr(conn, "dialect", "sqlite") == "postgres":
         # numbered as on SQLite (the highest id + 1): writers opening cases at once take
         # turns on a transaction-scoped lock instead of colliding on the same id
-        from esc_cli.store.pg import LOCK_KEY
+        from esc_cli.store.pg_migrations import LOCK_KEY
 
         conn.execute("SELECT pg_advisory_xact_lock(?)", (LOCK_KEY + 1,))
     return (conn.execute("SELECT max(id) FROM cases").fetchone()[0] or 0) + 1

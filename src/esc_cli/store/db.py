@@ -12,10 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from esc_cli.errors import Conflict, StoreError
-from esc_cli.store.migrations import SCHEMA_VERSION
+from esc_cli.store.migrations import APPLICATION_ID, SCHEMA_VERSION
 
 # "ESC1" — marks a file as an esc store, so a foreign SQLite file is refused, not migrated.
-APPLICATION_ID = 0x45534331
 BUSY_TIMEOUT_MS = int(os.environ.get("ESC_BUSY_TIMEOUT_MS", "10000"))
 
 

@@ -219,7 +219,7 @@ def expected_indexes(dialect: str) -> dict[str, str]:
     statements, recorded without a server (a PostgreSQL store is always made at the
     newest schema in one go, so what they create is what it has)."""
     if dialect == "postgres":
-        from esc_cli.store.migrations import migrate_postgres
+        from esc_cli.store.pg_migrations import migrate_postgres
 
         recorder = _Recorder()
         migrate_postgres(recorder, 0)

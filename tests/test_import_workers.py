@@ -6,7 +6,6 @@ ESC_IMPORT_WORKERS is one error line."""
 from __future__ import annotations
 
 import random
-import sqlite3
 
 import pytest
 
@@ -18,22 +17,18 @@ from tests.conftest import EscRunner
 NOW = 1793613600  # 2026-11-02T10:00:00Z, the runner's default now
 
 
-def _store(db) -> tuple:
-    conn = sqlite3.connect(db)
-    try:
-        tables = tuple(tuple(conn.execute(f"SELECT * FROM {t} ORDER BY 1"))
-                       for t in ("cases", "events", "notifications", "cases_fts_data",
-                                 "cases_fts_idx", "cases_fts_docsize"))
-        schema = tuple(conn.execute(
-            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name"))
-        return tables, schema
-    finally:
-        conn.close()
+def _store(runner: EscRunner) -> tuple:
+    """What an import writes (cases, events, notifications and the search index, whose
+    SQLite segments follow the batches) and the schema, on either store."""
+    search = ("case_search",) if runner.is_pg else ("cases_fts_data", "cases_fts_idx",
+                                                     "cases_fts_docsize")
+    tables = tuple(tuple(runner.rows(f"SELECT * FROM {t} ORDER BY 1"))
+                   for t in ("cases", "events", "notifications", *search))
+    return tables, stress.schema(runner.db)
 
 
-def _fresh(tmp_path, name: str) -> EscRunner:
-    runner = EscRunner(tmp_path / f"{name}.db")
-    runner.ok("init")
+def _fresh(new_store) -> EscRunner:
+    runner = new_store()
     runner.ok("owner", "add", "chen", "--name", "Chen Wu")
     return runner
 
@@ -91,9 +86,10 @@ def small_batches(monkeypatch):
 
 
 @pytest.mark.parametrize("store_has_cases", [False, True])
-def test_workers_write_the_store_the_single_process_import_writes(tmp_path, small_batches, store_has_cases):
+def test_workers_write_the_store_the_single_process_import_writes(tmp_path, new_store, small_batches,
+                                                                   store_has_cases):
     path = _csv(tmp_path, 1500)
-    alone, parallel = _fresh(tmp_path, "alone"), _fresh(tmp_path, "parallel")
+    alone, parallel = _fresh(new_store), _fresh(new_store)
     for runner in (alone, parallel):
         if store_has_cases:
             runner.ok("open", "Existing kettle", "--customer", "Initech", "--priority", "low")
@@ -103,12 +99,13 @@ def test_workers_write_the_store_the_single_process_import_writes(tmp_path, smal
     assert one.out == many.out
     assert "imported 1500 cases" in many.out
     assert small_batches == [3]  # the single-process import was single-process
-    assert _store(alone.db) == _store(parallel.db)
+    assert _store(alone) == _store(parallel)
     assert parallel("doctor").code == 0
     assert len(parallel.doc("search", "case")) > 0
 
 
-def test_bad_rows_in_many_batches_are_named_in_file_order_and_nothing_is_written(tmp_path, small_batches):
+def test_bad_rows_in_many_batches_are_named_in_file_order_and_nothing_is_written(tmp_path, new_store,
+                                                                                small_batches):
     path = _csv(tmp_path, 700)
     lines = path.read_text(encoding="utf-8").splitlines()
     for number in (5, 250, 251, 699):  # line numbers of the file, header = 1
@@ -117,8 +114,8 @@ def test_bad_rows_in_many_batches_are_named_in_file_order_and_nothing_is_written
         lines[number - 1] = ",".join(fields)
     lines[400 - 1] = "too,few"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    alone, parallel = _fresh(tmp_path, "alone"), _fresh(tmp_path, "parallel")
-    before = _store(parallel.db)
+    alone, parallel = _fresh(new_store), _fresh(new_store)
+    before = _store(parallel)
     one = alone("import", str(path), env={"ESC_IMPORT_WORKERS": "0"})
     many = parallel("import", str(path), env={"ESC_IMPORT_WORKERS": "2"})
     assert one.code == many.code == 2
@@ -127,7 +124,7 @@ def test_bad_rows_in_many_batches_are_named_in_file_order_and_nothing_is_written
     named = [line.split(":")[1].strip() for line in many.err.splitlines()[:-1]]
     assert named == ["line 5", "line 250", "line 251", "line 400", "line 699"]
     assert many.err.splitlines()[-1] == f"error: 5 bad rows in {path}; nothing imported"
-    assert _store(parallel.db) == before
+    assert _store(parallel) == before
 
 
 @pytest.mark.parametrize("setting", ["many", "-"])
@@ -156,13 +153,14 @@ def test_an_import_with_workers_as_a_process_is_complete_and_replays(esc, tmp_pa
     assert stress.replay_problems(esc.db) == []
 
 
-def test_workers_that_cannot_start_leave_the_import_to_one_process(tmp_path, small_batches, monkeypatch):
+def test_workers_that_cannot_start_leave_the_import_to_one_process(tmp_path, new_store, small_batches,
+                                                                    monkeypatch):
     def no_processes(workers):
         raise OSError(11, "Resource temporarily unavailable")
 
     monkeypatch.setattr(import_workers, "_start_pool", no_processes)
     path = _csv(tmp_path, 300)
-    esc = _fresh(tmp_path, "store")
+    esc = _fresh(new_store)
     result = esc("import", str(path), env={"ESC_IMPORT_WORKERS": "2"})
     assert result.code == 0, result.err
     assert small_batches == [2]  # tried, then fell back

@@ -86,6 +86,13 @@ class EscRunner:
     def is_pg(self) -> bool:
         return str(self.db).startswith(("postgresql://", "postgres://"))
 
+    def exists(self) -> bool:
+        """Whether anything of a store is there: the SQLite file, or any table in the
+        PostgreSQL database (a refused `init` or a read of a missing store makes none)."""
+        if self.is_pg:
+            return self.rows("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()")[0][0] > 0
+        return Path(self.db).exists()
+
     def rows(self, sql: str, params=()) -> list[tuple]:
         """A read straight from the store, on either backend (`?` placeholders; bytea as
         bytes): what a test checks must not depend on esc reading it back."""
@@ -157,6 +164,20 @@ def new_store(backend, tmp_path, pg_fresh):
         store = EscRunner(tmp_path / f"store{next(made)}.db", **runner)
         store.ok("init")
         return store
+
+    return make
+
+
+@pytest.fixture
+def new_place(backend, tmp_path, pg_fresh):
+    """Makes places for a store on the test's backend, each call a new one: a file path
+    that does not exist yet (in a new directory), or an empty PostgreSQL database's URI."""
+    made = iter(range(1, 1000))
+
+    def make() -> Path | str:
+        if backend == "postgres":
+            return pg_fresh()
+        return tmp_path / f"place{next(made)}" / "esc.db"
 
     return make
 

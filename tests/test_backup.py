@@ -102,10 +102,12 @@ def test_a_backup_over_the_sqlite_store_file_itself_is_refused(esc, tmp_path):
     assert not [p for p in tmp_path.iterdir() if "partial" in p.name]
 
 
-def test_backup_of_a_missing_store_exits_5(tmp_path):
-    result = EscRunner(tmp_path / "absent.db")("backup", str(tmp_path / "copy.db"))
-    assert result.code == 5
+def test_backup_of_a_missing_store_exits_5(bare_esc, tmp_path):
+    # never initialised: no file, or an empty database
+    result = bare_esc("backup", str(tmp_path / "copy.db"))
+    assert result.code == 5 and "esc init" in result.err
     assert not (tmp_path / "copy.db").exists()
+    assert not bare_esc.exists()
 
 
 def test_backups_taken_while_another_process_writes_are_valid_stores(esc, tmp_path):

@@ -243,7 +243,8 @@ def test_eight_inits_of_one_new_store_make_one_store(bare_esc, backend, tmp_path
     assert stress.integrity(db) == []
 
 
-def test_eight_processes_upgrading_an_old_store_at_once(tmp_path):
+@pytest.mark.sqlite_only("a SQLite file made by the first schema (a PostgreSQL store starts at the newest)")
+def test_eight_processes_upgrading_an_old_sqlite_file_at_once(tmp_path):
     import shutil
     from pathlib import Path
 
@@ -264,8 +265,9 @@ def test_eight_processes_upgrading_an_old_store_at_once(tmp_path):
     assert stress.integrity(db) == [] and stress.replay_problems(db) == []
 
 
-def test_a_store_initialised_between_two_reads_of_its_header_is_not_foreign(tmp_path,
-                                                                            monkeypatch):
+@pytest.mark.sqlite_only("the SQLite file's header (PostgreSQL: the eight inits above)")
+def test_a_sqlite_file_initialised_between_two_reads_of_its_header_is_not_foreign(tmp_path,
+                                                                                  monkeypatch):
     """The window behind a rare "not an esc store" among eight concurrent inits: one
     esc read the file's application id (0: empty), another esc initialised the file,
     then the first read its tables (there now) and called the file foreign. The hook

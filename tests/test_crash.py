@@ -235,16 +235,12 @@ def test_sweep_killed_at_random_moments_finishes_the_job_exactly_once(esc, tmp_p
     assert _sweep_outcome(esc.db) == expected
 
 
-def test_init_killed_at_random_moments_leaves_a_store_init_can_finish(backend, tmp_path, request):
+def test_init_killed_at_random_moments_leaves_a_store_init_can_finish(backend, new_place, request):
     rng = random.Random(stress.seed() + 2)
     kills = 0
     whole = stress.schema(request.getfixturevalue("pg_store")) if backend == "postgres" else None
-    for attempt in range(stress.budget(5, 20)):
-        # each attempt on a new place: a file not there yet, or an empty database
-        if backend == "postgres":
-            db = request.getfixturevalue("pg_fresh")()
-        else:
-            db = tmp_path / f"attempt{attempt}" / "esc.db"
+    for _ in range(stress.budget(5, 20)):
+        db = new_place()  # a file not there yet, or an empty database
         env = stress.process_env(db, ESC_NOW=iso(NOW), ESC_TZ="UTC")
         proc = stress.popen(["init"], env)
         kills += _kill_at(proc, rng.uniform(0.02, 0.6))

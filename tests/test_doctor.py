@@ -190,19 +190,18 @@ def test_undelivered_notifications_are_reported_not_damage(worked, tmp_path):
     assert "1 notification waiting" in notifications["detail"]
 
 
-def test_a_foreign_sqlite_file_exits_5(tmp_path):
-    db = tmp_path / "other.db"
-    with sqlite3.connect(db) as conn:
-        conn.execute("CREATE TABLE things (x)")
-    esc = EscRunner(db)
-    result, doc = _doctor(esc)
+def test_a_foreign_store_exits_5(bare_esc):
+    # a SQLite file, or a database, holding a table esc did not make
+    bare_esc.sql("CREATE TABLE things (x INTEGER)")
+    result, doc = _doctor(bare_esc)
     assert result.code == 5 and result.err.startswith("error:")
     assert doc["ok"] is False
     assert _check(doc, "schema")["ok"] is False
     assert "not an esc store" in _check(doc, "schema")["detail"]
 
 
-def test_a_file_that_is_not_a_database_exits_5(tmp_path):
+@pytest.mark.sqlite_only("a file that is not a SQLite database")
+def test_a_file_that_is_not_a_sqlite_database_exits_5(tmp_path):
     db = tmp_path / "notes.txt"
     db.write_text("hello, this is not SQLite\n" * 100)
     result = run_process("--db", str(db), "doctor")
@@ -211,10 +210,12 @@ def test_a_file_that_is_not_a_database_exits_5(tmp_path):
     assert "integrity\tno" in result.out
 
 
-def test_a_missing_store_exits_5(tmp_path):
-    result = EscRunner(tmp_path / "absent.db")("doctor")
-    assert result.code == 5 and "esc init" in result.err
-    assert not (tmp_path / "absent.db").exists()
+def test_a_missing_store_exits_5(bare_esc):
+    # never initialised: no file, or an empty database (there, as with an empty SQLite
+    # file, doctor runs its checks and the schema check says what to do)
+    result = bare_esc("doctor")
+    assert result.code == 5 and "esc init" in result.err + result.out
+    assert not bare_esc.exists()
 
 
 def test_a_newer_schema_exits_5(worked, backend):
@@ -242,7 +243,8 @@ def test_a_damaged_sqlite_file_is_reported_without_a_traceback(worked, tmp_path)
     assert [c for c in doc["checks"] if not c["ok"]]
 
 
-def test_a_first_schema_store_upgrades_and_passes(tmp_path):
+@pytest.mark.sqlite_only("a SQLite file made by the first schema (a PostgreSQL store starts at the newest)")
+def test_a_first_schema_sqlite_file_upgrades_and_passes(tmp_path):
     db = tmp_path / "old.db"
     shutil.copy(Path(__file__).parent / "fixtures" / "schema_v1.db", db)
     esc = EscRunner(db, now="2026-10-03T09:00:00Z")

@@ -149,9 +149,8 @@ def test_pipe_output_is_tab_separated_with_a_header(esc):
     assert rows[1].split("\t")[0] == "1" and rows[1].endswith("\tGlobex\tPrinter on fire")
 
 
-def test_real_pipe_has_no_ansi(tmp_path):
-    db = str(tmp_path / "esc.db")
-    env = {"ESC_DB": db, "ESC_NOW": "2026-11-02T10:00:00Z", "ESC_USER": "alice",
+def test_real_pipe_has_no_ansi(bare_esc):
+    env = {"ESC_DB": str(bare_esc.db), "ESC_NOW": "2026-11-02T10:00:00Z", "ESC_USER": "alice",
            "ESC_TZ": "UTC", "FORCE_COLOR": "", "TERM": "xterm-256color"}
     assert run_process("init", env=env).code == 0
     opened = run_process("open", "Printer", "--customer", "Globex", "--priority", "high", env=env)

@@ -185,7 +185,8 @@ def test_query_terms_quote_every_word():
     assert query_terms("e-mail NEAR(x)") == ['"e"', '"mail"', '"near"', '"x"']
 
 
-def test_a_first_schema_store_is_searchable_after_upgrade(tmp_path):
+@pytest.mark.sqlite_only("a SQLite file made by the first schema (the PostgreSQL upgrade is the test below)")
+def test_a_first_schema_sqlite_file_is_searchable_after_upgrade(tmp_path):
     db = tmp_path / "old.db"
     shutil.copy(Path(__file__).parent / "fixtures" / "schema_v1.db", db)
     with sqlite3.connect(db) as conn:

@@ -18,8 +18,10 @@ def test_a_case_from_open_to_closed(esc):
         "opened", "acknowledged", "pending", "resumed", "resolved", "closed"]
 
 
-def test_missing_store_exits_5_with_hint(tmp_path):
-    result = run_process("--db", str(tmp_path / "nope.db"), "queue")
+def test_missing_store_exits_5_with_hint(bare_esc):
+    # never initialised: no file, or an empty database
+    result = run_process("--db", str(bare_esc.db), "queue")
     assert result.code == 5
     assert result.err.startswith("error:") and "esc init" in result.err
     assert "Traceback" not in result.err
+    assert not bare_esc.exists()

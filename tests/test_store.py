@@ -57,7 +57,7 @@ def test_init_twice_changes_nothing(esc):
     assert stress.dump(esc.db) == before
 
 
-def test_init_with_a_policy_file(bare_esc, tmp_path):
+def test_init_with_a_policy_file(bare_esc, new_place, tmp_path):
     from esc_cli.domain.policy import DEFAULT_POLICY_TOML
 
     path = tmp_path / "p.toml"
@@ -67,9 +67,9 @@ def test_init_with_a_policy_file(bare_esc, tmp_path):
     assert doc["respond_by"] == "2026-11-02T10:05:00Z"
     bad = tmp_path / "bad.toml"
     bad.write_text(DEFAULT_POLICY_TOML.replace('respond = "15m"', 'respond = "soon"'))
-    other = EscRunner(tmp_path / "other.db")
+    other = EscRunner(new_place())
     one_error_line(other("init", "--policy", str(bad)), 2, "priorities.urgent.respond")
-    assert not (tmp_path / "other.db").exists()
+    assert not other.exists()
 
 
 @pytest.mark.sqlite_only("a missing file")
@@ -121,14 +121,20 @@ def test_newer_schema_is_refused(esc):
         one_error_line(esc(*args), 5, "upgrade esc")
 
 
-def test_store_errors_from_a_real_process(tmp_path):
-    path = tmp_path / "notes.db"
-    path.write_text("hello")
-    result = run_process("--db", str(path), "queue")
+def test_store_errors_from_a_real_process(bare_esc, backend, tmp_path):
+    # a store esc did not make: a text file, or a database holding someone else's table
+    if backend == "postgres":
+        bare_esc.sql("CREATE TABLE notes (line TEXT)")
+        place = bare_esc.db
+    else:
+        place = tmp_path / "notes.db"
+        place.write_text("hello")
+    result = run_process("--db", str(place), "queue")
     one_error_line(result, 5, "not an esc store")
 
 
-def test_store_files_are_private(tmp_path):
+@pytest.mark.sqlite_only("the SQLite file's mode and its -wal and -shm files")
+def test_sqlite_store_files_are_private(tmp_path):
     old = os.umask(0o022)
     try:
         runner = EscRunner(tmp_path / "sub" / "dir" / "esc.db")  # parents are created
@@ -161,11 +167,11 @@ def test_version(bare_esc):
     assert bare_esc("--version").out == f"esc {__version__}\n"
 
 
-def test_environment_variables_and_flags_override_them(tmp_path):
-    env_db, flag_db = tmp_path / "env.db", tmp_path / "flag.db"
+def test_environment_variables_and_flags_override_them(new_place):
+    env_db, flag_db = new_place(), new_place()
     env = {"ESC_DB": str(env_db), "ESC_USER": "erin", "ESC_NOW": "2026-11-02T10:00:00",
            "ESC_TZ": "Europe/Berlin"}
-    assert run_process("init", env=env).code == 0 and env_db.exists()
+    assert run_process("init", env=env).code == 0 and EscRunner(env_db).exists()
     result = run_process("open", "t", "--customer", "c", "--priority", "high", "--json", env=env)
     assert result.code == 0, result
     # ESC_NOW has no offset: read in ESC_TZ (Berlin, CET = UTC+1)
@@ -174,6 +180,7 @@ def test_environment_variables_and_flags_override_them(tmp_path):
     assert shown["events"][0]["actor"] == "erin"
     # flags beat the environment
     assert run_process("--db", str(flag_db), "init", env=env).code == 0
+    assert EscRunner(flag_db).exists()
     result = run_process("--db", str(flag_db), "--as", "frank", "--now", "2026-11-02T10:00:00",
                          "--tz", "UTC", "open", "t", "--customer", "c", "--priority", "high",
                          "--json", env=env)
@@ -219,8 +226,8 @@ def test_empty_environment_values_mean_unset(esc):
     assert esc("queue").code == 0
 
 
-def test_non_utf8_arguments_exit_2(tmp_path):
-    db = str(tmp_path / "esc.db")
+def test_non_utf8_arguments_exit_2(bare_esc):
+    db = str(bare_esc.db)
     assert run_process("--db", db, "init").code == 0
     import subprocess
 
@@ -275,7 +282,8 @@ def test_a_store_locked_past_the_busy_timeout_exits_5(esc):
     assert esc.doc("show", "1")["state"] == "new"
 
 
-def test_every_migration_runs_inside_the_callers_transaction(tmp_path):
+@pytest.mark.sqlite_only("sqlite3's transaction and its trace of statements")
+def test_every_migration_runs_inside_the_callers_transaction_on_sqlite(tmp_path):
     """A migration that commits part-way (executescript does) would let a crash leave a
     half-migrated store and a second process migrate the same store at once."""
     import sqlite3 as sqlite

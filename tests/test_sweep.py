@@ -179,21 +179,28 @@ def test_a_ladder_change_gets_cases_rescheduled_once(esc):
     assert esc.doc("sweep", now="2026-11-09T11:00:00Z")["closed"] == [{"case": int(case)}]
 
 
-def test_store_problems_exit_5(tmp_path):
-    missing = run_process("--db", str(tmp_path / "none.db"), "sweep")
+def test_store_problems_exit_5(bare_esc, backend, tmp_path):
+    # a store never initialised: no file, or an empty database
+    missing = run_process("--db", str(bare_esc.db), "sweep")
     assert missing.code == 5 and missing.err.startswith("error:")
-    foreign = tmp_path / "foreign.db"
-    conn = sqlite3.connect(foreign)
-    conn.execute("CREATE TABLE x (y)")
-    conn.close()
+    assert not bare_esc.exists()
+    # a store esc did not make: a SQLite file, or a database, holding someone else's table
+    if backend == "postgres":
+        foreign = bare_esc.db
+        bare_esc.sql("CREATE TABLE x (y INTEGER)")
+    else:
+        foreign = tmp_path / "foreign.db"
+        conn = sqlite3.connect(foreign)
+        conn.execute("CREATE TABLE x (y)")
+        conn.close()
     result = run_process("--db", str(foreign), "sweep", "--json")
     assert result.code == 5 and result.out == "" and "Traceback" not in result.err
+    assert "not an esc store" in result.err
 
 
-def test_sweep_as_cron_runs_it(tmp_path):
+def test_sweep_as_cron_runs_it(bare_esc):
     """The real program, as cron starts it: silent, exit 0, then one line."""
-    db = str(tmp_path / "esc.db")
-    env = {"ESC_DB": db, "ESC_USER": "cron"}
+    env = {"ESC_DB": str(bare_esc.db), "ESC_USER": "cron"}
     assert run_process("init", env=env).code == 0
     assert run_process("--now", "2026-11-02T10:00:00Z", "open", "Down", "--customer", "Acme",
                        "--priority", "urgent", env=env).code == 0

@@ -1,7 +1,6 @@
 """esc doctor: a clean store passes; every kind of damage is named, by case, with exit 5."""
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest

@@ -216,3 +216,10 @@ def parse_time(value, name: str, checker: Checker) -> int:
 
 def _unknown(raw: dict, known: tuple[str, ...]) -> list[str]:
     return [key for key in raw if key not in known]
+
+
+def _default_category(values: dict, checker: Checker) -> str:
+    if values["category"] is not None:
+        return values["category"]
+    categories = checker.policy.categories
+    return "other" if "other" in categories else categories[0]

@@ -21,8 +21,9 @@ def _target(kind: str, tmp_path, request) -> str:
     return str(path)
 
 
+@pytest.mark.parametrize("dash", ["-", ""], ids=["import -", "import with no FILE"])
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
-def test_an_export_piped_into_import_dash_moves_the_store(kind, tmp_path, request):
+def test_an_export_piped_into_import_dash_moves_the_store(kind, dash, tmp_path, request):
     old = EscRunner(tmp_path / "old.db", now=NOW)
     old.ok("init")
     old.ok("owner", "add", "bob", "--tier", "2")
@@ -31,7 +32,7 @@ def test_an_export_piped_into_import_dash_moves_the_store(kind, tmp_path, reques
     old.ok("note", "1", "we are on it", "--customer", now="2026-11-02T10:06:00Z")
     new = _target(kind, tmp_path, request)
 
-    pipe = f"{ESC} --db {tmp_path / 'old.db'} export | {ESC} --db '{new}' --now {LATER} import -"
+    pipe = f"{ESC} --db {tmp_path / 'old.db'} export | {ESC} --db '{new}' --now {LATER} import {dash}"
     moved = subprocess.run(pipe, shell=True, capture_output=True, text=True, timeout=60)
     assert moved.returncode == 0, moved.stderr
     assert "1 case" in moved.stdout
@@ -71,3 +72,23 @@ def test_an_empty_pipe_is_a_one_line_error(tmp_path):
     assert result.code == 2
     assert result.err == ("error: standard input is empty: a CSV file starts with a header "
                           "row of field names\n")
+
+
+def test_import_without_a_file_at_a_terminal_is_a_one_line_error(tmp_path):
+    """No FILE and nothing piped in: a usage error (2) saying both ways, not a wait for
+    the keyboard."""
+    import os
+    import pty
+
+    new = _target("sqlite", tmp_path, None)
+    for args, said in ((["import"], "esc import needs a FILE"),
+                       (["import", "-"], "esc import - reads a pipe")):
+        leader, follower = pty.openpty()
+        try:
+            done = subprocess.run([ESC, "--db", new, *args], stdin=follower,
+                                  capture_output=True, text=True, timeout=60)
+        finally:
+            os.close(leader)
+            os.close(follower)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith(f"error: {said}") and done.stderr.count("\n") == 1

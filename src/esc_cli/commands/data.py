@@ -19,8 +19,14 @@ def register(app: typer.Typer) -> None:
     def import_(
         ctx: typer.Context,
         file: Annotated[
-            Path, typer.Argument(metavar="FILE", help="A .csv or .json file, or - to read a pipe")
-        ],
+            Optional[Path],
+            typer.Argument(
+                metavar="[FILE]",
+                help="A .csv or .json file, or - to read a pipe (the default when "
+                "standard input is a pipe)",
+                show_default=False,
+            ),
+        ] = None,
         dry_run: Annotated[
             bool, typer.Option("--dry-run", help="Check every row; write nothing")
         ] = False,
@@ -35,10 +41,16 @@ def register(app: typer.Typer) -> None:
             sys.stderr.write(f"error: {clean(label)}: {clean('; '.join(reasons))}\n")
 
         env = ctx.obj
-        if str(file) == "-":
+        if file is None or str(file) == "-":
+            # `esc export --db OLD | esc import --db NEW` (issue 18's move) reads the pipe
             if sys.stdin.isatty():
                 from esc_cli.errors import UsageError
 
+                if file is None:
+                    raise UsageError(
+                        "esc import needs a FILE (a .csv or .json file) or a pipe",
+                        hint="esc import cases.csv, or esc export --db OLD | esc import --db NEW",
+                    )
                 raise UsageError(
                     "esc import - reads a pipe, and standard input is a terminal",
                     hint="esc export --db OLD | esc import --db NEW -",

@@ -133,16 +133,17 @@ def _moved(case: Case, events: list[Event]) -> Case:
     return moved
 
 
-def replay(case: Case, events: list[Event], policy, until: int) -> Outcome:
+def replay(case: Case, events: list[Event], policy, until: int, skip: bool = True) -> Outcome:
     """The case's history under `policy`, the sweep run up to `until` (exclusive)."""
-    return _replay(case, events, policy, until)[0]
+    return _replay(case, events, policy, until, skip)[0]
 
 
 def _replay(
-    case: Case, events: list[Event], policy, until: int
+    case: Case, events: list[Event], policy, until: int, skip: bool = True
 ) -> tuple[Outcome, list[Event], Case, int | None]:
     """`replay`, with the history it made, the case at its end and the instant up to
-    which the sweep could act on it (None: never)."""
+    which the sweep could act on it (None: never). `skip`: leave out the sweep's look
+    ahead where it cannot matter (_no_sweep_before; False only to test that)."""
     history = human_history(events)
     current = initial_case(case, events)
     replayed: list[Event] = []
@@ -195,20 +196,37 @@ def _replay(
 
     index = 0
     length = len(history)
+    # no clock starts before this (the sweep's next run: _no_sweep_before)
+    floor = min(case.opened_at, min([e.at for e in history])) if history else case.opened_at
     while index < length:
         at = history[index].at
-        run_sweep(at)
         # one command's events share an instant: the rules run after all of them
         moment = False
+        stale_clocks = stale_next = False
         first = index
         while index < length and history[index].at == at:
             event = history[index]
             moment = moment or event.kind in RULE_MOMENTS
             if event.field in ("state", "priority") or event.kind == "customer_update":
-                next_sweep = clocks = None
+                stale_clocks = True
             elif event.field == "tier":
-                next_sweep = None
+                stale_next = True
             index += 1
+        if (
+            (stale_clocks or stale_next)
+            and skip
+            and (at <= current.last_event_at or at <= _no_sweep_before(current, policy, floor))
+        ):
+            # the sweep has nothing to do before `at`, and what it would work out now
+            # (its next run, the clocks) this command makes stale: not worked out
+            if current.state in ("new", "open"):
+                workable = at
+        else:
+            run_sweep(at)
+        if stale_clocks:
+            next_sweep = clocks = None
+        elif stale_next:
+            next_sweep = None
         batch = history[first:index]
         replayed.extend(batch)
         current = _moved(current, batch)
@@ -228,6 +246,49 @@ def _replay(
         current, traced(), tuple(warned), tuple(breached), tuple(escalated), tuple(fired)
     )
     return outcome, replayed, current, workable
+
+
+# -- when the sweep cannot act yet ---------------------------------------------------------
+# A replay asks the sweep when it next has work after every command that moves a clock;
+# most of those answers are made stale by the next command before their instant comes
+# (an acknowledgement minutes after the opening). Every instant the sweep acts at is a
+# running clock's warning or due instant (a stale escalation comes after a due instant),
+# or an unowned case's own_within deadline; a clock runs from the opening or a later
+# event, and working time never runs faster than the wall clock (calendar.add(t, s) >=
+# t + s), so no action comes before the earliest event plus the least warning share of
+# the case's priority's targets. tests/test_whatif_skip.py holds replays with and without
+# this to each other over random histories and policies.
+
+_SHARES: dict[int, tuple] = {}
+
+
+def _least_shares(policy) -> dict[str, int]:
+    """Per priority, the least working time before the sweep may act on one of its
+    clocks: the smallest warning share (or target, if smaller) of its targets."""
+    kept = _SHARES.get(id(policy))
+    if kept is not None and kept[0] is policy:
+        return kept[1]
+    share = policy.warn_at
+    least = {
+        name: min(
+            min(span, int(round(span * share)))
+            for span in (target.respond, target.update, target.resolve)
+            if span is not None
+        )
+        for name, target in policy.priorities.items()
+    }
+    if len(_SHARES) > 8:
+        _SHARES.clear()
+    _SHARES[id(policy)] = (policy, least)
+    return least
+
+
+def _no_sweep_before(case: Case, policy, floor: int) -> int:
+    """An instant before which the sweep has nothing to do for `case` (whose history
+    begins at `floor`, the earliest of its events and its opening)."""
+    bound = floor + _least_shares(policy)[case.priority]
+    owned_by = sweep._owner_deadline(case, policy)
+    return bound if owned_by is None else min(bound, owned_by)
 
 
 def _outcome(

@@ -17,7 +17,7 @@
 #   esc explain ID --json
 #   esc export -f/--format -o/--output
 #   esc feedback ID --csat --comment --json
-#   esc import FILE --dry-run --json
+#   esc import [FILE] --dry-run --json
 #   esc init --policy --json
 #   esc note ID TEXT --customer --json
 #   esc notify

@@ -62,16 +62,18 @@ def test_windows_read_only_the_covering_report_index(history, dimension):  # noq
         # rows come by priority: grouping or ordering by it alone needs no sort
         if sql in by_priority:
             assert not any("TEMP B-TREE FOR GROUP BY" in step for step in plan), plan
-    # time to owner (store/owner_times.py) reads the window's escalation events by their
-    # partial index and each one's neighbours by events_case: never a scan
-    owner_times = [sql for sql in plans if "FROM events e WHERE e.kind = 'escalated'" in sql]
+    # time to owner (store/owner_times.py) reads the window's recorded waits as one range
+    # of their covering index and each one's case by its key: never a scan, no events
+    owner_times = [sql for sql in plans if "FROM owner_times w" in sql]
     assert len(owner_times) == 2  # this window and the previous one
     for sql in owner_times:
         joined = "\n".join(plans[sql])
-        assert "COVERING INDEX events_escalated_at" in joined and "events_case" in joined, joined
-        assert "SCAN e" not in joined and "SCAN c" not in joined and "SCAN cases" not in joined
+        assert "SEARCH w USING COVERING INDEX owner_times_at (escalated_at>? AND escalated_at<?)" \
+            in joined, joined
+        assert "SEARCH c USING INTEGER PRIMARY KEY" in joined, joined
+        assert "SCAN c" not in joined and "SCAN w" not in joined and "events" not in joined
     assert not [sql for sql in plans if "FROM events" in sql and "x.case_id = cases.id" not in sql
-                and "json_each" not in sql and sql not in owner_times]
+                and "json_each" not in sql]
 
 
 def test_the_trend_is_index_ranges_per_day(history):  # noqa: F811

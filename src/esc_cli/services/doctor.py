@@ -348,12 +348,13 @@ def _check_chains(conn, checks: list[Check], totals, progress) -> list[tuple[int
     """Every case's events against their hash chain, and against the number of events
     the case has ever had written (removing the newest leaves the chain intact).
 
-    The same walk recomputes each resolved or closed case's report summary from the
-    events it has in hand; the differences are returned for the due_times check, which
-    reports and repairs them (an unresolved case's are compared with its due times)."""
+    The same walk recomputes each resolved or closed case's report summary, and every
+    escalated case's waits for an owner, from the events it has in hand; the
+    differences are returned for the due_times check, which reports and repairs them
+    (an unresolved case's summary is compared with its due times)."""
     from esc_cli.domain.model import chain_breaks
     from esc_cli.services.policies import Policies
-    from esc_cli.store import integrity
+    from esc_cli.store import integrity, owner_times
 
     check = Check(
         "hash_chain",
@@ -373,6 +374,8 @@ def _check_chains(conn, checks: list[Check], totals, progress) -> list[tuple[int
     # with the events in hand (the rest are checked in SQL by _check_due_times)
     pols = Policies(conn)
     cycles = integrity.stored_cycles(conn)
+    # each escalation's recorded wait for an owner (esc report's time to owner)
+    waits = owner_times.stored(conn)
 
     def missing_history(case_id: int, facts: tuple | None) -> None:
         check.fail(case_id, "has no history: all its events are gone")
@@ -380,6 +383,7 @@ def _check_chains(conn, checks: list[Check], totals, progress) -> list[tuple[int
             _compare_summary(case_id, [], facts, summaries)
 
     for case_id, chain in integrity.event_chains(conn):
+        _compare_waits(case_id, chain, waits.pop(case_id, []), summaries)
         while pending is not None and pending[0] < case_id:
             missing_history(pending[0], pending[2])
             pending = next(cases, None)
@@ -423,6 +427,8 @@ def _check_chains(conn, checks: list[Check], totals, progress) -> list[tuple[int
     while pending is not None:
         missing_history(pending[0], pending[2])
         pending = next(cases, None)
+    for case_id, rows in waits.items():  # rows of a case without a history
+        _compare_waits(case_id, [], rows, summaries)
     damaged = len({c for c, _ in check.problems})
     check.summary = (
         "every case's history verifies"
@@ -430,6 +436,32 @@ def _check_chains(conn, checks: list[Check], totals, progress) -> list[tuple[int
         else f"{damaged} case{'s' if damaged != 1 else ''} with damaged history"
     )
     return summaries
+
+
+def _compare_waits(case_id: int, chain: list, stored: list, found: list) -> None:
+    """A case's recorded waits for an owner (store/owner_times.py) against its history."""
+    from esc_cli.domain.owner_waits import waits
+
+    if not stored and not any(event.kind == "escalated" for event, _ in chain):
+        return
+    expected = waits(event for event, _ in chain)
+    if [tuple(row) for row in stored] != expected:
+        found.append(
+            (
+                case_id,
+                f"time to owner stored {_waits_text(stored)}, recomputed {_waits_text(expected)}",
+            )
+        )
+
+
+def _waits_text(rows) -> str:
+    if not rows:
+        return "none"
+    shown = []
+    for at, settled, owned in rows:
+        end = "waiting" if settled is None else f"{'owned' if owned else 'left'} {_when(settled)}"
+        shown.append(f"escalated {_when(at)} {end}")
+    return ", ".join(shown)
 
 
 def _compare_summary(case_id: int, history: list, facts: tuple, found: list) -> None:
@@ -588,7 +620,7 @@ def _repair_due_times(store, checks: list[Check], broken: list[int]) -> None:
     from esc_cli.errors import NotFound
     from esc_cli.services.policies import Policies
     from esc_cli.store import cases as case_rows
-    from esc_cli.store import cycles
+    from esc_cli.store import cycles, owner_times
 
     check = next(c for c in checks if c.name == "due_times")
     fixed = []
@@ -597,14 +629,16 @@ def _repair_due_times(store, checks: list[Check], broken: list[int]) -> None:
         for case_id in dict.fromkeys(broken):
             try:
                 case = case_rows.get_case(conn, case_id)
-            except NotFound:  # resolution cycles of a case that does not exist
+            except NotFound:  # resolution cycles or waits of a case that does not exist
                 cycles.save(conn, case_id, ())
+                owner_times.replace(conn, case_id, [])
                 fixed.append(case_id)
                 continue
             events = case_rows.get_events(conn, case_id)
             settled = lifecycle.settle(case, events, pols.for_case(case))
             case_rows.update_case(conn, settled)
             cycles.save(conn, case_id, settled.resolution_cycles or ())
+            owner_times.replace(conn, case_id, events)
             fixed.append(case_id)
     remaining = [(c, p) for c, p in check.problems if c not in set(fixed)]
     check.problems = remaining

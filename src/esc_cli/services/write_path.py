@@ -12,7 +12,7 @@ from esc_cli.domain.values import replace
 from esc_cli.errors import UsageError
 from esc_cli.services.policies import Policies
 from esc_cli.store import cases as case_rows
-from esc_cli.store import people
+from esc_cli.store import owner_times, people
 
 
 def parse_case_id(text: str) -> int:
@@ -83,6 +83,8 @@ def _save(
     case = lifecycle.settle(case, events, policy)
     case_rows.update_case(conn, case, stored)
     case_rows.append_events(conn, case.id, new_events)  # type: ignore[arg-type]  # a stored case
+    # how each escalation's wait for an owner ended, for esc report (store/owner_times.py)
+    owner_times.save(conn, case.id, events, new_events)  # type: ignore[arg-type]  # a stored case
     created = []
     if any(e.kind in ("escalated", "warned", "breached") for e in new_events) or (
         decision is not None and decision.handle is None

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from esc_cli.domain.model import Case, Event, Owner, event_hash
+from esc_cli.store import owner_times
 from esc_cli.store.cases import (
     _COLUMN_VALUES,
     _SELECT_CASE,
@@ -287,6 +288,7 @@ def insert_cases(
     if not has_event_count(conn):
         conn.executemany(_INSERT_CASE, [_row_values(case) for case in cases])
         conn.executemany(_INSERT_EVENT, events)
+        owner_times.insert_new(conn, events)
     else:
         insert_counted(conn, counted_case_rows(cases, events), events, deferred)
     # histories with reopens: their earlier resolution cycles (a CSV row has none)
@@ -309,6 +311,8 @@ def insert_counted(
 ) -> None:
     """`insert_cases` for rows made already by `counted_case_rows` and `event_rows`, in a
     store whose cases count their events."""
+    # how each escalation's wait for an owner ended, for esc report (store/owner_times.py)
+    owner_times.insert_new(conn, events)
     if getattr(conn, "dialect", "sqlite") == "postgres":
         from esc_cli.store import pg_bulk
 

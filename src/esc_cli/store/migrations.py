@@ -558,6 +558,15 @@ def _m017_resolution_cycles(db) -> None:
     replay(db.conn)
 
 
+def _m018_owner_times(db) -> None:
+    """How each escalation's wait for an owner ended, recorded as it happens, so esc
+    report reads a window of them by an index range (store/owner_times.py, its table,
+    index and backfill from the event log). Plain portable SQL, on either store."""
+    from esc_cli.store.owner_times import create
+
+    create(db)
+
+
 MIGRATIONS = [
     ("0001_core", _m001_core),
     ("0002_fts", _m002_fts),
@@ -576,6 +585,7 @@ MIGRATIONS = [
     ("0015_pg_sweep_claims", _m015_pg_sweep_claims),
     ("0016_search_diacritics", _m016_search_diacritics),
     ("0017_resolution_cycles", _m017_resolution_cycles),
+    ("0018_owner_times", _m018_owner_times),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

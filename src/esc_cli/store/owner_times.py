@@ -1,32 +1,37 @@
 """The report's time to owner (issue 21): for each escalation in the window, how long
 until the case had an owner at its new tier, and how many escalations still had none
-at the window's end. One statement over the escalation events of the window (the
-partial index events_escalated_at), each looking at its own case's few neighbouring
-events through events_case; grouped like the rest of the report.
+at the window's end; grouped like the rest of the report.
 
 An escalation's delay is 0 when the case has an owner once its write is done (kept,
 named with --owner, or given by routing), else the time to the first later `assigned`
 to someone. An escalation followed by another tier move, a resolution or a close before
 any owner came is neither timed nor unowned: the case left that tier's queue.
+
+How each wait ended is recorded as it happens (domain/owner_waits.py): one row per
+escalation in the table owner_times, rewritten by every write that can end or start a
+wait (save), made for an import's cases as they go in (insert_new), backfilled by
+migration 0018 (BACKFILL: the per-escalation search the report used to run). A window
+is then one range of the covering index owner_times_at, not two searches of the
+event log per escalation (half the report's server time at a million cases).
 """
 
 from __future__ import annotations
 
-from esc_cli.domain.report import Window
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from esc_cli.domain.report import Window
 
 # MATERIALIZED: each escalation's delay is worked out once, not once per aggregate
-# that reads it (SQLite would otherwise inline the CTE three times)
+# that reads it (SQLite would otherwise inline the CTE three times). The delay is
+# owner_waits.delay in SQL.
 _DELAYS = """WITH x AS MATERIALIZED (
-    SELECT e.case_id AS cid,
-        CASE WHEN (SELECT a.to_value FROM events a WHERE a.case_id = e.case_id
-                   AND a.kind = 'assigned' AND a.at <= e.at ORDER BY a.id DESC LIMIT 1) IS NOT NULL
-        THEN 0
-        ELSE (SELECT CASE WHEN n.kind = 'assigned' THEN n.at - e.at ELSE -1 END FROM events n
-              WHERE n.case_id = e.case_id AND n.id > e.id AND n.at > e.at AND n.at < :end
-              AND ((n.kind = 'assigned' AND n.to_value IS NOT NULL)
-                   OR n.kind IN ('escalated', 'deescalated', 'resolved', 'closed'))
-              ORDER BY n.id LIMIT 1) END AS delay
-    FROM events e WHERE e.kind = 'escalated' AND e.at >= :s AND e.at < :u
+    SELECT w.case_id AS cid,
+        CASE WHEN w.owned = 1 AND w.settled_at = w.escalated_at THEN 0
+             WHEN w.settled_at < :end THEN
+                CASE WHEN w.owned = 1 THEN w.settled_at - w.escalated_at ELSE -1 END
+        END AS delay
+    FROM owner_times w WHERE w.escalated_at >= :s AND w.escalated_at < :u
 )
 SELECT c.priority, {group} AS val, count(*) FILTER (WHERE x.delay IS NULL),
     group_concat(x.delay) FILTER (WHERE x.delay >= 0)
@@ -38,6 +43,127 @@ _JOIN = {
     # walk of every case's primary key (500 -> 300 ms at a million cases)
     "postgres": "FROM x CROSS JOIN LATERAL (SELECT * FROM cases c WHERE c.id = x.cid OFFSET 0) c",
 }
+
+# Every escalation's row (case_id, escalation, escalated_at, settled_at, owned) from the
+# event log, as the report found them before 0018:
+# the latest `assigned` at or before the escalation's instant, else the first later
+# event that ends the wait. Migration 0018 and the tests use it; doctor compares rows
+# with the domain's replay instead (it has each case's events in hand).
+SEARCHED = """SELECT x.case_id, ROW_NUMBER() OVER (PARTITION BY x.case_id ORDER BY x.id), x.at,
+    CASE WHEN x.owner IS NOT NULL THEN x.at ELSE n.at END,
+    CASE WHEN x.owner IS NOT NULL OR n.kind = 'assigned' THEN 1 ELSE 0 END
+FROM (
+    SELECT e.case_id, e.id, e.at,
+        (SELECT a.to_value FROM events a WHERE a.case_id = e.case_id
+         AND a.kind = 'assigned' AND a.at <= e.at ORDER BY a.id DESC LIMIT 1) AS owner,
+        (SELECT n.id FROM events n WHERE n.case_id = e.case_id AND n.id > e.id
+         AND n.at > e.at AND ((n.kind = 'assigned' AND n.to_value IS NOT NULL)
+              OR n.kind IN ('escalated', 'deescalated', 'resolved', 'closed'))
+         ORDER BY n.id LIMIT 1) AS next_id
+    FROM events e WHERE e.kind = 'escalated'
+) x LEFT JOIN events n ON n.id = x.next_id"""
+BACKFILL = (
+    "INSERT INTO owner_times (case_id, escalation, escalated_at, settled_at, owned) " + SEARCHED
+)
+
+
+def create(db) -> None:
+    """Migration 0018: the table, its index, and every escalation's row from the event
+    log (plain portable SQL: PostgreSQL runs it as written, types through _PgDDL). It
+    may run again over its own work (tests take a store back to before it)."""
+    db.execute("""CREATE TABLE IF NOT EXISTS owner_times (
+        case_id INTEGER NOT NULL,
+        escalation INTEGER NOT NULL,
+        escalated_at INTEGER NOT NULL,
+        settled_at INTEGER,
+        owned INTEGER NOT NULL,
+        PRIMARY KEY (case_id, escalation)
+    )""")
+    # a window is one range of it, every column the report reads in the entry
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS owner_times_at "
+        "ON owner_times(escalated_at, case_id, settled_at, owned)"
+    )
+    db.execute("DELETE FROM owner_times")
+    db.execute(BACKFILL)
+
+
+_INSERT = (
+    "INSERT INTO owner_times (case_id, escalation, escalated_at, settled_at, owned) "
+    "VALUES (?, ?, ?, ?, ?)"
+)
+
+
+def save(conn, case_id: int, events, new_events) -> None:
+    """After a write of `new_events` to a case whose whole history is now `events`:
+    its rows again, when the write could move them (an escalation, an assignment, a
+    de-escalation, a resolution or a close, on a case escalated at some point). The
+    old rows go and the new go in without waiting for an answer (PostgreSQL: sent with
+    the write's next statement), so the write costs no round trip more."""
+    from esc_cli.domain.owner_waits import MOVES, waits
+
+    if not any(e.kind in MOVES for e in new_events):
+        return
+    rows = waits(events)
+    if not rows:
+        return  # never escalated: it has no rows
+    send = getattr(conn, "later", conn.execute)
+    send("DELETE FROM owner_times WHERE case_id = ?", (case_id,))
+    for number, (at, settled, owned) in enumerate(rows, start=1):
+        send(_INSERT, (case_id, number, at, settled, owned))
+
+
+def rows_for(event_rows) -> list[tuple]:
+    """owner_times rows for new cases from their event rows (case_id, at, actor, kind,
+    field, from_value, to_value, ...), each case's in written order: an import's. Only
+    the escalated cases' histories are gathered (a fifth of a typical store's)."""
+    from esc_cli.domain.owner_waits import waits_of
+
+    escalated = {row[0] for row in event_rows if row[3] == "escalated"}
+    if not escalated:
+        return []
+    histories: dict[int, list] = {}
+    for row in event_rows:
+        if row[0] in escalated:
+            histories.setdefault(row[0], []).append((row[1], row[3], row[6]))
+    return [
+        (case_id, number, at, settled, owned)
+        for case_id, history in histories.items()
+        for number, (at, settled, owned) in enumerate(waits_of(history), start=1)
+    ]
+
+
+def insert_new(conn, event_rows) -> None:
+    """New cases' rows (an import's batch, its events as event rows)."""
+    rows = rows_for(event_rows)
+    if rows:
+        conn.executemany(_INSERT, rows)
+
+
+def stored(conn) -> dict[int, list[tuple]]:
+    """Every case's rows as stored: {case id: [(escalated_at, settled_at, owned), ...]}
+    in escalation order (doctor)."""
+    found: dict[int, list[tuple]] = {}
+    for case_id, at, settled, owned in conn.execute(
+        "SELECT case_id, escalated_at, settled_at, owned FROM owner_times "
+        "ORDER BY case_id, escalation"
+    ):
+        found.setdefault(case_id, []).append((at, settled, owned))
+    return found
+
+
+def replace(conn, case_id: int, events) -> None:
+    """Rewrite a case's rows from its history (doctor --repair)."""
+    from esc_cli.domain.owner_waits import waits
+
+    conn.execute("DELETE FROM owner_times WHERE case_id = ?", (case_id,))
+    conn.executemany(
+        _INSERT,
+        [
+            (case_id, n, at, settled, owned)
+            for n, (at, settled, owned) in enumerate(waits(events), 1)
+        ],
+    )
 
 
 def owner_times(conn, window: Window, now: int, group: str, dimension: str | None) -> dict:

@@ -38,6 +38,7 @@ def copy_into(store, copy) -> None:
         ("notifications", "rowid"),
         ("deliveries", "notification_id, channel"),
         ("resolution_cycles", "case_id, cycle"),
+        ("owner_times", "case_id, escalation"),
         ("routing_state", "scope"),
     )
     with store.read():

@@ -161,6 +161,15 @@ class PgConnection:
         # statements later() holds belong to the transaction (a BEGIN among them)
         return bool(self._queue) or self.raw.info.transaction_status != ext.TRANSACTION_STATUS_IDLE
 
+    def interrupt(self) -> None:
+        """Cancel the statement running on this connection in another thread, as
+        sqlite3.Connection.interrupt does (esc report's second half, on Ctrl-C)."""
+        psycopg2 = _driver()
+        try:
+            self.raw.cancel()
+        except psycopg2.Error:
+            pass  # nothing running, or the connection is gone
+
     def close(self) -> None:
         self._queue.clear()
         self.raw.close()
@@ -393,10 +402,32 @@ class PgStore:
 
     @contextmanager
     def read_pair(self):
-        """One snapshot, one connection: PostgreSQL runs a report's queries fast enough
-        on one (store.db.Store.read_pair splits them on SQLite)."""
+        """Two connections reading one snapshot, for a read that splits its queries
+        between two threads (esc report), as store.db.Store.read_pair does on SQLite:
+        the second connection imports the first's snapshot (pg_export_snapshot), so
+        both see exactly the same commits, and the server runs each connection's
+        statements in its own backend, on its own core. Yields (conn, second), or
+        (conn, None) when no second connection can be had; the caller then runs
+        everything on conn."""
         with self.read() as conn:
-            yield conn, None
+            second = None
+            try:
+                snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+                second = connect(self.path)
+                second.later("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                second.execute("SET TRANSACTION SNAPSHOT ?", (snapshot,))
+            except (*self.errors, StoreError):
+                if second is not None:
+                    second.close()
+                second = None
+            try:
+                yield conn, second
+            finally:
+                if second is not None:
+                    try:
+                        second.close()  # its read-only transaction ends with it
+                    except self.errors:
+                        pass
 
     def retrying(self, work):
         return retrying(work)

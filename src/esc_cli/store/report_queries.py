@@ -438,15 +438,15 @@ def figures(
     instant. SQLite evaluates every aggregate of every row it reads, so a narrower
     range beats folding more sums into one pass.
 
-    With `second`, a connection on the same snapshot (Store.read_pair), the window runs
-    on conn while the backlog, the previous window and the trend run on `second` in
+    With `second`, a connection on the same snapshot (Store.read_pair), the window and
+    the trend run on conn while the backlog and the previous window run on `second` in
     another thread, both halves at once on two cores."""
     group = GROUP_SQL[dimension]
     previous = window.previous()
     sums = _window_sums("")
     first = conn.execute("SELECT min(opened_at) FROM cases").fetchone()[0]
 
-    def the_rest(other: sqlite3.Connection) -> tuple[dict, dict, list[dict]]:
+    def the_rest(other: sqlite3.Connection) -> tuple[dict, dict]:
         t, age_at = _backlog_instants(window, now)
         backlog = _backlog(other, t, age_at, group, dimension)
         # Nothing happens to a case before it is opened: a window before the first case
@@ -457,25 +457,28 @@ def figures(
             t, age_at = _backlog_instants(previous, now)
             prior["backlog"] = _backlog(other, t, age_at, "NULL", None)["all"].get("backlog", 0)
             prior.update(owner_times(other, previous, now, "NULL", None)["all"])
-        return backlog, prior, trend(other, days, first)
+        return backlog, prior
 
-    # time to owner and unowned escalations (issue 21) read escalation events, not the
-    # cases' index: each window's on the connection that reads that window, at once
+    # time to owner and unowned escalations (issue 21) read their own table, not the
+    # cases' index: each window's on the connection that reads that window, at once.
+    # The trend goes with this window: the backlog (every unresolved case) and the
+    # previous window weigh as much as the window and the trend together.
     from esc_cli.store.owner_times import owner_times
 
-    def mine(own: sqlite3.Connection) -> dict:
+    def mine(own: sqlite3.Connection) -> tuple[dict, list[dict]]:
         found = _window(own, sums, group, window, now, first, dimension)
         _merge(found, owner_times(own, window, now, group, dimension))
-        return found
+        return found, trend(own, days, first)
 
-    result, (backlog, prior, daily) = _both(conn, second, mine, the_rest)
+    (result, daily), (backlog, prior) = _both(conn, second, mine, the_rest)
     _merge(result, backlog)
     return result, prior, daily
 
 
 def _both(conn: sqlite3.Connection, second: sqlite3.Connection | None, mine, theirs):
     """(mine(conn), theirs(second)), theirs in another thread: the sqlite3 module lets
-    go of the GIL while SQLite runs a statement, so two connections use two cores.
+    go of the GIL while SQLite runs a statement (psycopg2 while it waits for the
+    server, whose two backends then run at once), so two connections use two cores.
     Without a second connection, both run here on conn."""
     if second is None:
         return mine(conn), theirs(conn)

@@ -31,6 +31,7 @@ import io
 
 import pytest
 
+from tests import conftest, pgserver
 from tests.conftest import EscRunner
 
 NOW = "2026-11-10T18:00:00Z"
@@ -42,9 +43,8 @@ def _open(esc, title, priority, at, *extra):
                    now=at)["id"]
 
 
-@pytest.fixture(scope="module")
-def history(tmp_path_factory) -> EscRunner:
-    esc = EscRunner(tmp_path_factory.mktemp("report") / "esc.db", now=NOW)
+def _history(esc: EscRunner) -> EscRunner:
+    """The history above, written into the empty store behind `esc`."""
     esc.ok("init", now="2026-10-01T00:00:00Z")
     esc.ok("owner", "add", "bob", "--tier", "1", now="2026-10-01T00:00:00Z")
     c1 = _open(esc, "one", "high", "2026-10-30T10:00:00Z")
@@ -82,6 +82,30 @@ def history(tmp_path_factory) -> EscRunner:
     esc.ok("reopen", str(c9), "--reason", "came back", now="2026-11-09T12:00:00Z")
     assert [c1, c8, c2, c3, c4, c5, c9, c6, c10, c7] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
     return esc
+
+
+# Built once per module and backend (the tests only read it): `history` is the SQLite
+# store, which test_report_plans and test_report_summaries read as a file too.
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory) -> EscRunner:
+    return _history(EscRunner(tmp_path_factory.mktemp("report") / "esc.db", now=NOW))
+
+
+@pytest.fixture(scope="module")
+def pg_history(request) -> EscRunner:
+    server = request.getfixturevalue("pg_server")
+    name, uri = conftest._fresh_database(server, "template0")
+    try:
+        yield _history(EscRunner(uri, now=NOW))
+    finally:
+        pgserver.drop(server["uri"], name)
+
+
+@pytest.fixture
+def reported(backend, request) -> EscRunner:
+    """The history on the test's backend."""
+    return request.getfixturevalue("history" if backend == "sqlite" else "pg_history")
 
 
 # The cases above by their story number -> their id (ids follow creation order).
@@ -215,9 +239,15 @@ def _approx(expected):
     return expected
 
 
-@pytest.fixture(scope="module")
-def document(history):
-    return history.doc("report", *WINDOW, "--by", "tier")
+_documents: dict[str, dict] = {}
+
+
+@pytest.fixture
+def document(reported):
+    key = str(reported.db)
+    if key not in _documents:
+        _documents[key] = reported.doc("report", *WINDOW, "--by", "tier")
+    return _documents[key]
 
 
 def test_window_and_shape(document):
@@ -243,19 +273,19 @@ def test_trend_has_every_local_day(document):
     assert sum(d["resolved"] for d in TREND) == HEADLINE["resolved"]
 
 
-def test_trend_before_the_first_case_is_zero_days(history):
+def test_trend_before_the_first_case_is_zero_days(reported):
     # the first case (#8) opened 2026-10-20T10:00Z: 03:00 that day in Los Angeles, so
     # every local day before it is zero, and it counts on its own local day
-    history.tz = "America/Los_Angeles"
+    reported.tz = "America/Los_Angeles"
     try:
-        trend = history.doc("report", "--since", "2026-10-14", "--until", "2026-10-21")["trend"]
+        trend = reported.doc("report", "--since", "2026-10-14", "--until", "2026-10-21")["trend"]
     finally:
-        history.tz = "UTC"
+        reported.tz = "UTC"
     assert [d["date"] for d in trend] == [f"2026-10-{day}" for day in range(14, 22)]
     assert [d["opened"] for d in trend] == [0, 0, 0, 0, 0, 0, 1, 0]
     assert sum(d["resolved"] + d["escalated"] for d in trend) == 0
     # a window from long before the store began adds up to the store's own days
-    since_2000 = history.doc("report", "--since", "2000-01-01", *WINDOW[2:])["trend"]
+    since_2000 = reported.doc("report", "--since", "2000-01-01", *WINDOW[2:])["trend"]
     assert since_2000[0]["date"] == "2000-01-01"
     assert since_2000[-len(TREND):] == TREND
     assert sum(d["opened"] for d in since_2000) == 8
@@ -281,8 +311,8 @@ def test_breakdown_by_tier(document):
     assert document["by"] == _approx(BY_TIER)
 
 
-def test_breakdown_by_owner_names_missing_owner(history):
-    by = history.doc("report", *WINDOW, "--by", "owner")["by"]
+def test_breakdown_by_owner_names_missing_owner(reported):
+    by = reported.doc("report", *WINDOW, "--by", "owner")["by"]
     assert [e["value"] for e in by] == ["bob", "(none)"]
     bob, nobody = by
     # bob: #3 opened and resolved in the window, #8 in the backlog
@@ -290,12 +320,12 @@ def test_breakdown_by_owner_names_missing_owner(history):
     assert (nobody["opened"], nobody["resolved"], nobody["backlog"]) == (5, 3, 3)
 
 
-def test_without_by_is_null(history):
-    assert history.doc("report", *WINDOW)["by"] is None
+def test_without_by_is_null(reported):
+    assert reported.doc("report", *WINDOW)["by"] is None
 
 
-def test_csv_holds_the_same_numbers(history, document):
-    text = history.ok("report", *WINDOW, "--format", "csv").out
+def test_csv_holds_the_same_numbers(reported, document):
+    text = reported.ok("report", *WINDOW, "--format", "csv").out
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 1 and rows[0]["value"] == "all"
     row = rows[0]
@@ -308,7 +338,7 @@ def test_csv_holds_the_same_numbers(history, document):
         else:
             assert row[key] == str(expected), key
     # with --by: one row per value, same figures as the JSON entries
-    text = history.ok("report", *WINDOW, "--by", "tier", "--format", "csv").out
+    text = reported.ok("report", *WINDOW, "--by", "tier", "--format", "csv").out
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["value"] for r in rows] == ["1", "2"]
     for row, entry in zip(rows, BY_TIER):
@@ -318,15 +348,15 @@ def test_csv_holds_the_same_numbers(history, document):
         assert row["fcr_rate"] != "" and float(row["fcr_rate"]) == pytest.approx(entry["fcr_rate"])
 
 
-def test_csv_leaves_null_rates_empty(history):
+def test_csv_leaves_null_rates_empty(reported):
     rows = list(csv.DictReader(io.StringIO(
-        history.ok("report", "--since", "2026-11-20", "--until", "2026-11-21",
+        reported.ok("report", "--since", "2026-11-20", "--until", "2026-11-21",
                    "--format", "csv").out)))
     assert rows[0]["fcr_rate"] == "" and rows[0]["opened"] == "0"
 
 
-def test_markdown_holds_the_same_numbers(history):
-    text = history.ok("report", *WINDOW, "--by", "tier", "--format", "markdown").out
+def test_markdown_holds_the_same_numbers(reported):
+    text = reported.ok("report", *WINDOW, "--by", "tier", "--format", "markdown").out
     assert text.startswith("# Escalation report")
     lines = text.splitlines()
     expected_rows = [
@@ -355,8 +385,8 @@ def test_markdown_holds_the_same_numbers(history):
         assert row in lines, row
 
 
-def test_pipe_gets_plain_tables(history):
-    out = history.ok("report", *WINDOW).out
+def test_pipe_gets_plain_tables(reported):
+    out = reported.ok("report", *WINDOW).out
     assert "│" not in out and "\x1b" not in out
     blocks = out.strip("\n").split("\n\n")
     assert blocks[0].splitlines()[0] == "figure\tvalue\tprevious"

@@ -95,7 +95,7 @@ def refused(result, code: int, *words: str, lines: int | None = 1) -> None:
 # -- untrusted text: stored as given, printed as text ------------------------------------
 
 @pytest.mark.parametrize("name", sorted(TEXTS))
-def test_hostile_text_is_stored_as_given_and_printed_safely(esc, backend, tmp_path, name):
+def test_hostile_text_is_stored_as_given_and_printed_safely(esc, backend, new_store, tmp_path, name):
     text = TEXTS[name]
     if backend == "postgres":  # PostgreSQL text cannot hold NUL: the next test refuses it
         text = text.replace("\x00", "")
@@ -118,8 +118,7 @@ def test_hostile_text_is_stored_as_given_and_printed_safely(esc, backend, tmp_pa
     # and it survives export and import into an empty store
     exported = tmp_path / "export.json"
     esc.ok("export", "--output", str(exported))
-    other = EscRunner(tmp_path / "other.db")
-    other.ok("init")
+    other = new_store()
     other.ok("import", str(exported))
     again = other.doc("show", case)
     assert [again[k] for k in ("title", "customer", "description")] == [text] * 3
@@ -265,7 +264,7 @@ BAD_POLICIES = [
 
 
 @pytest.mark.parametrize("name, text, key", BAD_POLICIES, ids=[b[0] for b in BAD_POLICIES])
-def test_a_bad_policy_is_refused_naming_its_key(esc, tmp_path, name, text, key):
+def test_a_bad_policy_is_refused_naming_its_key(esc, new_place, tmp_path, name, text, key):
     path = tmp_path / "policy.toml"
     path.write_text(text, encoding="utf-8")
     before = stress.dump(esc.db)
@@ -273,9 +272,9 @@ def test_a_bad_policy_is_refused_naming_its_key(esc, tmp_path, name, text, key):
     refused(esc("policy", "load", str(path), "--recompute"), 2, key)
     assert stress.dump(esc.db) == before
     # a refused policy never creates a store either
-    fresh = EscRunner(tmp_path / "fresh.db")
+    fresh = EscRunner(new_place())
     refused(fresh("init", "--policy", str(path)), 2, key)
-    assert not fresh.db.exists()
+    assert not fresh.exists()
 
 
 @pytest.mark.parametrize("content", [

@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EscRunner
-
 
 @pytest.fixture
 def worked(esc, tmp_path):
@@ -67,11 +65,10 @@ def test_json_export_is_one_document_with_policy_owners_and_cases(worked):
     assert first == shown
 
 
-def test_round_trip_reproduces_cases_events_and_report(worked, tmp_path):
+def test_round_trip_reproduces_cases_events_and_report(worked, new_store, tmp_path):
     exported = tmp_path / "all.json"
     worked.ok("export", "--output", str(exported))
-    fresh = EscRunner(tmp_path / "fresh.db")
-    fresh.ok("init")
+    fresh = new_store()
     summary = fresh.doc("import", str(exported))
     assert (summary["cases"], summary["owners"], summary["policy_versions"]) == (3, 2, 2)
     assert _without_export_time(fresh.ok("export").out) == _without_export_time(worked.ok("export").out)
@@ -88,11 +85,10 @@ def test_round_trip_reproduces_cases_events_and_report(worked, tmp_path):
         assert fresh.doc("doctor")["ok"] is True
 
 
-def test_a_document_into_a_store_with_cases_keeps_the_stores_policy(worked, tmp_path):
+def test_a_document_into_a_store_with_cases_keeps_the_stores_policy(worked, new_store, tmp_path):
     exported = tmp_path / "all.json"
     worked.ok("export", "--output", str(exported))
-    other = EscRunner(tmp_path / "other.db")
-    other.ok("init")
+    other = new_store()
     other.ok("open", "Mine", "--customer", "Me", "--priority", "low")
     result = other("import", str(exported))
     assert result.code == 2 and "id 1 is already a case in the store" in result.err
@@ -106,7 +102,7 @@ def test_a_document_into_a_store_with_cases_keeps_the_stores_policy(worked, tmp_
     assert other.doc("show", "101")["events"] == worked.doc("show", "1")["events"]
 
 
-def test_csv_export_holds_case_fields_and_reimports(worked, tmp_path):
+def test_csv_export_holds_case_fields_and_reimports(worked, new_store, tmp_path):
     text = worked.ok("export", "--format", "csv").out
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["id"] for r in rows] == ["1", "2", "3"]
@@ -115,8 +111,7 @@ def test_csv_export_holds_case_fields_and_reimports(worked, tmp_path):
     assert rows[0]["customer"] == "Globex, Inc." and rows[0]["state"] == "resolved"
     target = tmp_path / "cases.csv"
     worked.ok("export", "-f", "csv", "-o", str(target))
-    fresh = EscRunner(tmp_path / "fresh.db")
-    fresh.ok("init")
+    fresh = new_store()
     fresh.ok("owner", "add", "bob")
     fresh.ok("owner", "add", "carol", "--tier", "2")
     fresh.ok("import", str(target))
@@ -146,12 +141,11 @@ def test_export_refuses_to_write_over_the_sqlite_store_file(worked, tmp_path):
     assert not [p for p in Path(worked.db).parent.iterdir() if p.name.endswith(".tmp")]
 
 
-def test_empty_store_exports_and_reimports(esc, tmp_path):
+def test_empty_store_exports_and_reimports(esc, new_store, tmp_path):
     target = tmp_path / "empty.json"
     esc.ok("export", "-o", str(target))
     assert json.loads(target.read_text())["cases"] == []
-    fresh = EscRunner(tmp_path / "fresh.db")
-    fresh.ok("init")
+    fresh = new_store()
     assert fresh.doc("import", str(target))["cases"] == 0
     assert esc.ok("export", "--format", "csv").out.count("\n") == 1
 

@@ -274,15 +274,14 @@ def test_fuzz_import_of_any_bytes(esc, backend, tmp_path):
     run()
 
 
-def test_an_export_round_trips_through_the_fuzzed_door(esc, tmp_path):
+def test_an_export_round_trips_through_the_fuzzed_door(esc, new_store, tmp_path):
     """The fuzzers' generators are not blind: a real export, hostile text and all,
     goes back in (so the property is not met by refusing everything)."""
     esc.ok("open", "ctl \x1b[2J \u202e \r\n \U0001f600", "--customer", "Acme",
            "--priority", "high", "--tag", "x y")
     out = tmp_path / "all.json"
     esc.ok("export", "--output", str(out))
-    fresh = type(esc)(tmp_path / "fresh.db")
-    fresh.ok("init")
+    fresh = new_store()
     assert check_import(fresh, out).code == 0
     assert fresh.doc("show", "1")["title"] == esc.doc("show", "1")["title"]
 

@@ -157,19 +157,27 @@ def test_fuzz_policy_try(esc, backend, tmp_path):
     run()
 
 
-@budget("sqlite")
-@given(data=policy_text())
-def test_fuzz_init_with_a_policy(tmp_path_factory, data):
-    """`esc init --policy FILE`: the same door, before there is a store (SQLite: a new
-    file each time)."""
+def test_fuzz_init_with_a_policy(new_place, backend, tmp_path):
+    """`esc init --policy FILE`: the same door, before there is a store (a file not
+    there yet, or an empty database; a new one after each init that made a store)."""
     from tests.conftest import EscRunner
 
-    directory = tmp_path_factory.mktemp("init")
-    path = directory / "policy.toml"
-    path.write_bytes(data)
-    runner = EscRunner(directory / "esc.db")
-    # a refused policy leaves no store behind: run_checked compares the (absent) files
-    result = run_checked(runner, "init", "--policy", str(path))
-    event(f"exit {result.code}")
-    if result.code == 0:
-        assert runner("doctor").code == 0
+    place = [new_place()]
+
+    @budget(backend)
+    @given(data=policy_text())
+    def run(data):
+        path = tmp_path / "policy.toml"
+        path.write_bytes(data)
+        runner = EscRunner(place[0])
+        # a refused policy leaves no store behind: run_checked compares the (absent)
+        # file, or every table of the database (none)
+        result = run_checked(runner, "init", "--policy", str(path))
+        event(f"exit {result.code}")
+        if result.code == 0:
+            assert runner("doctor").code == 0
+            place[0] = new_place()
+        else:
+            assert not runner.exists()
+
+    run()

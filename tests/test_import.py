@@ -335,13 +335,11 @@ def test_owners_json_list_then_cases_that_name_them(esc, tmp_path):
     assert esc.doc("show", "1")["owner"] == "gina"
 
 
-def test_one_case_object_as_show_prints_it(team, tmp_path):
+def test_one_case_object_as_show_prints_it(team, new_store, tmp_path):
     team.ok("open", "Printer", "--customer", "Globex", "--priority", "low", "--owner", "bob")
     team.ok("ack", "1")
     shown = team.ok("show", "1", "--json").out
-    fresh_path = tmp_path / "fresh.db"
-    fresh = EscRunner(fresh_path)
-    fresh.ok("init")
+    fresh = new_store()
     fresh.ok("owner", "add", "bob")
     assert fresh.doc("import", write(tmp_path, "case.json", shown))["cases"] == 1
     again = fresh.doc("show", "1")
@@ -403,19 +401,64 @@ def test_long_text_in_csv(team, tmp_path):
     assert result.code == 2 and "title is 501 characters" in result.err
 
 
-def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path):
+def test_progress_bar_only_when_stderr_is_a_terminal(esc, tmp_path, monkeypatch):
     import io
+    import os
+    import sys
 
-    from esc_cli.commands.data import _progress
+    from esc_cli.app import main
+    from esc_cli.commands import data
     from esc_cli.env import Env
     from esc_cli.services.sources import Progress
 
-    env = Env(tmp_path / "x.db", "alice", 0, "UTC", False, False, True)
-    assert type(_progress(env)) is Progress  # a pipe: the silent one
-    bar = _progress(Env(tmp_path / "x.db", "alice", 0, "UTC", False, True, True))
+    env = Env(esc.db, "alice", 0, "UTC", False, False, True)
+    assert type(data._progress(env)) is Progress  # a pipe: the silent one
+    bar = data._progress(Env(esc.db, "alice", 0, "UTC", False, True, True))
     assert type(bar) is not Progress
     bar.start("importing", 1000)
     bar.bar.console.file = io.StringIO()  # keep the test's own stderr clean
     bar.advance(600)
     assert bar.bar.tasks[0].completed == 600
     bar.stop()
+
+    # a real import into the store with stderr a terminal: the bar is drawn on stderr
+    # and counts the whole file; stdout gets the summary alone
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    counted: list[list] = []
+    made = data._progress
+
+    def counting(env):
+        shown = made(env)
+        start, advance = shown.start, shown.advance
+
+        def started(description, total):
+            counted.append([description, total, 0])
+            start(description, total)
+
+        def advanced(amount):
+            counted[-1][2] += amount
+            advance(amount)
+
+        shown.start, shown.advance = started, advanced
+        return shown
+
+    monkeypatch.setattr(data, "_progress", counting)
+    rows = "".join(f"Case {n},Globex,low\n" for n in range(300))
+    path = write(tmp_path, "many.csv", "title,customer,priority\n" + rows)
+    out, err = io.StringIO(), Terminal()
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    try:
+        main(["--db", str(esc.db), "--now", esc.now, "--as", "alice", "--tz", "UTC",
+              "import", str(path)])
+    except SystemExit as exit_:
+        assert exit_.code in (0, None), err.getvalue()
+    monkeypatch.undo()
+    assert out.getvalue().startswith("imported 300 cases (")
+    # the bar goes by the file's bytes: all of them read, in one pass
+    size = os.path.getsize(path)
+    assert counted == [["importing", size, size]]
+    assert "importing" in err.getvalue()  # the bar's line, drawn on the terminal

@@ -135,16 +135,17 @@ def test_failed_deliveries_never_print_a_secret(secret_store):
     ({"headers": {"Authorization": "Bearer HeaderSecret5\nX-Evil: 1"}}, "headers"),
     ({"colour": "PathSecret3"}, "colour"),
 ])
-def test_errors_about_a_channel_never_print_its_secrets(esc, tmp_path, broken, key):
+def test_errors_about_a_channel_never_print_its_secrets(esc, new_place, tmp_path, broken, key):
     channel = dict(_channels(1)[0], **broken)
     path = tmp_path / "policy.toml"
     path.write_text(_policy_text([channel, _channels(1)[1]]))
     result = esc("policy", "load", str(path))
     assert result.code == 2 and result.err.startswith("error:") and key in result.err, result.err
     assert _leaks(result.err + result.out) == [], result.err
-    fresh = EscRunner(tmp_path / "fresh.db")
+    fresh = EscRunner(new_place())
     result = fresh("init", "--policy", str(path))
     assert result.code == 2 and _leaks(result.err) == [], result.err
+    assert not fresh.exists()
 
 
 def test_a_bad_command_channel_never_prints_its_arguments(esc, tmp_path):

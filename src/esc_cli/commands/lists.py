@@ -145,15 +145,16 @@ def wallboard(
         raise UsageError(
             "--watch needs a terminal: stdout is not one", "drop --watch to print the list once"
         )
-    # the first frame is at --now (or the real time); each later one that much later
-    # as time passes: the clock is read in one place, here
-    start, started = env.now, time.monotonic()
+    # the first frame is at --now (or the real time), however long the start took;
+    # each later one that much later as time passes: the clock is read in one place, here
+    start = env.now
+    began: list[float] = []  # when the first frame was read
+
+    def clock() -> int:
+        now = time.monotonic()
+        if not began:
+            began.append(now)
+        return start + int(now - began[0])
+
     board = Board(title, every, env.tz, table, empty)
-    watch(
-        out.console(),
-        board,
-        fetch,
-        every,
-        clock=lambda: start + int(time.monotonic() - started),
-        sleep=time.sleep,
-    )
+    watch(out.console(), board, fetch, every, clock=clock, sleep=time.sleep)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -33,6 +33,24 @@ Json = Annotated[bool, typer.Option("--json", help="Print one JSON document")]
 CaseId = Annotated[
     str, typer.Argument(metavar="ID", help="Case id (42 or #42)", autocompletion=complete_case_id)
 ]
+
+# The case filters `queue` and `search` share (see case_filters below).
+TierFilter = Annotated[
+    Optional[int], typer.Option(help="Only this tier", autocompletion=complete_tier)
+]
+OwnerFilter = Annotated[
+    Optional[str],
+    typer.Option(help="Only this owner ('me' for yourself)", autocompletion=complete_owner_or_me),
+]
+UnassignedFilter = Annotated[bool, typer.Option("--unassigned", help="Only cases with no owner")]
+TeamFilter = Annotated[
+    Optional[str], typer.Option(help="Only this team", autocompletion=complete_team)
+]
+AtRiskFilter = Annotated[bool, typer.Option("--at-risk", help="Only cases with a clock at risk")]
+BreachedFilter = Annotated[
+    bool, typer.Option("--breached", help="Only cases with a clock breached")
+]
+Limit = Annotated[int, typer.Option(help="At most N cases (0: all)")]
 
 
 def output(ctx: typer.Context, as_json: bool):

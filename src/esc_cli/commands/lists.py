@@ -8,11 +8,15 @@ from typing import Annotated, Optional
 import typer
 
 from esc_cli.commands.common import (
+    AtRiskFilter,
+    BreachedFilter,
     Json,
+    Limit,
+    OwnerFilter,
+    TeamFilter,
+    TierFilter,
+    UnassignedFilter,
     case_filters,
-    complete_owner_or_me,
-    complete_team,
-    complete_tier,
     output,
 )
 
@@ -21,21 +25,10 @@ def register(app: typer.Typer) -> None:
     @app.command(help="The work list: unresolved cases, most urgent first.")
     def queue(
         ctx: typer.Context,
-        tier: Annotated[
-            Optional[int], typer.Option(help="Only this tier", autocompletion=complete_tier)
-        ] = None,
-        owner: Annotated[
-            Optional[str],
-            typer.Option(
-                help="Only this owner ('me' for yourself)", autocompletion=complete_owner_or_me
-            ),
-        ] = None,
-        unassigned: Annotated[
-            bool, typer.Option("--unassigned", help="Only cases with no owner")
-        ] = False,
-        team: Annotated[
-            Optional[str], typer.Option(help="Only this team", autocompletion=complete_team)
-        ] = None,
+        tier: TierFilter = None,
+        owner: OwnerFilter = None,
+        unassigned: UnassignedFilter = False,
+        team: TeamFilter = None,
         priority: Annotated[
             Optional[str], typer.Option("--priority", "-p", help="Only this priority")
         ] = None,
@@ -46,14 +39,10 @@ def register(app: typer.Typer) -> None:
                 help="States to list (repeatable or comma-separated) (default: new,open,pending)"
             ),
         ] = None,
-        at_risk: Annotated[
-            bool, typer.Option("--at-risk", help="Only cases with a clock at risk")
-        ] = False,
-        breached: Annotated[
-            bool, typer.Option("--breached", help="Only cases with a clock breached")
-        ] = False,
+        at_risk: AtRiskFilter = False,
+        breached: BreachedFilter = False,
         sort: Annotated[str, typer.Option(help="urgency|due|age|id")] = "urgency",
-        limit: Annotated[int, typer.Option(help="At most N cases (0: all)")] = 50,
+        limit: Limit = 50,
         watch: Watch = None,
         json: Json = False,
     ) -> None:

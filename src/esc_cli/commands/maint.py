@@ -7,14 +7,18 @@ from typing import Annotated, Optional
 import typer
 
 from esc_cli.commands.common import (
+    AtRiskFilter,
+    BreachedFilter,
     Json,
+    Limit,
+    OwnerFilter,
+    TeamFilter,
+    TierFilter,
+    UnassignedFilter,
     case_filters,
     complete_category,
-    complete_owner_or_me,
     complete_priority,
     complete_state,
-    complete_team,
-    complete_tier,
     output,
 )
 
@@ -28,21 +32,10 @@ def register(app: typer.Typer) -> None:
     def search(
         ctx: typer.Context,
         text: Annotated[list[str], typer.Argument(metavar="TEXT...", help="Words to look for")],
-        tier: Annotated[
-            Optional[int], typer.Option(help="Only this tier", autocompletion=complete_tier)
-        ] = None,
-        owner: Annotated[
-            Optional[str],
-            typer.Option(
-                help="Only this owner ('me' for yourself)", autocompletion=complete_owner_or_me
-            ),
-        ] = None,
-        unassigned: Annotated[
-            bool, typer.Option("--unassigned", help="Only cases with no owner")
-        ] = False,
-        team: Annotated[
-            Optional[str], typer.Option(help="Only this team", autocompletion=complete_team)
-        ] = None,
+        tier: TierFilter = None,
+        owner: OwnerFilter = None,
+        unassigned: UnassignedFilter = False,
+        team: TeamFilter = None,
         priority: Annotated[
             Optional[str],
             typer.Option(
@@ -59,13 +52,9 @@ def register(app: typer.Typer) -> None:
                 autocompletion=complete_state,
             ),
         ] = None,
-        at_risk: Annotated[
-            bool, typer.Option("--at-risk", help="Only cases with a clock at risk")
-        ] = False,
-        breached: Annotated[
-            bool, typer.Option("--breached", help="Only cases with a clock breached")
-        ] = False,
-        limit: Annotated[int, typer.Option(help="At most N cases (0: all)")] = 50,
+        at_risk: AtRiskFilter = False,
+        breached: BreachedFilter = False,
+        limit: Limit = 50,
         json: Json = False,
     ) -> None:
         from esc_cli.render import views

@@ -12,7 +12,7 @@ import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from esc_cli.domain.report import FORMATS
+from esc_cli.domain.report import FORMATS, HEADLINE, PERCENTILES
 from esc_cli.errors import UsageError
 from esc_cli.render.figures import (
     SERIES,
@@ -48,25 +48,14 @@ SHORT = {
     "resolution_sla_met": "Resolution SLA",
 }
 
-# The flat columns of CSV and of the pipe tables: headline figures, percentiles split.
-FLAT = (
-    "opened",
-    "resolved",
-    "backlog",
-    "escalation_rate",
-    "fcr_rate",
-    "reopen_rate",
-    "csat_avg",
-    "csat_count",
-    "response_sla_met",
-    "resolution_sla_met",
-    "time_to_respond_p50",
-    "time_to_respond_p90",
-    "time_to_resolve_p50",
-    "time_to_resolve_p90",
-    "time_to_owner_p50",
-    "time_to_owner_p90",
-    "unowned",
+# The flat columns of CSV and of the pipe tables: the headline figures in their order,
+# each time_to_* split into its percentiles (time_to_respond_p50, time_to_respond_p90, ...).
+FLAT = tuple(
+    column
+    for key in HEADLINE
+    for column in (
+        [f"{key}_p{pct}" for pct in PERCENTILES] if key.startswith("time_to_") else [key]
+    )
 )
 
 

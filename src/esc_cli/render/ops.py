@@ -171,38 +171,14 @@ def overdue(out: Output, docs: list[dict], within: str | None) -> None:
         out.json(docs)
         return
     if not out.tty:
-        out.tsv(
-            [
-                "id",
-                "priority",
-                "state",
-                "tier",
-                "owner",
-                "team",
-                "clock",
-                "status",
-                "due_at",
-                "overdue_by",
-                "customer",
-                "title",
-            ],
-            [
-                [
-                    d["id"],
-                    d["priority"],
-                    d["state"],
-                    d["tier"],
-                    d["owner"],
-                    d["team"],
-                    d["clock"],
-                    d["clock_status"],
-                    d["clock_due"],
-                    d["overdue_by"] if d["overdue_by"] is not None else "",
-                    d["customer"],
-                    d["title"],
-                ]
-                for d in docs
-            ],
+        from esc_cli.render.views import plain_cases
+
+        plain_cases(
+            out,
+            docs,
+            ["clock", "status", "due_at", "overdue_by"],
+            # (the pipe writes a missing overdue_by as an empty cell)
+            lambda d: [d["clock"], d["clock_status"], d["clock_due"], d["overdue_by"]],
         )
         return
     from rich.text import Text

@@ -289,36 +289,11 @@ def case_list(out: Output, docs: list[dict], empty: str = "no cases") -> None:
         out.json(docs)
         return
     if not out.tty:
-        out.tsv(
-            [
-                "id",
-                "priority",
-                "state",
-                "tier",
-                "owner",
-                "team",
-                "due_at",
-                "due_clock",
-                "status",
-                "customer",
-                "title",
-            ],
-            [
-                [
-                    d["id"],
-                    d["priority"],
-                    d["state"],
-                    d["tier"],
-                    d["owner"],
-                    d["team"],
-                    d["due_at"],
-                    d["due_clock"],
-                    _status_word(d),
-                    d["customer"],
-                    d["title"],
-                ]
-                for d in docs
-            ],
+        plain_cases(
+            out,
+            docs,
+            ["due_at", "due_clock", "status"],
+            lambda d: [d["due_at"], d["due_clock"], _status_word(d)],
         )
         return
     from rich.text import Text
@@ -328,6 +303,21 @@ def case_list(out: Output, docs: list[dict], empty: str = "no cases") -> None:
         console.print(Text(empty, style="dim"))
         return
     console.print(case_table(console, docs, now))
+
+
+# A case in a pipe, in every list of cases (queue, search, overdue): who has it and
+# where, then the list's own columns, then whose case it is and what.
+PLAIN_FIRST = ("id", "priority", "state", "tier", "owner", "team")
+PLAIN_LAST = ("customer", "title")
+
+
+def plain_cases(out: Output, docs: list[dict], headers: list[str], cells) -> None:
+    """A list of cases as tab-separated rows: each case's PLAIN_FIRST fields, the list's
+    own `headers` (each row's from `cells(doc)`), then its PLAIN_LAST fields."""
+    out.tsv(
+        [*PLAIN_FIRST, *headers, *PLAIN_LAST],
+        [[*(d[k] for k in PLAIN_FIRST), *cells(d), *(d[k] for k in PLAIN_LAST)] for d in docs],
+    )
 
 
 NEW_BREACH_STYLE = "reverse"

@@ -3,7 +3,7 @@ listed in PG_MODULES, a test runs on both stores when it takes the `backend` (di
 or through a fixture such as `esc`, `bare_esc`, `new_store` or `new_place`). A test
 there that makes a store of its own without it runs on SQLite alone, silently. So every
 test in those modules must take the backend, or be marked `sqlite_only(why)` (it is
-about the SQLite file itself), or be a PostgreSQL test (a `pg_*` fixture, or a
+about the SQLite file itself, and its name says so), or be a PostgreSQL test (a `pg_*` fixture, or a
 `test_pg_*` module), or keep no store at all: it takes no temporary directory, and its
 code names no way to make or reach one. And a test that takes the backend makes its
 other stores on it too (`new_store`, `new_place`), not as SQLite files in tmp_path."""
@@ -76,6 +76,8 @@ def unchecked(found: list[list]) -> list[str]:
     bad = []
     for nodeid, module, function, fixtures, sqlite_only in found:
         if sqlite_only:
+            if "sqlite" not in function:
+                bad.append(f"{nodeid}: sqlite_only, but its name does not say so")
             continue
         if module.rpartition(".")[2].startswith("test_pg_") or any(f.startswith("pg_") for f in fixtures):
             continue  # a PostgreSQL test
@@ -102,7 +104,8 @@ def test_the_guard_finds_a_store_test_without_the_backend():
     me = __name__
     rows = [
         ["a::takes_backend", me, "x", ["backend", "esc", "tmp_path"], False],
-        ["a::sqlite_file", me, "x", ["tmp_path"], True],
+        ["a::sqlite_file", me, "test_the_sqlite_file", ["tmp_path"], True],
+        ["a::unnamed_sqlite_file", me, "test_the_file", ["tmp_path"], True],
         ["a::pg_only", me, "x", ["pg_store", "tmp_path"], False],
         ["a::domain", me, "_domain_only", [], False],
         ["a::own_file", me, "x", ["tmp_path"], False],
@@ -110,7 +113,8 @@ def test_the_guard_finds_a_store_test_without_the_backend():
         ["a::other_store", me, "_makes_a_sqlite_store", ["backend", "esc", "tmp_path"], False],
         ["a::other_store_on_sqlite", me, "_makes_a_sqlite_store", ["tmp_path"], True],
     ]
-    assert unchecked(rows) == ["a::own_file: takes no backend", "a::own_runner: takes no backend",
+    assert unchecked(rows) == ["a::unnamed_sqlite_file: sqlite_only, but its name does not say so",
+                               "a::own_file: takes no backend", "a::own_runner: takes no backend",
                                "a::other_store: makes a SQLite store in tmp_path (use new_store "
                                "or new_place)"]
 

@@ -445,7 +445,7 @@ def test_the_password_never_appears_in_any_output(esc, tmp_path, smtp, certifica
 
 
 @pytest.mark.sqlite_only("reads every byte of the SQLite file")
-def test_the_password_is_in_no_byte_of_the_store(esc, tmp_path, smtp, certificate, monkeypatch):
+def test_the_password_is_in_no_byte_of_the_sqlite_file(esc, tmp_path, smtp, certificate, monkeypatch):
     cert, context = certificate
     monkeypatch.setenv("ESC_TEST_SMTP_PASSWORD", PASSWORD)
     box = smtp.start(starttls=context, auth=True)

@@ -213,7 +213,7 @@ def test_away_and_back(team):
 
 
 @pytest.mark.sqlite_only("reads the SQLite file's table_info")
-def test_migration_adds_columns_to_an_old_store(team):
+def test_migration_adds_columns_to_an_old_sqlite_store(team):
     con = sqlite3.connect(team.db)
     columns = {row[1] for row in con.execute("PRAGMA table_info(owners)")}
     assert {"away_until", "away_reason"} <= columns

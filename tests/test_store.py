@@ -26,7 +26,7 @@ def one_error_line(result, code: int, *words: str) -> str:
 
 
 @pytest.mark.sqlite_only("an empty file, PRAGMAs, WAL")
-def test_init_migrates_an_empty_file_and_records_it(bare_esc):
+def test_init_migrates_an_empty_sqlite_file_and_records_it(bare_esc):
     bare_esc.db.write_bytes(b"")  # an empty file is as good as none
     result = bare_esc.ok("init")
     assert "initialised" in result.out
@@ -73,13 +73,13 @@ def test_init_with_a_policy_file(bare_esc, new_place, tmp_path):
 
 
 @pytest.mark.sqlite_only("a missing file")
-def test_missing_store(bare_esc):
+def test_missing_sqlite_file(bare_esc):
     one_error_line(bare_esc("queue"), 5, "esc init")
     assert not bare_esc.db.exists()  # reading never creates a store
 
 
 @pytest.mark.sqlite_only("an empty file")
-def test_uninitialised_store(bare_esc):
+def test_uninitialised_sqlite_file(bare_esc):
     bare_esc.db.write_bytes(b"")
     one_error_line(bare_esc("queue"), 5, "not initialised", "esc init")
     one_error_line(bare_esc("open", "t", "--customer", "c", "--priority", "high"), 5)
@@ -99,7 +99,7 @@ def test_foreign_sqlite_file(bare_esc):
 
 
 @pytest.mark.sqlite_only("a file that is not a database")
-def test_not_a_database(bare_esc):
+def test_not_a_sqlite_database(bare_esc):
     bare_esc.db.write_text("these are my notes, not a database\n" * 100)
     one_error_line(bare_esc("queue"), 5, "not an esc store")
     one_error_line(bare_esc("init"), 5)
@@ -112,7 +112,7 @@ def test_a_directory_is_not_a_store(bare_esc, tmp_path):
 
 
 @pytest.mark.sqlite_only("PRAGMA user_version (tests/test_pg_store.py has the PostgreSQL one)")
-def test_newer_schema_is_refused(esc):
+def test_newer_sqlite_schema_is_refused(esc):
     conn = sqlite3.connect(str(esc.db))
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.commit()
@@ -153,7 +153,7 @@ def test_sqlite_store_files_are_private(tmp_path):
 
 
 @pytest.mark.sqlite_only("WAL")
-def test_write_survives_and_reads_see_it_in_wal(esc):
+def test_write_survives_and_reads_see_it_in_the_sqlite_wal(esc):
     conn = sqlite3.connect(str(esc.db))
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
@@ -266,7 +266,7 @@ def test_concurrent_writers_lose_nothing_and_apply_a_move_once(esc):
 
 
 @pytest.mark.sqlite_only("SQLite's file lock")
-def test_a_store_locked_past_the_busy_timeout_exits_5(esc):
+def test_a_sqlite_file_locked_past_the_busy_timeout_exits_5(esc):
     esc.ok("open", "t", "--customer", "c", "--priority", "high")
     holder = sqlite3.connect(str(esc.db), isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
@@ -305,7 +305,7 @@ def _cases(conn) -> int:
 
 
 @pytest.mark.sqlite_only("SQLite's snapshot handshake")
-def test_a_read_pair_is_two_connections_on_one_snapshot(esc):
+def test_a_sqlite_read_pair_is_two_connections_on_one_snapshot(esc):
     from esc_cli.store.db import Store
 
     esc.ok("open", "before", "--customer", "Acme", "--priority", "high")
@@ -324,7 +324,7 @@ def test_a_read_pair_is_two_connections_on_one_snapshot(esc):
 
 
 @pytest.mark.sqlite_only("SQLite's write lock")
-def test_a_read_pair_does_not_wait_for_a_writer(esc):
+def test_a_sqlite_read_pair_does_not_wait_for_a_writer(esc):
     from esc_cli.store.db import Store
 
     esc.ok("open", "before", "--customer", "Acme", "--priority", "high")

@@ -14,7 +14,7 @@ import random
 import pytest
 
 from esc_cli.domain import sweep, whatif
-from esc_cli.domain.model import Event
+from esc_cli.domain.model import Case, Event
 from tests.test_whatif_fast import START, _history, _policy
 
 
@@ -74,10 +74,32 @@ def test_leaving_the_look_ahead_out_changes_nothing(name, seed, monkeypatch):
     assert 400 < lean < first_only < full - 300, (lean, first_only, full)
 
 
-def test_the_bound_counts_an_unowned_cases_deadline():
+def test_the_bound():
     policy = _policy(lambda doc: doc["tiers"]["1"].update(own_within="5m"))
-    case = whatif.initial_case(*_history(random.Random(1), 1))
-    assert case.owner is None and case.priority == "urgent"  # warned 12 minutes in
-    assert whatif._no_sweep_before(case, policy, case.opened_at) == case.opened_at + 5 * 60
-    owned = whatif._moved(case, [Event(case.opened_at, "alice", "assigned", "owner", None, "bob")])
-    assert whatif._no_sweep_before(owned, policy, case.opened_at) == case.opened_at + 12 * 60
+    case, events = _history(random.Random(1), 1)
+    case = whatif.initial_case(case, events)
+    opened = case.opened_at
+    assert case.owner is None and case.priority == "urgent"  # respond 15m, update 1h
+    history = [Event(opened, "alice", "opened", "state", None, "new")]
+    # unowned: warned at own_within (before the response clock's warning, 12 minutes in)
+    assert whatif._no_sweep_before(case, policy, history) == opened + 5 * 60
+    owned = whatif._moved(case, [Event(opened, "alice", "assigned", "owner", None, "bob")])
+    assert whatif._no_sweep_before(owned, policy, history) == opened + 12 * 60
+    # answered: the update clock's warning (48 minutes after a start) comes first
+    answered = history + [Event(opened + 60, "alice", "acknowledged", "state", "new", "open")]
+    assert whatif._no_sweep_before(owned, policy, answered) == opened + 48 * 60
+    # an event before the opening (an import's) starts the bound there
+    early = [Event(opened - 600, "alice", "note"), *answered]
+    assert whatif._no_sweep_before(owned, policy, early) == opened - 600 + 48 * 60
+
+
+def test_the_bound_counts_working_time():
+    # medium: respond 4h on the business calendar (mon-fri 09:00-17:00), warned at 80%
+    policy = _policy()
+    opened = START  # a Sunday, 00:00
+    events = [Event(opened, "alice", "opened", "state", None, "new")]
+    case = whatif.initial_case(
+        Case(1, "slow", "Initech", "medium", "technical", "email", opened, 1), events
+    )
+    monday = opened + 86400
+    assert whatif._no_sweep_before(case, policy, events) == monday + 9 * 3600 + 192 * 60

@@ -220,10 +220,13 @@ class _Table:
         return self.before[index] + max(0, instant - self.starts[index])
 
     def add(self, start: Instant, seconds: int) -> Instant | None:
-        worked = self._worked(start)
-        if worked is None:
+        # _worked(start) + seconds, written out: `policy try` asks this a million times
+        ends = self.ends
+        index = bisect_right(ends, start)
+        if index == len(ends):
             return None
-        target = worked + seconds
+        ahead = start - self.starts[index]
+        target = self.before[index] + (ahead if ahead > 0 else 0) + seconds
         index = bisect_left(self.through, target)
         if index == len(self.through):
             return None
@@ -485,7 +488,12 @@ class BusinessCalendar:
         found = self._added.get(key)
         if found is not None:
             return found
-        found = self._add(start, seconds)
+        # most of the others are in the table (_add, without its calls)
+        table = self._table
+        if seconds > 0 and table is not None and table.valid_from <= start < table.valid_until:
+            found = table.add(start, seconds)
+        if found is None:
+            found = self._add(start, seconds)
         if len(self._added) >= _ADDED_KEPT:
             self._added.clear()
         self._added[key] = found

@@ -156,10 +156,17 @@ def _trace(
 
 
 def trace_clocks(
-    policy, priority: str, opened_at: int, events: list[Event], line: Timeline | None = None
+    policy,
+    priority: str,
+    opened_at: int,
+    events: list[Event],
+    line: Timeline | None = None,
+    *,
+    update: bool = True,
 ) -> dict[str, ClockTrace]:
     """All three clocks of a case with this priority and history under `policy`
-    (`line`: the history's timeline, when the caller has it already)."""
+    (`line`: the history's timeline, when the caller has it already; `update` False:
+    the two that count in a report only, as `policy try` asks for a case's outcome)."""
     target = policy.priorities[priority]
     calendar = policy.calendar(target.calendar)
     warn_fraction = policy.warn_at
@@ -263,21 +270,25 @@ def trace_clocks(
         },
     )
 
+    if not update:
+        return {"response": response, "resolution": resolution}
     # update: restarts at every customer-visible note, resume and reopen; runs only while open
     update_target = target.update
     if update_target is None or not line.update_restarts:
-        update = _trace("update", update_target, name, zone, None, None, (), None, None, "off")
+        update_clock = _trace(
+            "update", update_target, name, zone, None, None, (), None, None, "off"
+        )
     else:
         cycle_start = line.update_restarts[-1]
         due = add(cycle_start, update_target)
         warn = add(cycle_start, int(round(update_target * warn_fraction)))
         if state == "open":
-            update = _trace(
+            update_clock = _trace(
                 "update", update_target, name, zone, cycle_start, None, (), warn, due, "running"
             )
         else:
             stop = next((s for s in line.update_stops if s >= cycle_start), None)
-            update = _trace(
+            update_clock = _trace(
                 "update",
                 update_target,
                 name,
@@ -290,7 +301,7 @@ def trace_clocks(
                 "frozen" if state == "pending" else "stopped",
                 missed=stop is not None and stop > due,
             )
-    return {"response": response, "update": update, "resolution": resolution}
+    return {"response": response, "update": update_clock, "resolution": resolution}
 
 
 def project(case: Case, events: list[Event], policy) -> Case:

@@ -162,12 +162,27 @@ def _candidates(
 OWNER_CLOCK = "owner"
 
 
+_OWNS: dict[int, tuple] = {}
+
+
+def _owns_within(policy) -> bool:
+    """Whether any tier or team of the policy sets own_within (remembered per policy:
+    `policy try` asks for every sweep it replays)."""
+    kept = _OWNS.get(id(policy))
+    if kept is not None and kept[0] is policy:
+        return kept[1]
+    owns = any(getattr(t, "own_within", None) for t in policy.tiers.values()) or any(
+        t.own_within for t in (getattr(policy, "teams", None) or {}).values()
+    )
+    if len(_OWNS) > 8:
+        _OWNS.clear()
+    _OWNS[id(policy)] = (policy, owns)
+    return owns
+
+
 def _owner_deadline(case: Case, policy) -> int | None:
     # most cases have an owner, and most policies no own_within: then nothing to import
-    if case.owner is not None or not (
-        any(getattr(t, "own_within", None) for t in policy.tiers.values())
-        or any(t.own_within for t in (getattr(policy, "teams", None) or {}).values())
-    ):
+    if case.owner is not None or not _owns_within(policy):
         return None
     from esc_cli.domain.routing import owner_deadline
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 from esc_cli.domain import rules as trigger_rules
 from esc_cli.domain import sweep
 from esc_cli.domain.model import SWEEP_ACTOR, Case, Event
-from esc_cli.domain.sla import trace_clocks
-from esc_cli.domain.values import value
+from esc_cli.domain.sla import RESPONSE_KINDS, Timeline, timeline, trace_clocks
+from esc_cli.domain.values import filled, value
 
 _new_object = object.__new__
 
@@ -140,10 +140,12 @@ def replay(case: Case, events: list[Event], policy, until: int, skip: bool = Tru
 
 def _replay(
     case: Case, events: list[Event], policy, until: int, skip: bool = True
-) -> tuple[Outcome, list[Event], Case, int | None]:
-    """`replay`, with the history it made, the case at its end and the instant up to
-    which the sweep could act on it (None: never). `skip`: leave out the sweep's look
-    ahead where it cannot matter (_no_sweep_before; False only to test that)."""
+) -> tuple[Outcome, list[Event], Case, int | None, Timeline | None]:
+    """`replay`, with the history it made, the case at its end, the instant up to
+    which the sweep could act on it (None: never) and the timeline its final clocks
+    were traced from (what the sweep adds after that moves no clock). `skip`: leave out
+    the sweep's look-ahead where it cannot matter (_no_sweep_before; False only to test
+    that)."""
     history = human_history(events)
     current = initial_case(case, events)
     replayed: list[Event] = []
@@ -158,10 +160,13 @@ def _replay(
     clocks = None
     workable = None  # the latest `before` of a sweep run on a new or open case
 
+    line: Timeline | None = None  # the timeline the clocks were traced from
+
     def traced() -> dict:
-        nonlocal clocks
+        nonlocal clocks, line
         if clocks is None:
-            clocks = trace_clocks(policy, current.priority, case.opened_at, replayed)
+            line = timeline(replayed)
+            clocks = trace_clocks(policy, current.priority, case.opened_at, replayed, line)
         return clocks
 
     def run_sweep(before: int) -> None:
@@ -196,8 +201,6 @@ def _replay(
 
     index = 0
     length = len(history)
-    # no clock starts before this (the sweep's next run: _no_sweep_before)
-    floor = min(case.opened_at, min([e.at for e in history])) if history else case.opened_at
     while index < length:
         at = history[index].at
         # one command's events share an instant: the rules run after all of them
@@ -215,7 +218,7 @@ def _replay(
         if (
             (stale_clocks or stale_next)
             and skip
-            and (at <= current.last_event_at or at <= _no_sweep_before(current, policy, floor))
+            and (at <= current.last_event_at or at <= _no_sweep_before(current, policy, replayed))
         ):
             # the sweep has nothing to do before `at`, and what it would work out now
             # (its next run, the clocks) this command makes stale: not worked out
@@ -245,7 +248,7 @@ def _replay(
     outcome = _outcome(
         current, traced(), tuple(warned), tuple(breached), tuple(escalated), tuple(fired)
     )
-    return outcome, replayed, current, workable
+    return outcome, replayed, current, workable, line
 
 
 # -- when the sweep cannot act yet ---------------------------------------------------------
@@ -253,40 +256,53 @@ def _replay(
 # most of those answers are made stale by the next command before their instant comes
 # (an acknowledgement minutes after the opening). Every instant the sweep acts at is a
 # running clock's warning or due instant (a stale escalation comes after a due instant),
-# or an unowned case's own_within deadline; a clock runs from the opening or a later
-# event, and working time never runs faster than the wall clock (calendar.add(t, s) >=
-# t + s), so no action comes before the earliest event plus the least warning share of
-# the case's priority's targets. tests/test_whatif_skip.py holds replays with and without
-# this to each other over random histories and policies.
+# or an unowned case's own_within deadline. A clock runs from the opening or a later
+# event, in its priority's calendar, and a pause only moves its instants later; the
+# response clock no longer runs once the case has been answered. So no action comes
+# before the earliest event plus, in that calendar, the least warning share of the
+# targets still running. Until then the look-ahead is left out.
+# tests/test_whatif_skip.py holds replays with and without this to each other over
+# random histories and policies.
 
 _SHARES: dict[int, tuple] = {}
 
 
-def _least_shares(policy) -> dict[str, int]:
+def _least_shares(policy) -> dict[str, tuple]:
     """Per priority, the least working time before the sweep may act on one of its
-    clocks: the smallest warning share (or target, if smaller) of its targets."""
+    clocks (the smallest warning share, or target if smaller, of its targets): of all
+    three, and of the two that run once the case has been answered; and its calendar."""
     kept = _SHARES.get(id(policy))
     if kept is not None and kept[0] is policy:
         return kept[1]
     share = policy.warn_at
-    least = {
-        name: min(
-            min(span, int(round(span * share)))
-            for span in (target.respond, target.update, target.resolve)
-            if span is not None
+
+    def least(*spans) -> int:
+        return min(min(span, int(round(span * share))) for span in spans if span is not None)
+
+    shares = {
+        name: (
+            least(target.respond, target.update, target.resolve),
+            least(target.update, target.resolve),
+            policy.calendar(target.calendar),
         )
         for name, target in policy.priorities.items()
     }
     if len(_SHARES) > 8:
         _SHARES.clear()
-    _SHARES[id(policy)] = (policy, least)
-    return least
+    _SHARES[id(policy)] = (policy, shares)
+    return shares
 
 
-def _no_sweep_before(case: Case, policy, floor: int) -> int:
-    """An instant before which the sweep has nothing to do for `case` (whose history
-    begins at `floor`, the earliest of its events and its opening)."""
-    bound = floor + _least_shares(policy)[case.priority]
+def _no_sweep_before(case: Case, policy, history: list[Event]) -> int:
+    """An instant before which the sweep has nothing to do for `case` with this history."""
+    least, answered, calendar = _least_shares(policy)[case.priority]
+    floor = case.opened_at  # no clock starts before the opening or an event
+    for event in history:
+        if event.at < floor:
+            floor = event.at
+        if event.kind in RESPONSE_KINDS:  # the response clock has stopped
+            least = answered
+    bound = calendar.add(floor, least)
     owned_by = sweep._owner_deadline(case, policy)
     return bound if owned_by is None else min(bound, owned_by)
 
@@ -306,18 +322,22 @@ def _outcome(
         resolution.due_at,
         resolution.stopped_at,
     )
-    return Outcome(
-        case.priority,
-        case.tier,
-        case.team,
-        case.category,
-        response_outcome,
-        resolution_outcome,
-        warned,
-        breached,
-        escalated,
-        fired,
-        resolution.earlier,
+    # (filled: Outcome's frozen __init__ sets its fields one by one, twice for each case)
+    return filled(
+        Outcome,
+        {
+            "priority": case.priority,
+            "tier": case.tier,
+            "team": case.team,
+            "category": case.category,
+            "response": response_outcome,
+            "resolution": resolution_outcome,
+            "warned": warned,
+            "breached": breached,
+            "escalated": escalated,
+            "fired": fired,
+            "earlier": resolution.earlier,
+        },
     )
 
 
@@ -363,18 +383,16 @@ def targets_apart(current, candidate) -> dict[str, tuple[int, ...]] | None:
     return apart
 
 
-def _first_apart(apart: dict, policy, priorities, opened_at: int) -> int | None:
+def _first_apart(apart: dict, policy, priorities, opened_at: int) -> int:
     """The first instant the sweep may act on a clock of a case opened at `opened_at`
     whose target differs, for a case that had these priorities: every clock starts at
     the opening or later, and a pause only moves its instants later."""
-    first = None
     share = policy.warn_at
-    for name in priorities:
-        for span in apart.get(name, ()):
-            instant = policy.calendar_for(name).add(opened_at, min(span, int(round(span * share))))
-            if first is None or instant < first:
-                first = instant
-    return first
+    return min(
+        policy.calendar_for(name).add(opened_at, min(span, int(round(span * share))))
+        for name in priorities
+        for span in apart.get(name, ())
+    )
 
 
 def replay_apart(
@@ -383,22 +401,17 @@ def replay_apart(
     """`replay` under both policies, which differ only in the targets `apart`
     (targets_apart): the candidate's replay is the current one's, final clocks aside,
     when the sweep could act on the case only before the first instant they differ."""
-    outcome, replayed, final, workable = _replay(case, events, current, until)
-    priorities = {
-        final.priority,
-        *(
-            value
-            for e in replayed
-            if e.kind == "changed" and e.field == "priority"
-            for value in (e.from_value, e.to_value)
-            if value
-        ),
-    }
-    first = _first_apart(apart, current, priorities, case.opened_at)
-    if first is None:
-        return outcome, outcome
-    if workable is None or workable <= first:
-        clocks = trace_clocks(candidate, final.priority, case.opened_at, replayed)
+    outcome, replayed, final, workable, line = _replay(case, events, current, until)
+    priorities = {final.priority}
+    for e in replayed:
+        if e.field == "priority" and e.kind == "changed":
+            priorities.update(value for value in (e.from_value, e.to_value) if value)
+    if not any(name in apart for name in priorities):
+        return outcome, outcome  # none of its priorities' targets differ
+    if workable is None or workable <= _first_apart(apart, current, priorities, case.opened_at):
+        clocks = trace_clocks(
+            candidate, final.priority, case.opened_at, replayed, line, update=False
+        )
         return outcome, _outcome(
             final, clocks, outcome.warned, outcome.breached, outcome.escalated, outcome.fired
         )

@@ -1,9 +1,10 @@
 """`esc policy try FILE`: every case with activity in a window replayed under the current
 policy and under FILE (domain/whatif.py), side by side. Reads only: nothing is written.
 
-A large window on a SQLite store is replayed by two processes, each over half of the
-cases by id, reading one snapshot (`_halves`): the figures are sums and the changed
-cases are sorted, so the document is the one a single process makes."""
+A large window on a SQLite store is replayed by two processes, one over the cases of
+even id and one over those of odd id (old cases still open cost most: every other one
+is an even share), reading one snapshot: the figures are sums and the changed cases are
+sorted, so the document is the one a single process makes."""
 
 from __future__ import annotations
 
@@ -89,7 +90,7 @@ class _Replay:
         self.apart = whatif.targets_apart(current, candidate)
         self.whatif = whatif
 
-    def run(self, conn, first: int, last: int | None, tick=None) -> dict:
+    def run(self, conn, part: int, parts: int, tick=None) -> dict:
         from esc_cli.store import replay_queries
 
         whatif = self.whatif
@@ -105,11 +106,11 @@ class _Replay:
         groups: dict[str, dict] = {"current": {}, "candidate": {}}
         changed: list[tuple] = []
         replayed = 0
-        for case, events in replay_queries.histories(conn, start, end, first, last):
+        for case, events in replay_queries.histories(conn, start, end, part, parts):
             replayed += 1
             if tick is not None and replayed % 1000 == 0:
                 tick(1000)
-            if same is not None and _priorities(case, events) <= same:
+            if same and _priorities(case, events) <= same:  # (empty: no priority)
                 now_outcome = then_outcome = whatif.replay(case, events, current, horizon)
             elif apart is not None:
                 now_outcome, then_outcome = whatif.replay_apart(
@@ -254,12 +255,14 @@ def try_policy(
 
 
 def _replayed(conn, replay: _Replay, second: _Second | None, progress) -> list[dict]:
-    """The window's cases added up: by this process alone, or half of them by `second`
-    (from the middle id on) while this one replays the first half."""
+    """The window's cases added up: by this process alone, or the cases of odd id by
+    `second` while this one replays those of even id."""
     from esc_cli.store import replay_queries
 
+    if second is not None:
+        second.go(1)  # before the count: it has its snapshot, and the work is the same
     start, end = replay.start, replay.end
-    total = replay_queries.count(conn, start, end) if progress or second else 0
+    total = replay_queries.count(conn, start, end) if progress else 0
     done = [0]
 
     def tick(count: int) -> None:
@@ -267,22 +270,18 @@ def _replayed(conn, replay: _Replay, second: _Second | None, progress) -> list[d
         if progress:
             progress(min(done[0] + (second.done if second else 0), total), total)
 
-    if second is None or total < 2:
-        if second is not None:
-            second.go(None)
-        return [replay.run(conn, 0, None, tick)]
-    middle = replay_queries.nth_id(conn, start, end, total // 2)
-    second.go(middle)
-    parts = [replay.run(conn, 0, middle - 1, tick)]
+    if second is None:
+        return [replay.run(conn, 0, 1, tick)]
+    parts = [replay.run(conn, 0, 2, tick)]
     theirs = second.result()
-    parts.append(theirs if theirs is not None else replay.run(conn, middle, None, tick))
+    parts.append(theirs if theirs is not None else replay.run(conn, 1, 2, tick))
     return parts
 
 
 class _Second:
     """The second process. It opens the store and begins its snapshot while the first
     process holds the commits back (replay_queries.hold_commits), so both read one
-    state of the store; then it replays the cases from the id it is sent and sends back
+    state of the store; then it replays the cases of the parity it is sent and sends back
     what it added up. Anything going wrong there leaves its cases to the first process."""
 
     def __init__(self, process, pipe, done):
@@ -317,10 +316,10 @@ class _Second:
         """Cases replayed so far (for the progress bar)."""
         return self._done.value
 
-    def go(self, first: int | None) -> None:
-        """Replay the cases from id `first` on (None: nothing, stop)."""
+    def go(self, part: int | None) -> None:
+        """Replay the cases whose id is `part` modulo 2 (None: nothing, stop)."""
         try:
-            self.pipe.send(first)
+            self.pipe.send(part)
         except OSError:
             pass  # it is gone: result() says so
 
@@ -347,14 +346,14 @@ def _second_process(path, replay: _Replay, pipe, done) -> None:
         with store.read() as conn:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # its snapshot
             pipe.send("ready")
-            first = pipe.recv()
-            if first is None:
+            part = pipe.recv()
+            if part is None:
                 return
 
             def tick(count: int) -> None:
                 done.value += count
 
-            pipe.send(replay.run(conn, first, None, tick))
+            pipe.send(replay.run(conn, part, 2, tick))
     except BaseException as err:  # the first process replays these cases itself
         try:
             pipe.send(f"failed: {err!r}")

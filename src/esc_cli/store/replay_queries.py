@@ -52,14 +52,6 @@ def count(conn: sqlite3.Connection, since: int, until: int) -> int:
     ).fetchone()[0]
 
 
-def nth_id(conn: sqlite3.Connection, since: int, until: int, n: int) -> int:
-    """The id of the window's case number n (from 0) by id: where to split them."""
-    return conn.execute(
-        f"{_PRIORITIES} {_CHOSEN} ORDER BY id LIMIT 1 OFFSET :n",
-        {"since": since, "until": until, "n": n},
-    ).fetchone()[0]
-
-
 def hold_commits(store) -> sqlite3.Connection | None:
     """A connection holding the SQLite store's write lock: no commit lands until it is
     closed, so connections whose first reads happen meanwhile read one snapshot (as
@@ -80,15 +72,13 @@ def hold_commits(store) -> sqlite3.Connection | None:
 
 
 def histories(
-    conn: sqlite3.Connection, since: int, until: int, first: int = 0, last: int | None = None
+    conn: sqlite3.Connection, since: int, until: int, part: int = 0, parts: int = 1
 ) -> Iterator[tuple[Case, list[Event]]]:
-    """(case, its events in order) for every chosen case with first <= id <= last, by
-    id. The events hold what a replay reads (see _LEFT_OUT): each is built straight into
-    its fields, as a million of them are."""
-    chosen = f"{_CHOSEN} AND id >= :first"
-    if last is not None:
-        chosen += " AND id <= :last"
-    params = {"since": since, "until": until, "first": first, "last": last}
+    """(case, its events in order) for every chosen case whose id is `part` modulo
+    `parts` (all of them: 0, 1), by id. The events hold what a replay reads (see
+    _LEFT_OUT): each is built straight into its fields, as a million of them are."""
+    chosen = _CHOSEN if parts == 1 else f"{_CHOSEN} AND id % :parts = :part"
+    params = {"since": since, "until": until, "part": part, "parts": parts}
     cases = conn.execute(
         f"""{_PRIORITIES} SELECT {", ".join(_COLUMNS)} FROM cases
             WHERE id IN ({chosen}) ORDER BY id""",

@@ -157,7 +157,7 @@ class _Env:
 def test_terminal_view_names_the_escalation(esc):
     from rich.console import Console
 
-    from esc_cli.render import ops
+    from esc_cli.render import explain as ops
     from esc_cli.render.output import Output, parse_iso
 
     case = str(esc.doc("open", "Checkout down", "--customer", "Globex", "--priority", "urgent")["id"])
@@ -181,7 +181,7 @@ def test_terminal_view_names_the_escalation(esc):
 def test_spans_in_two_zones_fit_the_terminal(esc, width):
     from rich.console import Console
 
-    from esc_cli.render import ops
+    from esc_cli.render import explain as ops
     from esc_cli.render.output import Output, parse_iso
 
     case = str(esc.doc("open", "Checkout down", "--customer", "Globex", "--priority", "high",

@@ -164,7 +164,7 @@ def test_terminal_plan_wraps_under_its_own_column(esc):
 
     from rich.console import Console
 
-    from esc_cli.render import ops
+    from esc_cli.render import explain as ops
     from esc_cli.render.output import Output, parse_iso
 
     case = str(esc.doc("open", "Checkout down", "--customer", "Globex", "--priority", "urgent",

@@ -69,7 +69,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command(help="How each due time was computed, and what the sweep does next.")
     def explain(ctx: typer.Context, case_id: CaseId, json: Json = False) -> None:
-        from esc_cli.render import ops as views
+        from esc_cli.render import explain as views
         from esc_cli.services import sweep as service
 
         views.explain(output(ctx, json), service.explain(ctx.obj, case_id))

@@ -110,3 +110,50 @@ def _parse(text: str) -> int:
     return int(
         datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
     )
+
+
+# Headline tiles, in the order every view shows them.
+KPIS = (
+    ("opened", "Opened"),
+    ("resolved", "Resolved"),
+    ("backlog", "Backlog"),
+    ("escalation_rate", "Escalation rate"),
+    ("fcr_rate", "First-contact resolution"),
+    ("reopen_rate", "Reopen rate"),
+    ("csat_avg", "CSAT"),
+    ("response_sla_met", "Response SLA met"),
+    ("resolution_sla_met", "Resolution SLA met"),
+    ("unowned", "Unowned escalations"),
+)
+
+# The columns of a breakdown table (Markdown, HTML), and their headings.
+BREAKDOWN_KEYS = (
+    "opened",
+    "resolved",
+    "backlog",
+    "escalation_rate",
+    "fcr_rate",
+    "reopen_rate",
+    "csat_avg",
+    "response_sla_met",
+    "resolution_sla_met",
+    "time_to_respond",
+    "time_to_resolve",
+    "time_to_owner",
+    "unowned",
+)
+BREAKDOWN_LABELS = {
+    "opened": "Opened",
+    "resolved": "Resolved",
+    "backlog": "Backlog",
+    "escalation_rate": "Escalation rate",
+    "fcr_rate": "FCR",
+    "reopen_rate": "Reopen rate",
+    "csat_avg": "CSAT",
+    "response_sla_met": "Response SLA",
+    "resolution_sla_met": "Resolution SLA",
+    "time_to_respond": "Respond p50 / p90",
+    "time_to_resolve": "Resolve p50 / p90",
+    "time_to_owner": "Owner p50 / p90",
+    "unowned": "Unowned",
+}

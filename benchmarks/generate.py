@@ -1047,9 +1047,9 @@ def generate(n: int, out: Path, seed: int = 42, now: int | None = None, jobs: in
     replay(conn)
     # each escalation's wait for an owner (migration 0018), as esc's writes record them
     if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'owner_times'").fetchone():
-        from esc_cli.store.owner_times import BACKFILL
+        from esc_cli.store.owner_times import fill
 
-        conn.execute(BACKFILL)
+        fill(conn)
     conn.execute("COMMIT")
     conn.execute("PRAGMA journal_mode = WAL")
     if tty:

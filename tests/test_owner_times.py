@@ -38,7 +38,7 @@ NEW_DELAYS = """SELECT w.case_id, w.escalated_at,
             CASE WHEN w.owned = 1 THEN w.settled_at - w.escalated_at ELSE -1 END
     END
 FROM owner_times w WHERE w.escalated_at >= ? AND w.escalated_at < ?"""
-STORED = "SELECT case_id, escalation, escalated_at, settled_at, owned FROM owner_times"
+STORED = "SELECT case_id, escalation, escalated_at, settled_at, owned, priority FROM owner_times"
 OWNERS = {"alice": 1, "bob": 2, "carol": 2, "dana": 3, "erin": 4}
 
 
@@ -69,7 +69,7 @@ def _play(esc, seed: int, steps: int) -> float:
         who = rng.choice(list(OWNERS))
         move = rng.choice(("escalate", "escalate", "escalate-owner", "escalate-team", "assign",
                            "assign", "take", "deescalate", "resolve", "reopen", "close", "ack",
-                           "deactivate", "sweep"))
+                           "deactivate", "sweep", "priority"))
         if move == "escalate":
             esc("escalate", case, "--reason", "stuck", now=at)
         elif move == "escalate-owner":
@@ -91,6 +91,8 @@ def _play(esc, seed: int, steps: int) -> float:
             esc("close", case, now=at)
         elif move == "ack":
             esc("ack", case, now=at)
+        elif move == "priority":
+            esc("set", case, "--priority", rng.choice(("urgent", "high", "medium", "low")), now=at)
         elif move == "deactivate":
             esc("owner", "deactivate", who, now=at)
             esc("owner", "add", who, "--tier", str(OWNERS[who]), now=at)
@@ -107,7 +109,8 @@ def _same_as_the_search(esc, last: float) -> None:
     """The stored rows are the event log's (SEARCHED), and every window's delays are
     what the old per-escalation search found, windows ending before, at and after now."""
     stored = sorted(esc.rows(STORED))
-    assert stored == sorted(tuple(row) for row in esc.rows(SEARCHED))
+    priorities = dict(esc.rows("SELECT id, priority FROM cases"))
+    assert stored == sorted((*row, priorities[row[0]]) for row in esc.rows(SEARCHED))
     assert stored, "the history escalated nothing: the seed tests nothing"
     span = last - START
     for since, until, now in ((START, last + 1, last), (START + span / 3, START + span / 2, last),
@@ -116,6 +119,20 @@ def _same_as_the_search(esc, last: float) -> None:
         end = until if until <= now else now + 1
         old = _delays(esc, OLD_DELAYS, since, until, end)
         assert _delays(esc, NEW_DELAYS, since, until, end) == old, (since, until, now)
+    # and the report's figures per priority (read from the rows alone) are the old
+    # search's, grouped by each case's priority now
+    from esc_cli.domain.report import rank
+
+    end = last + 1
+    old = _delays(esc, OLD_DELAYS, START - 86400, last + 3600, end)
+    for by in ((), ("--by", "priority")):
+        doc = _report(esc, last, *by)
+        for priority, figures in doc["by_priority"].items():
+            mine = [delay for case, _, delay in old if priorities[case] == priority]
+            timed = sorted(delay for delay in mine if delay is not None and delay >= 0)
+            expected = {p: timed[rank(p, len(timed)) - 1] if timed else None for p in (50, 90)}
+            assert figures["time_to_owner"] == {"p50": expected[50], "p90": expected[90]}
+            assert figures["unowned"] == sum(1 for delay in mine if delay is None)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -215,19 +232,22 @@ def test_doctor_finds_a_wrong_missing_or_stray_row_and_repairs_it(esc):
     assert code == 0 and checks["due_times"]["ok"], checks["due_times"]
     kept = sorted(esc.rows(STORED))
     wrong, gone = kept[0], kept[-1]
-    never = esc.rows("SELECT id FROM cases WHERE id NOT IN (SELECT case_id FROM owner_times) "
-                     "ORDER BY id LIMIT 1")[0][0]
+    never = esc.doc("open", "Never escalated", "--customer", "Acme", "--priority", "low",
+                    now=now)["id"]
+    moved = next(row for row in kept if row[0] not in (wrong[0], gone[0]))
     esc.sql(("UPDATE owner_times SET settled_at = ?, owned = 1 WHERE case_id = ? AND escalation = ?",
              (wrong[2] + 7, wrong[0], wrong[1])),
             ("DELETE FROM owner_times WHERE case_id = ? AND escalation = ?", (gone[0], gone[1])),
             ("INSERT INTO owner_times (case_id, escalation, escalated_at, settled_at, owned) "
              "VALUES (?, 1, 100, NULL, 0)", (never,)),
             "INSERT INTO owner_times (case_id, escalation, escalated_at, settled_at, owned) "
-            "VALUES (99999, 1, 100, NULL, 0)")
+            "VALUES (99999, 1, 100, NULL, 0)",
+            ("UPDATE owner_times SET priority = ? WHERE case_id = ?",
+             ("medium" if moved[5] != "medium" else "low", moved[0])))
     code, checks = _doctor(esc, now=now)
     assert code != 0
     due = checks["due_times"]
-    assert not due["ok"] and {wrong[0], gone[0], never, 99999} <= set(due["cases"]), due
+    assert not due["ok"] and {wrong[0], gone[0], never, 99999, moved[0]} <= set(due["cases"]), due
     assert "time to owner stored" in due["detail"], due["detail"]
     code, checks = _doctor(esc, "--repair", now=now)
     assert checks["due_times"]["ok"], checks["due_times"]

@@ -63,14 +63,18 @@ def test_windows_read_only_the_covering_report_index(history, dimension):  # noq
         if sql in by_priority:
             assert not any("TEMP B-TREE FOR GROUP BY" in step for step in plan), plan
     # time to owner (store/owner_times.py) reads the window's recorded waits as one range
-    # of their covering index and each one's case by its key: never a scan, no events
+    # of their covering index, each row with its case's priority; only another --by
+    # looks each case up, by its key: never a scan, no events
     owner_times = [sql for sql in plans if "FROM owner_times w" in sql]
     assert len(owner_times) == 2  # this window and the previous one
     for sql in owner_times:
         joined = "\n".join(plans[sql])
         assert "SEARCH w USING COVERING INDEX owner_times_at (escalated_at>? AND escalated_at<?)" \
             in joined, joined
-        assert "SEARCH c USING INTEGER PRIMARY KEY" in joined, joined
+        looked_up = "JOIN cases c" in sql
+        assert looked_up == (dimension is not None and "AS val" in sql and "x.priority AS val" not in sql
+                             and "NULL AS val" not in sql), sql
+        assert ("SEARCH c USING INTEGER PRIMARY KEY" in joined) == looked_up, joined
         assert "SCAN c" not in joined and "SCAN w" not in joined and "events" not in joined
     assert not [sql for sql in plans if "FROM events" in sql and "x.case_id = cases.id" not in sql
                 and "json_each" not in sql]

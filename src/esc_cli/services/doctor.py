@@ -534,7 +534,7 @@ def _check_due_times(
     from esc_cli.domain import lifecycle
     from esc_cli.services.policies import Policies
     from esc_cli.store import cases as case_rows
-    from esc_cli.store import integrity
+    from esc_cli.store import integrity, owner_times
 
     check = Check("due_times", hint="run esc doctor --repair to recompute them from the history")
     checks.append(check)
@@ -595,6 +595,10 @@ def _check_due_times(
         (case_id, "has resolution cycles but was never reopened")
         for case_id in integrity.stray_cycles(conn)
     ]
+    resolved += [
+        (case_id, f"time to owner rows of priority {stored}, the case's is {actual or 'none'}")
+        for case_id, stored, actual in owner_times.priority_mismatches(conn)
+    ]
     summaries = resolved
     for case_id, problem in resolved:
         broken.append(case_id)
@@ -631,14 +635,14 @@ def _repair_due_times(store, checks: list[Check], broken: list[int]) -> None:
                 case = case_rows.get_case(conn, case_id)
             except NotFound:  # resolution cycles or waits of a case that does not exist
                 cycles.save(conn, case_id, ())
-                owner_times.replace(conn, case_id, [])
+                owner_times.replace(conn, case_id, None, [])
                 fixed.append(case_id)
                 continue
             events = case_rows.get_events(conn, case_id)
             settled = lifecycle.settle(case, events, pols.for_case(case))
             case_rows.update_case(conn, settled)
             cycles.save(conn, case_id, settled.resolution_cycles or ())
-            owner_times.replace(conn, case_id, events)
+            owner_times.replace(conn, case_id, settled.priority, events)
             fixed.append(case_id)
     remaining = [(c, p) for c, p in check.problems if c not in set(fixed)]
     check.problems = remaining

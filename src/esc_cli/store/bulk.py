@@ -26,6 +26,7 @@ from esc_cli.store.cases import (
 )
 
 _TAGS_JSON = json.JSONEncoder(ensure_ascii=False)  # as cases._row_values encodes them
+_PRIORITY = CASE_COLUMNS.index("priority")
 
 _INSERT_CASE = (
     f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}) VALUES ({', '.join('?' for _ in CASE_COLUMNS)})"
@@ -288,7 +289,7 @@ def insert_cases(
     if not has_event_count(conn):
         conn.executemany(_INSERT_CASE, [_row_values(case) for case in cases])
         conn.executemany(_INSERT_EVENT, events)
-        owner_times.insert_new(conn, events)
+        owner_times.insert_new(conn, events, {case.id: case.priority for case in cases})
     else:
         insert_counted(conn, counted_case_rows(cases, events), events, deferred)
     # histories with reopens: their earlier resolution cycles (a CSV row has none)
@@ -312,7 +313,7 @@ def insert_counted(
     """`insert_cases` for rows made already by `counted_case_rows` and `event_rows`, in a
     store whose cases count their events."""
     # how each escalation's wait for an owner ended, for esc report (store/owner_times.py)
-    owner_times.insert_new(conn, events)
+    owner_times.insert_new(conn, events, {row[0]: row[_PRIORITY] for row in case_rows})
     if getattr(conn, "dialect", "sqlite") == "postgres":
         from esc_cli.store import pg_bulk
 

@@ -567,6 +567,14 @@ def _m018_owner_times(db) -> None:
     create(db)
 
 
+def _m019_owner_priority(db) -> None:
+    """Each owner_times row carries its case's priority, so the report by priority
+    reads the index alone (store/owner_times.add_priority)."""
+    from esc_cli.store.owner_times import add_priority
+
+    add_priority(db)
+
+
 MIGRATIONS = [
     ("0001_core", _m001_core),
     ("0002_fts", _m002_fts),
@@ -586,6 +594,7 @@ MIGRATIONS = [
     ("0016_search_diacritics", _m016_search_diacritics),
     ("0017_resolution_cycles", _m017_resolution_cycles),
     ("0018_owner_times", _m018_owner_times),
+    ("0019_owner_priority", _m019_owner_priority),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

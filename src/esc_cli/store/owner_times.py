@@ -24,19 +24,22 @@ if TYPE_CHECKING:
 
 # MATERIALIZED: each escalation's delay is worked out once, not once per aggregate
 # that reads it (SQLite would otherwise inline the CTE three times). The delay is
-# owner_waits.delay in SQL.
+# owner_waits.delay in SQL. Each row carries its case's priority (kept with the case's,
+# migration 0019), so a report by priority alone reads nothing but the index; another
+# --by looks each case up for its value.
 _DELAYS = """WITH x AS MATERIALIZED (
-    SELECT w.case_id AS cid,
+    SELECT w.case_id AS cid, w.priority,
         CASE WHEN w.owned = 1 AND w.settled_at = w.escalated_at THEN 0
              WHEN w.settled_at < :end THEN
                 CASE WHEN w.owned = 1 THEN w.settled_at - w.escalated_at ELSE -1 END
         END AS delay
     FROM owner_times w WHERE w.escalated_at >= :s AND w.escalated_at < :u
 )
-SELECT c.priority, {group} AS val, count(*) FILTER (WHERE x.delay IS NULL),
+SELECT x.priority, {group} AS val, count(*) FILTER (WHERE x.delay IS NULL),
     group_concat(x.delay) FILTER (WHERE x.delay >= 0)
-{join} GROUP BY c.priority, val"""
+{join} GROUP BY x.priority, val"""
 _JOIN = {
+    None: "FROM x",
     "sqlite": "FROM x JOIN cases c ON c.id = x.cid",
     # one lookup by key per escalation (OFFSET 0 keeps the subquery from being merged
     # back into a join): as a join, PostgreSQL merged a few thousand escalations with a
@@ -88,21 +91,55 @@ def create(db) -> None:
     db.execute(BACKFILL)
 
 
-_INSERT = (
-    "INSERT INTO owner_times (case_id, escalation, escalated_at, settled_at, owned) "
-    "VALUES (?, ?, ?, ?, ?)"
+# each row's priority is its case's (migration 0019)
+_PRIORITIES = (
+    "UPDATE owner_times SET priority = "
+    "(SELECT c.priority FROM cases c WHERE c.id = owner_times.case_id)"
 )
 
 
-def save(conn, case_id: int, events, new_events) -> None:
-    """After a write of `new_events` to a case whose whole history is now `events`:
-    its rows again, when the write could move them (an escalation, an assignment, a
-    de-escalation, a resolution or a close, on a case escalated at some point). The
-    old rows go and the new go in without waiting for an answer (PostgreSQL: sent with
-    the write's next statement), so the write costs no round trip more."""
+def add_priority(db) -> None:
+    """Migration 0019: each row carries its case's priority, in the index after the
+    instant, so the report by priority (its default) looks no case up: at a million
+    cases those lookups were most of the query (26,000 a window). Portable SQL but for
+    the column's guard; it may run again over its own work, after 0018 ran again."""
+    if getattr(db, "dialect", "sqlite") == "postgres":
+        db.execute("ALTER TABLE owner_times ADD COLUMN IF NOT EXISTS priority TEXT")
+    elif "priority" not in {row[1] for row in db.execute("PRAGMA table_info(owner_times)")}:
+        db.execute("ALTER TABLE owner_times ADD COLUMN priority TEXT")
+    db.execute(_PRIORITIES)
+    db.execute("DROP INDEX IF EXISTS owner_times_at")
+    db.execute(
+        "CREATE INDEX owner_times_at "
+        "ON owner_times(escalated_at, priority, case_id, settled_at, owned)"
+    )
+
+
+def fill(conn) -> None:
+    """Every row again from the event log and the cases (benchmarks/generate.py)."""
+    conn.execute("DELETE FROM owner_times")
+    conn.execute(BACKFILL)
+    conn.execute(_PRIORITIES)
+
+
+_INSERT = (
+    "INSERT INTO owner_times (case_id, escalation, escalated_at, settled_at, owned, priority) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
+def save(conn, case_id: int, priority: str, events, new_events) -> None:
+    """After a write of `new_events` to a case whose whole history is now `events` and
+    whose priority is now `priority`: its rows again, when the write could move them
+    (an escalation, an assignment, a de-escalation, a resolution, a close, or a new
+    priority, on a case escalated at some point). The old rows go and the new go in
+    without waiting for an answer (PostgreSQL: sent with the write's next statement),
+    so the write costs no round trip more."""
     from esc_cli.domain.owner_waits import MOVES, waits
 
-    if not any(e.kind in MOVES for e in new_events):
+    if not any(
+        e.kind in MOVES or (e.kind == "changed" and e.field == "priority") for e in new_events
+    ):
         return
     rows = waits(events)
     if not rows:
@@ -110,13 +147,14 @@ def save(conn, case_id: int, events, new_events) -> None:
     send = getattr(conn, "later", conn.execute)
     send("DELETE FROM owner_times WHERE case_id = ?", (case_id,))
     for number, (at, settled, owned) in enumerate(rows, start=1):
-        send(_INSERT, (case_id, number, at, settled, owned))
+        send(_INSERT, (case_id, number, at, settled, owned, priority))
 
 
-def rows_for(event_rows) -> list[tuple]:
+def rows_for(event_rows, priorities: dict) -> list[tuple]:
     """owner_times rows for new cases from their event rows (case_id, at, actor, kind,
-    field, from_value, to_value, ...), each case's in written order: an import's. Only
-    the escalated cases' histories are gathered (a fifth of a typical store's)."""
+    field, from_value, to_value, ...), each case's in written order, and their
+    priorities {case id: priority}: an import's. Only the escalated cases' histories
+    are gathered (a fifth of a typical store's)."""
     from esc_cli.domain.owner_waits import waits_of
 
     escalated = {row[0] for row in event_rows if row[3] == "escalated"}
@@ -127,15 +165,16 @@ def rows_for(event_rows) -> list[tuple]:
         if row[0] in escalated:
             histories.setdefault(row[0], []).append((row[1], row[3], row[6]))
     return [
-        (case_id, number, at, settled, owned)
+        (case_id, number, at, settled, owned, priorities[case_id])
         for case_id, history in histories.items()
         for number, (at, settled, owned) in enumerate(waits_of(history), start=1)
     ]
 
 
-def insert_new(conn, event_rows) -> None:
-    """New cases' rows (an import's batch, its events as event rows)."""
-    rows = rows_for(event_rows)
+def insert_new(conn, event_rows, priorities: dict) -> None:
+    """New cases' rows (an import's batch: its events as event rows, its cases'
+    priorities by id)."""
+    rows = rows_for(event_rows, priorities)
     if rows:
         conn.executemany(_INSERT, rows)
 
@@ -152,18 +191,31 @@ def stored(conn) -> dict[int, list[tuple]]:
     return found
 
 
-def replace(conn, case_id: int, events) -> None:
-    """Rewrite a case's rows from its history (doctor --repair)."""
+def replace(conn, case_id: int, priority: str | None, events) -> None:
+    """Rewrite a case's rows from its history and priority (doctor --repair)."""
     from esc_cli.domain.owner_waits import waits
 
     conn.execute("DELETE FROM owner_times WHERE case_id = ?", (case_id,))
     conn.executemany(
         _INSERT,
         [
-            (case_id, n, at, settled, owned)
+            (case_id, n, at, settled, owned, priority)
             for n, (at, settled, owned) in enumerate(waits(events), 1)
         ],
     )
+
+
+def priority_mismatches(conn) -> list[tuple]:
+    """(case id, stored priority, the case's) for rows whose priority is not their
+    case's (a case that does not exist has None)."""
+    return [
+        tuple(row)
+        for row in conn.execute(
+            "SELECT DISTINCT w.case_id, w.priority, c.priority FROM owner_times w "
+            "LEFT JOIN cases c ON c.id = w.case_id WHERE c.priority IS NULL "
+            "OR w.priority IS NULL OR c.priority <> w.priority ORDER BY w.case_id"
+        )
+    ]
 
 
 def owner_times(conn, window: Window, now: int, group: str, dimension: str | None) -> dict:
@@ -175,7 +227,12 @@ def owner_times(conn, window: Window, now: int, group: str, dimension: str | Non
     result: dict = {"all": {"unowned": 0}, "priority": {}, "value": {}}
     runs: dict = {}
     for priority, value, unowned, delays in conn.execute(
-        _DELAYS.format(group=group, join=_JOIN[getattr(conn, "dialect", "sqlite")]),
+        _DELAYS.format(
+            group="x.priority" if dimension == "priority" else group,
+            join=_JOIN[
+                None if dimension in (None, "priority") else getattr(conn, "dialect", "sqlite")
+            ],
+        ),
         {"s": window.since, "u": window.until, "end": end},
     ):
         targets = [result["all"], result["priority"].setdefault(priority, {})]

@@ -575,6 +575,11 @@ def _m019_owner_priority(db) -> None:
     add_priority(db)
 
 
+def _m020_pg_report_case_ids(db) -> None:
+    """PostgreSQL only (its body is pg_migrations._pg_report_case_ids): SQLite's index
+    entries hold each row's id already. Nothing to do here."""
+
+
 MIGRATIONS = [
     ("0001_core", _m001_core),
     ("0002_fts", _m002_fts),
@@ -595,6 +600,7 @@ MIGRATIONS = [
     ("0017_resolution_cycles", _m017_resolution_cycles),
     ("0018_owner_times", _m018_owner_times),
     ("0019_owner_priority", _m019_owner_priority),
+    ("0020_pg_report_case_ids", _m020_pg_report_case_ids),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

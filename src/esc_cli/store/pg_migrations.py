@@ -294,6 +294,22 @@ def _pg_search_diacritics(db) -> None:
         db.execute(statement)
 
 
+def _pg_report_case_ids(db) -> None:
+    """cases_report with each case's id in it (INCLUDE), as SQLite's index entries
+    carry their rowid: the report's backlog asks a reopened case's state history by
+    cases.id, and without the id in the index PostgreSQL read every unresolved case's
+    row from the table (a bitmap heap scan of 100,000 rows at a million cases, ~140 ms)
+    instead of the index alone (~60 ms). Dropped and made again: it may run again."""
+    db.execute("DROP INDEX IF EXISTS cases_report")
+    horizon = _HORIZON.replace("max(", "GREATEST(")
+    db.execute(
+        f"""CREATE INDEX cases_report ON cases(priority, ({horizon}), opened_at, state, owner,
+            escalations, reopened, acknowledged_at, respond_by, resolved_at, resolve_by,
+            paused_since, resolution_at, resolve_secs, fcr, feedback_at, feedback_score,
+            last_event_at, resolution_decided_at) INCLUDE (id)"""
+    )
+
+
 PG_BODIES = {
     "0001_core": _pg_core,
     "0002_fts": _pg_search,
@@ -306,6 +322,7 @@ PG_BODIES = {
     "0014_pg_bulk_load": _pg_bulk_load,
     "0015_pg_sweep_claims": _pg_sweep_claims,
     "0016_search_diacritics": _pg_search_diacritics,
+    "0020_pg_report_case_ids": _pg_report_case_ids,
 }
 
 

@@ -47,6 +47,7 @@ class _Job:
     actor: str
     now: int
     parent: int  # the main process's pid
+    dialect: str  # the store's: how the rows are encoded (bulk.encode_batch)
 
 
 _JOB: _Job | None = None
@@ -101,9 +102,10 @@ def _start_worker() -> None:
         pass
 
 
-def _work(first_id: int, build: bool, items: list[tuple]) -> tuple[list, list | None, list | None]:
-    """(bad rows as (label, reasons), case rows, event rows) of one batch; no rows at
-    all once the batch (or, as far as the main process knew, the file) has a bad one."""
+def _work(first_id: int, build: bool, items: list[tuple]) -> tuple[list, object, int, int]:
+    """(bad rows as (label, reasons), the batch's rows encoded for the store
+    (bulk.encode_batch), its case count, its event count); no rows at all once the batch
+    (or, as far as the main process knew, the file) has a bad one."""
     from esc_cli.domain import lifecycle
     from esc_cli.domain.records import case_of, check_case, history
     from esc_cli.store import bulk
@@ -130,8 +132,9 @@ def _work(first_id: int, build: bool, items: list[tuple]) -> tuple[list, list | 
         cases.append(lifecycle.settle(case_of(record, case_id, version), events, policy))  # type: ignore[arg-type]
         event_rows.extend(bulk.event_rows(case_id, events))
     if bad or not build:
-        return bad, None, None
-    return bad, bulk.counted_case_rows(cases, event_rows), event_rows
+        return bad, None, 0, 0
+    case_rows = bulk.counted_case_rows(cases, event_rows)
+    return bad, bulk.encode_batch(case_rows, event_rows, job.dialect), len(cases), len(event_rows)
 
 
 def _batches(records, size: int):
@@ -206,6 +209,7 @@ def write(importer, source, progress, defer_indexes: bool) -> bool:
         importer.env.user,
         importer.env.now,
         os.getpid(),
+        getattr(conn, "dialect", "sqlite"),
     )
     try:
         pool = _start_pool(workers)
@@ -214,18 +218,22 @@ def write(importer, source, progress, defer_indexes: bool) -> bool:
         return False
     held = _HeldInterrupt()
     try:
-        with held, bulk.deferred_indexes(conn, defer_indexes) as deferring:
+        with (
+            held,
+            bulk.deferred_indexes(conn, defer_indexes) as deferring,
+            bulk.batch_writer(conn, deferring) as write_batch,
+        ):
             waiting: deque = deque()
 
             def take_oldest():
                 held.check()
-                bad, case_rows, event_rows = waiting.popleft().get()
+                bad, batch, case_count, event_count = waiting.popleft().get()
                 for label, reasons in bad:
                     importer.reject(label, reasons)
-                if case_rows is not None and not importer.bad:
-                    bulk.insert_counted(conn, case_rows, event_rows, deferring)
-                    summary["cases"] += len(case_rows)
-                    summary["events"] += len(event_rows)
+                if batch is not None and not importer.bad:
+                    write_batch(batch)
+                    summary["cases"] += case_count
+                    summary["events"] += event_count
 
             records = importer._pass("importing", source.records(progress))
             for batch in _batches(records, BATCH):

@@ -35,6 +35,7 @@ _INSERT_COUNTED_CASE = (
     f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}, event_count) "
     f"VALUES ({', '.join('?' for _ in CASE_COLUMNS)}, ?)"
 )
+COUNTED_COLUMNS = (*CASE_COLUMNS, "event_count")
 _INSERT_EVENT = (
     "INSERT INTO events (case_id, at, actor, kind, field, from_value, to_value, reason, hash) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -341,6 +342,37 @@ def insert_counted(
         if conn.in_transaction:
             for sql in triggers.values():
                 conn.execute(sql)
+
+
+def encode_batch(case_rows: list[list], events: list[tuple], dialect: str):
+    """`insert_counted`'s rows made ready for `batch_writer`: as they are for SQLite, as
+    COPY text for PostgreSQL. Needs no connection: an import worker makes them, so the
+    process that holds the connection only sends them."""
+    if dialect == "postgres":
+        from esc_cli.store import pg_bulk
+
+        return pg_bulk.encode(case_rows, events)
+    return case_rows, events
+
+
+@contextmanager
+def batch_writer(conn: sqlite3.Connection, deferred: bool = False) -> Iterator:
+    """A function that writes batches from `encode_batch`, in order, inside the import's
+    transaction. On SQLite it writes each batch there and then; on PostgreSQL a second
+    thread sends them while the caller prepares the next (pg_bulk.Sender), and leaving
+    the `with` waits until all are written (or, on an error, stops the sending first).
+    The caller must not use the connection itself until then."""
+    if getattr(conn, "dialect", "sqlite") == "postgres":
+        from esc_cli.store import pg_bulk
+
+        with pg_bulk.Sender(conn) as sender:
+            yield sender.send
+        return
+
+    def write(batch) -> None:
+        insert_counted(conn, batch[0], batch[1], deferred)
+
+    yield write
 
 
 def upsert_owners(conn: sqlite3.Connection, owners: list[Owner]) -> None:

@@ -15,6 +15,7 @@ session, ever skips a trigger.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from typing import NamedTuple
 
 _EVENT_COLUMNS = (
     "case_id",
@@ -55,24 +56,134 @@ def copy_text(rows) -> bytes:
     return "".join(["\t".join([field(v) for v in row]) + "\n" for row in rows]).encode("utf-8")
 
 
-def copy_rows(conn, table: str, columns, rows) -> None:
-    if rows:
-        conn.copy_in(f"COPY {table} ({', '.join(columns)}) FROM STDIN", copy_text(rows))
+class Encoded(NamedTuple):
+    """A batch of new cases and their events as COPY text (`encode`), ready to send."""
+
+    cases: bytes
+    events: bytes
+    ids: list[int]
+    case_count: int
+    event_count: int
+
+
+def encode(case_rows: list[list], events: list[tuple]) -> Encoded:
+    """The COPY text of a batch: pure computation, so an import worker process makes it
+    and the process holding the connection only sends it."""
+    return Encoded(
+        copy_text(case_rows),
+        copy_text(events),
+        [row[0] for row in case_rows],
+        len(case_rows),
+        len(events),
+    )
 
 
 def insert_counted(conn, case_columns, case_rows: list[list], events: list[tuple]) -> None:
     """bulk.insert_counted on PostgreSQL: new cases (each with its event count) and their
     events, the search index of the cases made once for the batch."""
-    if not case_rows:
+    if case_rows:
+        insert_encoded(conn, encode(case_rows, events), case_columns)
+
+
+def insert_encoded(conn, batch: Encoded, case_columns=None) -> None:
+    """A batch `encode` made: its events, its cases (their columns: bulk's, with the event
+    count), then its search index in one statement."""
+    if not batch.case_count:
         return
+    if case_columns is None:
+        from esc_cli.store.bulk import COUNTED_COLUMNS as case_columns
     conn.execute("SET LOCAL esc.bulk = 'on'")
-    copy_rows(conn, "events", _EVENT_COLUMNS, events)
-    copy_rows(conn, "cases", case_columns, case_rows)
+    if batch.event_count:
+        conn.copy_in(f"COPY events ({', '.join(_EVENT_COLUMNS)}) FROM STDIN", batch.events)
+    conn.copy_in(f"COPY cases ({', '.join(case_columns)}) FROM STDIN", batch.cases)
     # Not in a `finally`: a COPY that fails (a Ctrl-C in it too) leaves the transaction
     # aborted, and a statement sent then would fail in its turn and hide why (exit 5
     # instead of 130); the import's transaction rolls back whole, the setting with it.
     conn.execute("SET LOCAL esc.bulk = 'off'")
-    conn.execute("SELECT esc_index_cases(?)", ([row[0] for row in case_rows],))
+    conn.execute("SELECT esc_index_cases(?)", (batch.ids,))
+
+
+class Sender:
+    """Writes an import's batches on its one connection from a second thread, in order,
+    so the process goes on reading the file and handing rows to the workers while the
+    server loads and indexes the batch before. Waiting on the server one batch at a time
+    made an import the sum of esc's work and the server's instead of the larger of the
+    two. psycopg2 lets other threads run while it waits on the socket.
+
+    Only this thread uses the connection until the sender is closed (the import does
+    nothing else with it meanwhile); at most `ahead` batches wait, so memory stays
+    bounded. A failure is raised in the importing thread at its next `send` or at
+    `close`; leaving the `with` on an error (a bad row, Ctrl-C) stops the thread first,
+    cancelling what the server is doing, so the rollback that follows is the only
+    statement on the connection."""
+
+    def __init__(self, conn, ahead: int = 2):
+        import queue
+        import threading
+
+        self.conn = conn
+        self.batches: queue.Queue = queue.Queue(maxsize=ahead)
+        self.failure: BaseException | None = None
+        self.stopping = False
+        self.busy = False
+        self.thread = threading.Thread(target=self._run, name="esc-import-sender", daemon=True)
+
+    def __enter__(self) -> Sender:
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        while True:
+            batch = self.batches.get()
+            if batch is None:
+                return
+            if self.failure is not None or self.stopping:
+                continue  # drained, not sent: the import is failing
+            try:
+                self.busy = True
+                if not self.stopping:
+                    insert_encoded(self.conn, batch)
+            except BaseException as err:  # noqa: BLE001 - handed to the importing thread
+                self.failure = err
+            finally:
+                self.busy = False
+
+    def _raise(self) -> None:
+        if self.failure is not None:
+            failure, self.failure = self.failure, None
+            self.stopping = True
+            raise failure
+
+    def send(self, batch: Encoded) -> None:
+        self._raise()
+        self.batches.put(batch)
+
+    def close(self) -> None:
+        """Wait until every batch is written (raising the first failure)."""
+        self.batches.put(None)
+        self.thread.join()
+        self._raise()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+            return
+        self._stop()
+
+    def _stop(self) -> None:
+        import queue
+
+        self.stopping = True
+        while True:  # forget the batches not sent; the thread ends at the None
+            try:
+                self.batches.get_nowait()
+            except queue.Empty:
+                break
+        self.batches.put(None)
+        while self.thread.is_alive():
+            if self.busy:
+                self.conn.raw.cancel()  # the statement fails, the transaction with it
+            self.thread.join(0.05)
 
 
 # The tables whose secondary indexes an import into an empty store builds once at the

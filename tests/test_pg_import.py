@@ -125,3 +125,21 @@ def test_an_import_into_an_empty_store_builds_its_indexes_once_and_keeps_them(pg
     assert esc.rows("SELECT count(*) FROM case_search") == [(6_500,)]
     doctor = esc.doc("doctor")
     assert all(check["ok"] for check in doctor["checks"]), json.dumps(doctor)[:2000]
+
+
+def test_the_ascii_shortcut_of_esc_words_cuts_text_as_the_unicode_path_does(pg_store):
+    # migration 0019: all-ASCII text skips normalize() and ICU's [[:alnum:]]; a text with
+    # one more character, "é", takes the Unicode path, which cuts "é" + x as "e" + x's words
+    import random
+
+    esc = EscRunner(pg_store)
+    rng = random.Random(18)
+    ascii_ = [chr(c) for c in range(1, 128)]
+    texts = ascii_ + ["".join(ascii_), "", " ", "Printer-jam #42: a_b c.d ", "x1y2\tZ9\n\r",
+                      "--lead and trail--", "ÀB"]
+    texts += ["".join(rng.choice(ascii_) for _ in range(rng.randrange(1, 40))) for _ in range(500)]
+    assert "octet_length" in esc.rows("SELECT prosrc FROM pg_proc WHERE proname = 'esc_words'")[0][0]
+    differ = esc.rows("SELECT x, esc_words(x), esc_words('é' || x) FROM unnest(CAST(? AS text[])) x "
+                      "WHERE 'e' || esc_words(x) IS DISTINCT FROM esc_words('é' || x)", (texts,))
+    assert differ == []
+    assert esc.rows("SELECT esc_words(NULL), esc_words('Crème brûlée, 漢字!')") == [("", "Creme brulee 漢字 ")]

@@ -580,6 +580,11 @@ def _m020_pg_report_case_ids(db) -> None:
     entries hold each row's id already. Nothing to do here."""
 
 
+def _m021_ascii_words(db) -> None:
+    """PostgreSQL only (its body is pg_migrations._pg_ascii_words: a cheaper esc_words for
+    ASCII text, the same words). Nothing to do here."""
+
+
 MIGRATIONS = [
     ("0001_core", _m001_core),
     ("0002_fts", _m002_fts),
@@ -601,6 +606,7 @@ MIGRATIONS = [
     ("0018_owner_times", _m018_owner_times),
     ("0019_owner_priority", _m019_owner_priority),
     ("0020_pg_report_case_ids", _m020_pg_report_case_ids),
+    ("0021_ascii_words", _m021_ascii_words),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

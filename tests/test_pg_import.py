@@ -128,7 +128,7 @@ def test_an_import_into_an_empty_store_builds_its_indexes_once_and_keeps_them(pg
 
 
 def test_the_ascii_shortcut_of_esc_words_cuts_text_as_the_unicode_path_does(pg_store):
-    # migration 0019: all-ASCII text skips normalize() and ICU's [[:alnum:]]; a text with
+    # migration 0021: all-ASCII text skips normalize() and ICU's [[:alnum:]]; a text with
     # one more character, "é", takes the Unicode path, which cuts "é" + x as "e" + x's words
     import random
 
@@ -143,3 +143,28 @@ def test_the_ascii_shortcut_of_esc_words_cuts_text_as_the_unicode_path_does(pg_s
                       "WHERE 'e' || esc_words(x) IS DISTINCT FROM esc_words('é' || x)", (texts,))
     assert differ == []
     assert esc.rows("SELECT esc_words(NULL), esc_words('Crème brûlée, 漢字!')") == [("", "Creme brulee 漢字 ")]
+
+
+def test_search_documents_from_words_cut_by_esc_are_the_servers_own(esc, tmp_path):
+    # store/pg_bulk.py cuts the words of all-ASCII texts itself (esc_index_words) and
+    # leaves the others to the server (esc_index_cases), in the same batches: doctor
+    # compares every document and token count with esc_search_row's
+    texts = ["Printer-jam #42: a_b--c.d", "Crème brûlée machine", "tab\tand \\ back",
+             "  spaced   out  ", "Grüße aus Köln", "x1y2 Z9!", "日本語 ticket"]
+    lines = ["title,customer,priority,description,state,opened_at,acknowledged_at,resolved_at"]
+    for n in range(6_500):
+        title, body = texts[n % len(texts)], texts[(n * 3 + 1) % len(texts)]
+        state, times = ("resolved", "2026-11-01T01:00:00Z,2026-11-01T02:00:00Z") if n % 2 else \
+            ("new", ",")
+        lines.append(f'"{title} {n}",cust{n % 13},high,"{body} {"details " * 12}",{state},'
+                     f'2026-11-01T00:00:00Z,{times}')
+    path = tmp_path / "mixed.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert path.stat().st_size > 512 << 10  # import workers
+    assert esc.doc("import", str(path))["cases"] == 6_500
+    doctor = esc.doc("doctor")
+    assert all(check["ok"] for check in doctor["checks"]), json.dumps(doctor)[:2000]
+    per_text = 6_500 // len(texts)
+    assert per_text <= len(esc.doc("search", "creme", "--limit", "0")) < 3 * per_text
+    assert len(esc.doc("search", "jam", "--limit", "0")) >= per_text
+    assert len(esc.doc("search", "imported", "--limit", "0")) == 3_250  # the notes

@@ -35,7 +35,6 @@ _INSERT_COUNTED_CASE = (
     f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}, event_count) "
     f"VALUES ({', '.join('?' for _ in CASE_COLUMNS)}, ?)"
 )
-COUNTED_COLUMNS = (*CASE_COLUMNS, "event_count")
 _INSERT_EVENT = (
     "INSERT INTO events (case_id, at, actor, kind, field, from_value, to_value, reason, hash) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -318,7 +317,7 @@ def insert_counted(
     if getattr(conn, "dialect", "sqlite") == "postgres":
         from esc_cli.store import pg_bulk
 
-        pg_bulk.insert_counted(conn, (*CASE_COLUMNS, "event_count"), case_rows, events)
+        pg_bulk.insert_counted(conn, case_rows, events)
         return
     if deferred:
         # deferred_indexes has the triggers and indexes out of the way

@@ -585,6 +585,11 @@ def _m021_ascii_words(db) -> None:
     ASCII text, the same words). Nothing to do here."""
 
 
+def _m022_index_words(db) -> None:
+    """PostgreSQL only (its body is pg_migrations._pg_index_words: an import's search
+    documents from the words esc cut). Nothing to do here: SQLite's FTS5 cuts its own."""
+
+
 MIGRATIONS = [
     ("0001_core", _m001_core),
     ("0002_fts", _m002_fts),
@@ -607,6 +612,7 @@ MIGRATIONS = [
     ("0019_owner_priority", _m019_owner_priority),
     ("0020_pg_report_case_ids", _m020_pg_report_case_ids),
     ("0021_ascii_words", _m021_ascii_words),
+    ("0022_index_words", _m022_index_words),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -7,15 +7,20 @@ round trip) and, per row, the triggers that keep the search index and the event 
 the table had statistics). So the batch sets `esc.bulk` for its COPYs, which the
 triggers skip (migration 0014), and does their work itself: each case row carries its
 event count (as on SQLite), and one statement indexes the batch's cases for search
-(esc_index_cases, the same documents esc_search_row makes). The setting is transaction
+(esc_index_words from the words esc cut itself for all-ASCII texts, esc_index_cases
+for the rest: the same documents esc_search_row makes). The setting is transaction
 local and is cleared after the COPYs: nothing else in the transaction, and no other
 session, ever skips a trigger.
 """
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from typing import NamedTuple
+
+from esc_cli.store.cases import CASE_COLUMNS
+from esc_cli.store.migrations import SEARCHED_EVENT_KINDS
 
 _EVENT_COLUMNS = (
     "case_id",
@@ -50,6 +55,42 @@ def _field(value) -> str:
     return repr(value)  # float
 
 
+# COPY text of the strings an import's events repeat (actors, kinds, fields, states,
+# reasons), None's too: looked up rather than checked again for every event.
+_TEXTS: dict[str | None, str] = {None: "\\N"}
+_TEXTS_MAX = 50_000
+
+
+def _text(value: str | None) -> str:
+    text = _field(value)
+    if len(_TEXTS) < _TEXTS_MAX:
+        _TEXTS[value] = text
+    return text
+
+
+def events_text(rows) -> bytes:
+    """copy_text of event rows (bulk.event_rows: two integers, six texts or None, the
+    hash), a third faster: one format per row, the texts looked up."""
+    known = _TEXTS.get
+    return "".join(
+        [
+            "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\\\\x%s\n"
+            % (
+                case_id,
+                at,
+                known(actor) or _text(actor),
+                known(kind) or _text(kind),
+                known(field) or _text(field),
+                known(before) or _text(before),
+                known(after) or _text(after),
+                known(reason) or _text(reason),
+                digest.hex(),
+            )
+            for case_id, at, actor, kind, field, before, after, reason, digest in rows
+        ]
+    ).encode("utf-8")
+
+
 def copy_text(rows) -> bytes:
     """Rows (tuples of str, int, float, bytes or None) in COPY's text format."""
     field = _field
@@ -57,50 +98,116 @@ def copy_text(rows) -> bytes:
 
 
 class Encoded(NamedTuple):
-    """A batch of new cases and their events as COPY text (`encode`), ready to send."""
+    """A batch of new cases and their events as COPY text, and the words of each case's
+    search document where esc can cut them (`encode`), ready to send."""
 
     cases: bytes
     events: bytes
-    ids: list[int]
     case_count: int
     event_count: int
+    # cases whose texts are all ASCII: their words, cut here (esc_index_words)
+    word_ids: list[int]
+    titles: list[str]
+    descriptions: list[str]
+    notes: list[str]
+    tokens: list[int]
+    # the others: cut by the server from the rows (esc_index_cases)
+    other_ids: list[int]
+
+
+_WORD_BREAK = re.compile(r"[^A-Za-z0-9]+")
+_TITLE = CASE_COLUMNS.index("title")
+_DESCRIPTION = CASE_COLUMNS.index("description")
+_SEARCHED = frozenset(SEARCHED_EVENT_KINDS)
+
+
+def _words(text: str | None) -> str | None:
+    """esc_words(text) when esc can cut it as the server would: ASCII text, where the
+    server's function takes its shortcut (migration 0021) through this same regular
+    expression; None for any other text (the server cuts it)."""
+    if text is None:
+        return ""
+    if not text.isascii():
+        return None
+    return _WORD_BREAK.sub(" ", text)
 
 
 def encode(case_rows: list[list], events: list[tuple]) -> Encoded:
-    """The COPY text of a batch: pure computation, so an import worker process makes it
-    and the process holding the connection only sends it."""
+    """The COPY text of a batch and its search words: pure computation, so an import
+    worker process makes it and the process holding the connection only sends it.
+
+    The server builds each case's search document from three texts (title, description
+    and the notes of its events, joined by a space in event order: esc_search_row) cut
+    into words by esc_words. Cutting them here, from the very rows being sent, spares
+    the server the regular expressions and the read of the batch's events; to_tsvector
+    still makes the document, so it is the one esc_search_row makes (doctor compares)."""
+    notes: dict[int, list[str]] = {}
+    for row in events:
+        if row[3] in _SEARCHED and row[7] is not None:
+            notes.setdefault(row[0], []).append(row[7])
+    word_ids: list[int] = []
+    titles: list[str] = []
+    descriptions: list[str] = []
+    note_words: list[str] = []
+    tokens: list[int] = []
+    other_ids: list[int] = []
+    for case in case_rows:
+        case_id = case[0]
+        found = notes.get(case_id)
+        title = _words(case[_TITLE])
+        description = _words(case[_DESCRIPTION])
+        noted = _words(" ".join(found) if found else None)
+        if title is None or description is None or noted is None:
+            other_ids.append(case_id)
+            continue
+        word_ids.append(case_id)
+        titles.append(title)
+        descriptions.append(description)
+        note_words.append(noted)
+        # esc_words_count: the runs of letters and digits
+        tokens.append(len(title.split()) + len(description.split()) + len(noted.split()))
     return Encoded(
         copy_text(case_rows),
-        copy_text(events),
-        [row[0] for row in case_rows],
+        events_text(events),
         len(case_rows),
         len(events),
+        word_ids,
+        titles,
+        descriptions,
+        note_words,
+        tokens,
+        other_ids,
     )
 
 
-def insert_counted(conn, case_columns, case_rows: list[list], events: list[tuple]) -> None:
+def insert_counted(conn, case_rows: list[list], events: list[tuple]) -> None:
     """bulk.insert_counted on PostgreSQL: new cases (each with its event count) and their
     events, the search index of the cases made once for the batch."""
     if case_rows:
-        insert_encoded(conn, encode(case_rows, events), case_columns)
+        insert_encoded(conn, encode(case_rows, events))
 
 
-def insert_encoded(conn, batch: Encoded, case_columns=None) -> None:
-    """A batch `encode` made: its events, its cases (their columns: bulk's, with the event
-    count), then its search index in one statement."""
+def insert_encoded(conn, batch: Encoded) -> None:
+    """A batch `encode` made: its events, its cases (CASE_COLUMNS and the event count),
+    then their search documents, one statement for the words cut here and one for the
+    rest."""
     if not batch.case_count:
         return
-    if case_columns is None:
-        from esc_cli.store.bulk import COUNTED_COLUMNS as case_columns
     conn.execute("SET LOCAL esc.bulk = 'on'")
     if batch.event_count:
         conn.copy_in(f"COPY events ({', '.join(_EVENT_COLUMNS)}) FROM STDIN", batch.events)
-    conn.copy_in(f"COPY cases ({', '.join(case_columns)}) FROM STDIN", batch.cases)
+    conn.copy_in(f"COPY cases ({', '.join(CASE_COLUMNS)}, event_count) FROM STDIN", batch.cases)
     # Not in a `finally`: a COPY that fails (a Ctrl-C in it too) leaves the transaction
     # aborted, and a statement sent then would fail in its turn and hide why (exit 5
     # instead of 130); the import's transaction rolls back whole, the setting with it.
     conn.execute("SET LOCAL esc.bulk = 'off'")
-    conn.execute("SELECT esc_index_cases(?)", (batch.ids,))
+    if batch.word_ids:
+        conn.execute(
+            "SELECT esc_index_words(?, ?, ?, ?, ?)",
+            (batch.word_ids, batch.titles, batch.descriptions, batch.notes, batch.tokens),
+        )
+    if batch.other_ids:
+        conn.execute("SELECT esc_index_cases(?)", (batch.other_ids,))
 
 
 class Sender:

@@ -339,6 +339,30 @@ def _pg_ascii_words(db) -> None:
     )
 
 
+def _pg_index_words(db) -> None:
+    """An import's search documents from words esc cut itself (store/pg_bulk.py): for the
+    new cases whose title, description and notes are all ASCII, the import sends each
+    text's words (what esc_words makes of it, through the same regular expression as
+    0021's shortcut) and the token count; this makes the documents from them as
+    esc_search_row does from the rows (to_tsvector of each, weighted A, B, C). The
+    server then neither cuts those texts nor reads the batch's events back for their
+    notes: ~40% of its work for an import's search index. Only for new cases (an
+    import's): a case already indexed is a primary key error, never a second row."""
+    db.execute(
+        """CREATE OR REPLACE FUNCTION esc_index_words(ids BIGINT[], titles TEXT[], descriptions TEXT[],
+                                          notes TEXT[], tokens BIGINT[])
+            RETURNS void LANGUAGE sql AS $$
+            INSERT INTO case_search (id, document, tokens)
+            SELECT w.id,
+                setweight(to_tsvector('esc', w.title), 'A')
+                || setweight(to_tsvector('esc', w.description), 'B')
+                || setweight(to_tsvector('esc', w.notes), 'C'),
+                w.tokens
+            FROM unnest(ids, titles, descriptions, notes, tokens)
+                AS w(id, title, description, notes, tokens) $$"""
+    )
+
+
 PG_BODIES = {
     "0001_core": _pg_core,
     "0002_fts": _pg_search,
@@ -353,6 +377,7 @@ PG_BODIES = {
     "0016_search_diacritics": _pg_search_diacritics,
     "0020_pg_report_case_ids": _pg_report_case_ids,
     "0021_ascii_words": _pg_ascii_words,
+    "0022_index_words": _pg_index_words,
 }
 
 

@@ -13,6 +13,7 @@ import select
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -182,7 +183,9 @@ class Terminal:
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
         full = {k: v for k, v in os.environ.items() if not k.startswith("ESC_")}
-        full.update(env, TERM="xterm-256color", COLUMNS=str(columns), LINES=str(rows))
+        # PYTHONFAULTHANDLER: a hung esc shows its Python stack when state() aborts it
+        full.update(env, TERM="xterm-256color", COLUMNS=str(columns), LINES=str(rows),
+                    PYTHONFAULTHANDLER="1")
         self.proc = subprocess.Popen([ESC, *args], stdin=slave, stdout=slave, stderr=slave,
                                      env=full, close_fds=True)
         os.close(slave)
@@ -225,7 +228,32 @@ class Terminal:
             code = self.proc.poll()
             if code is not None:
                 return code
-        raise AssertionError(f"esc did not exit within {timeout} s")
+        raise AssertionError(f"esc did not exit within {timeout} s; {self.state()}")
+
+    def state(self) -> str:
+        """What the process is doing, for a failure message: its signal masks (is SIGINT
+        blocked, ignored, pending?), where the kernel has it waiting, and what it drew."""
+        found = []
+        for name in ("status", "wchan", "stack"):
+            try:
+                text = Path(f"/proc/{self.proc.pid}/{name}").read_text(errors="replace")
+            except OSError as err:
+                text = f"unreadable ({err.strerror})"
+            if name == "status":
+                text = " ".join(line for line in text.splitlines()
+                                if line.startswith(("State", "Sig", "Shd")))
+            found.append(f"{name}: {' | '.join(text.split(chr(10)))}")
+        self.proc.send_signal(signal.SIGABRT)  # the fault handler prints each thread's stack
+        drawn, deadline = "", time.monotonic() + 5
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            ready, _, _ = select.select([self.master], [], [], 0.2)
+            if ready:
+                try:
+                    drawn += os.read(self.master, 65536).decode("utf-8", "replace")
+                except OSError:
+                    break
+        found.append(f"python: {ANSI.sub('', drawn)[-3000:]!r}")
+        return "; ".join(found)
 
     def close(self) -> None:
         if self.proc.poll() is None:

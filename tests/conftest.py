@@ -260,6 +260,15 @@ RUN_OWNER = "ESC_TEST_PG_OWNER"  # the pid whose death stops the private server
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only(why): a test about the SQLite store "
                             "itself; it does not run on PostgreSQL")
+    # A non-interactive shell starts a background job (`make test &`, a CI step, a land
+    # script) with SIGINT ignored, as POSIX says, and an ignored signal is inherited: every
+    # esc the tests start and send Ctrl-C to would ignore it too (the wallboard that "did
+    # not exit" after Ctrl-C, SigIgn 0x...6 in its /proc status). The tests play a person
+    # at a terminal, whose shell starts esc with SIGINT at its default.
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     # The controller (or a run without xdist) owns the run: xdist workers inherit these.
     if not hasattr(config, "workerinput") and RUN_DIR not in os.environ:
         os.environ[RUN_DIR] = tempfile.mkdtemp(prefix="esc-pgrun-")

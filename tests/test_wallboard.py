@@ -349,3 +349,14 @@ def test_ctrl_c_before_the_first_frame_is_still_a_clean_exit(esc):
 
     watch(console, board, fetch, 30, clock=lambda: 0, sleep=Frames(1), screen=False)
     assert console.export_text() == ""
+
+
+def test_processes_the_tests_start_get_ctrl_c_at_its_default():
+    """conftest.pytest_configure: even when the suite runs as a background job (SIGINT
+    ignored, and inherited), an esc the tests start must see Ctrl-C as at a terminal."""
+    import sys
+
+    probe = subprocess.run([sys.executable, "-c", "import signal; print(signal.getsignal("
+                            "signal.SIGINT) is signal.default_int_handler)"],
+                           capture_output=True, text=True, timeout=60)
+    assert probe.stdout.strip() == "True"

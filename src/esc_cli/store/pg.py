@@ -284,16 +284,22 @@ class PgStore:
 
         version = self._version()
         if version is None:
-            tables = self.conn.execute(
-                "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()"
-            ).fetchone()[0]
-            if tables:
+            # one statement, one snapshot: counted apart from _version's look, another
+            # `esc init` committing in between made its whole store look foreign
+            tables, stores = self.conn.execute(
+                "SELECT count(*), count(*) FILTER (WHERE tablename = 'esc_store') "
+                "FROM pg_catalog.pg_tables WHERE schemaname = current_schema()"
+            ).fetchone()
+            if stores:  # that other init has committed since: its store is esc's
+                version = self._version()
+            elif tables:
                 raise StoreError(
                     f"{self.path.masked} is not an esc store (its schema holds "
                     "tables esc did not make)",
                     hint="point --db or ESC_DB at an esc store or an empty database",
                 )
-            return 0
+            if version is None:
+                return 0
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path.masked} has schema version {version}, newer than this "

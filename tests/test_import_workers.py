@@ -23,7 +23,7 @@ def _store(runner: EscRunner) -> tuple:
     search = ("case_search",) if runner.is_pg else ("cases_fts_data", "cases_fts_idx",
                                                      "cases_fts_docsize")
     tables = tuple(tuple(runner.rows(f"SELECT * FROM {t} ORDER BY 1"))
-                   for t in ("cases", "events", "notifications", *search))
+                   for t in ("cases", "events", "notifications", "owner_times", *search))
     return tables, stress.schema(runner.db)
 
 
@@ -37,7 +37,7 @@ def _csv(tmp_path, rows: int, seed: int = 7):
     """Cases of every state and priority, some owned, pending and with feedback."""
     rng = random.Random(seed)
     path = tmp_path / "cases.csv"
-    lines = ["title,customer,priority,category,channel,state,owner,tags,csat,"
+    lines = ["title,customer,priority,category,channel,state,owner,tags,csat,tier,"
              "opened_at,acknowledged_at,resolved_at,closed_at"]
     for number in range(rows):
         opened = NOW - rng.randrange(3600, 60 * 86400)
@@ -60,7 +60,8 @@ def _csv(tmp_path, rows: int, seed: int = 7):
             f"Case {number} of the batch", rng.choice(("Globex", "Initech", "Hooli")),
             rng.choice(("urgent", "high", "medium", "low")), rng.choice(("technical", "billing", "other")),
             rng.choice(("email", "chat", "phone")), state, rng.choice(("", "chen")),
-            rng.choice(("", "vip", "vip;eu")), csat, iso(opened),
+            # escalated cases have waits for an owner (store/owner_times.py)
+            rng.choice(("", "vip", "vip;eu")), csat, rng.choice(("1", "1", "2", "3")), iso(opened),
             *(iso(t) if t is not None else "" for t in times)]))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -100,6 +101,7 @@ def test_workers_write_the_store_the_single_process_import_writes(tmp_path, new_
     assert "imported 1500 cases" in many.out
     assert small_batches == [3]  # the single-process import was single-process
     assert _store(alone) == _store(parallel)
+    assert parallel.rows("SELECT count(*) FROM owner_times")[0][0] > 100
     assert parallel("doctor").code == 0
     assert len(parallel.doc("search", "case")) > 0
 

@@ -312,13 +312,14 @@ def insert_counted(
 ) -> None:
     """`insert_cases` for rows made already by `counted_case_rows` and `event_rows`, in a
     store whose cases count their events."""
-    # how each escalation's wait for an owner ended, for esc report (store/owner_times.py)
-    owner_times.insert_new(conn, events, {row[0]: row[_PRIORITY] for row in case_rows})
     if getattr(conn, "dialect", "sqlite") == "postgres":
         from esc_cli.store import pg_bulk
 
+        # its owner_times rows travel in the batch's COPYs (pg_bulk.encode)
         pg_bulk.insert_counted(conn, case_rows, events)
         return
+    # how each escalation's wait for an owner ended, for esc report (store/owner_times.py)
+    owner_times.insert_new(conn, events, {row[0]: row[_PRIORITY] for row in case_rows})
     if deferred:
         # deferred_indexes has the triggers and indexes out of the way
         conn.executemany(_INSERT_EVENT, events)

@@ -19,6 +19,7 @@ import re
 from contextlib import contextmanager
 from typing import NamedTuple
 
+from esc_cli.store import owner_times
 from esc_cli.store.cases import CASE_COLUMNS
 from esc_cli.store.migrations import SEARCHED_EVENT_KINDS
 
@@ -33,6 +34,7 @@ _EVENT_COLUMNS = (
     "reason",
     "hash",
 )
+_OWNER_TIME_COLUMNS = ("case_id", "escalation", "escalated_at", "settled_at", "owned", "priority")
 # COPY's text format: a backslash, a tab, a newline or a carriage return in a value is
 # escaped; NULL is \N. (NUL cannot be stored at all: the import refuses it first.)
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -103,6 +105,8 @@ class Encoded(NamedTuple):
 
     cases: bytes
     events: bytes
+    # each escalation's wait for an owner (store/owner_times.py), made with the rows
+    owner_times: bytes
     case_count: int
     event_count: int
     # cases whose texts are all ASCII: their words, cut here (esc_index_words)
@@ -117,6 +121,7 @@ class Encoded(NamedTuple):
 
 _WORD_BREAK = re.compile(r"[^A-Za-z0-9]+")
 _TITLE = CASE_COLUMNS.index("title")
+_PRIORITY = CASE_COLUMNS.index("priority")
 _DESCRIPTION = CASE_COLUMNS.index("description")
 _SEARCHED = frozenset(SEARCHED_EVENT_KINDS)
 
@@ -166,9 +171,11 @@ def encode(case_rows: list[list], events: list[tuple]) -> Encoded:
         note_words.append(noted)
         # esc_words_count: the runs of letters and digits
         tokens.append(len(title.split()) + len(description.split()) + len(noted.split()))
+    waits = owner_times.rows_for(events, {case[0]: case[_PRIORITY] for case in case_rows})
     return Encoded(
         copy_text(case_rows),
         events_text(events),
+        copy_text(waits),
         len(case_rows),
         len(events),
         word_ids,
@@ -189,7 +196,7 @@ def insert_counted(conn, case_rows: list[list], events: list[tuple]) -> None:
 
 def insert_encoded(conn, batch: Encoded) -> None:
     """A batch `encode` made: its events, its cases (CASE_COLUMNS and the event count),
-    then their search documents, one statement for the words cut here and one for the
+    their escalations' waits for an owner, then their search documents, one statement for the words cut here and one for the
     rest."""
     if not batch.case_count:
         return
@@ -197,6 +204,10 @@ def insert_encoded(conn, batch: Encoded) -> None:
     if batch.event_count:
         conn.copy_in(f"COPY events ({', '.join(_EVENT_COLUMNS)}) FROM STDIN", batch.events)
     conn.copy_in(f"COPY cases ({', '.join(CASE_COLUMNS)}, event_count) FROM STDIN", batch.cases)
+    if batch.owner_times:
+        conn.copy_in(
+            f"COPY owner_times ({', '.join(_OWNER_TIME_COLUMNS)}) FROM STDIN", batch.owner_times
+        )
     # Not in a `finally`: a COPY that fails (a Ctrl-C in it too) leaves the transaction
     # aborted, and a statement sent then would fail in its turn and hide why (exit 5
     # instead of 130); the import's transaction rolls back whole, the setting with it.
@@ -295,7 +306,7 @@ class Sender:
 
 # The tables whose secondary indexes an import into an empty store builds once at the
 # end; events_case stays, as esc_index_cases reads each batch's events through it.
-_DEFERRED_TABLES = ("cases", "events", "case_search")
+_DEFERRED_TABLES = ("cases", "events", "case_search", "owner_times")
 _KEPT_INDEX = "events_case"
 
 

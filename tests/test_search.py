@@ -277,3 +277,21 @@ def test_a_postgresql_store_from_before_0016_finds_unaccented_words_after_upgrad
     assert _ids(esc, "cafe") == [case]  # the command upgraded the store first
     assert esc.rows("SELECT count(*) FROM esc_migrations WHERE name = '0016_search_diacritics'") == [(1,)]
     assert esc("doctor").code == 0
+
+
+def test_every_cases_search_row_at_once_is_each_cases_own(pg_store):
+    # doctor compares case_search with esc_search_rows() (every case in one query) and
+    # --repair rebuilds from it: it must make what esc_search_row makes case by case
+    esc = EscRunner(pg_store)
+    plain = _open(esc, "Printer on fire", "toner everywhere")
+    accented = _open(esc, "Crème brûlée machine", "Grüße aus Köln")
+    _open(esc, "日本語 ticket", "")
+    _open(esc, "no notes at all")
+    for case, text in ((plain, "first note"), (accented, "café noté"), (plain, "third, note!")):
+        esc.ok("note", str(case), text)
+    esc.ok("note", str(accented), "the customer wrote back", "--customer")
+    each = esc.rows("SELECT c.id, CAST(r.document AS TEXT), r.tokens FROM cases c, "
+                    "esc_search_row(c.id) r ORDER BY c.id")
+    at_once = esc.rows("SELECT id, CAST(document AS TEXT), tokens FROM esc_search_rows() ORDER BY id")
+    assert len(each) == 4 and at_once == each
+    assert esc.rows("SELECT id, CAST(document AS TEXT), tokens FROM case_search ORDER BY id") == each

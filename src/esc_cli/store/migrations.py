@@ -590,6 +590,11 @@ def _m022_index_words(db) -> None:
     documents from the words esc cut). Nothing to do here: SQLite's FTS5 cuts its own."""
 
 
+def _m023_search_rows(db) -> None:
+    """PostgreSQL only (its body is pg_migrations._pg_search_rows: every case's search
+    document in one query, for doctor). Nothing to do here: FTS5 checks itself."""
+
+
 MIGRATIONS = [
     ("0001_core", _m001_core),
     ("0002_fts", _m002_fts),
@@ -613,6 +618,7 @@ MIGRATIONS = [
     ("0020_pg_report_case_ids", _m020_pg_report_case_ids),
     ("0021_ascii_words", _m021_ascii_words),
     ("0022_index_words", _m022_index_words),
+    ("0023_search_rows", _m023_search_rows),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

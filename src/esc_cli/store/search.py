@@ -193,7 +193,10 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
     """Re-index every case and searched event from the tables; in the caller's transaction."""
     if getattr(conn, "dialect", "sqlite") == "postgres":
         conn.execute("DELETE FROM case_search")
-        conn.execute("SELECT count(esc_reindex(id)) FROM cases")
+        conn.execute(
+            "INSERT INTO case_search (id, document, tokens) "
+            "SELECT id, document, tokens FROM esc_search_rows() WHERE document IS NOT NULL"
+        )
         return
     for table in FTS_TABLES:
         conn.execute(f"INSERT INTO {table} ({table}) VALUES ('rebuild')")
@@ -201,7 +204,7 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
 
 def _index_problems_postgres(conn) -> list[str]:
     """case_search against the tables: a row for every case and for no other, each as
-    the case's text makes it (esc_search_row)."""
+    the case's text makes it (esc_search_rows: esc_search_row's for every case at once)."""
     problems = []
     missing = [
         row[0]
@@ -224,7 +227,7 @@ def _index_problems_postgres(conn) -> list[str]:
     stale = [
         row[0]
         for row in conn.execute(
-            "SELECT s.id FROM case_search s, LATERAL esc_search_row(s.id) r "
+            "SELECT s.id FROM case_search s JOIN esc_search_rows() r ON r.id = s.id "
             "WHERE s.document IS DISTINCT FROM r.document OR s.tokens IS DISTINCT FROM r.tokens "
             "ORDER BY s.id LIMIT 20"
         )

@@ -147,13 +147,15 @@ def test_the_ascii_shortcut_of_esc_words_cuts_text_as_the_unicode_path_does(pg_s
 
 def test_search_documents_from_words_cut_by_esc_are_the_servers_own(esc, tmp_path):
     # store/pg_bulk.py cuts the words of all-ASCII texts itself (esc_index_words) and
-    # leaves the others to the server (esc_index_cases), in the same batches: doctor
-    # compares every document and token count with esc_search_row's
+    # sends the others' texts for the server to cut (esc_index_texts), in the same
+    # batches, each column as one array literal: doctor compares every document and
+    # token count with esc_search_row's
     texts = ["Printer-jam #42: a_b--c.d", "Crème brûlée machine", "tab\tand \\ back",
-             "  spaced   out  ", "Grüße aus Köln", "x1y2 Z9!", "日本語 ticket"]
+             "  spaced   out  ", "Grüße aus Köln", "x1y2 Z9!", "日本語 ticket",
+             'say ""hi"" {now}, \\""x\\', 'Çà ""va"" {bien}, \\ non\\']
     lines = ["title,customer,priority,description,state,opened_at,acknowledged_at,resolved_at"]
     for n in range(6_500):
-        title, body = texts[n % len(texts)], texts[(n * 3 + 1) % len(texts)]
+        title, body = texts[n % len(texts)], texts[(n * 2 + 1) % len(texts)]
         state, times = ("resolved", "2026-11-01T01:00:00Z,2026-11-01T02:00:00Z") if n % 2 else \
             ("new", ",")
         lines.append(f'"{title} {n}",cust{n % 13},high,"{body} {"details " * 12}",{state},'

@@ -595,6 +595,11 @@ def _m023_search_rows(db) -> None:
     document in one query, for doctor). Nothing to do here: FTS5 checks itself."""
 
 
+def _m024_index_texts(db) -> None:
+    """PostgreSQL only (its body is pg_migrations._pg_index_texts: an import's search
+    documents from the texts it sends). Nothing to do here."""
+
+
 MIGRATIONS = [
     ("0001_core", _m001_core),
     ("0002_fts", _m002_fts),
@@ -619,6 +624,7 @@ MIGRATIONS = [
     ("0021_ascii_words", _m021_ascii_words),
     ("0022_index_words", _m022_index_words),
     ("0023_search_rows", _m023_search_rows),
+    ("0024_index_texts", _m024_index_texts),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -7,8 +7,9 @@ round trip) and, per row, the triggers that keep the search index and the event 
 the table had statistics). So the batch sets `esc.bulk` for its COPYs, which the
 triggers skip (migration 0014), and does their work itself: each case row carries its
 event count (as on SQLite), and one statement indexes the batch's cases for search
-(esc_index_words from the words esc cut itself for all-ASCII texts, esc_index_cases
-for the rest: the same documents esc_search_row makes). The setting is transaction
+(esc_index_words from the words esc cut itself for all-ASCII texts, esc_index_texts
+from the texts sent with the batch for the rest: the same documents esc_search_row
+makes). The setting is transaction
 local and is cleared after the COPYs: nothing else in the transaction, and no other
 session, ever skips a trigger.
 """
@@ -100,8 +101,8 @@ def copy_text(rows) -> bytes:
 
 
 class Encoded(NamedTuple):
-    """A batch of new cases and their events as COPY text, and the words of each case's
-    search document where esc can cut them (`encode`), ready to send."""
+    """A batch of new cases and their events as COPY text, and the texts of each case's
+    search document (`encode`), ready to send."""
 
     cases: bytes
     events: bytes
@@ -109,14 +110,11 @@ class Encoded(NamedTuple):
     owner_times: bytes
     case_count: int
     event_count: int
-    # cases whose texts are all ASCII: their words, cut here (esc_index_words)
-    word_ids: list[int]
-    titles: list[str]
-    descriptions: list[str]
-    notes: list[str]
-    tokens: list[int]
-    # the others: cut by the server from the rows (esc_index_cases)
-    other_ids: list[int]
+    # esc_index_words' arguments (ids, titles, descriptions, notes, token counts) as
+    # array literals, for the cases whose texts are all ASCII: their words, cut here
+    words: tuple[str, ...] | None
+    # esc_index_texts' (ids, titles, descriptions, notes): the others' texts as they are
+    texts: tuple[str, ...] | None
 
 
 _WORD_BREAK = re.compile(r"[^A-Za-z0-9]+")
@@ -126,51 +124,60 @@ _DESCRIPTION = CASE_COLUMNS.index("description")
 _SEARCHED = frozenset(SEARCHED_EVENT_KINDS)
 
 
-def _words(text: str | None) -> str | None:
+def _words(text: str) -> str | None:
     """esc_words(text) when esc can cut it as the server would: ASCII text, where the
     server's function takes its shortcut (migration 0021) through this same regular
     expression; None for any other text (the server cuts it)."""
-    if text is None:
-        return ""
     if not text.isascii():
         return None
     return _WORD_BREAK.sub(" ", text)
 
 
+def _texts_array(values: list[str]) -> str:
+    """A text[] literal: one string the server reads with array_in. As ARRAY[...] of
+    parameters, each element was a constant for the SQL parser to read, type and
+    evaluate (a fifth of esc_index_words' time on a 2,000-case batch)."""
+    return (
+        "{"
+        + ",".join(['"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values])
+        + "}"
+    )
+
+
+def _numbers_array(values: list[int]) -> str:
+    return "{" + ",".join(map(str, values)) + "}"
+
+
 def encode(case_rows: list[list], events: list[tuple]) -> Encoded:
-    """The COPY text of a batch and its search words: pure computation, so an import
+    """The COPY text of a batch and its search texts: pure computation, so an import
     worker process makes it and the process holding the connection only sends it.
 
     The server builds each case's search document from three texts (title, description
     and the notes of its events, joined by a space in event order: esc_search_row) cut
-    into words by esc_words. Cutting them here, from the very rows being sent, spares
-    the server the regular expressions and the read of the batch's events; to_tsvector
-    still makes the document, so it is the one esc_search_row makes (doctor compares)."""
+    into words by esc_words. Sending them with the batch spares the server the read of
+    the batch's events (so events_case, like the other indexes, can wait for the end of
+    an import into an empty store); cutting the all-ASCII ones here spares it the
+    regular expressions too. to_tsvector still makes every document, so each is the
+    one esc_search_row makes (doctor compares)."""
     notes: dict[int, list[str]] = {}
     for row in events:
         if row[3] in _SEARCHED and row[7] is not None:
             notes.setdefault(row[0], []).append(row[7])
-    word_ids: list[int] = []
-    titles: list[str] = []
-    descriptions: list[str] = []
-    note_words: list[str] = []
-    tokens: list[int] = []
-    other_ids: list[int] = []
+    cut: tuple[list, list, list, list, list] = ([], [], [], [], [])
+    whole: tuple[list, list, list, list] = ([], [], [], [])
     for case in case_rows:
         case_id = case[0]
         found = notes.get(case_id)
-        title = _words(case[_TITLE])
-        description = _words(case[_DESCRIPTION])
-        noted = _words(" ".join(found) if found else None)
-        if title is None or description is None or noted is None:
-            other_ids.append(case_id)
+        texts = (case[_TITLE] or "", case[_DESCRIPTION] or "", " ".join(found) if found else "")
+        words = [w for w in map(_words, texts) if w is not None]
+        if len(words) < 3:  # not all ASCII: the server cuts them
+            for column, value in zip(whole, (case_id, *texts)):
+                column.append(value)
             continue
-        word_ids.append(case_id)
-        titles.append(title)
-        descriptions.append(description)
-        note_words.append(noted)
         # esc_words_count: the runs of letters and digits
-        tokens.append(len(title.split()) + len(description.split()) + len(noted.split()))
+        tokens = sum(len(w.split()) for w in words)
+        for column, value in zip(cut, (case_id, *words, tokens)):
+            column.append(value)
     waits = owner_times.rows_for(events, {case[0]: case[_PRIORITY] for case in case_rows})
     return Encoded(
         copy_text(case_rows),
@@ -178,12 +185,16 @@ def encode(case_rows: list[list], events: list[tuple]) -> Encoded:
         copy_text(waits),
         len(case_rows),
         len(events),
-        word_ids,
-        titles,
-        descriptions,
-        note_words,
-        tokens,
-        other_ids,
+        (
+            _numbers_array(cut[0]),
+            *(_texts_array(column) for column in cut[1:4]),
+            _numbers_array(cut[4]),
+        )
+        if cut[0]
+        else None,
+        (_numbers_array(whole[0]), *(_texts_array(column) for column in whole[1:]))
+        if whole[0]
+        else None,
     )
 
 
@@ -196,8 +207,8 @@ def insert_counted(conn, case_rows: list[list], events: list[tuple]) -> None:
 
 def insert_encoded(conn, batch: Encoded) -> None:
     """A batch `encode` made: its events, its cases (CASE_COLUMNS and the event count),
-    their escalations' waits for an owner, then their search documents, one statement for the words cut here and one for the
-    rest."""
+    their escalations' waits for an owner, then their search documents: one statement
+    for the words cut here, one for the texts the server cuts."""
     if not batch.case_count:
         return
     conn.execute("SET LOCAL esc.bulk = 'on'")
@@ -212,13 +223,18 @@ def insert_encoded(conn, batch: Encoded) -> None:
     # aborted, and a statement sent then would fail in its turn and hide why (exit 5
     # instead of 130); the import's transaction rolls back whole, the setting with it.
     conn.execute("SET LOCAL esc.bulk = 'off'")
-    if batch.word_ids:
+    if batch.words:
         conn.execute(
-            "SELECT esc_index_words(?, ?, ?, ?, ?)",
-            (batch.word_ids, batch.titles, batch.descriptions, batch.notes, batch.tokens),
+            "SELECT esc_index_words(CAST(? AS bigint[]), CAST(? AS text[]), "
+            "CAST(? AS text[]), CAST(? AS text[]), CAST(? AS bigint[]))",
+            batch.words,
         )
-    if batch.other_ids:
-        conn.execute("SELECT esc_index_cases(?)", (batch.other_ids,))
+    if batch.texts:
+        conn.execute(
+            "SELECT esc_index_texts(CAST(? AS bigint[]), CAST(? AS text[]), "
+            "CAST(? AS text[]), CAST(? AS text[]))",
+            batch.texts,
+        )
 
 
 class Sender:
@@ -305,16 +321,15 @@ class Sender:
 
 
 # The tables whose secondary indexes an import into an empty store builds once at the
-# end; events_case stays, as esc_index_cases reads each batch's events through it.
+# end (nothing reads them back meanwhile: each batch brings its search texts along)
 _DEFERRED_TABLES = ("cases", "events", "case_search", "owner_times")
-_KEPT_INDEX = "events_case"
 
 
 @contextmanager
 def deferred_indexes(conn):
     """bulk.deferred_indexes on PostgreSQL: for an import into a store without cases,
-    drop the secondary indexes of cases, events and case_search (not the primary keys,
-    not events_case), let every batch's COPY go in without them, then build each once
+    drop the secondary indexes of cases, events, case_search and owner_times (not the
+    primary keys), let every batch's COPY go in without them, then build each once
     from its own definition (pg_get_indexdef), inside the import's transaction: a
     failure rolls the drops back with the rows. Keeping a dozen indexes up to date row
     by row cost more than the COPYs themselves (100,000 cases: ~12 s of ~19 s of the
@@ -331,10 +346,9 @@ def deferred_indexes(conn):
     indexes = conn.execute(
         "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
         "JOIN pg_class c ON c.oid = i.indexrelid "
-        f"WHERE i.indrelid IN ({tables}) AND c.relname <> ? "
+        f"WHERE i.indrelid IN ({tables}) "
         "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) "
-        "ORDER BY c.relname",
-        (_KEPT_INDEX,),
+        "ORDER BY c.relname"
     ).fetchall()
     for name, _ in indexes:
         conn.execute(f'DROP INDEX "{name}"')

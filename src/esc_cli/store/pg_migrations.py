@@ -390,6 +390,29 @@ def _pg_search_rows(db) -> None:
     )
 
 
+def _pg_index_texts(db) -> None:
+    """An import's search documents for new cases whose texts are not all ASCII, from the
+    texts the import sends with the batch (title, description, the notes joined in
+    event order) rather than read back from the rows just copied (esc_index_cases):
+    the batch's events are then never read, so an import into an empty store defers
+    events_case with the other indexes (store/pg_bulk.py). The document and the token
+    count are esc_search_row's, from the same three texts."""
+    db.execute(
+        """CREATE OR REPLACE FUNCTION esc_index_texts(ids BIGINT[], titles TEXT[],
+                                          descriptions TEXT[], notes TEXT[])
+            RETURNS void LANGUAGE sql AS $$
+            INSERT INTO case_search (id, document, tokens)
+            SELECT w.id,
+                setweight(to_tsvector('esc', esc_words(w.title)), 'A')
+                || setweight(to_tsvector('esc', esc_words(w.description)), 'B')
+                || setweight(to_tsvector('esc', esc_words(w.notes)), 'C'),
+                esc_token_count(w.title) + esc_token_count(w.description)
+                + esc_token_count(w.notes)
+            FROM unnest(ids, titles, descriptions, notes)
+                AS w(id, title, description, notes) $$"""
+    )
+
+
 PG_BODIES = {
     "0001_core": _pg_core,
     "0002_fts": _pg_search,
@@ -406,6 +429,7 @@ PG_BODIES = {
     "0021_ascii_words": _pg_ascii_words,
     "0022_index_words": _pg_index_words,
     "0023_search_rows": _pg_search_rows,
+    "0024_index_texts": _pg_index_texts,
 }
 
 

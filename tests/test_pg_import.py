@@ -170,3 +170,25 @@ def test_search_documents_from_words_cut_by_esc_are_the_servers_own(esc, tmp_pat
     assert per_text <= len(esc.doc("search", "creme", "--limit", "0")) < 3 * per_text
     assert len(esc.doc("search", "jam", "--limit", "0")) >= per_text
     assert len(esc.doc("search", "imported", "--limit", "0")) == 3_250  # the notes
+
+
+def test_copy_text_writes_every_value_as_the_value_by_value_writer_does():
+    # copy_text joins plain rows at once and falls back to _field for a row whose texts
+    # need escaping: the bytes must be those of the plain value-by-value writer
+    import random
+
+    from esc_cli.store import pg_bulk
+
+    rng = random.Random(18)
+    pieces = ["plain", "", "\t", "\n", "\r", "\\", "\\N", "N", "é", "日本", " ", "\\t"]
+    values = [None, 0, -7, 2**40, True, False, 1.5, b"\x00\xff", *pieces]
+
+    def value():
+        if rng.random() < 0.5:
+            return rng.choice(values)
+        return "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 5)))
+
+    for _ in range(300):
+        rows = [[value() for _ in range(rng.randrange(1, 8))] for _ in range(rng.randrange(0, 6))]
+        expected = "".join("\t".join(pg_bulk._field(v) for v in row) + "\n" for row in rows)
+        assert pg_bulk.copy_text(rows) == expected.encode("utf-8"), rows

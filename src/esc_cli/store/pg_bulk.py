@@ -95,9 +95,37 @@ def events_text(rows) -> bytes:
 
 
 def copy_text(rows) -> bytes:
-    """Rows (tuples of str, int, float, bytes or None) in COPY's text format."""
+    """Rows (tuples of str, int, float, bytes or None) in COPY's text format.
+
+    Most values are plain text, integers and None: each row is joined with those
+    written inline (a function call per value was most of the time), then checked as a
+    whole: a row whose texts hold a tab, a newline, a carriage return or a backslash
+    has more of them than its columns and Nones make, and is written again value by
+    value (_field escapes)."""
     field = _field
-    return "".join(["\t".join([field(v) for v in row]) + "\n" for row in rows]).encode("utf-8")
+    lines = []
+    for row in rows:
+        line = "\t".join(
+            [
+                v
+                if type(v) is str
+                else "\\N"
+                if v is None
+                else str(v)
+                if type(v) is int
+                else field(v)
+                for v in row
+            ]
+        )
+        if (
+            line.count("\\") != row.count(None)
+            or line.count("\t") != len(row) - 1
+            or "\n" in line
+            or "\r" in line
+        ):
+            line = "\t".join([field(v) for v in row])
+        lines.append(line)
+    return ("\n".join(lines) + "\n" if lines else "").encode("utf-8")
 
 
 class Encoded(NamedTuple):

@@ -600,6 +600,11 @@ def _m024_index_texts(db) -> None:
     documents from the texts it sends). Nothing to do here."""
 
 
+def _m025_search_rows_cut_once(db) -> None:
+    """PostgreSQL only (its body is pg_migrations._pg_search_rows_cut_once: doctor's
+    search documents with each text cut once). Nothing to do here."""
+
+
 MIGRATIONS = [
     ("0001_core", _m001_core),
     ("0002_fts", _m002_fts),
@@ -625,6 +630,7 @@ MIGRATIONS = [
     ("0022_index_words", _m022_index_words),
     ("0023_search_rows", _m023_search_rows),
     ("0024_index_texts", _m024_index_texts),
+    ("0025_search_rows_cut_once", _m025_search_rows_cut_once),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -26,9 +26,9 @@ def _spy(monkeypatch) -> list[bool]:
     seen: list[bool] = []
     real = bulk.deferred_indexes
 
-    def spy(conn, wanted):
+    def spy(conn, wanted, one_process=False):
         seen.append(wanted)
-        return real(conn, wanted)
+        return real(conn, wanted, one_process)
 
     monkeypatch.setattr(bulk, "deferred_indexes", spy)
     return seen

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.conftest import EscRunner
 
 NOW = "2026-11-02T10:00:00Z"
@@ -192,3 +194,63 @@ def test_copy_text_writes_every_value_as_the_value_by_value_writer_does():
         rows = [[value() for _ in range(rng.randrange(1, 8))] for _ in range(rng.randrange(0, 6))]
         expected = "".join("\t".join(pg_bulk._field(v) for v in row) + "\n" for row in rows)
         assert pg_bulk.copy_text(rows) == expected.encode("utf-8"), rows
+
+
+class _Interrupted(BaseException):
+    """Stands for the KeyboardInterrupt a Ctrl-C raises (without pytest taking it as one)."""
+
+
+def test_a_ctrl_c_while_the_import_waits_for_its_last_batches_stops_the_sender_first():
+    # the single-process import's writer (bulk.case_writer) waits in Sender.close for its
+    # last batches; a Ctrl-C there once left the sender thread writing while the import
+    # rolled back on the same connection, and the process hung (Python 3.11's
+    # Thread.join, interrupted, reports the thread ended): the sender must be stopped,
+    # its statement cancelled, before the exception leaves
+    import signal
+    import threading
+
+    from esc_cli.store import pg_bulk
+
+    started, released = threading.Event(), threading.Event()
+
+    class Raw:
+        cancels = 0
+
+        def cancel(self):  # what conn.raw.cancel() does to a running statement
+            Raw.cancels += 1
+            released.set()
+
+    class Conn:
+        raw = Raw()
+
+    def statement():  # a batch the server is still writing
+        started.set()
+        assert released.wait(30), "never cancelled"
+
+    closing = threading.Event()
+
+    class Sender(pg_bulk.Sender):
+        def close(self):
+            closing.set()
+            super().close()
+
+    def ctrl_c():  # once the import waits in close() for the batch being written
+        started.wait(30)
+        closing.wait(30)
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+    def interrupted(signum, frame):
+        raise _Interrupted
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    sender = Sender(Conn())
+    try:
+        with pytest.raises(_Interrupted):
+            with sender:
+                sender.call(statement)
+                threading.Thread(target=ctrl_c, daemon=True).start()
+            # left normally: close() waits for the batch, and the Ctrl-C comes
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert sender.finished.is_set() and not sender.thread.is_alive()
+    assert Raw.cancels >= 1

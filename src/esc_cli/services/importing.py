@@ -71,6 +71,7 @@ class Importer:
         self.max_file_id = 0
         self.checked_cases = 0
         self.kept: list | None = []
+        self.policy_by_version: dict = {}
 
     def reject(self, label: str, reasons: list[str]) -> None:
         self.bad += 1
@@ -271,8 +272,7 @@ class Importer:
         payloads: list[dict] = []
 
         def flush():
-            bulk.insert_cases(self.conn, cases, event_rows, deferring)
-            bulk.add_notifications(self.conn, payloads, channels, env.now)
+            write_batch(cases, event_rows, payloads)
             self.summary["cases"] += len(cases)
             self.summary["events"] += len(event_rows)
             self.summary["notifications"] += len(payloads)
@@ -280,7 +280,12 @@ class Importer:
             event_rows.clear()
             payloads.clear()
 
-        with bulk.deferred_indexes(self.conn, self.defer_indexes()) as deferring:
+        # read before the writer takes the connection (PostgreSQL: another thread's)
+        self.policy_by_version = self.pols.every_version()
+        with (
+            bulk.deferred_indexes(self.conn, self.defer_indexes(), one_process=True) as deferring,
+            bulk.case_writer(self.conn, deferring, channels, env.now) as write_batch,
+        ):
             self._write_cases(
                 checked_records,
                 cases,
@@ -326,7 +331,7 @@ class Importer:
             version = current_id
             if self.restore_policy and checked.policy_version is not None:
                 version = checked.policy_version
-            policy = self.pols.for_version(version)
+            policy = self.policy_by_version.get(version, current)
             events = history(checked, env.user, env.now)
             case = case_of(checked, case_id, version)
             if checked.events is None and current.rules and case.state != "closed":

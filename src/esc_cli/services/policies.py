@@ -73,6 +73,11 @@ class Policies:
             categories=current.categories,
         )
 
+    def every_version(self) -> dict:
+        """{version id: for_version(id)} for every stored version, read now: a writer
+        that hands the connection to another thread (an import) looks them up here."""
+        return {row[0]: self.for_version(row[0]) for row in policies.all_versions(self.conn)}
+
     def for_case(self, case: Case):
         return self.for_version(case.policy_version)
 

@@ -288,6 +288,10 @@ class Sender:
         self.failure: BaseException | None = None
         self.stopping = False
         self.busy = False
+        # set by the thread as it ends: waited on instead of Thread.join, which a
+        # Ctrl-C can interrupt and leave saying the thread has ended while it still
+        # sends (Python 3.11's join releases the running thread's lock then)
+        self.finished = threading.Event()
         self.thread = threading.Thread(target=self._run, name="esc-import-sender", daemon=True)
 
     def __enter__(self) -> Sender:
@@ -295,6 +299,12 @@ class Sender:
         return self
 
     def _run(self) -> None:
+        try:
+            self._send_all()
+        finally:
+            self.finished.set()
+
+    def _send_all(self) -> None:
         while True:
             batch = self.batches.get()
             if batch is None:
@@ -304,7 +314,10 @@ class Sender:
             try:
                 self.busy = True
                 if not self.stopping:
-                    insert_encoded(self.conn, batch)
+                    if callable(batch):
+                        batch()
+                    else:
+                        insert_encoded(self.conn, batch)
             except BaseException as err:  # noqa: BLE001 - handed to the importing thread
                 self.failure = err
             finally:
@@ -320,15 +333,28 @@ class Sender:
         self._raise()
         self.batches.put(batch)
 
+    def call(self, work) -> None:
+        """Run `work()` (statements on the connection) on the thread, after the batches
+        sent before it: the import's other rows (resolution cycles, notifications) go
+        in the order the single-process import writes them."""
+        self._raise()
+        self.batches.put(work)
+
     def close(self) -> None:
         """Wait until every batch is written (raising the first failure)."""
         self.batches.put(None)
-        self.thread.join()
+        self.finished.wait()
         self._raise()
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
-            self.close()
+            try:
+                self.close()
+            except BaseException:
+                # a failure, or a Ctrl-C while waiting for the last batches: the thread
+                # may still be sending, and the rollback must find it stopped
+                self._stop()
+                raise
             return
         self._stop()
 
@@ -342,10 +368,10 @@ class Sender:
             except queue.Empty:
                 break
         self.batches.put(None)
-        while self.thread.is_alive():
+        while not self.finished.is_set():
             if self.busy:
                 self.conn.raw.cancel()  # the statement fails, the transaction with it
-            self.thread.join(0.05)
+            self.finished.wait(0.05)
 
 
 # The tables whose secondary indexes an import into an empty store builds once at the

@@ -223,6 +223,9 @@ def test_a_ctrl_c_while_the_import_waits_for_its_last_batches_stops_the_sender_f
     class Conn:
         raw = Raw()
 
+        def interrupt(self):  # PgConnection.interrupt: raw.cancel(), errors swallowed
+            self.raw.cancel()
+
     def statement():  # a batch the server is still writing
         started.set()
         assert released.wait(30), "never cancelled"

@@ -126,22 +126,7 @@ KPIS = (
     ("unowned", "Unowned escalations"),
 )
 
-# The columns of a breakdown table (Markdown, HTML), and their headings.
-BREAKDOWN_KEYS = (
-    "opened",
-    "resolved",
-    "backlog",
-    "escalation_rate",
-    "fcr_rate",
-    "reopen_rate",
-    "csat_avg",
-    "response_sla_met",
-    "resolution_sla_met",
-    "time_to_respond",
-    "time_to_resolve",
-    "time_to_owner",
-    "unowned",
-)
+# The columns of a breakdown table (Markdown, HTML), in order, and their headings.
 BREAKDOWN_LABELS = {
     "opened": "Opened",
     "resolved": "Resolved",
@@ -157,3 +142,4 @@ BREAKDOWN_LABELS = {
     "time_to_owner": "Owner p50 / p90",
     "unowned": "Unowned",
 }
+BREAKDOWN_KEYS = tuple(BREAKDOWN_LABELS)

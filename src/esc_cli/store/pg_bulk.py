@@ -370,7 +370,7 @@ class Sender:
         self.batches.put(None)
         while not self.finished.is_set():
             if self.busy:
-                self.conn.raw.cancel()  # the statement fails, the transaction with it
+                self.conn.interrupt()  # the statement fails, the transaction with it
             self.finished.wait(0.05)
 
 

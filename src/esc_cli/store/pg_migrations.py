@@ -59,6 +59,37 @@ class _PgDDL:
         _run(self, script)
 
 
+def _document(title: str, description: str, notes: str) -> str:
+    """A case's search document from the words of its three texts: title, description
+    and notes weighted A, B and C. Every function that writes case_search or checks
+    it (esc_search_row, esc_index_cases, esc_index_words, esc_index_texts,
+    esc_search_rows) makes it with this expression, so their documents cannot drift."""
+    return (
+        f"setweight(to_tsvector('esc', {title}), 'A')\n"
+        f"                || setweight(to_tsvector('esc', {description}), 'B')\n"
+        f"                || setweight(to_tsvector('esc', {notes}), 'C')"
+    )
+
+
+def _cut_documents(kinds: str, ids: str | None = None) -> str:
+    """id, document and token count of every case (or of the cases in the array `ids`
+    names), each text cut into words once: the notes of a case joined in event order,
+    the three texts cut in a LATERAL that OFFSET 0 keeps from being flattened back
+    into one esc_words call per use, and counted from the words (esc_words_count)."""
+    events = f"e.case_id = ANY({ids}) AND " if ids else ""
+    cases = f"\n            WHERE c.id = ANY({ids})" if ids else ""
+    return f"""SELECT c.id,
+                {_document("w.title", "w.description", "w.notes")},
+                esc_words_count(w.title) + esc_words_count(w.description)
+                + esc_words_count(w.notes)
+            FROM cases c LEFT JOIN (
+                SELECT e.case_id, string_agg(e.reason, ' ' ORDER BY e.id) AS notes FROM events e
+                WHERE {events}e.kind IN ({kinds}) AND e.reason IS NOT NULL
+                GROUP BY e.case_id) n ON n.case_id = c.id,
+            LATERAL (SELECT esc_words(c.title) AS title, esc_words(c.description) AS description,
+                            esc_words(n.notes) AS notes OFFSET 0) w{cases}"""
+
+
 def _pg_core(db) -> None:
     _m001_core(db)
     # notifications are listed and claimed in the order they were written (SQLite's rowid)
@@ -87,9 +118,7 @@ def _pg_search(db) -> None:
         # a case's row of case_search as its text makes it (esc_reindex; doctor compares)
         f"""CREATE FUNCTION esc_search_row(cid BIGINT, OUT document tsvector, OUT tokens BIGINT)
             LANGUAGE sql STABLE AS $$
-            SELECT setweight(to_tsvector('esc', esc_words(c.title)), 'A')
-                || setweight(to_tsvector('esc', esc_words(c.description)), 'B')
-                || setweight(to_tsvector('esc', esc_words(n.notes)), 'C'),
+            SELECT {_document("esc_words(c.title)", "esc_words(c.description)", "esc_words(n.notes)")},
                 esc_token_count(c.title) + esc_token_count(c.description)
                 + esc_token_count(n.notes)
             FROM cases c, LATERAL (
@@ -236,19 +265,7 @@ def _pg_bulk_load(db) -> None:
         f"""CREATE FUNCTION esc_index_cases(ids BIGINT[]) RETURNS void LANGUAGE sql AS $$
             DELETE FROM case_search WHERE id = ANY(ids);
             INSERT INTO case_search (id, document, tokens)
-            SELECT c.id,
-                setweight(to_tsvector('esc', w.title), 'A')
-                || setweight(to_tsvector('esc', w.description), 'B')
-                || setweight(to_tsvector('esc', w.notes), 'C'),
-                esc_words_count(w.title) + esc_words_count(w.description)
-                + esc_words_count(w.notes)
-            FROM cases c LEFT JOIN (
-                SELECT e.case_id, string_agg(e.reason, ' ' ORDER BY e.id) AS notes FROM events e
-                WHERE e.case_id = ANY(ids) AND e.kind IN ({kinds}) AND e.reason IS NOT NULL
-                GROUP BY e.case_id) n ON n.case_id = c.id,
-            LATERAL (SELECT esc_words(c.title) AS title, esc_words(c.description) AS description,
-                            esc_words(n.notes) AS notes OFFSET 0) w
-            WHERE c.id = ANY(ids) $$""",
+            {_cut_documents(kinds, "ids")} $$""",
     ):
         db.execute(statement)
 
@@ -349,14 +366,12 @@ def _pg_index_words(db) -> None:
     notes: ~40% of its work for an import's search index. Only for new cases (an
     import's): a case already indexed is a primary key error, never a second row."""
     db.execute(
-        """CREATE OR REPLACE FUNCTION esc_index_words(ids BIGINT[], titles TEXT[], descriptions TEXT[],
+        f"""CREATE OR REPLACE FUNCTION esc_index_words(ids BIGINT[], titles TEXT[], descriptions TEXT[],
                                           notes TEXT[], tokens BIGINT[])
             RETURNS void LANGUAGE sql AS $$
             INSERT INTO case_search (id, document, tokens)
             SELECT w.id,
-                setweight(to_tsvector('esc', w.title), 'A')
-                || setweight(to_tsvector('esc', w.description), 'B')
-                || setweight(to_tsvector('esc', w.notes), 'C'),
+                {_document("w.title", "w.description", "w.notes")},
                 w.tokens
             FROM unnest(ids, titles, descriptions, notes, tokens)
                 AS w(id, title, description, notes, tokens) $$"""
@@ -378,9 +393,7 @@ def _pg_search_rows(db) -> None:
             RETURNS TABLE (id BIGINT, document tsvector, tokens BIGINT)
             LANGUAGE sql STABLE AS $$
             SELECT c.id,
-                setweight(to_tsvector('esc', esc_words(c.title)), 'A')
-                || setweight(to_tsvector('esc', esc_words(c.description)), 'B')
-                || setweight(to_tsvector('esc', esc_words(n.notes)), 'C'),
+                {_document("esc_words(c.title)", "esc_words(c.description)", "esc_words(n.notes)")},
                 esc_token_count(c.title) + esc_token_count(c.description)
                 + esc_token_count(n.notes)
             FROM cases c LEFT JOIN (
@@ -398,14 +411,12 @@ def _pg_index_texts(db) -> None:
     events_case with the other indexes (store/pg_bulk.py). The document and the token
     count are esc_search_row's, from the same three texts."""
     db.execute(
-        """CREATE OR REPLACE FUNCTION esc_index_texts(ids BIGINT[], titles TEXT[],
+        f"""CREATE OR REPLACE FUNCTION esc_index_texts(ids BIGINT[], titles TEXT[],
                                           descriptions TEXT[], notes TEXT[])
             RETURNS void LANGUAGE sql AS $$
             INSERT INTO case_search (id, document, tokens)
             SELECT w.id,
-                setweight(to_tsvector('esc', esc_words(w.title)), 'A')
-                || setweight(to_tsvector('esc', esc_words(w.description)), 'B')
-                || setweight(to_tsvector('esc', esc_words(w.notes)), 'C'),
+                {_document("esc_words(w.title)", "esc_words(w.description)", "esc_words(w.notes)")},
                 esc_token_count(w.title) + esc_token_count(w.description)
                 + esc_token_count(w.notes)
             FROM unnest(ids, titles, descriptions, notes)
@@ -426,18 +437,7 @@ def _pg_search_rows_cut_once(db) -> None:
         f"""CREATE OR REPLACE FUNCTION esc_search_rows()
             RETURNS TABLE (id BIGINT, document tsvector, tokens BIGINT)
             LANGUAGE sql STABLE AS $$
-            SELECT c.id,
-                setweight(to_tsvector('esc', w.title), 'A')
-                || setweight(to_tsvector('esc', w.description), 'B')
-                || setweight(to_tsvector('esc', w.notes), 'C'),
-                esc_words_count(w.title) + esc_words_count(w.description)
-                + esc_words_count(w.notes)
-            FROM cases c LEFT JOIN (
-                SELECT e.case_id, string_agg(e.reason, ' ' ORDER BY e.id) AS notes FROM events e
-                WHERE e.kind IN ({kinds}) AND e.reason IS NOT NULL GROUP BY e.case_id) n
-                ON n.case_id = c.id,
-            LATERAL (SELECT esc_words(c.title) AS title, esc_words(c.description) AS description,
-                            esc_words(n.notes) AS notes OFFSET 0) w $$"""
+            {_cut_documents(kinds)} $$"""
     )
 
 

@@ -6,6 +6,7 @@ why it is safe."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 _PARTS = re.compile(r"('(?:[^']|'')*'|\"[^\"]*\")")
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
@@ -54,39 +55,42 @@ def translate(sql: str, named: bool = False) -> str:
     return out
 
 
-def _close(sql: str, start: int) -> int:
-    """The index of the parenthesis closing the one before `start` (quotes skipped)."""
-    depth, i, quote = 1, start, None
-    while i < len(sql):
+def _scan(sql: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """(index, character, parenthesis depth after it) for each character of `sql` from
+    `start` outside quoted text, the depth counted from `start`; the last one yielded is
+    the parenthesis that closes one opened before `start` (depth -1), if there is one."""
+    depth, quote = 0, None
+    for i in range(start, len(sql)):
         ch = sql[i]
         if quote:
             if ch == quote:
                 quote = None
-        elif ch in "'\"":
+            continue
+        if ch in "'\"":
             quote = ch
-        elif ch == "(":
+            continue
+        if ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
-            if depth == 0:
-                return i
-        i += 1
+        yield i, ch, depth
+        if depth < 0:
+            return
+
+
+def _close(sql: str, start: int) -> int:
+    """The index of the parenthesis closing the one before `start` (quotes skipped)."""
+    for i, _, depth in _scan(sql, start):
+        if depth < 0:
+            return i
     return len(sql)
 
 
 def _split_top(text: str, sep: str = ",") -> list[str]:
-    parts, depth, quote, last = [], 0, None, 0
-    for i, ch in enumerate(text):
-        if quote:
-            if ch == quote:
-                quote = None
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == sep and depth == 0:
+    """`text` cut at each `sep` outside parentheses and quotes."""
+    parts, last = [], 0
+    for i, ch, depth in _scan(text):
+        if ch == sep and depth == 0:
             parts.append(text[last:i])
             last = i + 1
     parts.append(text[last:])
@@ -127,34 +131,19 @@ def _nulls_first(sql: str) -> str:
         if found.start() < pos:
             continue
         start = found.end()
-        depth, i, quote, stop = 0, start, None, len(sql)
-        while i < len(sql):
-            ch = sql[i]
-            if quote:
-                if ch == quote:
-                    quote = None
-            elif ch in "'\"":
-                quote = ch
-            elif ch == "(":
-                depth += 1
-            elif ch == ")":
-                if depth == 0:
-                    stop = i
-                    break
-                depth -= 1
-            elif depth == 0 and ch == ";":
+        stop = len(sql)
+        for i, ch, depth in _scan(sql, start):
+            if depth < 0 or (depth == 0 and ch == ";"):
                 stop = i
                 break
-            elif (
+            if (
                 depth == 0
                 and ch.isalpha()
                 and (i == 0 or not (sql[i - 1].isalnum() or sql[i - 1] == "_"))
+                and _CLAUSE_END.match(sql, i)
             ):
-                end_word = _CLAUSE_END.match(sql, i)
-                if end_word:
-                    stop = i
-                    break
-            i += 1
+                stop = i
+                break
         keys = []
         for term in _split_top(sql[start:stop]):
             bare = term.strip()

@@ -110,6 +110,18 @@ def test_owners_tiers_and_teams_come_from_the_store(store):
     assert _complete("esc owner deactivate a", 3, store) == ["alice"]
 
 
+def test_every_priority_category_and_state_option_completes(store):
+    priorities = ["urgent", "high", "medium", "low"]
+    assert _complete("esc queue --priority ", 3, store) == priorities
+    assert _complete("esc queue -p ", 3, store) == priorities
+    assert _complete("esc open x -c acme --priority ", 6, store) == priorities
+    assert _complete("esc set 1 --priority ", 4, store) == priorities
+    for line in ("esc queue --category b", "esc set 1 --category b", "esc open x --category b"):
+        words = len(line.split()) - 1
+        assert _complete(line, words, store) == ["billing"], line
+    assert "pending" in _complete("esc queue --state ", 3, store)
+
+
 def test_commands_and_options_complete_without_a_store(tmp_path):
     assert _complete("esc sea", 1, tmp_path / "absent.db") == ["search"]
     assert "--repair" in _complete("esc doctor --", 2, tmp_path / "absent.db")

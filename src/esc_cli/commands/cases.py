@@ -9,7 +9,9 @@ import typer
 from esc_cli.commands.common import (
     CaseId,
     Json,
+    complete_category,
     complete_owner,
+    complete_priority,
     complete_team,
     complete_tier,
     output,
@@ -25,10 +27,19 @@ def register(app: typer.Typer) -> None:
         title: Annotated[str, typer.Argument(help="One-line summary (max 500 characters)")],
         customer: Annotated[str, typer.Option("--customer", "-c", help="Customer account")],
         priority: Annotated[
-            str, typer.Option("--priority", "-p", help="urgent|high|medium|low (p1..p4)")
+            str,
+            typer.Option(
+                "--priority",
+                "-p",
+                help="urgent|high|medium|low (p1..p4)",
+                autocompletion=complete_priority,
+            ),
         ],
         category: Annotated[
-            Optional[str], typer.Option(help="Category from the policy (default: other)")
+            Optional[str],
+            typer.Option(
+                help="Category from the policy (default: other)", autocompletion=complete_category
+            ),
         ] = None,
         description: Annotated[Optional[str], typer.Option("--description", "-d")] = None,
         channel: Annotated[Optional[str], typer.Option(help="email|phone|chat|web|other")] = None,
@@ -229,8 +240,10 @@ def register(app: typer.Typer) -> None:
     def set_(
         ctx: typer.Context,
         case_id: CaseId,
-        priority: Annotated[Optional[str], typer.Option("--priority", "-p")] = None,
-        category: Annotated[Optional[str], typer.Option()] = None,
+        priority: Annotated[
+            Optional[str], typer.Option("--priority", "-p", autocompletion=complete_priority)
+        ] = None,
+        category: Annotated[Optional[str], typer.Option(autocompletion=complete_category)] = None,
         title: Annotated[Optional[str], typer.Option()] = None,
         customer: Annotated[Optional[str], typer.Option()] = None,
         channel: Annotated[Optional[str], typer.Option()] = None,

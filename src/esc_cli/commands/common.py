@@ -50,6 +50,13 @@ AtRiskFilter = Annotated[bool, typer.Option("--at-risk", help="Only cases with a
 BreachedFilter = Annotated[
     bool, typer.Option("--breached", help="Only cases with a clock breached")
 ]
+PriorityFilter = Annotated[
+    Optional[str],
+    typer.Option("--priority", "-p", help="Only this priority", autocompletion=complete_priority),
+]
+CategoryFilter = Annotated[
+    Optional[str], typer.Option(help="Only this category", autocompletion=complete_category)
+]
 Limit = Annotated[int, typer.Option(help="At most N cases (0: all)")]
 
 

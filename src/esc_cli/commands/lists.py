@@ -10,13 +10,16 @@ import typer
 from esc_cli.commands.common import (
     AtRiskFilter,
     BreachedFilter,
+    CategoryFilter,
     Json,
     Limit,
     OwnerFilter,
+    PriorityFilter,
     TeamFilter,
     TierFilter,
     UnassignedFilter,
     case_filters,
+    complete_state,
     output,
 )
 
@@ -29,14 +32,13 @@ def register(app: typer.Typer) -> None:
         owner: OwnerFilter = None,
         unassigned: UnassignedFilter = False,
         team: TeamFilter = None,
-        priority: Annotated[
-            Optional[str], typer.Option("--priority", "-p", help="Only this priority")
-        ] = None,
-        category: Annotated[Optional[str], typer.Option(help="Only this category")] = None,
+        priority: PriorityFilter = None,
+        category: CategoryFilter = None,
         state: Annotated[
             Optional[list[str]],
             typer.Option(
-                help="States to list (repeatable or comma-separated) (default: new,open,pending)"
+                help="States to list (repeatable or comma-separated) (default: new,open,pending)",
+                autocompletion=complete_state,
             ),
         ] = None,
         at_risk: AtRiskFilter = False,

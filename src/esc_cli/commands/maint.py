@@ -9,15 +9,15 @@ import typer
 from esc_cli.commands.common import (
     AtRiskFilter,
     BreachedFilter,
+    CategoryFilter,
     Json,
     Limit,
     OwnerFilter,
+    PriorityFilter,
     TeamFilter,
     TierFilter,
     UnassignedFilter,
     case_filters,
-    complete_category,
-    complete_priority,
     complete_state,
     output,
 )
@@ -36,15 +36,8 @@ def register(app: typer.Typer) -> None:
         owner: OwnerFilter = None,
         unassigned: UnassignedFilter = False,
         team: TeamFilter = None,
-        priority: Annotated[
-            Optional[str],
-            typer.Option(
-                "--priority", "-p", help="Only this priority", autocompletion=complete_priority
-            ),
-        ] = None,
-        category: Annotated[
-            Optional[str], typer.Option(help="Only this category", autocompletion=complete_category)
-        ] = None,
+        priority: PriorityFilter = None,
+        category: CategoryFilter = None,
         state: Annotated[
             Optional[list[str]],
             typer.Option(

@@ -176,6 +176,26 @@ def test_a_missing_index_is_named_and_made_again(worked):
     assert _doctor(worked)[0].code == 0
 
 
+def test_doctor_expects_exactly_the_indexes_a_new_store_has(worked):
+    """The indexes check knows every index the migrations leave (none missed, as
+    cases_unresolved_due was on PostgreSQL behind a comment), and the migrations leave
+    no index doctor does not know of (as events_kind_at was)."""
+    from esc_cli.store.integrity import expected_indexes
+
+    if worked.is_pg:
+        present = worked.rows(
+            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)")
+    else:
+        present = worked.rows("SELECT name FROM sqlite_master WHERE type = 'index' "
+                              "AND sql IS NOT NULL")
+    expected = expected_indexes("postgres" if worked.is_pg else "sqlite")
+    assert {name for (name,) in present} == set(expected)
+    assert {"cases_unresolved_due", "cases_sweep_at", "events_case"} <= set(expected)
+    assert "events_kind_at" not in expected
+
+
 def test_undelivered_notifications_are_reported_not_damage(worked, tmp_path):
     policy = worked.ok("policy", "export").out
     path = tmp_path / "policy.toml"

@@ -605,6 +605,11 @@ def _m025_search_rows_cut_once(db) -> None:
     search documents with each text cut once). Nothing to do here."""
 
 
+def _m026_pg_events_kind_at(db) -> None:
+    """PostgreSQL only (its body is pg_migrations._pg_drop_events_kind_at). SQLite dropped
+    events_kind_at in 0004. Nothing to do here."""
+
+
 MIGRATIONS = [
     ("0001_core", _m001_core),
     ("0002_fts", _m002_fts),
@@ -631,6 +636,7 @@ MIGRATIONS = [
     ("0023_search_rows", _m023_search_rows),
     ("0024_index_texts", _m024_index_texts),
     ("0025_search_rows_cut_once", _m025_search_rows_cut_once),
+    ("0026_pg_events_kind_at", _m026_pg_events_kind_at),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

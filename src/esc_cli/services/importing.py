@@ -253,109 +253,99 @@ class Importer:
     def write_cases(self, checked_records) -> None:
         from esc_cli.store import bulk, people
 
-        env = self.env
         bulk.prepare_bulk_write(self.conn)
-        checker = self.checker()
-        current = self.pols.current
-        current_id = self.pols.current_id
-        owners = checker.owners
+        owners = self.checker().owners
         loads = people.loads(self.conn)
-        channels = [c.name for c in current.channels]
+        channels = [c.name for c in self.pols.current.channels]
         next_id = max(bulk.max_case_id(self.conn), self.max_file_id) + 1
-
-        def lookup(handle):
-            owner = owners.get(handle)
-            return owner, loads.get(handle, 0) if owner else 0
-
-        cases: list = []  # of Case
-        event_rows: list[tuple] = []
-        payloads: list[dict] = []
-
-        def flush():
-            write_batch(cases, event_rows, payloads)
-            self.summary["cases"] += len(cases)
-            self.summary["events"] += len(event_rows)
-            self.summary["notifications"] += len(payloads)
-            cases.clear()
-            event_rows.clear()
-            payloads.clear()
-
         # read before the writer takes the connection (PostgreSQL: another thread's)
         self.policy_by_version = self.pols.every_version()
         with (
             bulk.deferred_indexes(self.conn, self.defer_indexes(), one_process=True) as deferring,
-            bulk.case_writer(self.conn, deferring, channels, env.now) as write_batch,
+            bulk.case_writer(self.conn, deferring, channels, self.env.now) as write_batch,
         ):
-            self._write_cases(
-                checked_records,
-                cases,
-                event_rows,
-                payloads,
-                flush,
-                next_id,
-                owners,
-                loads,
-                lookup,
-                current,
-                current_id,
-            )
+            batch = _Batch(write_batch, self.summary)
+            for checked in checked_records:
+                if checked.id is None:
+                    case_id, next_id = next_id, next_id + 1
+                else:
+                    case_id = checked.id
+                batch.add(*self._settled(checked, case_id, owners, loads))
+            batch.flush()
 
     def defer_indexes(self) -> bool:
         return self.store_cases == 0 and self.source.path.stat().st_size >= DEFER_INDEXES_BYTES
 
-    def _write_cases(
-        self,
-        checked_records,
-        cases,
-        event_rows,
-        payloads,
-        flush,
-        next_id,
-        owners,
-        loads,
-        lookup,
-        current,
-        current_id,
-    ) -> None:
+    def _settled(self, checked, case_id: int, owners: dict, loads: dict[str, int]):
+        """(case, its events, the notifications its rules raised) for a checked record:
+        the current policy's rules applied to a new open case (picking owners by the
+        `loads` the rows before it left), then settled under its policy version. The
+        case counts in `loads` from here on."""
         from esc_cli.domain import lifecycle, notices, rules
         from esc_cli.domain.model import UNRESOLVED
         from esc_cli.domain.records import case_of, history
+
+        env, current, current_id = self.env, self.pols.current, self.pols.current_id
+        version = current_id
+        if self.restore_policy and checked.policy_version is not None:
+            version = checked.policy_version
+        policy = self.policy_by_version.get(version, current)
+        events = history(checked, env.user, env.now)
+        case = case_of(checked, case_id, version)
+        payloads: list[dict] = []
+        if checked.events is None and current.rules and case.state != "closed":
+
+            def lookup(handle):
+                owner = owners.get(handle)
+                return owner, loads.get(handle, 0) if owner else 0
+
+            before = case.priority
+            case, fired = rules.apply_rules(case, events, current, env.now, lookup)
+            if fired:
+                self.summary["rules_fired"] += 1
+                if case.priority != before:
+                    case = replace(case, policy_version=current_id)
+                    policy = current
+                events = events + fired
+                if any(e.kind == "escalated" for e in fired):
+                    owner = owners.get(case.owner) if case.owner else None
+                    payloads = notices.notifications_for(
+                        case, fired, owner.email if owner else None
+                    )
+        case = lifecycle.settle(case, events, policy)
+        if case.owner and case.state in UNRESOLVED:
+            loads[case.owner] = loads.get(case.owner, 0) + 1
+        return case, events, payloads
+
+
+class _Batch:
+    """New cases, their event rows and the notifications their rules raised, handed to
+    the writer (bulk.case_writer) BATCH cases at a time and counted in the summary."""
+
+    def __init__(self, write, summary: dict):
+        self.write, self.summary = write, summary
+        self.cases: list = []  # of Case
+        self.event_rows: list[tuple] = []
+        self.payloads: list[dict] = []
+
+    def add(self, case, events: list, payloads: list[dict]) -> None:
         from esc_cli.store import bulk
 
-        env = self.env
-        for checked in checked_records:
-            if checked.id is None:
-                case_id, next_id = next_id, next_id + 1
-            else:
-                case_id = checked.id
-            version = current_id
-            if self.restore_policy and checked.policy_version is not None:
-                version = checked.policy_version
-            policy = self.policy_by_version.get(version, current)
-            events = history(checked, env.user, env.now)
-            case = case_of(checked, case_id, version)
-            if checked.events is None and current.rules and case.state != "closed":
-                before = case.priority
-                case, fired = rules.apply_rules(case, events, current, env.now, lookup)
-                if fired:
-                    self.summary["rules_fired"] += 1
-                    if case.priority != before:
-                        case = replace(case, policy_version=current_id)
-                        policy = current
-                    events = events + fired
-                    if any(e.kind == "escalated" for e in fired):
-                        owner = owners.get(case.owner) if case.owner else None
-                        payloads.extend(
-                            notices.notifications_for(case, fired, owner.email if owner else None)
-                        )
-            case = lifecycle.settle(case, events, policy)
-            if case.owner and case.state in UNRESOLVED:
-                loads[case.owner] = loads.get(case.owner, 0) + 1
-            cases.append(case)
-            event_rows.extend(bulk.event_rows(case_id, events))
-            if len(cases) >= BATCH:
-                flush()
-        flush()
+        self.cases.append(case)
+        self.event_rows.extend(bulk.event_rows(case.id, events))
+        self.payloads.extend(payloads)
+        if len(self.cases) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        self.write(self.cases, self.event_rows, self.payloads)
+        self.summary["cases"] += len(self.cases)
+        self.summary["events"] += len(self.event_rows)
+        self.summary["notifications"] += len(self.payloads)
+        # the writer is done with them (it copies what it keeps): reused for the next batch
+        self.cases.clear()
+        self.event_rows.clear()
+        self.payloads.clear()
 
 
 def import_file(

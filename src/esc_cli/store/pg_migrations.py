@@ -10,10 +10,10 @@ from esc_cli.store.migrations import (
     MIGRATION_SET,
     SCHEMA_VERSION,
     SEARCHED_EVENT_KINDS,
-    _HORIZON,
     _m001_core,
-    _run,
 )
+from esc_cli.store.migrations_report import HORIZON
+from esc_cli.store.sql_script import run_script
 
 # the advisory lock migrations and case numbering are taken under, and esc_store's key
 LOCK_KEY = APPLICATION_ID
@@ -56,7 +56,7 @@ class _PgDDL:
         return self.conn.execute(sql, params)
 
     def executescript(self, script: str) -> None:
-        _run(self, script)
+        run_script(self, script)
 
 
 def _document(title: str, description: str, notes: str) -> str:
@@ -192,7 +192,7 @@ def _pg_report_summaries(db) -> None:
     db.execute(
         "CREATE INDEX cases_resolution_at ON cases(resolution_at) WHERE resolution_at IS NOT NULL"
     )
-    horizon = _HORIZON.replace("max(", "GREATEST(")
+    horizon = HORIZON.replace("max(", "GREATEST(")
     db.execute(
         f"""CREATE INDEX cases_report ON cases(priority, ({horizon}), opened_at, state, owner,
             escalations, reopened, acknowledged_at, respond_by, resolved_at, resolve_by,
@@ -229,7 +229,7 @@ def _pg_resolution_decided(db) -> None:
     rebuilt with it and PostgreSQL's spelling of the horizon."""
     db.execute("ALTER TABLE cases ADD COLUMN resolution_decided_at INTEGER")
     db.execute("DROP INDEX cases_report")
-    horizon = _HORIZON.replace("max(", "GREATEST(")
+    horizon = HORIZON.replace("max(", "GREATEST(")
     db.execute(
         f"""CREATE INDEX cases_report ON cases(priority, ({horizon}), opened_at, state, owner,
             escalations, reopened, acknowledged_at, respond_by, resolved_at, resolve_by,
@@ -325,7 +325,7 @@ def _pg_report_case_ids(db) -> None:
     row from the table (a bitmap heap scan of 100,000 rows at a million cases, ~140 ms)
     instead of the index alone (~60 ms). Dropped and made again: it may run again."""
     db.execute("DROP INDEX IF EXISTS cases_report")
-    horizon = _HORIZON.replace("max(", "GREATEST(")
+    horizon = HORIZON.replace("max(", "GREATEST(")
     db.execute(
         f"""CREATE INDEX cases_report ON cases(priority, ({horizon}), opened_at, state, owner,
             escalations, reopened, acknowledged_at, respond_by, resolved_at, resolve_by,

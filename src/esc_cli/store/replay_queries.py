@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Iterator
 
 from esc_cli.domain.model import _CASE_TEMPLATE, SWEEP_ACTOR, Case, Event
-from esc_cli.store.migrations import _HORIZON as HORIZON
+from esc_cli.store.migrations_report import HORIZON
 from esc_cli.store.report_queries import _PRIORITIES
 
 # The report's candidates (report_queries): a case whose horizon (the last instant it can

@@ -17,7 +17,7 @@ import json
 import sqlite3
 
 from esc_cli.domain.report import AGING, PERCENTILES, Window, rank
-from esc_cli.store.migrations import _HORIZON as HORIZON
+from esc_cli.store.migrations_report import HORIZON
 from esc_cli.store.report_ranks import _ranks, _run
 
 # Unqualified column names: SQLite matches HORIZON to the index expression only when it

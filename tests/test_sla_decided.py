@@ -306,7 +306,8 @@ def test_met_is_working_time_while_running_within_target(priority, steps):
 def test_migration_0012_settles_what_the_domain_settles(esc):
     import sqlite3
 
-    from esc_cli.store.migrations import _HORIZON, MIGRATIONS
+    from esc_cli.store.migrations import MIGRATIONS
+    from esc_cli.store.migrations_report import HORIZON
 
     a = _open(esc, "urgent", "2026-11-02T00:00:00Z")  # resolved from pending: met
     esc.ok("ack", a, now="2026-11-02T00:05:00Z")
@@ -328,7 +329,7 @@ def test_migration_0012_settles_what_the_domain_settles(esc):
     # as before 0012: no column, the old covering index, no record of the migration
     conn.execute("DROP INDEX cases_report")
     conn.execute("ALTER TABLE cases DROP COLUMN resolution_decided_at")
-    conn.execute(f"""CREATE INDEX cases_report ON cases(priority, {_HORIZON}, opened_at, state,
+    conn.execute(f"""CREATE INDEX cases_report ON cases(priority, {HORIZON}, opened_at, state,
         owner, escalations, reopened, acknowledged_at, respond_by, resolved_at, resolve_by,
         paused_since, resolution_at, resolve_secs, fcr, feedback_at, feedback_score,
         last_event_at)""")

@@ -15,9 +15,8 @@ from esc_cli.domain.calendar import (
     BusinessCalendar,
     Calendar,
     TwentyFourSeven,
-    hours_from_text,
-    hours_to_text,
 )
+from esc_cli.domain.calendar_hours import hours_from_text, hours_to_text
 
 H = 3600
 M = 60

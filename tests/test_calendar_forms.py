@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from esc_cli.domain.calendar import BusinessCalendar, hours_from_text
+from esc_cli.domain.calendar import BusinessCalendar
+from esc_cli.domain.calendar_hours import hours_from_text
 from esc_cli.domain.policy import PolicyError, parse_policy
 
 H = 3600

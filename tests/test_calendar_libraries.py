@@ -35,7 +35,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from esc_cli.domain.calendar import BusinessCalendar, hours_from_text
+from esc_cli.domain.calendar import BusinessCalendar
+from esc_cli.domain.calendar_hours import hours_from_text
 
 H = 3600
 M = 60

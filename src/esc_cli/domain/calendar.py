@@ -12,18 +12,21 @@ date, so daylight-saving changes are exact:
 Opening hours are one set for every working day, or one per weekday; single dates may
 have their own hours or be closed, winning over the weekday and over holidays. A day
 open until 24:00 meets the next day's 00:00, so time counts straight through midnight.
+The hours are minute intervals from local midnight, read from and written back to
+text by `calendar_hours.py`.
 
 The `holidays` package is imported only when a calendar names a country.
 """
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from esc_cli.domain.calendar_hours import check_hours, hours_to_text, merged_hours
 
 Instant = int
 
@@ -34,7 +37,6 @@ MAX_IDLE_DAYS = 3660
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _DAY = 86400
-_HOURS = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
 
 
 @runtime_checkable
@@ -90,78 +92,6 @@ class TwentyFourSeven:
 
 
 TWENTY_FOUR_SEVEN = TwentyFourSeven()
-
-
-# --- opening hours as text -------------------------------------------------
-
-
-def _minute(hour: str, minute: str, *, end: bool, text: str) -> int:
-    h, m = int(hour), int(minute)
-    if m > 59 or h > 24 or (h == 24 and (m != 0 or not end)):
-        raise ValueError(f"bad time of day in opening hours {text!r}")
-    return h * 60 + m
-
-
-def _check_hours(hours: Sequence[tuple[int, int]], shown: object) -> list[tuple[int, int]]:
-    """Validate minute intervals: non-empty, each 0 <= start < end <= 1440, sorted, disjoint."""
-    result = [(int(a), int(b)) for a, b in hours]
-    if not result:
-        raise ValueError(f"opening hours are empty: {shown!r}")
-    previous_end = 0
-    for a, b in result:
-        if not 0 <= a < b <= 1440:
-            raise ValueError(f"opening hours must run forwards within a day: {shown!r}")
-        if a < previous_end:
-            raise ValueError(f"opening hours overlap or are out of order: {shown!r}")
-        previous_end = b
-    return result
-
-
-def hours_from_text(value: str | list[str]) -> list[tuple[int, int]]:
-    """Parse "09:00-17:00" or ["09:00-12:00", "13:00-17:00"] into minute intervals.
-
-    Minutes are counted from local midnight; "24:00" is allowed as an end.
-    Raises ValueError naming the bad value for anything malformed, empty,
-    overlapping or out of order.
-    """
-    if isinstance(value, str):
-        items: list[object] = [value]
-    elif isinstance(value, (list, tuple)):
-        items = list(value)
-    else:
-        raise ValueError(
-            f"opening hours must be text such as '09:00-17:00' or a list of them, got {value!r}"
-        )
-    if not items:
-        raise ValueError(f"opening hours are empty: {value!r}")
-    result = []
-    for item in items:
-        match = _HOURS.fullmatch(item) if isinstance(item, str) else None
-        if match is None:
-            raise ValueError(f"expected opening hours such as '09:00-17:00', got {item!r}")
-        start = _minute(match[1], match[2], end=False, text=str(item))  # item: a str (it matched)
-        end = _minute(match[3], match[4], end=True, text=str(item))
-        if end <= start:
-            raise ValueError(f"opening hours must end after they start: {item!r}")
-        result.append((start, end))
-    return _check_hours(result, value)
-
-
-def _merged(hours: Sequence[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
-    """Touching intervals ("09:00-12:00", "12:00-17:00") as one."""
-    merged: list[tuple[int, int]] = []
-    for a, b in hours:
-        if merged and merged[-1][1] == a:
-            merged[-1] = (merged[-1][0], b)
-        else:
-            merged.append((a, b))
-    return tuple(merged)
-
-
-def hours_to_text(hours: Sequence[tuple[int, int]]) -> str | list[str]:
-    """The inverse of `hours_from_text`: one string for one interval, else a list."""
-    texts = [f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}" for a, b in hours]
-    return texts[0] if len(texts) == 1 else texts
 
 
 # --- business calendars ----------------------------------------------------
@@ -292,13 +222,13 @@ class BusinessCalendar:
                     f"hours {list(hours)!r} differ"
                 )
             self.hours: object = {
-                d: tuple(_check_hours(hours[d], hours[d])) for d in WEEKDAYS if d in hours
+                d: tuple(check_hours(hours[d], hours[d])) for d in WEEKDAYS if d in hours
             }
             for d, intervals in self.hours.items():
-                self._by_weekday[WEEKDAYS.index(d)] = _merged(intervals)
+                self._by_weekday[WEEKDAYS.index(d)] = merged_hours(intervals)
         else:
-            self.hours = tuple(_check_hours(hours, hours))
-            merged = _merged(self.hours)
+            self.hours = tuple(check_hours(hours, hours))
+            merged = merged_hours(self.hours)
             for index in weekdays:
                 self._by_weekday[index] = merged
         self._minutes = self._by_weekday[min(weekdays)]  # kept for callers of one-set hours
@@ -307,9 +237,9 @@ class BusinessCalendar:
         self.dates: dict[date, tuple[tuple[int, int], ...]] = {}
         self._dated: dict[int, tuple[tuple[int, int], ...]] = {}
         for on, own in sorted((dates or {}).items()):
-            checked = tuple(_check_hours(own, own)) if own else ()
+            checked = tuple(check_hours(own, own)) if own else ()
             self.dates[on] = checked
-            self._dated[on.toordinal()] = _merged(checked)
+            self._dated[on.toordinal()] = merged_hours(checked)
 
         self.holidays: tuple[date, ...] = tuple(sorted(set(holidays)))
         self._holiday_ordinals = frozenset(d.toordinal() for d in self.holidays)

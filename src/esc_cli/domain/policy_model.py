@@ -106,6 +106,7 @@ class Policy:
 
 def _build_calendar(name: str, spec: dict | None) -> Calendar:
     from esc_cli.domain import calendar
+    from esc_cli.domain.calendar_hours import hours_from_text
 
     if spec is None:
         return calendar.TWENTY_FOUR_SEVEN
@@ -115,15 +116,15 @@ def _build_calendar(name: str, spec: dict | None) -> Calendar:
         spec["timezone"],
         list(spec["days"]) if "days" in spec else None,
         (
-            {day: calendar.hours_from_text(h) for day, h in hours.items()}
+            {day: hours_from_text(h) for day, h in hours.items()}
             if isinstance(hours, dict)
-            else calendar.hours_from_text(hours)
+            else hours_from_text(hours)
         ),
         [dt.date.fromisoformat(d) for d in spec["holidays"]],
         spec.get("country"),
         spec.get("subdivision"),
         {
-            dt.date.fromisoformat(d): calendar.hours_from_text(h) if h else []
+            dt.date.fromisoformat(d): hours_from_text(h) if h else []
             for d, h in spec.get("dates", {}).items()
         },
     )

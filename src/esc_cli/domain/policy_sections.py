@@ -177,7 +177,7 @@ def _hours_value(hours: Any, key: str, closed: bool = False) -> Any:
         )
     if hours == []:
         return []
-    from esc_cli.domain.calendar import hours_from_text
+    from esc_cli.domain.calendar_hours import hours_from_text
 
     try:
         hours_from_text(hours)

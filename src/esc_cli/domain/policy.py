@@ -12,8 +12,10 @@ The parts, each a module of its own, named here for callers:
 - `policy_keys.py`: the words a policy uses, its defaults, `PolicyError` and the
   checks of one key's value
 - `policy_model.py`: `Policy` and its parts (targets, tiers, rules, channels)
-- `policy_sections.py`: each section checked and parsed (calendars, priorities,
-  tiers, teams, rules, channels)
+- `policy_calendars.py`: the calendars section checked and parsed (hours, dated
+  hours, holidays, public holidays)
+- `policy_sections.py`: each other section checked and parsed (categories,
+  priorities, tiers, teams, rules, channels)
 - `policy_secrets.py`: masking the channels' secrets for display and messages
 
 Importing this module is cheap: `tomli_w` and the calendar module (and so
@@ -25,6 +27,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from esc_cli.domain.policy_calendars import _calendars
 from esc_cli.domain.policy_keys import (
     _WALL_UNITS,
     DEFAULT_CATEGORIES,
@@ -54,7 +57,6 @@ from esc_cli.domain.policy_secrets import mask_text as mask_text
 from esc_cli.domain.policy_secrets import mask_url as mask_url
 from esc_cli.domain.policy_secrets import masked as masked
 from esc_cli.domain.policy_sections import (
-    _calendars,
     _categories,
     _channels,
     _priorities,

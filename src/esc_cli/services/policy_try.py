@@ -76,7 +76,7 @@ class _Replay:
     second process can send it back)."""
 
     def __init__(self, current, candidate, start: int, end: int, now: int, dimension: str):
-        from esc_cli.domain import whatif
+        from esc_cli.domain import whatif, whatif_figures
 
         self.current, self.candidate = current, candidate
         self.start, self.end, self.now = start, end, now
@@ -89,11 +89,12 @@ class _Replay:
         # can matter is replayed once (whatif.replay_apart)
         self.apart = whatif.targets_apart(current, candidate)
         self.whatif = whatif
+        self.whatif_figures = whatif_figures
 
     def run(self, conn, part: int, parts: int, tick=None) -> dict:
         from esc_cli.store import replay_queries
 
-        whatif = self.whatif
+        whatif, whatif_figures = self.whatif, self.whatif_figures
         start, end, now, horizon = self.start, self.end, self.now, self.horizon
         current, candidate, same, dimension = (
             self.current,
@@ -102,7 +103,10 @@ class _Replay:
             self.dimension,
         )
         apart = self.apart
-        totals = {"current": whatif.empty_figures(), "candidate": whatif.empty_figures()}
+        totals = {
+            "current": whatif_figures.empty_figures(),
+            "candidate": whatif_figures.empty_figures(),
+        }
         groups: dict[str, dict] = {"current": {}, "candidate": {}}
         changed: list[tuple] = []
         replayed = 0
@@ -121,17 +125,17 @@ class _Replay:
                 then_outcome = whatif.replay(case, events, candidate, horizon)
             pair = {"current": now_outcome, "candidate": then_outcome}
             for side, outcome in pair.items():
-                whatif.count(totals[side], outcome, start, end, now)
+                whatif_figures.count(totals[side], outcome, start, end, now)
                 value = _group(outcome, dimension)
                 figures = groups[side].get(value)
                 if figures is None:
-                    figures = groups[side][value] = whatif.empty_figures()
-                whatif.count(figures, outcome, start, end, now)
+                    figures = groups[side][value] = whatif_figures.empty_figures()
+                whatif_figures.count(figures, outcome, start, end, now)
             if then_outcome is now_outcome:
                 continue  # one replay for both: no outcome changes
             for clock in ("response", "resolution"):
-                old = whatif.verdict(now_outcome, clock, start, end, now)
-                new = whatif.verdict(then_outcome, clock, start, end, now)
+                old = whatif_figures.verdict(now_outcome, clock, start, end, now)
+                new = whatif_figures.verdict(then_outcome, clock, start, end, now)
                 if old is not None and new is not None and old != new:
                     changed.append(self._change(case, clock, old, new, pair))
         if tick is not None:
@@ -165,7 +169,7 @@ def try_policy(
     progress=None,
 ) -> dict:
     from esc_cli.domain import report as windows
-    from esc_cli.domain import whatif
+    from esc_cli.domain import whatif_figures
     from esc_cli.domain.policy import PolicyError, parse_policy
     from esc_cli.services.policies import Policies
     from esc_cli.store import replay_queries
@@ -209,17 +213,17 @@ def try_policy(
     totals, groups, changed = parts[0]["totals"], parts[0]["groups"], parts[0]["changed"]
     for part in parts[1:]:
         for side in ("current", "candidate"):
-            whatif.add_figures(totals[side], part["totals"][side])
+            whatif_figures.add_figures(totals[side], part["totals"][side])
             for value, figures in part["groups"][side].items():
                 if value in groups[side]:
-                    whatif.add_figures(groups[side][value], figures)
+                    whatif_figures.add_figures(groups[side][value], figures)
                 else:
                     groups[side][value] = figures
         changed.extend(part["changed"])
 
     def side_by_side(old: dict, new: dict) -> dict:
-        old, new = whatif.headline(old), whatif.headline(new)
-        return {"current": old, "candidate": new, "difference": whatif.difference(old, new)}
+        old, new = whatif_figures.headline(old), whatif_figures.headline(new)
+        return {"current": old, "candidate": new, "difference": whatif_figures.difference(old, new)}
 
     values = set(groups["current"]) | set(groups["candidate"])
     order = _ORDER.get(dimension)
@@ -244,8 +248,8 @@ def try_policy(
             {
                 "value": "(none)" if value is None else value,
                 **side_by_side(
-                    groups["current"].get(value, whatif.empty_figures()),
-                    groups["candidate"].get(value, whatif.empty_figures()),
+                    groups["current"].get(value, whatif_figures.empty_figures()),
+                    groups["candidate"].get(value, whatif_figures.empty_figures()),
                 ),
             }
             for value in sorted(values, key=key)

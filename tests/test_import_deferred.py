@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from esc_cli.services import importing
+from esc_cli.services import importer
 from esc_cli.store import bulk
 from tests import stress
 
@@ -35,8 +35,8 @@ def _spy(monkeypatch) -> list[bool]:
 
 
 def test_an_empty_store_builds_its_indexes_once_and_ends_with_the_same_schema(esc, tmp_path, monkeypatch):
-    monkeypatch.setattr(importing, "BATCH", 2)
-    monkeypatch.setattr(importing, "DEFER_INDEXES_BYTES", 0)
+    monkeypatch.setattr(importer, "BATCH", 2)
+    monkeypatch.setattr(importer, "DEFER_INDEXES_BYTES", 0)
     seen = _spy(monkeypatch)
     schema = _schema(esc.db)
     path = tmp_path / "c.json"
@@ -65,8 +65,8 @@ def test_an_empty_store_builds_its_indexes_once_and_ends_with_the_same_schema(es
 
 
 def test_a_bad_row_after_written_batches_leaves_an_empty_store_as_it_was(esc, tmp_path, monkeypatch):
-    monkeypatch.setattr(importing, "BATCH", 3)
-    monkeypatch.setattr(importing, "DEFER_INDEXES_BYTES", 0)
+    monkeypatch.setattr(importer, "BATCH", 3)
+    monkeypatch.setattr(importer, "DEFER_INDEXES_BYTES", 0)
     seen = _spy(monkeypatch)
     rows = [f"Printer {i} jammed,Globex,low" for i in range(7)] + ["Bad,Globex,p9", "Late,Globex,low"]
     path = tmp_path / "c.csv"
@@ -80,7 +80,7 @@ def test_a_bad_row_after_written_batches_leaves_an_empty_store_as_it_was(esc, tm
 
 
 def test_a_store_with_cases_keeps_its_indexes_while_importing(esc, tmp_path, monkeypatch):
-    monkeypatch.setattr(importing, "DEFER_INDEXES_BYTES", 0)
+    monkeypatch.setattr(importer, "DEFER_INDEXES_BYTES", 0)
     seen = _spy(monkeypatch)
     esc.ok("open", "Existing kettle", "--customer", "Initech", "--priority", "low")
     path = tmp_path / "c.csv"

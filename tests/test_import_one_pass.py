@@ -5,7 +5,7 @@ triggers had fired."""
 
 from __future__ import annotations
 
-from esc_cli.services import importing
+from esc_cli.services import importer
 from tests import stress
 from tests.conftest import EscRunner
 
@@ -19,7 +19,7 @@ def _state(db) -> tuple:
 
 
 def test_a_bad_row_after_a_written_batch_leaves_the_store_as_it_was(esc, tmp_path, monkeypatch):
-    monkeypatch.setattr(importing, "BATCH", 3)
+    monkeypatch.setattr(importer, "BATCH", 3)
     rows = [f"Printer {i} jammed,Globex,low" for i in range(7)] + ["Bad,Globex,p9", "Late,Globex,low"]
     path = tmp_path / "c.csv"
     path.write_text("title,customer,priority\n" + "\n".join(rows) + "\n", encoding="utf-8")
@@ -32,7 +32,7 @@ def test_a_bad_row_after_a_written_batch_leaves_the_store_as_it_was(esc, tmp_pat
 
 
 def test_batched_cases_are_searchable_counted_and_doctor_agrees(esc, tmp_path, monkeypatch):
-    monkeypatch.setattr(importing, "BATCH", 2)
+    monkeypatch.setattr(importer, "BATCH", 2)
     esc.ok("open", "Existing kettle", "--customer", "Initech", "--priority", "low")
     triggers = _state(esc.db)[1]
     path = tmp_path / "c.csv"

@@ -10,7 +10,7 @@ import random
 import pytest
 
 from esc_cli.domain.model import iso
-from esc_cli.services import import_workers, importing
+from esc_cli.services import import_workers, importer
 from tests import stress
 from tests.conftest import EscRunner
 
@@ -74,7 +74,7 @@ def small_batches(monkeypatch):
     monkeypatch.setattr(import_workers, "BATCH", 97)
     # the single-process import in batches of the same size: the search index's
     # segments (compared byte for byte) follow the batches
-    monkeypatch.setattr(importing, "BATCH", 97)
+    monkeypatch.setattr(importer, "BATCH", 97)
     runs = []
     real = import_workers.write
 

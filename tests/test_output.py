@@ -241,14 +241,14 @@ def test_owner_and_tier_names_are_untrusted_too(esc, backend):
 def render_show(esc, case: str, now: str) -> str:
     from rich.console import Console
 
-    from esc_cli.render import views
+    from esc_cli.render import case_view
     from esc_cli.render.output import Output, parse_iso
 
     doc = esc.doc("show", case, now=now)
     env = SimpleNamespace(now=parse_iso(now), tz="UTC", stdout_tty=True, no_color=False)
     out = Output(env, as_json=False)
     out._console = Console(width=80, record=True, file=io.StringIO(), color_system="standard")
-    views.case_detail(out, doc)
+    case_view.case_detail(out, doc)
     return out._console.export_text()
 
 

@@ -180,12 +180,12 @@ def long_case(esc):
 
 
 def test_timeline_says_due_times_in_the_display_zone(long_case):
-    from esc_cli.render import views
+    from esc_cli.render import case_view
 
     doc = long_case.doc("show", "1", now="2026-11-02T11:30:00Z")
     for width in (80, 120):
-        text = render(views.case_detail, doc, width, tz="Europe/Berlin",
-                      now="2026-11-02T11:30:00Z", latest=views.TIMELINE_LATEST)
+        text = render(case_view.case_detail, doc, width, tz="Europe/Berlin",
+                      now="2026-11-02T11:30:00Z", latest=case_view.TIMELINE_LATEST)
         assert all(len(line) <= width for line in text.splitlines())
         lines = text.splitlines()
         warned = next(line for line in lines if " warned " in line)
@@ -197,12 +197,12 @@ def test_timeline_says_due_times_in_the_display_zone(long_case):
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_long_timeline_shows_the_latest_20(long_case, width):
-    from esc_cli.render import views
+    from esc_cli.render import case_view
 
     doc = long_case.doc("show", "1", now="2026-11-02T11:30:00Z")
     assert len(doc["events"]) == 33  # opened, ack, 30 notes, the update clock's warning
-    text = render(views.case_detail, doc, width, now="2026-11-02T11:30:00Z",
-                  latest=views.TIMELINE_LATEST)
+    text = render(case_view.case_detail, doc, width, now="2026-11-02T11:30:00Z",
+                  latest=case_view.TIMELINE_LATEST)
     lines = text.splitlines()
     assert all(len(line) <= width for line in lines), text
     assert "13 earlier events hidden: esc show 1 --all" in lines
@@ -215,7 +215,7 @@ def test_long_timeline_shows_the_latest_20(long_case, width):
                          ("resolution", "in 2h 30m")):
         rows = [line for line in lines if line.startswith(f"│ {name} ")]
         assert len(rows) == 1 and "02 Nov" in rows[0] and status in rows[0], text
-    everything = render(views.case_detail, doc, width, now="2026-11-02T11:30:00Z", latest=None)
+    everything = render(case_view.case_detail, doc, width, now="2026-11-02T11:30:00Z", latest=None)
     assert "hidden" not in everything and "update number 1 " in everything + " "
     assert len([line for line in everything.splitlines() if line.startswith("02 Nov ")]) == 33
 

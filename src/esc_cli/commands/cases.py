@@ -284,10 +284,10 @@ def register(app: typer.Typer) -> None:
         json: Json = False,
     ) -> None:
         from esc_cli import services
-        from esc_cli.render import views
+        from esc_cli.render import case_view
 
-        views.case_detail(
+        case_view.case_detail(
             output(ctx, json),
             services.show(ctx.obj, case_id),
-            latest=None if every else views.TIMELINE_LATEST,
+            latest=None if every else case_view.TIMELINE_LATEST,
         )

@@ -442,7 +442,7 @@ def test_bulk_event_rows_chain_exactly_as_event_hash_does():
     import random
 
     from esc_cli.domain.model import Event, event_hash
-    from esc_cli.store.bulk import event_rows
+    from esc_cli.store.bulk_rows import event_rows
 
     rng = random.Random(3)
     texts = [None, "", "plain", "é ü 漢字", "quote \" and \\ backslash", "tab\tnew\nline",

@@ -47,7 +47,7 @@ class _Job:
     actor: str
     now: int
     parent: int  # the main process's pid
-    dialect: str  # the store's: how the rows are encoded (bulk.encode_batch)
+    dialect: str  # the store's: how the rows are encoded (bulk_rows.encode_batch)
 
 
 _JOB: _Job | None = None
@@ -104,11 +104,11 @@ def _start_worker() -> None:
 
 def _work(first_id: int, build: bool, items: list[tuple]) -> tuple[list, object, int, int]:
     """(bad rows as (label, reasons), the batch's rows encoded for the store
-    (bulk.encode_batch), its case count, its event count); no rows at all once the batch
-    (or, as far as the main process knew, the file) has a bad one."""
+    (bulk_rows.encode_batch), its case count, its event count); no rows at all once the
+    batch (or, as far as the main process knew, the file) has a bad one."""
     from esc_cli.domain import lifecycle
     from esc_cli.domain.records import case_of, check_case, history
-    from esc_cli.store import bulk
+    from esc_cli.store import bulk_rows
 
     job = _JOB
     assert job is not None, "a worker runs with the job set before the fork"
@@ -130,11 +130,16 @@ def _work(first_id: int, build: bool, items: list[tuple]) -> tuple[list, object,
         # no reasons: record is set
         events = history(record, actor, now)  # type: ignore[arg-type]
         cases.append(lifecycle.settle(case_of(record, case_id, version), events, policy))  # type: ignore[arg-type]
-        event_rows.extend(bulk.event_rows(case_id, events))
+        event_rows.extend(bulk_rows.event_rows(case_id, events))
     if bad or not build:
         return bad, None, 0, 0
-    case_rows = bulk.counted_case_rows(cases, event_rows)
-    return bad, bulk.encode_batch(case_rows, event_rows, job.dialect), len(cases), len(event_rows)
+    case_rows = bulk_rows.counted_case_rows(cases, event_rows)
+    return (
+        bad,
+        bulk_rows.encode_batch(case_rows, event_rows, job.dialect),
+        len(cases),
+        len(event_rows),
+    )
 
 
 def _batches(records, size: int):

@@ -317,10 +317,10 @@ class _Batch:
         self.payloads: list[dict] = []
 
     def add(self, case, events: list, payloads: list[dict]) -> None:
-        from esc_cli.store import bulk
+        from esc_cli.store import bulk_rows
 
         self.cases.append(case)
-        self.event_rows.extend(bulk.event_rows(case.id, events))
+        self.event_rows.extend(bulk_rows.event_rows(case.id, events))
         self.payloads.extend(payloads)
         if len(self.cases) >= BATCH:
             self.flush()

@@ -1,7 +1,8 @@
 """Set-based reads and writes for import and export: batches in, batches out.
 
-Import writes thousands of cases per `executemany`; export walks the cases by id in
-pages (keyset pagination, never OFFSET) and fetches each page's events in one query.
+Import writes thousands of cases per `executemany` (their rows made by bulk_rows.py);
+export walks the cases by id in pages (keyset pagination, never OFFSET) and fetches
+each page's events in one query.
 """
 
 from __future__ import annotations
@@ -9,24 +10,15 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from hashlib import sha256 as _sha256
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
 
-from esc_cli.domain.model import Case, Event, Owner, event_hash
+from esc_cli.domain.model import Case, Event, Owner
 from esc_cli.store import owner_times
-from esc_cli.store.cases import (
-    _COLUMN_VALUES,
-    _SELECT_CASE,
-    _TAGS,
-    _UPDATE_MISSED,
-    CASE_COLUMNS,
-    _row_values,
-    case_from_row,
-)
+from esc_cli.store.bulk_rows import counted_case_rows
+from esc_cli.store.cases import _SELECT_CASE, CASE_COLUMNS, _row_values, case_from_row
 
-_TAGS_JSON = json.JSONEncoder(ensure_ascii=False)  # as cases._row_values encodes them
 _PRIORITY = CASE_COLUMNS.index("priority")
 
 _INSERT_CASE = (
@@ -88,72 +80,6 @@ def prepare_bulk_write(conn: sqlite3.Connection) -> None:
     the server's own buffers; nothing to set.)"""
     if getattr(conn, "dialect", "sqlite") == "sqlite":
         conn.execute("PRAGMA cache_size = -65536")
-
-
-# JSON of each text value an event holds, UTF-8 encoded: an import's events repeat a
-# handful of actors, kinds, fields and states, and encoding them once instead of once
-# per event is most of the cost of the hash chain.
-_FRAGMENTS: dict[str | None, bytes] = {None: b"null"}
-_FRAGMENTS_MAX = 50_000
-_JSON_TEXT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
-def _fragment(value) -> bytes:
-    if value is None:
-        return b"null"
-    if type(value) is str:
-        found = _FRAGMENTS.get(value)
-        if found is None:
-            found = _JSON_TEXT.encode(value).encode("utf-8", "surrogatepass")
-            if len(_FRAGMENTS) < _FRAGMENTS_MAX:
-                _FRAGMENTS[value] = found
-        return found
-    return _JSON_TEXT.encode(value).encode("utf-8", "surrogatepass")
-
-
-def event_rows(case_id: int, events: list[Event]) -> list[tuple]:
-    """Rows for the events table, hash-chained from the case's first event (the case is
-    new, so there is no earlier hash to continue from).
-
-    Each hash is `model.event_hash`'s, with the JSON array it hashes put together from
-    cached fragments: the array of (case id, at, actor, kind, field, from, to, reason)
-    with "," between elements is exactly what the compact encoder writes."""
-    previous = b""
-    rows = []
-    fragment = _fragment
-    cached = _FRAGMENTS.get
-    for event in events:
-        at = event.at
-        if type(at) is not int:
-            previous = event_hash(previous, case_id, event)
-        else:
-            actor, kind, field = event.actor, event.kind, event.field
-            before, after, reason = event.from_value, event.to_value, event.reason
-            body = b"[%d,%d,%s,%s,%s,%s,%s,%s]" % (
-                case_id,
-                at,
-                cached(actor) or fragment(actor),
-                cached(kind) or fragment(kind),
-                cached(field) or fragment(field),
-                cached(before) or fragment(before),
-                cached(after) or fragment(after),
-                cached(reason) or fragment(reason),
-            )
-            previous = _sha256(previous + body).digest()
-        rows.append(
-            (
-                case_id,
-                at,
-                event.actor,
-                event.kind,
-                event.field,
-                event.from_value,
-                event.to_value,
-                event.reason,
-                previous,
-            )
-        )
-    return rows
 
 
 def _import_triggers(conn: sqlite3.Connection) -> dict[str, str]:
@@ -264,31 +190,10 @@ def deferred_indexes(
         conn.execute(sql)
 
 
-# An import's cases share a few tag lists (most have none): each encoded once.
-_TAG_TEXTS: dict[tuple, str] = {(): "[]"}
-_TAG_TEXTS_MAX = 10_000
-
-
-def _import_row(case: Case, event_count: int) -> list:
-    """`cases._row_values(case)` and the event count, with the tags' JSON cached."""
-    values = _COLUMN_VALUES(case)
-    tags = values[_TAGS]
-    text = _TAG_TEXTS.get(tags) if type(tags) is tuple else None
-    if text is None:
-        text = _TAGS_JSON.encode(list(tags))
-        if type(tags) is tuple and len(_TAG_TEXTS) < _TAG_TEXTS_MAX:
-            _TAG_TEXTS[tags] = text
-    row = list(values)
-    row[_TAGS] = text
-    row[_UPDATE_MISSED] = int(row[_UPDATE_MISSED])
-    row.append(event_count)
-    return row
-
-
 def insert_cases(
     conn: sqlite3.Connection, cases: list[Case], events: list[tuple], deferred: bool = False
 ) -> None:
-    """New cases (with their ids) and their event rows from `event_rows`.
+    """New cases (with their ids) and their event rows from `bulk_rows.event_rows`.
 
     The events go in first and each case row carries its event count: the trigger that
     keeps `cases.event_count` would otherwise rewrite the case row once per event,
@@ -312,20 +217,11 @@ def insert_cases(
     cycles.insert_new(conn, cases)
 
 
-def counted_case_rows(cases: list[Case], events: list[tuple]) -> list[list]:
-    """The cases table's rows for `cases`, each with its count of `events` (rows from
-    `event_rows`), for `insert_counted`. Needs no connection: import workers build them."""
-    counts: dict[int | None, int] = {}
-    for row in events:
-        counts[row[0]] = counts.get(row[0], 0) + 1
-    return [_import_row(case, counts.get(case.id, 0)) for case in cases]
-
-
 def insert_counted(
     conn: sqlite3.Connection, case_rows: list[list], events: list[tuple], deferred: bool = False
 ) -> None:
-    """`insert_cases` for rows made already by `counted_case_rows` and `event_rows`, in a
-    store whose cases count their events."""
+    """`insert_cases` for rows made already by `bulk_rows.counted_case_rows` and
+    `event_rows`, in a store whose cases count their events."""
     if getattr(conn, "dialect", "sqlite") == "postgres":
         from esc_cli.store import pg_bulk
 
@@ -358,24 +254,13 @@ def insert_counted(
                 conn.execute(sql)
 
 
-def encode_batch(case_rows: list[list], events: list[tuple], dialect: str):
-    """`insert_counted`'s rows made ready for `batch_writer`: as they are for SQLite, as
-    COPY text for PostgreSQL. Needs no connection: an import worker makes them, so the
-    process that holds the connection only sends them."""
-    if dialect == "postgres":
-        from esc_cli.store import pg_bulk
-
-        return pg_bulk.encode(case_rows, events)
-    return case_rows, events
-
-
 @contextmanager
 def batch_writer(conn: sqlite3.Connection, deferred: bool = False) -> Iterator:
-    """A function that writes batches from `encode_batch`, in order, inside the import's
-    transaction. On SQLite it writes each batch there and then; on PostgreSQL a second
-    thread sends them while the caller prepares the next (pg_bulk.Sender), and leaving
-    the `with` waits until all are written (or, on an error, stops the sending first).
-    The caller must not use the connection itself until then."""
+    """A function that writes batches from `bulk_rows.encode_batch`, in order, inside the
+    import's transaction. On SQLite it writes each batch there and then; on PostgreSQL a
+    second thread sends them while the caller prepares the next (pg_bulk.Sender), and
+    leaving the `with` waits until all are written (or, on an error, stops the sending
+    first). The caller must not use the connection itself until then."""
     if getattr(conn, "dialect", "sqlite") == "postgres":
         from esc_cli.store import pg_bulk
 

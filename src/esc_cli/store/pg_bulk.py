@@ -72,7 +72,7 @@ def _text(value: str | None) -> str:
 
 
 def events_text(rows) -> bytes:
-    """copy_text of event rows (bulk.event_rows: two integers, six texts or None, the
+    """copy_text of event rows (bulk_rows.event_rows: two integers, six texts or None, the
     hash), a third faster: one format per row, the texts looked up."""
     known = _TEXTS.get
     return "".join(

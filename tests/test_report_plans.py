@@ -10,6 +10,7 @@ import pytest
 
 from esc_cli.domain.report import Window, days
 from esc_cli.store import report_queries as q
+from esc_cli.store import report_trend
 from tests.test_report import history  # noqa: F401  (the module-scoped fixture)
 from tests.test_report import NOW
 
@@ -27,7 +28,7 @@ def _plans(path, dimension):
     window = Window(_ts("2026-11-02T00:00:00Z"), _ts("2026-11-09T00:00:00Z"))
     q.figures(conn, window, _ts(NOW), dimension)
     first = conn.execute("SELECT min(opened_at) FROM cases").fetchone()[0]
-    q.trend(conn, days(window, "UTC"), first)
+    report_trend.trend(conn, days(window, "UTC"), first)
     conn.set_trace_callback(None)
     plans = {}
     for sql in seen:
@@ -156,7 +157,7 @@ def test_every_way_of_ranking_gives_the_same_figures(history, monkeypatch, dimen
         current, previous, trend = q.figures(conn, window, now, dimension, second, daily)
         assert (current, previous) == seen[strategy][:2]
         first = conn.execute("SELECT min(opened_at) FROM cases").fetchone()[0]
-        assert trend == q.trend(conn, daily, first) and len(trend) == len(daily)
+        assert trend == report_trend.trend(conn, daily, first) and len(trend) == len(daily)
     conn.close()
     second.close()
     expected = seen.pop("collect")

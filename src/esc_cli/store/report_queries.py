@@ -20,6 +20,7 @@ from esc_cli.domain.report import AGING, PERCENTILES, Window, rank
 from esc_cli.store.migrations_report import HORIZON
 from esc_cli.store.report_ranks import _ranks, _run
 from esc_cli.store.report_trend import trend
+from esc_cli.store.two_readers import both
 
 # Unqualified column names: SQLite matches HORIZON to the index expression only when it
 # is spelled as in the index.
@@ -471,37 +472,6 @@ def figures(
         _merge(found, owner_times(own, window, now, group, dimension))
         return found, trend(own, days, first)
 
-    (result, daily), (backlog, prior) = _both(conn, second, mine, the_rest)
+    (result, daily), (backlog, prior) = both(conn, second, mine, the_rest)
     _merge(result, backlog)
     return result, prior, daily
-
-
-def _both(conn: sqlite3.Connection, second: sqlite3.Connection | None, mine, theirs):
-    """(mine(conn), theirs(second)), theirs in another thread: the sqlite3 module lets
-    go of the GIL while SQLite runs a statement (psycopg2 while it waits for the
-    server, whose two backends then run at once), so two connections use two cores.
-    Without a second connection, both run here on conn."""
-    if second is None:
-        return mine(conn), theirs(conn)
-    import threading
-
-    outcome: dict = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = theirs(second)
-        except BaseException as err:  # re-raised in the calling thread
-            outcome["error"] = err
-
-    helper = threading.Thread(target=run, name="esc-report")
-    helper.start()
-    try:
-        own = mine(conn)
-    except BaseException:
-        second.interrupt()  # Ctrl-C or an error here: do not wait for its statement
-        raise
-    finally:
-        helper.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return own, outcome["value"]

@@ -23,6 +23,7 @@ from typing import NamedTuple
 from esc_cli.store import owner_times
 from esc_cli.store.cases import CASE_COLUMNS
 from esc_cli.store.migrations import SEARCHED_EVENT_KINDS
+from esc_cli.store.two_readers import wait_interruptibly
 
 _EVENT_COLUMNS = (
     "case_id",
@@ -343,7 +344,7 @@ class Sender:
     def close(self) -> None:
         """Wait until every batch is written (raising the first failure)."""
         self.batches.put(None)
-        self.finished.wait()
+        wait_interruptibly(self.finished)
         self._raise()
 
     def __exit__(self, exc_type, exc, tb) -> None:

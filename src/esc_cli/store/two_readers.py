@@ -1,5 +1,6 @@
 """Two reads of one snapshot at once, on the two connections a store's read_pair gives
-(esc report's halves; esc doctor's search check beside its chain and due-time checks)."""
+(esc report's halves; esc doctor's search check beside its chain and due-time checks),
+and waiting on another thread so that a Ctrl-C is seen at once."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def both(conn: sqlite3.Connection, second: sqlite3.Connection | None, mine, thei
         raise
     finally:
         try:
-            finished.wait()
+            wait_interruptibly(finished)
         except BaseException:  # Ctrl-C while waiting for its statement: cancel it first
             second.interrupt()
             finished.wait()
@@ -65,3 +66,11 @@ def captured(work):
         return lambda: value
 
     return read
+
+
+def wait_interruptibly(event) -> None:
+    """event.wait(), in slices: CPython runs a signal's handler between bytecodes, so a
+    Ctrl-C that lands just as a blocking wait begins is not seen until the wait ends (a
+    test met it: the import then waited for its last batches before stopping)."""
+    while not event.wait(0.05):
+        pass

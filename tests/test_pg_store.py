@@ -89,6 +89,28 @@ def test_connection_failures_are_one_line_exit_5_without_the_password(pg_server)
     assert len(missing.err.strip().splitlines()) == 1
 
 
+def test_ssl_either_way_is_named_with_what_to_do(pg_server):
+    # the test server has no SSL: a URI that requires it is refused by the client (over
+    # TCP, as the run's private server listens; a unix socket never uses SSL)
+    server = urlsplit(pg_server["uri"])
+    if server.hostname:
+        uri = (f"postgresql://{server.username}:pw@{server.hostname}:{server.port}/postgres"
+               "?sslmode=require")
+        required = EscRunner(uri)("queue")
+        assert required.code == 5 and len(required.err.strip().splitlines()) == 1
+        assert "does not accept SSL, which the URI requires" in required.err
+        assert "sslmode=prefer" in required.err and ":pw@" not in required.err
+    # a server that only takes SSL refuses a plain connection in pg_hba.conf's words
+    from esc_cli.store.pg_errors import connect_error
+    from esc_cli.store.pg_location import location
+
+    refused = connect_error(location("postgresql://esc:pw@db.example/support"), Exception(
+        'FATAL:  no pg_hba.conf entry for host "10.0.0.7", user "esc", database "support", '
+        "no encryption"))
+    assert refused.message.endswith("the server requires SSL")
+    assert "sslmode=require" in refused.hint and "pw" not in refused.message
+
+
 def test_an_uninitialised_database_says_run_init(pg_database):
     result = EscRunner(pg_database)("queue")
     assert result.code == 5

@@ -53,10 +53,15 @@ def connect_error(where: PgLocation, err) -> StoreError:
             f"cannot open {at}: authentication failed",
             hint="check the user and password (URI, PGUSER, PGPASSWORD or ~/.pgpass)",
         )
+    if "does not support ssl" in lower:
+        return StoreError(
+            f"cannot open {at}: the server does not accept SSL, which the URI requires",
+            hint="enable SSL on the server, or connect with ?sslmode=prefer in the URI",
+        )
     if "ssl" in lower or "no encryption" in lower:
         return StoreError(
-            f"cannot open {at}: the server requires SSL or refused it",
-            hint="set sslmode in the URI (e.g. ?sslmode=require)",
+            f"cannot open {at}: the server requires SSL",
+            hint="connect with ?sslmode=require in the URI (or PGSSLMODE=require)",
         )
     if (
         "connection refused" in lower

@@ -989,7 +989,7 @@ def generate(n: int, out: Path, seed: int = 42, now: int | None = None, jobs: in
         shifted += 1
     for index, kind in unresolved:
         items_by_index[index] = (plan[index][0], None, 0)
-    order = sorted(range(n), key=lambda i: (items_by_index[i][0], i))
+    order = sorted(range(n), key=lambda i, found=items_by_index: (found[i][0], i))
     check_every = 1 if verify else (max(1, int(1 / check_share)) if check_share else 0)
     items = []
     for case_id, index in enumerate(order, 1):

@@ -8,7 +8,6 @@ import re
 import sys
 from types import SimpleNamespace
 
-import pytest
 
 from tests.conftest import run_process
 

@@ -10,7 +10,6 @@ bug in esc). CI runs the budgets below; ESC_STRESS=long runs 8 x 50 writes.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import threading
 import tomllib

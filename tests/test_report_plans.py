@@ -194,8 +194,8 @@ def test_a_long_window_by_owner_reads_its_values_from_the_report_index(history):
     ("2026-11-05T00:00:00Z", "2026-11-06T00:00:00Z"),
     ("2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z"),  # after now: backlog now
 ])
-def test_the_two_ranges_read_every_case_of_the_one_range_once(history, monkeypatch, dimension,
-                                                              bounds):  # noqa: F811
+def test_the_two_ranges_read_every_case_of_the_one_range_once(
+        history, monkeypatch, dimension, bounds):  # noqa: F811  (the fixture)
     assert f" THEN {q._FOREVER} ELSE " in q.HORIZON  # every unresolved case's horizon
     conn = sqlite3.connect(f"file:{history.db}?mode=ro", uri=True)
     now = _ts(NOW)

@@ -95,7 +95,7 @@ def _as_before_0008(path) -> None:
 
 
 @pytest.fixture(scope="module")
-def upgraded(history, tmp_path_factory):
+def upgraded(history, tmp_path_factory):  # noqa: F811  (the fixture imported below)
     """The hand-worked report history, settled by esc, then taken back to before 0008
     and upgraded again by the migration's SQL."""
     path = tmp_path_factory.mktemp("upgrade") / "esc.db"

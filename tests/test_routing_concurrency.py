@@ -4,7 +4,6 @@ escalating at once never assign a case twice, and round-robin keeps its order.""
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 
 from tests.conftest import ESC

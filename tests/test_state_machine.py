@@ -22,7 +22,7 @@ from esc_cli.domain import lifecycle
 from esc_cli.domain.model import STATES, UNRESOLVED, chain_breaks
 from esc_cli.domain.policy import DEFAULT_POLICY_TOML, PRIORITIES, dump_policy
 from esc_cli.env import Env
-from esc_cli.errors import Conflict, EscError, NotFound, UsageError
+from esc_cli.errors import Conflict, NotFound, UsageError
 from esc_cli.store import cases as case_rows
 
 START = 1_793_613_600  # 2026-11-02T10:00:00Z, a Monday

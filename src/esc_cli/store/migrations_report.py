@@ -52,8 +52,9 @@ def _m004_report_perf(db) -> None:
 
 
 def _m005_report_pauses(db) -> None:
-    # esc report's time to resolve subtracts each case's pauses: the state moves that
-    # start or end one, bar resolutions (report_queries._PAUSE_MOVE, spelled the same).
+    # esc report's time to resolve subtracted each case's pauses: the state moves that
+    # start or end one, bar resolutions, as the report's query spelled them then (0008
+    # replaced them with per-case summary columns and dropped this index).
     db.execute(
         """CREATE INDEX events_pause_moves ON events(case_id, id, at, from_value, to_value, field)
             WHERE field = 'state' AND (from_value IN ('pending', 'resolved')
@@ -82,8 +83,9 @@ def _m007_unresolved_warn(db) -> None:
 # The last instant at which a case can count in a report window: its opening, first
 # response, due times, resolutions and feedback. A case whose horizon is before a
 # window's start has nothing in it. Unresolved cases count in every backlog, so their
-# horizon is past any instant esc accepts (year 10000). report_queries.HORIZON is this
-# text, spelled the same so SQLite matches it to the index cases_report.
+# horizon is past any instant esc accepts (year 10000). The report's queries
+# (report_queries, replay_queries) use this very text, so SQLite matches their ranges to
+# the index cases_report.
 HORIZON = (
     "CASE WHEN state IN ('new', 'open', 'pending') THEN 253402300800 ELSE max(opened_at, "
     "coalesce(acknowledged_at, 0), coalesce(respond_by, 0), coalesce(resolved_at, 0), "

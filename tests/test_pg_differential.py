@@ -133,6 +133,10 @@ def _session(rng: random.Random):
                 ("search", rng.choice(WORDS), "--json"), ("search", "vp*", "--state", "resolved,closed"),
                 ("report", "--json"), ("report", "--by", "owner", "--json"),
                 ("queue", "--owner", rng.choice(OWNERS), "--json"), ("owner", "list", "--json"),
+                ("report", "--format", "markdown"), ("report", "--by", "team", "--format", "csv"),
+                ("oncall",), ("tier", "list", "--json"), ("notify", "list", "--json"),
+                ("export", "--format", "csv"),
+                ("policy", "try", str(SAMPLE_POLICY), "--since", "7d", "--json"),
             ]), minutes
 
 

@@ -137,14 +137,15 @@ def _store_checks(store, checks: list[Check], repair: bool, progress) -> dict:
     searched = None  # the search check's problems, when read beside the others
 
     def read_checks():
+        from esc_cli.store import search as fts
+
         nonlocal searched
-        if getattr(store.conn, "dialect", "sqlite") != "postgres":
+        if not fts.index_check_reads(store.conn):
             with store.read() as conn:
                 return contents(conn)
-        # On PostgreSQL the search check is one query the server runs alone (~40 s at a
-        # million cases, the chains and due times ~40 s of esc's Python): run on a second
-        # connection of the same snapshot, they take the time of the longer.
-        from esc_cli.store import search as fts
+        # Where the search check is one query the server runs alone (PostgreSQL: ~40 s
+        # at a million cases, the chains and due times ~40 s of esc's Python), it runs on
+        # a second connection of the same snapshot: they take the time of the longer.
         from esc_cli.store.two_readers import both, captured
 
         with store.read_pair() as (conn, second):

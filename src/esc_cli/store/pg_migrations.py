@@ -15,6 +15,9 @@ from esc_cli.store.migrations import (
 from esc_cli.store.migrations_report import HORIZON
 from esc_cli.store.sql_script import run_script
 
+# the report's horizon (migrations_report.HORIZON) in PostgreSQL's spelling: its scalar
+# max() is GREATEST()
+_PG_HORIZON = HORIZON.replace("max(", "GREATEST(")
 # the advisory lock migrations and case numbering are taken under, and esc_store's key
 LOCK_KEY = APPLICATION_ID
 
@@ -192,9 +195,8 @@ def _pg_report_summaries(db) -> None:
     db.execute(
         "CREATE INDEX cases_resolution_at ON cases(resolution_at) WHERE resolution_at IS NOT NULL"
     )
-    horizon = HORIZON.replace("max(", "GREATEST(")
     db.execute(
-        f"""CREATE INDEX cases_report ON cases(priority, ({horizon}), opened_at, state, owner,
+        f"""CREATE INDEX cases_report ON cases(priority, ({_PG_HORIZON}), opened_at, state, owner,
             escalations, reopened, acknowledged_at, respond_by, resolved_at, resolve_by,
             paused_since, resolution_at, resolve_secs, fcr, feedback_at, feedback_score,
             last_event_at)"""
@@ -229,9 +231,8 @@ def _pg_resolution_decided(db) -> None:
     rebuilt with it and PostgreSQL's spelling of the horizon."""
     db.execute("ALTER TABLE cases ADD COLUMN resolution_decided_at INTEGER")
     db.execute("DROP INDEX cases_report")
-    horizon = HORIZON.replace("max(", "GREATEST(")
     db.execute(
-        f"""CREATE INDEX cases_report ON cases(priority, ({horizon}), opened_at, state, owner,
+        f"""CREATE INDEX cases_report ON cases(priority, ({_PG_HORIZON}), opened_at, state, owner,
             escalations, reopened, acknowledged_at, respond_by, resolved_at, resolve_by,
             paused_since, resolution_at, resolve_secs, fcr, feedback_at, feedback_score,
             last_event_at, resolution_decided_at)"""
@@ -325,9 +326,8 @@ def _pg_report_case_ids(db) -> None:
     row from the table (a bitmap heap scan of 100,000 rows at a million cases, ~140 ms)
     instead of the index alone (~60 ms). Dropped and made again: it may run again."""
     db.execute("DROP INDEX IF EXISTS cases_report")
-    horizon = HORIZON.replace("max(", "GREATEST(")
     db.execute(
-        f"""CREATE INDEX cases_report ON cases(priority, ({horizon}), opened_at, state, owner,
+        f"""CREATE INDEX cases_report ON cases(priority, ({_PG_HORIZON}), opened_at, state, owner,
             escalations, reopened, acknowledged_at, respond_by, resolved_at, resolve_by,
             paused_since, resolution_at, resolve_secs, fcr, feedback_at, feedback_score,
             last_event_at, resolution_decided_at) INCLUDE (id)"""

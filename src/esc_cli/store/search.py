@@ -189,6 +189,13 @@ def index_problems(conn: sqlite3.Connection) -> list[str] | None:
     return problems
 
 
+def index_check_reads(conn: sqlite3.Connection) -> bool:
+    """Whether index_problems only reads, so it may run on a second connection beside
+    other reads (doctor): PostgreSQL's comparison is a query; FTS5's integrity-check is
+    an INSERT that takes the write lock."""
+    return getattr(conn, "dialect", "sqlite") == "postgres"
+
+
 def rebuild_index(conn: sqlite3.Connection) -> None:
     """Re-index every case and searched event from the tables; in the caller's transaction."""
     if getattr(conn, "dialect", "sqlite") == "postgres":

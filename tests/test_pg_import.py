@@ -174,6 +174,26 @@ def test_search_documents_from_words_cut_by_esc_are_the_servers_own(esc, tmp_pat
     assert len(esc.doc("search", "imported", "--limit", "0")) == 3_250  # the notes
 
 
+def test_words_cut_by_esc_count_as_the_servers_runs_of_letters_and_digits():
+    # pg_bulk._cut counts a text's words from the spaces its breaks became; the count
+    # must be the runs of letters and digits (esc_words_count), whatever the text's
+    # edges, and the words must fit an array literal without escaping
+    import random
+    import re
+
+    from esc_cli.store import pg_bulk
+
+    rng = random.Random(18)
+    pieces = ["a", "Zz9", "0", " ", "  ", "-", "_", "\\", '"', "{", ",", "\t", "\n", "#42"]
+    texts = ["", " ", "-", "a", " a ", "a b", "--x--"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 12))) for _ in range(2_000)]
+    for text in texts:
+        words, count = pg_bulk._cut(text)
+        assert count == len(re.findall("[A-Za-z0-9]+", text)), text
+        assert words == re.sub("[^A-Za-z0-9]+", " ", text) and not re.search('[\\\\"{},]', words)
+    assert pg_bulk._words_array(["a b", "", " c "]) == '{"a b",""," c "}'
+
+
 def test_copy_text_writes_every_value_as_the_value_by_value_writer_does():
     # copy_text joins plain rows at once and falls back to _field for a row whose texts
     # need escaping: the bytes must be those of the plain value-by-value writer

@@ -153,13 +153,14 @@ _DESCRIPTION = CASE_COLUMNS.index("description")
 _SEARCHED = frozenset(SEARCHED_EVENT_KINDS)
 
 
-def _words(text: str) -> str | None:
-    """esc_words(text) when esc can cut it as the server would: ASCII text, where the
-    server's function takes its shortcut (migration 0021) through this same regular
-    expression; None for any other text (the server cuts it)."""
-    if not text.isascii():
-        return None
-    return _WORD_BREAK.sub(" ", text)
+def _cut(text: str) -> tuple[str, int]:
+    """esc_words(text) for ASCII text, as the server's function cuts it through this same
+    regular expression (its shortcut, migration 0021), and the count of its words
+    (esc_words_count): the runs between the single spaces the breaks became."""
+    words = _WORD_BREAK.sub(" ", text)
+    if not words:
+        return words, 0
+    return words, words.count(" ") + 1 - words.startswith(" ") - words.endswith(" ")
 
 
 def _texts_array(values: list[str]) -> str:
@@ -171,6 +172,12 @@ def _texts_array(values: list[str]) -> str:
         + ",".join(['"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values])
         + "}"
     )
+
+
+def _words_array(values: list[str]) -> str:
+    """_texts_array of texts _cut made: letters, digits and spaces only, nothing to
+    escape inside the quotes."""
+    return '{"' + '","'.join(values) + '"}'
 
 
 def _numbers_array(values: list[int]) -> str:
@@ -197,15 +204,18 @@ def encode(case_rows: list[list], events: list[tuple]) -> Encoded:
     for case in case_rows:
         case_id = case[0]
         found = notes.get(case_id)
-        texts = (case[_TITLE] or "", case[_DESCRIPTION] or "", " ".join(found) if found else "")
-        words = [w for w in map(_words, texts) if w is not None]
-        if len(words) < 3:  # not all ASCII: the server cuts them
-            for column, value in zip(whole, (case_id, *texts)):
+        title, description = case[_TITLE] or "", case[_DESCRIPTION] or ""
+        note = " ".join(found) if found else ""
+        if not (title.isascii() and description.isascii() and note.isascii()):
+            for column, value in zip(whole, (case_id, title, description, note)):
                 column.append(value)
             continue
-        # esc_words_count: the runs of letters and digits
-        tokens = sum(len(w.split()) for w in words)
-        for column, value in zip(cut, (case_id, *words, tokens)):
+        title, title_words = _cut(title)
+        description, description_words = _cut(description)
+        note, note_words = _cut(note)
+        for column, value in zip(
+            cut, (case_id, title, description, note, title_words + description_words + note_words)
+        ):
             column.append(value)
     waits = owner_times.rows_for(events, {case[0]: case[_PRIORITY] for case in case_rows})
     return Encoded(
@@ -216,7 +226,7 @@ def encode(case_rows: list[list], events: list[tuple]) -> Encoded:
         len(events),
         (
             _numbers_array(cut[0]),
-            *(_texts_array(column) for column in cut[1:4]),
+            *(_words_array(column) for column in cut[1:4]),
             _numbers_array(cut[4]),
         )
         if cut[0]

@@ -30,7 +30,8 @@ def translate(sql: str, named: bool = False) -> str:
     mechanical: `?`/`:name` parameters, `%` (the driver's marker), IS [NOT] between
     values, INSERT OR IGNORE, scalar max/min, group_concat, INDEXED BY (and the report's
     priority skip scan, _PRIORITY_IN), and NULLs sorting first in ascending order as
-    SQLite sorts them. Quoted text is left alone."""
+    SQLite sorts them. Quoted text is left alone but for its `%`, which the driver reads
+    there too."""
     key = (sql, named)
     done = _CACHE.get(key)
     if done is not None:
@@ -38,9 +39,10 @@ def translate(sql: str, named: bool = False) -> str:
     ignore = _OR_IGNORE.match(sql) is not None
     if ignore:
         sql = _OR_IGNORE.sub("INSERT INTO", sql, count=1)
-    pieces = _PARTS.split(sql)
+    # the driver reads every % of a statement sent with parameters, quoted ones too
+    pieces = _PARTS.split(sql.replace("%", "%%"))
     for i in range(0, len(pieces), 2):  # even pieces are outside quotes
-        text = pieces[i].replace("%", "%%")
+        text = pieces[i]
         text = _NAMED.sub(r"%(\1)s", text) if named else text.replace("?", "%s")
         text = _IS_NOT.sub("IS DISTINCT FROM ", text)
         text = _IS.sub("IS NOT DISTINCT FROM ", text)
@@ -97,12 +99,21 @@ def _split_top(text: str, sep: str = ",") -> list[str]:
     return parts
 
 
+def _quoted(sql: str):
+    """A test of whether an index of `sql` falls inside quoted text."""
+    from bisect import bisect_right
+
+    spans = [bound for found in _PARTS.finditer(sql) for bound in found.span()]
+    return lambda index: bisect_right(spans, index) % 2 == 1
+
+
 def _functions(sql: str) -> str:
     """max(a, b) -> GREATEST(a, b), min(a, b) -> LEAST(a, b) (SQLite's scalar forms;
     one argument stays the aggregate), group_concat(x[, sep]) -> string_agg(text, sep)."""
     out, pos = [], 0
+    quoted = _quoted(sql)
     for found in _FUNCTION.finditer(sql):
-        if found.start() < pos:
+        if found.start() < pos or quoted(found.start()):
             continue
         end = _close(sql, found.end())
         inner = _functions(sql[found.end() : end])
@@ -127,8 +138,9 @@ def _nulls_first(sql: str) -> str:
     if not _ORDER_BY.search(sql):
         return sql
     out, pos = [], 0
+    quoted = _quoted(sql)
     for found in _ORDER_BY.finditer(sql):
-        if found.start() < pos:
+        if found.start() < pos or quoted(found.start()):
             continue
         start = found.end()
         stop = len(sql)

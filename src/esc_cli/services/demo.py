@@ -20,6 +20,11 @@ def demo_target(into: str | None) -> tuple[Path, Path | None]:
     if into is None:
         directory = Path(tempfile.mkdtemp(prefix="esc-demo-"))
         return directory / "esc.db", directory
+    if "://" in into:  # never echoed: a URI may hold a password
+        raise UsageError(
+            "--into takes a file path for a new SQLite store, not a URI "
+            "(the demo never writes to a shared store)"
+        )
     path = Path(into).expanduser()
     if path.exists() or path.is_symlink():
         raise UsageError(

@@ -26,12 +26,20 @@ def _nul(err: ValueError) -> Exception:
 
 
 def _clean(where: PgLocation, text: str) -> str:
-    for secret in _passwords(where.uri):
+    secrets = _passwords(where.uri)
+    for secret in secrets:
         text = text.replace(secret, "***")
+
+    # libpq quotes a piece of the URI it could not read: a password holding a raw "/"
+    # comes back cut (invalid integer value "pa" for connection option "port")
+    def piece(found) -> str:
+        return '"***"' if any(found[1] in secret for secret in secrets) else found[0]
+
+    text = re.sub(r'"([^"]+)"', piece, text)
     return " ".join(text.replace(where.uri, where.masked).split())
 
 
-def connect_error(where: PgLocation, err) -> StoreError:
+def connect_error(where: PgLocation, err) -> StoreError | UsageError:
     """One line saying which failure it is and what to try."""
     text = str(err)
     lower = text.lower()
@@ -58,11 +66,35 @@ def connect_error(where: PgLocation, err) -> StoreError:
             f"cannot open {at}: the server does not accept SSL, which the URI requires",
             hint="enable SSL on the server, or connect with ?sslmode=prefer in the URI",
         )
-    if "ssl" in lower or "no encryption" in lower:
+    if "certificate" in lower or "root.crt" in lower:
         return StoreError(
-            f"cannot open {at}: the server requires SSL",
-            hint="connect with ?sslmode=require in the URI (or PGSSLMODE=require)",
+            f"cannot open {at}: the server's SSL certificate could not be verified "
+            f"({_first_line(where, text)})",
+            hint="point sslrootcert in the URI at the CA that signed the server's certificate",
         )
+    if "pg_hba.conf" in lower:
+        # "no encryption" alone may be a server that takes SSL connections only, or one
+        # with no rule for this host at all: both are said
+        asks_ssl = re.search(r"sslmode=(require|verify)", where.uri) or os.environ.get(
+            "PGSSLMODE", ""
+        ).startswith(("require", "verify"))
+        return StoreError(
+            f"cannot open {at}: the server's pg_hba.conf lets no connection in for this "
+            "host, user and database",
+            hint="ask its administrator to allow this host and user"
+            if asks_ssl
+            else "if it takes SSL connections only, connect with ?sslmode=require; "
+            "else ask its administrator to allow this host and user",
+        )
+    if (
+        lower.startswith("invalid ")
+        or 'missing "="' in lower
+        or "invalid connection option" in lower
+        or "invalid uri" in lower
+    ):
+        return UsageError(f"--db: the PostgreSQL URI is not valid: {_first_line(where, text)}")
+    if "ssl" in lower:
+        return StoreError(f"cannot open {at}: SSL failed ({_first_line(where, text)})")
     if (
         "connection refused" in lower
         or "no such file or directory" in lower
@@ -74,8 +106,14 @@ def connect_error(where: PgLocation, err) -> StoreError:
             f"cannot connect to {at}: connection refused or no server there",
             hint="is the server running? check host and port",
         )
-    first = _clean(where, text.strip().splitlines()[0] if text.strip() else type(err).__name__)
-    return StoreError(f"cannot open {at}: {first}")
+    return StoreError(f"cannot open {at}: {_first_line(where, text) or type(err).__name__}")
+
+
+def _first_line(where: PgLocation, text: str) -> str:
+    """The driver's first line of `text`, without any password, trailing dot or prefix."""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    line = re.sub(r"^(connection to server .*? failed: )?(FATAL:\s*)?", "", line)
+    return _clean(where, line).rstrip(".")
 
 
 class Retry(Conflict):

@@ -48,21 +48,70 @@ def location(text: str):
         raise UsageError(
             f"--db: unsupported store '{mask(text)}' (use a file path or a postgresql:// URI)"
         )
-    return PgLocation(text)
+    # libpq knows its schemes in lower case only: POSTGRESQL:// is read as a keyword list
+    return PgLocation(scheme + text[len(found[1]) :])
 
 
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)([^@/?#]*)@")
-_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
+_SECRET_KEYS = frozenset({"password", "sslpassword"})
+
+
+def _userinfo(uri: str) -> tuple[int, int] | None:
+    """Where `user[:password]` sits in the URI (start, and the index of its `@`), or None.
+
+    libpq ends the userinfo at the first `@` met before any `/`, so a password may hold
+    `#`, `?` or `:` unencoded. Where that reading is not the whole story (a second `@`
+    before the host's end, or a raw `/` in the password, which libpq then fails to
+    read), the userinfo is taken to run to the URI's last `@`: a host or query shown
+    masked is better than a password shown."""
+    head = _SCHEME.match(uri)
+    if head is None:
+        return None
+    start = head.end()
+    ends = [i for i in (uri.find("@", start), uri.find("/", start)) if i != -1]
+    first = min(ends) if ends else -1
+    if first != -1 and uri[first] == "@":
+        host_end = uri.find("/", first)
+        if "@" not in uri[first + 1 : host_end if host_end != -1 else len(uri)]:
+            return start, first
+    last = uri.rfind("@", start)
+    if last == -1 or ":" not in uri[start:last]:
+        return None
+    query = uri.find("?", start, last)
+    if query != -1 and "=" in uri[query:last] and "/" in uri[start:query]:
+        return None  # the @ is in a query value (?user=a@b): a port's colon, no password
+    return start, last
+
+
+def _query_secrets(uri: str, after: int) -> list[tuple[int, int]]:
+    """(start, end) of each password= or sslpassword= value in the query (from the first
+    `?` at or after `after`), keys read as libpq reads them (percent-decoded); a value
+    runs to the next `&`, a `#` in it included."""
+    from urllib.parse import unquote
+
+    query = uri.find("?", after)
+    if query == -1:
+        return []
+    spans, position = [], query + 1
+    for part in uri[query + 1 :].split("&"):
+        key, equals, _ = part.partition("=")
+        if equals and unquote(key).strip().lower() in _SECRET_KEYS:
+            spans.append((position + len(key) + 1, position + len(part)))
+        position += len(part) + 1
+    return spans
 
 
 def mask(uri: str) -> str:
-    """The URI with any password (user:PASSWORD@ or ?password=) replaced by ***."""
-
-    def userinfo(found):
-        user, colon, _ = found[2].partition(":")
-        return f"{found[1]}{user}{':***' if colon else ''}@"
-
-    return _QUERY_PASSWORD.sub(r"\1***", _USERINFO.sub(userinfo, uri, count=1))
+    """The URI with every password (user:PASSWORD@, ?password=, ?sslpassword=) as ***."""
+    userinfo = _userinfo(uri)
+    after = 0
+    if userinfo is not None:
+        start, at = userinfo
+        user, colon, _ = uri[start:at].partition(":")
+        uri = f"{uri[:start]}{user}{':***' if colon else ''}{uri[at:]}"
+        after = start + len(user) + (4 if colon else 0)
+    for start, end in reversed(_query_secrets(uri, after)):
+        uri = f"{uri[:start]}***{uri[end:]}"
+    return uri
 
 
 def _passwords(uri: str) -> list[str]:
@@ -70,10 +119,15 @@ def _passwords(uri: str) -> list[str]:
     from urllib.parse import unquote
 
     found = []
-    head = _USERINFO.match(uri)
-    if head and ":" in head[2]:
-        found.append(head[2].partition(":")[2])
-    found += [m[0].split("=", 1)[1] for m in _QUERY_PASSWORD.finditer(uri)]
+    userinfo = _userinfo(uri)
+    after = 0
+    if userinfo is not None:
+        start, at = userinfo
+        _, colon, password = uri[start:at].partition(":")
+        if colon:
+            found.append(password)
+        after = at
+    found += [uri[start:end] for start, end in _query_secrets(uri, after)]
     if os.environ.get("PGPASSWORD"):
         found.append(os.environ["PGPASSWORD"])
     return [p for text in found if text for p in {text, unquote(text)}]

@@ -229,6 +229,34 @@ def test_show_all_flag_and_pipe(long_case):
 
 
 @pytest.mark.parametrize("width", WIDTHS)
+def test_a_pasted_log_a_long_title_and_the_tallies_stay_readable(esc, width):
+    # a 300-line note took 300+ lines of the terminal (8,000 for a 120 KB one); a title
+    # past the border was cut with no sign; "reopened 1x" broke onto a line of its own
+    from esc_cli.render import case_view
+
+    log = "".join(f"worker {n}: connection reset by peer\n" for n in range(300))
+    esc.ok("open", LONG_TITLE + " and then some more words", "-c", "acme", "-p", "high")
+    esc.ok("note", "1", log)
+    esc.ok("resolve", "1", "--resolution", "done")
+    esc.ok("feedback", "1", "--csat", "4")
+    esc.ok("reopen", "1", "--reason", "again")
+    esc.ok("escalate", "1", "--reason", "specialist")
+    doc = esc.doc("show", "1")
+    text = render(case_view.case_detail, doc, width, latest=case_view.TIMELINE_LATEST)
+    lines = text.splitlines()
+    assert all(len(line) <= width for line in lines), text
+    assert lines[0].startswith("╭─ #1 Checkout fails")
+    assert ("…" in lines[0]) == (len(doc["title"]) + 3 > width - 6)
+    assert any(line.split("│")[1].strip() == "CSAT 4/5 · 1 escalation(s) · reopened 1x"
+               for line in lines if line.startswith("│")), text
+    assert "worker 23: connection" in text and "worker 24:" not in text
+    assert "more characters: esc show 1 --json)" in " ".join(text.split())
+    assert len(lines) < 100  # 24 lines of the note, each wrapped at most twice
+    assert doc["events"][1]["reason"] == log  # the document keeps it whole
+    assert esc.ok("show", "1").out.count("connection reset by peer") == 300  # and the pipe
+
+
+@pytest.mark.parametrize("width", WIDTHS)
 def test_outbox_lines_never_wrap(width):
     from esc_cli.render import ops
 

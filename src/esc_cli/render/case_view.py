@@ -10,6 +10,10 @@ from esc_cli.render.views import PRIORITY_STYLE, STATE_STYLE, _text
 # A terminal's timeline shows the latest events, as `gh issue view` does with comments;
 # `esc show ID --all` (and every pipe and --json) has all of them.
 TIMELINE_LATEST = 20
+# and each event's text as far as a person reads it there: a note pasted whole (a log,
+# 100 KB) took thousands of lines at 80 columns; the pipe and --json keep all of it
+DETAIL_MAX_CHARS = 1200
+DETAIL_MAX_LINES = 24
 
 
 def case_detail(out: Output, doc: dict, latest: int | None = None) -> None:
@@ -26,7 +30,8 @@ def case_detail(out: Output, doc: dict, latest: int | None = None) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    head = Text()
+    # a title longer than the border is cut with an ellipsis, never silently
+    head = Text(no_wrap=True, overflow="ellipsis")
     head.append(f"#{doc['id']} ", style="bold")
     head.append(clean(doc["title"]), style="bold")
     facts = Table.grid(padding=(0, 2))
@@ -57,8 +62,6 @@ def case_detail(out: Output, doc: dict, latest: int | None = None) -> None:
         extra.append(f"{doc['escalations']} escalation(s)")
     if doc["reopened"]:
         extra.append(f"reopened {doc['reopened']}x")
-    if extra:
-        facts.add_row("", "", "", _text(" · ".join(extra)))
 
     # one line per clock inside the panel (its border and padding take 4 cells): the
     # calendar's name gives way first, the due instant and its status last
@@ -97,9 +100,11 @@ def case_detail(out: Output, doc: dict, latest: int | None = None) -> None:
             _when(parse_iso(event["at"]), zone, now),  # type: ignore[arg-type]
             _text(event["actor"]),
             event["kind"],
-            _text(_event_detail(event, zone, now), multiline=True),
+            _text(_shortened(_event_detail(event, zone, now), doc["id"]), multiline=True),
         )
     parts: list = [facts]
+    if extra:  # a line of its own: in the grid's last column it broke mid-item
+        parts.append(Text(" · ".join(extra), style="dim"))
     if doc["description"]:
         parts += [Text(""), _text(doc["description"], multiline=True)]
     parts += [Text(""), Text("SLA clocks", style="bold"), clocks]
@@ -148,6 +153,16 @@ def _when(instant: int, zone: str, now: int) -> str:
     if moment.year == datetime.fromtimestamp(now, tz).year:
         return moment.strftime("%d %b %H:%M")
     return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _shortened(detail: str, case_id: int) -> str:
+    """An event's text cut to what a terminal's timeline shows, saying how much is left
+    and where it is."""
+    lines = detail.split("\n")
+    cut = "\n".join(lines[:DETAIL_MAX_LINES])[:DETAIL_MAX_CHARS]
+    if len(cut) == len(detail):
+        return detail
+    return f"{cut}… ({len(detail) - len(cut):,} more characters: esc show {case_id} --json)"
 
 
 def _event_detail(event: dict, zone: str, now: int) -> str:

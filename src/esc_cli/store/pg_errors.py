@@ -131,8 +131,9 @@ def error(where: PgLocation, err) -> Exception:
         )
     if code == "55P03":
         return StoreError(
-            f"the store {where.masked} is busy (a lock was held by another esc past "
-            f"the {BUSY_TIMEOUT_MS // 1000}s lock timeout)",
+            # SQLite's words (store/db.py), so a script or a person sees one message
+            f"the store {where.masked} is busy (locked by another esc past the "
+            f"{BUSY_TIMEOUT_MS // 1000}s busy timeout)",
             hint="try again",
         )
     if code is not None and code.startswith("23"):

@@ -216,6 +216,24 @@ def test_a_bad_value_is_exit_2_whatever_the_state(esc):
     assert stress.dump(esc.db) == before
 
 
+@pytest.mark.parametrize("args", [
+    ("open", "t", "-c", "c", "-p", "high", "--category", ""),
+    ("open", "t", "-c", "c", "-p", "high", "--channel", " "),
+    ("open", "t", "-c", "c", "-p", "high", "--owner", ""),
+    ("open", "t", "-c", "c", "-p", "high", "--tag", ""),
+    ("set", "1", "--tag", " "), ("set", "1", "--untag", ""), ("set", "1", "--category", ""),
+    ("escalate", "1", "--reason", "r", "--owner", ""),
+    ("escalate", "1", "--reason", "r", "--team", ""),
+])
+def test_an_option_given_empty_is_exit_2_not_left_out(esc, args):
+    # `open --owner ""` opened the case unowned and `--category ""` as other, while
+    # `set --category ""` exited 2: an empty value is never read as the option left out
+    esc.ok("open", "t", "--customer", "c", "--priority", "high")
+    before = stress.dump(esc.db)
+    refused(esc(*args), 2)
+    assert stress.dump(esc.db) == before
+
+
 def test_text_that_is_not_unicode_is_refused(esc):
     esc.ok("open", "t", "--customer", "c", "--priority", "high")
     before = stress.dump(esc.db)

@@ -693,6 +693,20 @@ def test_with_tier_edits_a_level_and_keeps_the_others():
     assert with_tier(new, 4, "Senior management", 2 * D)["tiers"]["4"]["stale_after"] == "48h"
 
 
+def test_a_tier_renamed_without_stale_after_keeps_its_own(esc):
+    # `tier add 2 Specialists` renames tier 2; it used to turn its stale
+    # re-escalation off as well (none), unlike every other key of the tier
+    assert with_tier(default_doc(), 2, "Specialists")["tiers"]["2"]["stale_after"] == "4h"
+    assert with_tier(default_doc(), 5, "Board")["tiers"]["5"]["stale_after"] == "none"
+    esc.ok("tier", "add", "2", "Specialists")
+    tiers = {t["level"]: t for t in esc.doc("tier", "list")}
+    assert (tiers[2]["name"], tiers[2]["stale_after"]) == ("Specialists", "4h")
+    esc.ok("tier", "add", "2", "Specialists", "--stale-after", "none")
+    assert {t["level"]: t for t in esc.doc("tier", "list")}[2]["stale_after"] is None
+    esc.ok("tier", "add", "5", "Board")
+    assert {t["level"]: t for t in esc.doc("tier", "list")}[5]["stale_after"] is None
+
+
 def test_with_tier_on_a_document_without_tiers_starts_from_the_defaults():
     doc = tomllib.loads(MINIMAL)
     new = with_tier(doc, 5, "Executive", 30 * 60)

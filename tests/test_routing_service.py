@@ -202,8 +202,12 @@ def test_away_and_back(team):
     # the away has run out by then
     later = {o["handle"]: o for o in team.doc("owner", "list", now="2026-11-06T00:00:00Z")}
     assert later["bob"]["away_until"] is None
-    # a pipe keeps its columns; a terminal says it in the active column
-    assert team.ok("owner", "list").out.splitlines()[0].endswith("\tload\tactive")
+    # a pipe keeps its columns and adds who is away until when last; a terminal says
+    # it in the active column
+    piped = [line.split("\t") for line in team.ok("owner", "list").out.splitlines()]
+    assert piped[0][-3:] == ["load", "active", "away_until"]
+    assert {row[0]: row[-1] for row in piped[1:]}["bob"] == "2026-11-05T17:00:00Z"
+    assert {row[0]: row[-1] for row in piped[1:]}["carol"] == ""
     assert team.doc("owner", "back", "bob")["away_until"] is None
     assert team.doc("show", str(case))["owner"] == "bob"  # their cases stay theirs
     bad = team("owner", "away", "bob", "--until", "2026-11-01T00:00")

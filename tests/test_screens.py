@@ -149,7 +149,7 @@ def test_pipes_keep_their_columns(desk):
     heads = {
         ("queue",): "id\tpriority\tstate\ttier\towner\tteam\tdue_at\tdue_clock\tstatus\tcustomer\ttitle",
         ("overdue",): "id\tpriority\tstate\ttier\towner\tteam\tclock\tstatus\tdue_at\toverdue_by\tcustomer\ttitle",
-        ("owner", "list"): "handle\tname\temail\ttier\tteams\tcapacity\tload\tactive",
+        ("owner", "list"): "handle\tname\temail\ttier\tteams\tcapacity\tload\tactive\taway_until",
         ("tier", "list"): "level\tname\tstale_after\towners\tteams\trules",
     }
     for args, head in heads.items():

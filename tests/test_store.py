@@ -220,10 +220,32 @@ def test_bad_now_exits_2(esc, now):
     one_error_line(esc("queue", now=now), 2)
 
 
-def test_empty_environment_values_mean_unset(esc):
-    # ESC_TZ="" or ESC_NOW="" in a crontab means "not set", as with most tools
-    esc.tz = ""
-    assert esc("queue").code == 0
+def test_empty_environment_values_mean_unset_and_empty_options_exit_2(esc):
+    # ESC_TZ="" or ESC_NOW="" in a crontab means "not set", as with most tools; but an
+    # option given empty (`--now "$TYPO"`) is a mistake: acting at the real clock
+    # instead wrote history that no backfill could then precede
+    unset = {"ESC_TZ": "", "ESC_NOW": "", "ESC_USER": "", "ESC_DB": ""}
+    assert run_process("--db", str(esc.db), "queue", env=unset).code == 0
+    esc.ok("open", "Printer", "-c", "acme", "-p", "high")
+    before = esc.ok("export").out
+    for option in ("--now", "--as", "--tz", "--db"):
+        for empty in ("", "  "):
+            result = esc(option, empty, "note", "1", "hello")
+            one_error_line(result, 2)
+            assert option in result.err
+    assert esc.ok("export").out == before
+
+
+@pytest.mark.parametrize("user", ["sweep", "routing", "rule:key-accounts", "a b", "tab\tbed"])
+def test_the_acting_user_is_a_handle_and_none_of_escs_own(esc, user):
+    # a note as rule:NAME made the rule look fired (it then never fired on the case);
+    # one as sweep was no activity to the stale re-escalation
+    esc.ok("open", "Printer", "-c", "acme", "-p", "high")
+    before = esc.ok("export").out
+    one_error_line(esc("note", "1", "hello", user=user), 2)
+    one_error_line(esc("owner", "add", user, "--tier", "1"), 2)
+    assert esc.ok("export").out == before
+    assert esc.ok("note", "1", "hello", user="rule-keeper").code == 0
 
 
 def test_non_utf8_arguments_exit_2(bare_esc):

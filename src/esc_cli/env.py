@@ -97,6 +97,28 @@ def _location(db: str):
     return Path(db).expanduser()
 
 
+def _check_acting_user(user: str) -> None:
+    """The user --as / ESC_USER names is recorded on every event and is who `take`
+    assigns: a handle as `owner add` takes one, and none of esc's own actors."""
+    from esc_cli.domain.model import is_esc_actor
+    from esc_cli.domain.owner_records import valid_handle
+
+    try:
+        user.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError("the acting user (--as / ESC_USER) is not valid UTF-8 text") from None
+    if not valid_handle(user):
+        raise UsageError(
+            f"the acting user (--as / ESC_USER) {user!r} is not a handle "
+            "(text without spaces or control characters)"
+        )
+    if is_esc_actor(user):
+        raise UsageError(
+            f"the acting user (--as / ESC_USER) {user!r} is esc's own "
+            "(the sweep, routing and trigger rules act under it): act as yourself"
+        )
+
+
 @dataclass
 class Env:
     db_path: Path  # or a store.pg.PgLocation
@@ -110,18 +132,22 @@ class Env:
 
     @classmethod
     def build(cls, db: str | None, user: str | None, now: str | None, tz: str | None) -> "Env":
+        # An empty variable is unset (ESC_NOW= is no --now), but an empty option given
+        # on the command line is a mistake: `--now "$UNSET"` acting at the real clock
+        # wrote history no backfill could precede.
+        for option, value in (("--db", db), ("--as", user), ("--now", now), ("--tz", tz)):
+            if value is not None and not value.strip():
+                raise UsageError(f"{option} is empty: give it a value or leave it out")
         zone = check_zone(tz) if tz else system_zone()
-        if not user:
+        if user is None:
             import getpass
 
             try:
                 user = getpass.getuser()
             except Exception:
                 user = "unknown"
-        try:
-            user.encode("utf-8")
-        except UnicodeEncodeError:
-            raise UsageError("the acting user (--as / ESC_USER) is not valid UTF-8 text") from None
+        else:
+            _check_acting_user(user)
         instant = parse_instant(now, zone) if now else int(time.time())
         path = _location(db) if db else default_db_path()
         return cls(

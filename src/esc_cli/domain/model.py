@@ -33,6 +33,18 @@ EVENT_KINDS = (
 TITLE_MAX = 500
 TEXT_MAX_BYTES = 1024 * 1024
 SWEEP_ACTOR = "sweep"
+ROUTING_ACTOR = "routing"
+
+
+def is_esc_actor(name: str) -> bool:
+    """Whether `name` is one of esc's own actors: the sweep, routing, a trigger rule
+    (`rule:NAME`). A person acting under one would pass for esc: a note as
+    `rule:NAME` reads as that rule having fired (it never fires on the case), one as
+    `sweep` is not activity to the stale re-escalation, and policy try replays
+    neither."""
+    return name in (SWEEP_ACTOR, ROUTING_ACTOR) or name.startswith("rule:")
+
+
 # The years an instant may fall in: due times, close_after and report windows add up to
 # a century to an instant, and near the ends of the calendar that arithmetic overflows.
 YEARS = (1970, 9000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from esc_cli.domain.model import Owner
+from esc_cli.domain.model import Owner, is_esc_actor
 from esc_cli.domain.record_values import (
     DERIVED_OWNER_FIELDS,
     OWNER_FIELDS,
@@ -34,6 +34,8 @@ def check_owner(raw: dict, policy) -> tuple[Owner | None, list[str]]:
         errors.append("handle is missing" if "handle" not in raw else "handle is empty")
     elif not isinstance(handle, str) or not valid_handle(handle):
         errors.append(f"handle {handle!r} is not valid (text without spaces or control characters)")
+    elif is_esc_actor(handle):
+        errors.append(f"handle {handle!r} is esc's own actor (the sweep, routing, trigger rules)")
     result: dict = {}
     for name, convert in (
         ("name", lambda v: _string(v, "name")),

@@ -269,14 +269,20 @@ _TOP_KEYS = (
 )
 
 
-def with_tier(doc: dict, level: int, name: str, stale_after: int | None) -> dict:
-    """A new document with tier `level` added (it must be top + 1) or edited; other tiers keep their values."""
+def with_tier(doc: dict, level: int, name: str, stale_after: int | None | bool = False) -> dict:
+    """A new document with tier `level` added (it must be top + 1) or edited; other tiers
+    keep their values. `stale_after` False (not given) keeps an edited tier's and gives
+    a new one none: `tier add 2 Specialists` renames tier 2 without turning off its
+    stale re-escalation."""
     if isinstance(level, bool) or not isinstance(level, int) or level < 1:
         raise ValueError(f"a tier level is a whole number from 1, got {level!r}")
     if not isinstance(name, str) or not name.strip():
         raise ValueError("a tier needs a non-empty name")
-    if stale_after is not None and (
-        isinstance(stale_after, bool) or not isinstance(stale_after, int) or stale_after <= 0
+    keep = stale_after is False
+    if (
+        not keep
+        and stale_after is not None
+        and (isinstance(stale_after, bool) or not isinstance(stale_after, int) or stale_after <= 0)
     ):
         raise ValueError(
             f"stale_after must be a positive number of seconds or None, got {stale_after!r}"
@@ -290,11 +296,12 @@ def with_tier(doc: dict, level: int, name: str, stale_after: int | None) -> dict
             f"tier {level} would leave a gap: the ladder ends at {top}, add tier {top + 1} next"
         )
     # an edited tier keeps its other keys (routing: assign, own_within, oncall)
-    tiers[str(level)] = {
-        **tiers.get(str(level), {}),
-        "name": name,
-        "stale_after": "none" if stale_after is None else _format_stale(stale_after),
-    }
+    kept = tiers.get(str(level), {})
+    if keep:
+        stale = kept.get("stale_after", "none")
+    else:
+        stale = "none" if stale_after is None else _format_stale(stale_after)
+    tiers[str(level)] = {**kept, "name": name, "stale_after": stale}
     new["tiers"] = {k: tiers[k] for k in sorted(tiers, key=lambda k: int(k) if k.isdigit() else 0)}
     policy_from_dict(new)  # a PolicyError (a ValueError) if the result is not a valid policy
     return new

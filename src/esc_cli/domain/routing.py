@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from esc_cli.domain.model import UNRESOLVED, Case, Event, Owner, iso
+from esc_cli.domain.model import ROUTING_ACTOR, UNRESOLVED, Case, Event, Owner, iso
 from esc_cli.domain.values import value
 
-ACTOR = "routing"
+ACTOR = ROUTING_ACTOR
 MODES = ("manual", "least-loaded", "round-robin")
 KEYS = ("assign", "own_within", "oncall")
 

@@ -211,8 +211,13 @@ def owner_list(out: Output, rows: list[dict]) -> None:
         for r in rows
     ]
     if not out.tty:
-        # scripts read these columns as they were; who is away is in --json (away_until)
-        _table(out, headers, data)
+        # the columns scripts read stay where they were; who is away until when comes
+        # last (issue 21: owner list shows it), as --json's away_until, empty if not away
+        _table(
+            out,
+            [*headers, "away_until"],
+            [[*row, r.get("away_until") or ""] for row, r in zip(data, rows)],
+        )
         return
     # on a terminal load and capacity share a column (`2/12`): the email stays whole at
     # 80 columns, where a person copies it from. Away shows in the active column, as

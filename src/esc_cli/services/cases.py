@@ -16,6 +16,8 @@ from esc_cli.store import people
 def open_case(
     env, *, title, customer, priority, category, description, channel, owner, tier, team, tags
 ) -> dict:
+    _refuse_empty(("--category", category), ("--channel", channel), ("--owner", owner))
+    _refuse_empty_tags("--tag", tags)
     store = env.store()
     return store.retrying(
         lambda: _open_case(
@@ -54,15 +56,16 @@ def _open_case(
         pols = Policies(conn)
         policy = pols.current
         owner_record, load = None, 0
-        if owner:
+        if owner is not None:
             owner_record, load = _owner_and_load(conn, owner)
         case, events = lifecycle.open_case(
             title=title,
             customer=customer,
             priority=priority,
             category=category
-            or ("other" if "other" in policy.categories else policy.categories[0]),
-            channel=channel or "other",
+            if category is not None
+            else ("other" if "other" in policy.categories else policy.categories[0]),
+            channel=channel if channel is not None else "other",
             description=description or "",
             tier=1 if tier is None else tier,  # --tier 0 is a bad value, not tier 1
             team=team,
@@ -111,9 +114,25 @@ def note(env, case_id, text: str, customer_visible: bool) -> dict:
     )
 
 
+def _refuse_empty(*options: tuple[str, str | None]) -> None:
+    """An option given as "" (or blanks) is a usage error, never read as left out: `open
+    --owner ""` opened the case unowned and `--category ""` as other, where `set
+    --category ""` and `escalate --team ""` exited 2."""
+    for option, value in options:
+        if value is not None and not value.strip():
+            raise UsageError(f"{option} must not be empty")
+
+
+def _refuse_empty_tags(option: str, tags) -> None:
+    if any(not (tag or "").strip() for tag in tags or ()):
+        raise UsageError(f"{option} must not be empty")
+
+
 def escalate(env, case_id, *, reason, to=None, team=None, owner=None, force=False) -> dict:
+    _refuse_empty(("--owner", owner))
+
     def move(conn, case, policy, pols):
-        owner_record, load = _owner_and_load(conn, owner) if owner else (None, 0)
+        owner_record, load = _owner_and_load(conn, owner) if owner is not None else (None, 0)
         current_owner = people.get_owner(conn, case.owner) if case.owner else None
         return lifecycle.escalate(
             case,
@@ -194,6 +213,8 @@ def set_fields(env, case_id, changes: dict, add_tags, remove_tags) -> dict:
             "nothing to change (give at least one of --priority, --category, "
             "--title, --customer, --channel, --team, --tag, --untag)"
         )
+    _refuse_empty_tags("--tag", add_tags)
+    _refuse_empty_tags("--untag", remove_tags)
 
     def move(conn, case, policy, pols):
         changed, events = lifecycle.set_fields(

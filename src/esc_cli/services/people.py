@@ -51,7 +51,10 @@ def tier_add(env, level: int, name: str, stale_after: str | None) -> list[dict]:
 
     if not name.strip():
         raise UsageError("tier name must not be empty")
-    if stale_after is None or stale_after.lower() == "none":
+    stale: int | None | bool = False  # False: keep an edited tier's, none for a new one
+    if stale_after is None:
+        pass
+    elif stale_after.lower() == "none":
         stale = None
     else:
         try:
@@ -75,10 +78,13 @@ def tier_add(env, level: int, name: str, stale_after: str | None) -> list[dict]:
 
 
 def owner_add(env, handle: str, name, email, tier, teams, capacity) -> dict:
+    from esc_cli.domain.model import is_esc_actor
     from esc_cli.domain.records import valid_handle
 
     if not valid_handle(handle):  # exact: " ann" is refused, not read as ann
         raise UsageError(f"{handle!r} is not a valid handle (no spaces or control characters)")
+    if is_esc_actor(handle):
+        raise UsageError(f"{handle!r} is esc's own actor (the sweep, routing, trigger rules)")
     if capacity is not None and capacity < 0:
         raise UsageError("--capacity must be 0 or more")
     if capacity is not None and capacity > 2**62:  # past SQLite's integers

@@ -17,7 +17,6 @@ def open_case(
     env, *, title, customer, priority, category, description, channel, owner, tier, team, tags
 ) -> dict:
     _refuse_empty(("--category", category), ("--channel", channel), ("--owner", owner))
-    _refuse_empty_tags("--tag", tags)
     store = env.store()
     return store.retrying(
         lambda: _open_case(
@@ -123,11 +122,6 @@ def _refuse_empty(*options: tuple[str, str | None]) -> None:
             raise UsageError(f"{option} must not be empty")
 
 
-def _refuse_empty_tags(option: str, tags) -> None:
-    if any(not (tag or "").strip() for tag in tags or ()):
-        raise UsageError(f"{option} must not be empty")
-
-
 def escalate(env, case_id, *, reason, to=None, team=None, owner=None, force=False) -> dict:
     _refuse_empty(("--owner", owner))
 
@@ -213,8 +207,6 @@ def set_fields(env, case_id, changes: dict, add_tags, remove_tags) -> dict:
             "nothing to change (give at least one of --priority, --category, "
             "--title, --customer, --channel, --team, --tag, --untag)"
         )
-    _refuse_empty_tags("--tag", add_tags)
-    _refuse_empty_tags("--untag", remove_tags)
 
     def move(conn, case, policy, pols):
         changed, events = lifecycle.set_fields(

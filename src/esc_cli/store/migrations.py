@@ -348,6 +348,11 @@ def _m026_pg_events_kind_at(db) -> None:
     events_kind_at in 0004. Nothing to do here."""
 
 
+def _m027_pg_short_words(db) -> None:
+    """PostgreSQL only (pg_migrations._pg_short_words): its stemmer now leaves words
+    shorter than 3 bytes or longer than 64 as they are, as FTS5's porter does here."""
+
+
 MIGRATIONS = [
     ("0001_core", _m001_core),
     ("0002_fts", _m002_fts),
@@ -375,6 +380,7 @@ MIGRATIONS = [
     ("0024_index_texts", _m024_index_texts),
     ("0025_search_rows_cut_once", _m025_search_rows_cut_once),
     ("0026_pg_events_kind_at", _m026_pg_events_kind_at),
+    ("0027_pg_short_words", _m027_pg_short_words),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

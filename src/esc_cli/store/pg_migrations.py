@@ -13,6 +13,9 @@ from esc_cli.store.migrations import (
     _m001_core,
 )
 from esc_cli.store.migrations_report import HORIZON
+from esc_cli.store.pg_search_sql import SPLIT_FUNCTIONS, index_cases, search_row
+from esc_cli.store.pg_search_sql import cut_documents as _cut_documents
+from esc_cli.store.pg_search_sql import document as _document
 from esc_cli.store.sql_script import run_script
 
 # the report's horizon (migrations_report.HORIZON) in PostgreSQL's spelling: its scalar
@@ -62,37 +65,6 @@ class _PgDDL:
         run_script(self, script)
 
 
-def _document(title: str, description: str, notes: str) -> str:
-    """A case's search document from the words of its three texts: title, description
-    and notes weighted A, B and C. Every function that writes case_search or checks
-    it (esc_search_row, esc_index_cases, esc_index_words, esc_index_texts,
-    esc_search_rows) makes it with this expression, so their documents cannot drift."""
-    return (
-        f"setweight(to_tsvector('esc', {title}), 'A')\n"
-        f"                || setweight(to_tsvector('esc', {description}), 'B')\n"
-        f"                || setweight(to_tsvector('esc', {notes}), 'C')"
-    )
-
-
-def _cut_documents(kinds: str, ids: str | None = None) -> str:
-    """id, document and token count of every case (or of the cases in the array `ids`
-    names), each text cut into words once: the notes of a case joined in event order,
-    the three texts cut in a LATERAL that OFFSET 0 keeps from being flattened back
-    into one esc_words call per use, and counted from the words (esc_words_count)."""
-    events = f"e.case_id = ANY({ids}) AND " if ids else ""
-    cases = f"\n            WHERE c.id = ANY({ids})" if ids else ""
-    return f"""SELECT c.id,
-                {_document("w.title", "w.description", "w.notes")},
-                esc_words_count(w.title) + esc_words_count(w.description)
-                + esc_words_count(w.notes)
-            FROM cases c LEFT JOIN (
-                SELECT e.case_id, string_agg(e.reason, ' ' ORDER BY e.id) AS notes FROM events e
-                WHERE {events}e.kind IN ({kinds}) AND e.reason IS NOT NULL
-                GROUP BY e.case_id) n ON n.case_id = c.id,
-            LATERAL (SELECT esc_words(c.title) AS title, esc_words(c.description) AS description,
-                            esc_words(n.notes) AS notes OFFSET 0) w{cases}"""
-
-
 def _pg_core(db) -> None:
     _m001_core(db)
     # notifications are listed and claimed in the order they were written (SQLite's rowid)
@@ -118,16 +90,9 @@ def _pg_search(db) -> None:
             SELECT regexp_replace(coalesce(t, ''), '[^[:alnum:]]+', ' ', 'g') $$""",
         """CREATE FUNCTION esc_token_count(t text) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
             SELECT count(*) FROM regexp_matches(coalesce(t, ''), '[[:alnum:]]+', 'g') $$""",
+        *SPLIT_FUNCTIONS,
         # a case's row of case_search as its text makes it (esc_reindex; doctor compares)
-        f"""CREATE FUNCTION esc_search_row(cid BIGINT, OUT document tsvector, OUT tokens BIGINT)
-            LANGUAGE sql STABLE AS $$
-            SELECT {_document("esc_words(c.title)", "esc_words(c.description)", "esc_words(n.notes)")},
-                esc_token_count(c.title) + esc_token_count(c.description)
-                + esc_token_count(n.notes)
-            FROM cases c, LATERAL (
-                SELECT string_agg(e.reason, ' ' ORDER BY e.id) AS notes FROM events e
-                WHERE e.case_id = c.id AND e.kind IN ({kinds}) AND e.reason IS NOT NULL) n
-            WHERE c.id = cid $$""",
+        search_row(kinds),
         """CREATE FUNCTION esc_reindex(cid BIGINT) RETURNS void LANGUAGE sql AS $$
             DELETE FROM case_search WHERE id = cid;
             INSERT INTO case_search (id, document, tokens)
@@ -263,10 +228,7 @@ def _pg_bulk_load(db) -> None:
         """CREATE FUNCTION esc_words_count(w text) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
             SELECT CASE WHEN btrim(w, ' ') = '' THEN 0
                         ELSE length(btrim(w, ' ')) - length(replace(w, ' ', '')) + 1 END $$""",
-        f"""CREATE FUNCTION esc_index_cases(ids BIGINT[]) RETURNS void LANGUAGE sql AS $$
-            DELETE FROM case_search WHERE id = ANY(ids);
-            INSERT INTO case_search (id, document, tokens)
-            {_cut_documents(kinds, "ids")} $$""",
+        index_cases(kinds),
     ):
         db.execute(statement)
 
@@ -450,6 +412,19 @@ def _pg_drop_events_kind_at(db) -> None:
     db.execute("DROP INDEX IF EXISTS events_kind_at")
 
 
+def _pg_short_words(db) -> None:
+    """Words stemmed as FTS5 stems them (store/pg_search_sql.py): only those of 3 to 64
+    bytes. Every function that makes a search document is made again with the split,
+    and every case is indexed again."""
+    kinds = ", ".join(f"'{kind}'" for kind in SEARCHED_EVENT_KINDS)
+    for statement in (*SPLIT_FUNCTIONS, search_row(kinds), index_cases(kinds)):
+        db.execute(statement)
+    _pg_index_words(db)
+    _pg_index_texts(db)
+    _pg_search_rows_cut_once(db)
+    db.execute("SELECT esc_index_cases(array_agg(id)) FROM cases")
+
+
 PG_BODIES = {
     "0001_core": _pg_core,
     "0002_fts": _pg_search,
@@ -469,6 +444,7 @@ PG_BODIES = {
     "0024_index_texts": _pg_index_texts,
     "0025_search_rows_cut_once": _pg_search_rows_cut_once,
     "0026_pg_events_kind_at": _pg_drop_events_kind_at,
+    "0027_pg_short_words": _pg_short_words,
 }
 
 
@@ -486,6 +462,12 @@ def migrate_postgres(conn, current: int) -> int:
             "(migration_set, name))"
         )
         conn.execute("INSERT INTO esc_store (application_id, version) VALUES (?, 0)", (LOCK_KEY,))
+    if current < SCHEMA_VERSION:
+        # every body that makes a search document makes it with the current expression
+        # (pg_search_sql.document), which calls these: an older store upgrading runs
+        # 0014-0025's bodies before 0027 would have made them
+        for statement in SPLIT_FUNCTIONS:
+            db.execute(statement)
     for name, fn in MIGRATIONS[current:]:
         PG_BODIES.get(name, fn)(db)
         conn.execute(

@@ -154,7 +154,9 @@ def test_search_documents_from_words_cut_by_esc_are_the_servers_own(esc, tmp_pat
     # token count with esc_search_row's
     texts = ["Printer-jam #42: a_b--c.d", "Crème brûlée machine", "tab\tand \\ back",
              "  spaced   out  ", "Grüße aus Köln", "x1y2 Z9!", "日本語 ticket",
-             'say ""hi"" {now}, \\""x\\', 'Çà ""va"" {bien}, \\ non\\']
+             'say ""hi"" {now}, \\""x\\', 'Çà ""va"" {bien}, \\ non\\',
+             # FTS5 stems only words of 3 to 64 bytes: short ones and one of 80 kept
+             "is us as ay 2s " + "Supercalifragilisticexpialidocious" * 2 + "ings x"]
     lines = ["title,customer,priority,description,state,opened_at,acknowledged_at,resolved_at"]
     for n in range(6_500):
         title, body = texts[n % len(texts)], texts[(n * 2 + 1) % len(texts)]
@@ -169,7 +171,7 @@ def test_search_documents_from_words_cut_by_esc_are_the_servers_own(esc, tmp_pat
     doctor = esc.doc("doctor")
     assert all(check["ok"] for check in doctor["checks"]), json.dumps(doctor)[:2000]
     per_text = 6_500 // len(texts)
-    assert per_text <= len(esc.doc("search", "creme", "--limit", "0")) < 3 * per_text
+    assert per_text <= len(esc.doc("search", "creme", "--limit", "0")) <= 3 * per_text
     assert len(esc.doc("search", "jam", "--limit", "0")) >= per_text
     assert len(esc.doc("search", "imported", "--limit", "0")) == 3_250  # the notes
 

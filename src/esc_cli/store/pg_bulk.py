@@ -7,7 +7,7 @@ round trip) and, per row, the triggers that keep the search index and the event 
 the table had statistics). So the batch sets `esc.bulk` for its COPYs, which the
 triggers skip (migration 0014), and does their work itself: each case row carries its
 event count (as on SQLite), and one statement indexes the batch's cases for search
-(esc_index_words from the words esc cut itself for all-ASCII texts, esc_index_texts
+(esc_index_split from the words esc cut and split itself for all-ASCII texts, esc_index_texts
 from the texts sent with the batch for the rest: the same documents esc_search_row
 makes). The setting is transaction
 local and is cleared after the COPYs: nothing else in the transaction, and no other
@@ -139,7 +139,7 @@ class Encoded(NamedTuple):
     owner_times: bytes
     case_count: int
     event_count: int
-    # esc_index_words' arguments (ids, titles, descriptions, notes, token counts) as
+    # esc_index_split's arguments (ids; each text's words to stem and to keep; token counts) as
     # array literals, for the cases whose texts are all ASCII: their words, cut here
     words: tuple[str, ...] | None
     # esc_index_texts' (ids, titles, descriptions, notes): the others' texts as they are
@@ -153,6 +153,10 @@ _DESCRIPTION = CASE_COLUMNS.index("description")
 _SEARCHED = frozenset(SEARCHED_EVENT_KINDS)
 
 
+_SHORT = re.compile(r"\b[A-Za-z0-9]{1,2}\b")
+_LONG = re.compile(r"[A-Za-z0-9]{65}")
+
+
 def _cut(text: str) -> tuple[str, int]:
     """esc_words(text) for ASCII text, as the server's function cuts it through this same
     regular expression (its shortcut, migration 0021), and the count of its words
@@ -163,10 +167,23 @@ def _cut(text: str) -> tuple[str, int]:
     return words, words.count(" ") + 1 - words.startswith(" ") - words.endswith(" ")
 
 
+def _split(words: str) -> tuple[str, str]:
+    """The words to stem and the words to keep as they are (store/pg_search_sql.py:
+    FTS5 stems only words of 3 to 64 bytes), in order: what esc_stemmed and esc_kept
+    make of the same words."""
+    if _LONG.search(words):
+        every = words.split()
+        return (
+            " ".join(w for w in every if len(w) <= 64 and len(w) >= 3),
+            " ".join(w for w in every if len(w) > 64 or len(w) < 3),
+        )
+    return _SHORT.sub("", words), " ".join(_SHORT.findall(words))
+
+
 def _texts_array(values: list[str]) -> str:
     """A text[] literal: one string the server reads with array_in. As ARRAY[...] of
     parameters, each element was a constant for the SQL parser to read, type and
-    evaluate (a fifth of esc_index_words' time on a 2,000-case batch)."""
+    evaluate (a fifth of the documents' time on a 2,000-case batch)."""
     return (
         "{"
         + ",".join(['"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values])
@@ -199,7 +216,7 @@ def encode(case_rows: list[list], events: list[tuple]) -> Encoded:
     for row in events:
         if row[3] in _SEARCHED and row[7] is not None:
             notes.setdefault(row[0], []).append(row[7])
-    cut: tuple[list, list, list, list, list] = ([], [], [], [], [])
+    cut: tuple[list, ...] = ([], [], [], [], [], [], [], [])
     whole: tuple[list, list, list, list] = ([], [], [], [])
     for case in case_rows:
         case_id = case[0]
@@ -214,7 +231,14 @@ def encode(case_rows: list[list], events: list[tuple]) -> Encoded:
         description, description_words = _cut(description)
         note, note_words = _cut(note)
         for column, value in zip(
-            cut, (case_id, title, description, note, title_words + description_words + note_words)
+            cut,
+            (
+                case_id,
+                *_split(title),
+                *_split(description),
+                *_split(note),
+                title_words + description_words + note_words,
+            ),
         ):
             column.append(value)
     waits = owner_times.rows_for(events, {case[0]: case[_PRIORITY] for case in case_rows})
@@ -226,8 +250,8 @@ def encode(case_rows: list[list], events: list[tuple]) -> Encoded:
         len(events),
         (
             _numbers_array(cut[0]),
-            *(_words_array(column) for column in cut[1:4]),
-            _numbers_array(cut[4]),
+            *(_words_array(column) for column in cut[1:7]),
+            _numbers_array(cut[7]),
         )
         if cut[0]
         else None,
@@ -264,8 +288,9 @@ def insert_encoded(conn, batch: Encoded) -> None:
     conn.execute("SET LOCAL esc.bulk = 'off'")
     if batch.words:
         conn.execute(
-            "SELECT esc_index_words(CAST(? AS bigint[]), CAST(? AS text[]), "
-            "CAST(? AS text[]), CAST(? AS text[]), CAST(? AS bigint[]))",
+            "SELECT esc_index_split(CAST(? AS bigint[]), CAST(? AS text[]), "
+            "CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]), "
+            "CAST(? AS text[]), CAST(? AS bigint[]))",
             batch.words,
         )
     if batch.texts:

@@ -13,7 +13,7 @@ from esc_cli.store.migrations import (
     _m001_core,
 )
 from esc_cli.store.migrations_report import HORIZON
-from esc_cli.store.pg_search_sql import SPLIT_FUNCTIONS, index_cases, search_row
+from esc_cli.store.pg_search_sql import SPLIT_FUNCTIONS, index_cases, index_split, search_row
 from esc_cli.store.pg_search_sql import cut_documents as _cut_documents
 from esc_cli.store.pg_search_sql import document as _document
 from esc_cli.store.sql_script import run_script
@@ -417,9 +417,10 @@ def _pg_short_words(db) -> None:
     bytes. Every function that makes a search document is made again with the split,
     and every case is indexed again."""
     kinds = ", ".join(f"'{kind}'" for kind in SEARCHED_EVENT_KINDS)
-    for statement in (*SPLIT_FUNCTIONS, search_row(kinds), index_cases(kinds)):
+    for statement in (*SPLIT_FUNCTIONS, search_row(kinds), index_cases(kinds), index_split()):
         db.execute(statement)
-    _pg_index_words(db)
+    # an import now sends each text's words split (esc_index_split)
+    db.execute("DROP FUNCTION esc_index_words(BIGINT[], TEXT[], TEXT[], TEXT[], BIGINT[])")
     _pg_index_texts(db)
     _pg_search_rows_cut_once(db)
     db.execute("SELECT esc_index_cases(array_agg(id)) FROM cases")

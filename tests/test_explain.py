@@ -93,6 +93,19 @@ def test_predicted_next_action_is_what_the_sweep_does(esc):
     assert esc.doc("sweep", now="2026-11-09T10:00:00Z")["escalated"] == []
 
 
+def test_a_clock_past_its_warning_and_its_due_unswept_is_next_breached_not_warned(esc):
+    # explain said "Next: warn at 10:12" at 10:20, when the sweep breaches and escalates
+    # a clock it first sees already past due (SPEC 3.1) and never warns it
+    case = str(esc.doc("open", "Checkout down", "--customer", "Globex", "--priority", "urgent",
+                       now="2026-11-02T10:00:00Z")["id"])
+    before = esc.doc("explain", case, now="2026-11-02T10:13:00Z")["next"]
+    assert (before["action"], before["at"]) == ("warn", "2026-11-02T10:12:00Z")  # not due yet
+    after = esc.doc("explain", case, now="2026-11-02T10:20:00Z")["next"]
+    assert (after["action"], after["clock"], after["tier"]) == ("escalate", "response", 2)
+    swept = esc.doc("sweep", now="2026-11-02T10:20:00Z")
+    assert swept["warned"] == [] and [e["to"] for e in swept["escalated"]] == [2]
+
+
 def test_resolved_case_predicts_its_close(esc):
     case = str(esc.doc("open", "x", "--customer", "a", "--priority", "low")["id"])
     esc.ok("resolve", case, "--resolution", "done", now="2026-11-02T11:00:00Z")

@@ -196,13 +196,26 @@ def next_run_at(case: Case, events: list[Event], policy, clocks: dict | None = N
     return min([item[0] for item in found]) if found else None
 
 
-def next_action(case: Case, events: list[Event], policy) -> dict | None:
+def next_action(case: Case, events: list[Event], policy, now: int | None = None) -> dict | None:
     """What the sweep will do next and when: `{action, at, tier, clock}` for `explain`.
 
     `action` is one of warn, breach, escalate, close; `clock` names the clock concerned
     (`stale` for a re-escalation of an idle case); `tier` is the tier an escalation
-    goes to. When several things fall on one instant the weightiest is named."""
+    goes to. When several things fall on one instant the weightiest is named. At `now`,
+    a clock whose due instant has passed unswept is breached by the next sweep, never
+    warned first (SPEC §3.1): its warning, past too, is not what comes next."""
     found = _candidates(case, events, policy)
+    if now is not None:
+        overdue = {
+            action.partition(":")[2]
+            for at, action, _ in found
+            if at <= now and not action.startswith("warn:")
+        }
+        found = [
+            item
+            for item in found
+            if not (item[1].startswith("warn:") and item[0] <= now and item[1][5:] in overdue)
+        ]
     if not found:
         return None
     rank = {"escalate": 0, "close": 1, "breach": 2, "warn": 3}

@@ -436,7 +436,7 @@ def explain(env, case_id) -> dict:
             # the working time that makes up the target: from the start to the due instant
             document["worked"] = clock_document(trace, trace.due_at, calendar)["worked"]
         clocks.append(document)
-    upcoming = sweep_domain.next_action(case, events, policy)
+    upcoming = sweep_domain.next_action(case, events, policy, now)
     if upcoming is not None:
         upcoming = dict(upcoming, at=iso(upcoming["at"]))
         if upcoming["action"] == "escalate":

@@ -47,6 +47,27 @@ def _render(doc: dict, width: int, by: str | None) -> str:
     return console.export_text()
 
 
+@pytest.mark.parametrize("width", (80, 100, 110, 120, 140, 200))
+def test_the_sla_table_never_cuts_a_figure(width, tmp_path):
+    # the sample desk's times are long (`2h 28m / 4h 22m`): at 80 columns Rich cut every
+    # pair ("4h 2…") and at 110 the table beside the backlog's ages cut even "urge…"
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[1] / "sample_data"
+    desk = EscRunner(tmp_path / "esc.db", now="2026-11-02T15:00:00Z")
+    desk.ok("init", "--policy", str(sample / "policy.toml"))
+    desk.ok("import", str(sample / "owners.csv"))
+    desk.ok("import", str(sample / "cases.json"))
+    lines = _render(desk.doc("report"), width, None).splitlines()
+    start = lines.index(next(line for line in lines if "SLA and times by priority" in line))
+    table = lines[start:start + 20]
+    assert all(len(line) <= width for line in lines)
+    assert not any("…" in line for line in table), "\n".join(table)
+    urgent = [line for line in table if line.startswith("urgent")]
+    assert urgent and "2h 28m" in urgent[0]
+    assert any("4h 22m" in line for line in table)
+
+
 @pytest.mark.parametrize("width", (80, 120))
 def test_the_heading_never_wraps_mid_phrase(esc, width):
     """The window and "▲/▼ against …" share a line where it fits, else each has its

@@ -386,10 +386,12 @@ def pg_store(pg_fresh):
 
 
 def run_process(*args: str, env: dict | None = None, input: str | None = None,
-                timeout: float = 60) -> Result:
-    """The installed `esc` as a real process (pipes, exit codes, concurrency)."""
+                timeout: float = 60, stdout=None) -> Result:
+    """The installed `esc` as a real process (pipes, exit codes, concurrency). `stdout`:
+    a file it writes to instead of a pipe (then `out` is empty)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("ESC_")}
     full_env.update(env or {})
-    proc = subprocess.run([ESC, *args], capture_output=True, text=True, env=full_env,
-                          input=input, timeout=timeout)
-    return Result(proc.returncode, proc.stdout, proc.stderr)
+    proc = subprocess.run([ESC, *args], stdout=stdout or subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, env=full_env, input=input,
+                          timeout=timeout)
+    return Result(proc.returncode, proc.stdout or "", proc.stderr)

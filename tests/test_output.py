@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import sys
 from types import SimpleNamespace
 
+import pytest
 
 from tests.conftest import run_process
 
@@ -279,3 +281,19 @@ def test_show_screen_for_paused_met_and_missed_clocks(esc):
     text = render_show(esc, "1", "2026-11-02T12:30:00Z")
     # resolve_by 13:00 + 2h30m paused = 15:30; resolved 12:10 -> 3h 20m to spare
     assert "met, 3h 20m to spare" in text
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("unbuffered", ("1", ""))
+@pytest.mark.parametrize("command", (("export",), ("queue", "--json"),
+                                     ("report", "--format", "csv"), ("show", "1")))
+def test_output_that_cannot_be_written_exits_5(esc, command, unbuffered):
+    """Standard output on a full disk (/dev/full fails every write with ENOSPC, and is
+    only ever opened here): one line, exit 5, whether Python buffers stdout or not."""
+    esc.ok("open", "Printer", "--customer", "Globex", "--priority", "high")
+    env = {"ESC_DB": str(esc.db), "ESC_NOW": esc.now, "ESC_TZ": "UTC",
+           "PYTHONUNBUFFERED": unbuffered}
+    with open("/dev/full", "w") as full:
+        result = run_process(*command, env=env, stdout=full)
+    assert (result.code, result.err) == (5, "error: cannot write the output: No space left on device\n")
+

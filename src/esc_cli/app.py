@@ -249,6 +249,7 @@ def main(argv: list[str] | None = None) -> None:
 
     args = with_watch_default(args)  # `--watch` alone: its default interval
     command = _click_command(args)
+    stdout = sys.stdout = _Stdout(sys.stdout)
     try:
         _check_arguments(args)
         _refuse_nul(args)
@@ -275,6 +276,11 @@ def main(argv: list[str] | None = None) -> None:
     except SystemExit as err:  # Rich exits 1 itself on a broken pipe
         _silence_stdout()
         code = err.code if isinstance(err.code, int) else 1
+    except OSError as err:
+        if err is stdout.failure:
+            code = _output_failed(err)
+        else:
+            code = _error(f"internal error: {type(err).__name__}: {err}", 1)
     except Exception as err:  # a bug: still one line, never a traceback
         code = _error(f"internal error: {type(err).__name__}: {err}", 1)
     # The work is done and its outcome decided: a Ctrl-C during interpreter shutdown
@@ -287,10 +293,14 @@ def main(argv: list[str] | None = None) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     else:
         signal.signal(signal.SIGINT, caller_sigint)
+    sys.stdout = stdout.stream
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()
+    except OSError as err:
+        failed = _output_failed(err)
+        code = code or failed  # an error said already is the one to see
     sys.exit(code)
 
 
@@ -388,6 +398,41 @@ def _refuse_nul(args: list[str]) -> None:
             else:
                 name = f"argument {position}"
             raise UsageError(f"{name} holds a NUL character (\\x00), which PostgreSQL cannot store")
+
+
+class _Stdout:
+    """Standard output, remembering the error a write to it failed with: main() tells
+    output that cannot be written (`esc export > /dev/full`) from any other OSError (a
+    bug) by it, whether Python buffers stdout or (PYTHONUNBUFFERED) not."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.failure: OSError | None = None
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except OSError as err:
+            self.failure = err
+            raise
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError as err:
+            self.failure = err
+            raise
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+
+def _output_failed(err: OSError) -> int:
+    """Standard output cannot take what was written (no space, an I/O error): one line
+    and exit 5, an I/O problem like the store's. (A reader gone away, `esc queue | head`,
+    is no error: BrokenPipeError is caught before this.)"""
+    _silence_stdout()  # what stayed buffered goes nowhere, not to a failing flush at exit
+    return _error(f"cannot write the output: {err.strerror or err}", 5)
 
 
 def _silence_stdout() -> None:

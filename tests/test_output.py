@@ -6,12 +6,13 @@ import io
 import json
 import os
 import re
+import subprocess
 import sys
 from types import SimpleNamespace
 
 import pytest
 
-from tests.conftest import run_process
+from tests.conftest import ESC, run_process
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 CASE_KEYS = {
@@ -297,3 +298,16 @@ def test_output_that_cannot_be_written_exits_5(esc, command, unbuffered):
         result = run_process(*command, env=env, stdout=full)
     assert (result.code, result.err) == (5, "error: cannot write the output: No space left on device\n")
 
+
+def test_a_reader_gone_away_is_still_no_error(esc, tmp_path):
+    # more than a pipe holds (64 KiB), so the export is still writing when the reader goes
+    rows = "".join(f"Case {n},Globex,high\n" for n in range(400))
+    (tmp_path / "cases.csv").write_text("title,customer,priority\n" + rows)
+    esc.ok("import", str(tmp_path / "cases.csv"))
+    env = {"ESC_DB": str(esc.db), "ESC_NOW": esc.now, "ESC_TZ": "UTC"}
+    process = subprocess.Popen([ESC, "export"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={**{k: v for k, v in os.environ.items()
+                                       if not k.startswith("ESC_")}, **env})
+    assert process.stdout.read(10) == b'{"format":'
+    process.stdout.close()
+    assert process.wait(60) == 0 and process.stderr.read() == b""

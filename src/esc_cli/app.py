@@ -273,9 +273,13 @@ def main(argv: list[str] | None = None) -> None:
         code = _error("interrupted", 130)
     except BrokenPipeError:
         _silence_stdout()
-    except SystemExit as err:  # Rich exits 1 itself on a broken pipe
+    except SystemExit as err:
         _silence_stdout()
         code = err.code if isinstance(err.code, int) else 1
+        if isinstance(stdout.failure, BrokenPipeError):
+            # Rich and Click exit 1 themselves on a broken pipe; a reader gone away
+            # (`esc export | head`) is no error, whichever write it interrupted
+            code = 0
     except OSError as err:
         if err is stdout.failure:
             code = _output_failed(err)

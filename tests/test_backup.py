@@ -102,6 +102,17 @@ def test_a_backup_over_the_sqlite_store_file_itself_is_refused(esc, tmp_path):
     assert not [p for p in tmp_path.iterdir() if "partial" in p.name]
 
 
+@pytest.mark.sqlite_only("the store is a file there, with its WAL beside it")
+def test_a_backup_over_the_sqlite_store_by_another_name_or_its_wal_is_refused(esc, tmp_path):
+    store = Path(esc.db)
+    (tmp_path / "link.db").symlink_to(store)
+    for name in (tmp_path / "link.db", f"{store}-wal", f"{store}-shm", f"{store}-journal"):
+        refused = esc("backup", str(name), "--force")
+        assert refused.code == 2 and refused.err.startswith(f"error: {name} is the store"), name
+    assert not Path(f"{store}-journal").exists()
+    assert esc("doctor").code == 0
+
+
 def test_backup_of_a_missing_store_exits_5(bare_esc, tmp_path):
     # never initialised: no file, or an empty database
     result = bare_esc("backup", str(tmp_path / "copy.db"))

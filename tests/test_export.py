@@ -141,6 +141,21 @@ def test_export_refuses_to_write_over_the_sqlite_store_file(worked, tmp_path):
     assert not [p for p in Path(worked.db).parent.iterdir() if p.name.endswith(".tmp")]
 
 
+@pytest.mark.sqlite_only("the store is a file there, which an export must not overwrite")
+def test_export_refuses_the_sqlite_store_by_any_name_and_its_wal(worked, tmp_path, monkeypatch):
+    store = Path(worked.db)
+    before = store.read_bytes()
+    (tmp_path / "link.db").symlink_to(store)
+    (tmp_path / "hard.db").hardlink_to(store)
+    monkeypatch.chdir(tmp_path)
+    for name in (store.name, f"./{store.name}", "link.db", "hard.db", f"{store}-wal",
+                 f"{store}-shm"):
+        refused = worked("export", "-o", name)
+        assert refused.code == 2 and refused.err.startswith(f"error: {Path(name)} is the store"), name
+    assert store.read_bytes() == before
+    assert worked("doctor").code == 0
+
+
 def test_empty_store_exports_and_reimports(esc, new_store, tmp_path):
     target = tmp_path / "empty.json"
     esc.ok("export", "-o", str(target))

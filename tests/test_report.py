@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 
@@ -395,3 +396,23 @@ def test_pipe_gets_plain_tables(reported):
     assert blocks[2].splitlines() == ["age\tbacklog", "<1d\t1", "1-3d\t0", "3-7d\t2", ">7d\t1"]
     assert blocks[3].splitlines()[0] == "date\topened\tresolved\tescalated"
     assert len(blocks[3].splitlines()) == 1 + 7
+
+
+@pytest.mark.sqlite_only("the store is a file there, which a report must not overwrite")
+def test_report_output_never_writes_over_the_sqlite_store(esc, tmp_path, monkeypatch):
+    """`report --output` must not write the report over the store, by any name it is
+    reached by, nor over the WAL beside it, whose committed pages it would lose."""
+    esc.ok("open", "Printer", "--customer", "Globex", "--priority", "high")
+    store = Path(esc.db)
+    before = store.read_bytes()
+    (tmp_path / "link.db").symlink_to(store)
+    (tmp_path / "hard.db").hardlink_to(store)
+    monkeypatch.chdir(tmp_path)
+    for name in (str(store), store.name, f"./{store.name}", "link.db", "hard.db", f"{store}-wal",
+                 f"{store}-shm", f"{store}-journal"):
+        refused = esc("report", "--format", "html", "--output", name)
+        assert refused.code == 2, name
+        assert refused.err.startswith(f"error: {name} is the store") and refused.err.count("\n") == 1
+    assert store.read_bytes() == before
+    assert not (tmp_path / f"{store.name}-journal").exists()
+    assert esc("doctor").code == 0

@@ -222,18 +222,16 @@ def _export_to_file(env, fmt: str, target: Path) -> dict:
     file; created 0600 like the store, since it holds the same customer data."""
     import os
 
+    from esc_cli import outfile
     from esc_cli.errors import UsageError
     from esc_cli.services import export as service
 
     target = target.expanduser()
     if target.is_dir():
         raise UsageError(f"{target} is a directory: --output takes a file name")
-    if (
-        target.exists()
-        and isinstance(env.db_path, Path)
-        and target.resolve() == env.db_path.resolve()
-    ):
-        raise UsageError(f"{target} is the store itself: export to another file")
+    part = outfile.store_part(target, env.db_path)
+    if part is not None:
+        raise UsageError(f"{target} is {part}: export to another file")
     from esc_cli.services import leftovers
 
     leftovers.remove_stale(target, "tmp")  # of exports to this file that were killed

@@ -56,5 +56,23 @@ def register(app: typer.Typer) -> None:
 
         chosen = check_format(format, json)
         dimension = check_dimension(by)
+        if output is not None:
+            output = _check_output(ctx.obj, output)
         document = build(ctx.obj, since, until, dimension)
         emit(ctx.obj, document, chosen, dimension, output)
+
+
+def _check_output(env, output: str) -> str:
+    """Refuse a file the report must not replace, before the figures are computed."""
+    from pathlib import Path
+
+    from esc_cli.errors import UsageError
+    from esc_cli.outfile import store_part
+
+    target = Path(output)
+    if target.is_dir():
+        raise UsageError(f"{output} is a directory: --output takes a file name")
+    part = store_part(target, env.db_path)
+    if part is not None:
+        raise UsageError(f"{output} is {part}: write the report to another file")
+    return output

@@ -6,6 +6,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from esc_cli import outfile
 from esc_cli.domain.model import iso
 from esc_cli.errors import StoreError, UsageError
 
@@ -22,11 +23,12 @@ def backup(env, target: str, force: bool) -> dict:
     if dest.is_dir():
         stamp = datetime.fromtimestamp(env.now, timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         dest = dest / f"esc-{stamp}.db"
+    part = outfile.store_part(dest, store.path)
+    if part is not None:
+        raise UsageError(f"{dest} is {part}", hint="back it up to another file")
     if not dest.parent.is_dir():
         raise UsageError(f"cannot write {dest}: directory {dest.parent} does not exist")
     if dest.exists() or dest.is_symlink():
-        if _same_file(dest, store.path):
-            raise UsageError(f"{dest} is the store itself", hint="back it up to another file")
         if not force:
             raise UsageError(f"{dest} already exists", hint="use --force to replace it")
         if dest.is_dir():
@@ -72,13 +74,6 @@ def backup(env, target: str, force: bool) -> dict:
         "schema_version": version,
         "at": iso(env.now),
     }
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except (OSError, TypeError):  # TypeError: b is a PostgreSQL store, never a file
-        return False
 
 
 def _create_private(path: Path) -> None:

@@ -87,9 +87,18 @@ def test_a_directory_gets_a_timestamped_file(esc, tmp_path):
     assert again.code == 2  # same instant, same name: refused, not overwritten
 
 
-def test_bad_targets_exit_2_and_leave_nothing(esc, tmp_path):
+def test_targets_the_filesystem_refuses_exit_5_and_leave_nothing(esc, tmp_path):
+    # an I/O problem, as for export --output and report --output (docs/operations.md)
     missing = esc("backup", str(tmp_path / "no" / "such" / "dir" / "x.db"))
-    assert missing.code == 2 and "does not exist" in missing.err
+    assert missing.code == 5
+    assert missing.err == (f"error: cannot write {tmp_path / 'no/such/dir/x.db'}: "
+                           f"directory {tmp_path / 'no/such/dir'} does not exist\n")
+    plain = tmp_path / "a.json"
+    plain.write_text("keep")
+    under_a_file = esc("backup", str(plain / "x.db"))
+    assert under_a_file.code == 5
+    assert under_a_file.err == f"error: cannot write {plain / 'x.db'}: {plain} is not a directory\n"
+    assert plain.read_text() == "keep"
     assert esc("doctor").code == 0
     assert not [p for p in tmp_path.iterdir() if "partial" in p.name]
 

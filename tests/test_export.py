@@ -156,6 +156,19 @@ def test_export_refuses_the_sqlite_store_by_any_name_and_its_wal(worked, tmp_pat
     assert worked("doctor").code == 0
 
 
+def test_export_paths_the_filesystem_refuses_exit_5(worked, tmp_path):
+    plain = tmp_path / "a.json"
+    plain.write_text("keep")
+    under_a_file = worked("export", "-o", str(plain / "x.json"))
+    assert under_a_file.code == 5
+    assert under_a_file.err == f"error: cannot write {plain / 'x.json'}: {plain} is not a directory\n"
+    missing = worked("export", "-o", str(tmp_path / "no" / "such" / "x.json"))
+    assert missing.code == 5
+    assert missing.err == (f"error: cannot write {tmp_path / 'no' / 'such' / 'x.json'}: "
+                           f"directory {tmp_path / 'no' / 'such'} does not exist\n")
+    assert plain.read_text() == "keep" and not (tmp_path / "no").exists()
+
+
 def test_empty_store_exports_and_reimports(esc, new_store, tmp_path):
     target = tmp_path / "empty.json"
     esc.ok("export", "-o", str(target))

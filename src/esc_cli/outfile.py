@@ -1,10 +1,18 @@
 """Files the user names for esc to write (`export --output`, `report --output`,
-`backup`): never the store."""
+`backup`): never the store, and one rule for a path the filesystem refuses.
+
+The rule (docs/operations.md): what is wrong with the value itself (the store, a
+directory, an existing file without --force) exits 2; a path the filesystem will not
+let esc create or write (no such directory, not a directory, permission, read-only,
+full, I/O error) is an I/O problem and exits 5, as the store's own are (SPEC §5)."""
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
+
+from esc_cli.errors import StoreError
 
 # What SQLite keeps beside a database: writing over the WAL (or a hot journal) loses
 # transactions already committed, as surely as writing over the file itself.
@@ -38,3 +46,24 @@ def _same_file(a: Path, b: Path) -> bool:
         return os.path.samefile(a, b)
     except (OSError, ValueError):
         return False
+
+
+def cannot_write(target: Path, err: OSError) -> StoreError:
+    """The error for a path the filesystem refused, naming what is wrong with it."""
+    reason = err.strerror or str(err)
+    if err.errno in (errno.ENOENT, errno.ENOTDIR) and not Path(target).parent.is_dir():
+        return no_directory(target)
+    return StoreError(f"cannot write {target}: {reason}")
+
+
+def no_directory(target: Path) -> StoreError:
+    """`target`'s directory is not there: a file where a directory should be (the
+    nearest ancestor that exists is not a directory), or a directory that is missing."""
+    parent = Path(target).parent
+    while not parent.is_dir():
+        if parent.exists() or parent.is_symlink():
+            return StoreError(f"cannot write {target}: {parent} is not a directory")
+        if parent == parent.parent:
+            break
+        parent = parent.parent
+    return StoreError(f"cannot write {target}: directory {Path(target).parent} does not exist")

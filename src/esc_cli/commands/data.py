@@ -239,16 +239,18 @@ def _export_to_file(env, fmt: str, target: Path) -> dict:
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as err:
-        raise UsageError(f"cannot write {target}: {err.strerror}") from None
+        raise outfile.cannot_write(target, err) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             counts = service.export(env, fmt, handle, _progress(env))
         os.replace(temporary, target)
-    except BaseException:
+    except BaseException as failure:
         try:
             os.unlink(temporary)
         except OSError:
             pass
+        if isinstance(failure, OSError):
+            raise outfile.cannot_write(target, failure) from None
         raise
     return counts
 

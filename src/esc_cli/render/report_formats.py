@@ -115,8 +115,14 @@ def emit(env, document: dict, fmt: str, dimension: str | None, path: str | None)
     try:
         with open(path, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
+    except BrokenPipeError:
+        raise  # `--output /dev/stdout | head`: quiet, as a pipe on stdout is
     except OSError as err:
-        raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+        from pathlib import Path
+
+        from esc_cli.outfile import cannot_write
+
+        raise cannot_write(Path(path), err) from None
     if env.stderr_tty:
         sys.stderr.write(f"report written to {clean(path)}\n")
 

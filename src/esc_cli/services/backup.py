@@ -27,7 +27,7 @@ def backup(env, target: str, force: bool) -> dict:
     if part is not None:
         raise UsageError(f"{dest} is {part}", hint="back it up to another file")
     if not dest.parent.is_dir():
-        raise UsageError(f"cannot write {dest}: directory {dest.parent} does not exist")
+        raise outfile.no_directory(dest)
     if dest.exists() or dest.is_symlink():
         if not force:
             raise UsageError(f"{dest} already exists", hint="use --force to replace it")
@@ -52,7 +52,7 @@ def backup(env, target: str, force: bool) -> dict:
             raise StoreError(f"the backup failed its check ({check})", hint="run esc doctor")
         _publish(staging, dest, force)
     except OSError as err:
-        raise StoreError(f"cannot write {dest}: {err.strerror or err}") from None
+        raise outfile.cannot_write(dest, err) from None
     except sqlite3.DatabaseError as err:
         raise StoreError(f"backup to {dest} failed: {err}") from None
     finally:

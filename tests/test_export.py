@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import EscRunner, run_process
+
 
 @pytest.fixture
 def worked(esc, tmp_path):
@@ -154,6 +156,54 @@ def test_export_refuses_the_sqlite_store_by_any_name_and_its_wal(worked, tmp_pat
         assert refused.code == 2 and refused.err.startswith(f"error: {Path(name)} is the store"), name
     assert store.read_bytes() == before
     assert worked("doctor").code == 0
+
+
+def test_export_writes_through_a_symlink_to_its_target(worked, tmp_path):
+    target = tmp_path / "real.json"
+    target.write_text("old")
+    link = tmp_path / "out.json"
+    link.symlink_to(target)
+    worked.ok("export", "-o", str(link))
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert len(json.loads(target.read_text())["cases"]) == 3
+    dangling = tmp_path / "new.json"
+    dangling.symlink_to(tmp_path / "made.json")
+    worked.ok("export", "-f", "csv", "-o", str(dangling))
+    assert dangling.is_symlink() and (tmp_path / "made.json").read_text().startswith("id,")
+    assert stat.S_IMODE(os.stat(tmp_path / "made.json").st_mode) == 0o600
+
+
+def test_export_writes_into_a_fifo(worked, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    # opened first without waiting for a writer, so the test cannot hang: the export
+    # (small enough for the pipe's buffer) is then read back from it
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        worked.ok("export", "-o", str(fifo))
+        chunks = []
+        while chunk := os.read(reader, 1 << 16):
+            chunks.append(chunk)
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert len(json.loads(b"".join(chunks))["cases"]) == 3
+
+
+def test_export_to_dev_stdout_is_standard_output(worked, tmp_path):
+    # /dev/fd/1 rather than /dev/stdout: an export that renamed its file over the name
+    # given would replace the machine's /dev/stdout, while in /dev/fd (/proc/self/fd)
+    # it cannot create one
+    env = {"ESC_DB": str(worked.db), "ESC_NOW": EscRunner.now_default, "ESC_TZ": "UTC"}
+    target = tmp_path / "out.txt"
+    target.write_text("before\n")
+    with open(target, "a") as handle:  # `>> out.txt`: appended to, not replaced
+        result = run_process("export", "-f", "csv", "--output", "/dev/fd/1", env=env,
+                             stdout=handle)
+    assert (result.code, result.err) == (0, "")
+    before, written = target.read_text().split("\n", 1)
+    assert before == "before" and "exported" not in written
+    assert [row["id"] for row in csv.DictReader(io.StringIO(written))] == ["1", "2", "3"]
 
 
 def test_export_paths_the_filesystem_refuses_exit_5(worked, tmp_path):

@@ -48,6 +48,41 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def writes_in_place(target: Path) -> bool:
+    """Whether `target` must be written into rather than replaced: a symlink (its target
+    is what the user means), a FIFO, a device or a socket. Only a regular file, or a
+    name not taken yet, can be replaced by a file renamed over it."""
+    try:
+        mode = os.lstat(target).st_mode
+    except FileNotFoundError:
+        return False
+    except OSError as err:
+        raise cannot_write(target, err) from None
+    import stat
+
+    return not stat.S_ISREG(mode)
+
+
+def open_in_place(target: Path) -> int:
+    """A descriptor writing into `target` through any symlink; a file it creates is 0600
+    like the store, since an export holds the same customer data."""
+    try:
+        return os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as err:
+        raise cannot_write(target, err) from None
+
+
+def is_stdout(target: Path) -> bool:
+    """Whether `target` is where standard output goes (`--output /dev/stdout`)."""
+    import sys
+
+    try:
+        out, named = os.fstat(sys.stdout.fileno()), os.stat(target)
+    except (OSError, ValueError, AttributeError):  # in-process tests: no descriptor
+        return False
+    return (out.st_dev, out.st_ino) == (named.st_dev, named.st_ino)
+
+
 def cannot_write(target: Path, err: OSError) -> StoreError:
     """The error for a path the filesystem refused, naming what is wrong with it."""
     reason = err.strerror or str(err)

@@ -84,6 +84,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         import sys
 
+        from esc_cli.outfile import is_stdout
         from esc_cli.services import export as service
         from esc_cli.services.sources import Progress
 
@@ -93,6 +94,10 @@ def register(app: typer.Typer) -> None:
             from esc_cli.errors import UsageError
 
             raise UsageError(f"unknown format '{format}' (use json or csv)")
+        if output_file is not None and is_stdout(output_file):
+            # `--output /dev/stdout`: written as stdout is, so `>> file` appends and no
+            # "exported ..." line lands in the document
+            output_file = None
         if output_file is None:
             if env.stdout_tty:
                 # The export is a backup format: a file or a pipe gets its exact bytes. A
@@ -219,7 +224,10 @@ def _import_line(summary: dict) -> str:
 
 def _export_to_file(env, fmt: str, target: Path) -> dict:
     """Write next to the target and rename over it, so a failed export leaves no half
-    file; created 0600 like the store, since it holds the same customer data."""
+    file; created 0600 like the store, since it holds the same customer data. A path
+    that is not a regular file is written into instead: renaming over a symlink would
+    leave its target as it was, and over a FIFO or a device (/dev/stdout) would put a
+    file where the reader or the device was."""
     import os
 
     from esc_cli import outfile
@@ -232,6 +240,15 @@ def _export_to_file(env, fmt: str, target: Path) -> dict:
     part = outfile.store_part(target, env.db_path)
     if part is not None:
         raise UsageError(f"{target} is {part}: export to another file")
+    if outfile.writes_in_place(target):
+        fd = outfile.open_in_place(target)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+                return service.export(env, fmt, handle, _progress(env))
+        except BrokenPipeError:
+            raise  # `--output /dev/stdout | head`: quiet, as a pipe on stdout is
+        except OSError as err:
+            raise outfile.cannot_write(target, err) from None
     from esc_cli.services import leftovers
 
     leftovers.remove_stale(target, "tmp")  # of exports to this file that were killed

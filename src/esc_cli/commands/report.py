@@ -62,14 +62,17 @@ def register(app: typer.Typer) -> None:
         emit(ctx.obj, document, chosen, dimension, output)
 
 
-def _check_output(env, output: str) -> str:
-    """Refuse a file the report must not replace, before the figures are computed."""
+def _check_output(env, output: str) -> str | None:
+    """Refuse a file the report must not replace, before the figures are computed;
+    None for `--output /dev/stdout`, written as stdout is (`>> file` appends)."""
     from pathlib import Path
 
     from esc_cli.errors import UsageError
-    from esc_cli.outfile import store_part
+    from esc_cli.outfile import is_stdout, store_part
 
     target = Path(output)
+    if is_stdout(target):
+        return None
     if target.is_dir():
         raise UsageError(f"{output} is a directory: --output takes a file name")
     part = store_part(target, env.db_path)

@@ -34,7 +34,7 @@
 #   esc owner list --json
 #   esc pending ID -r/--reason --json
 #   esc policy
-#   esc policy export
+#   esc policy export --json
 #   esc policy load FILE --recompute --json
 #   esc policy show --json
 #   esc policy try FILE --since --until --by -f/--format --json

@@ -98,6 +98,16 @@ def test_policy_show_masks_and_export_keeps(secret_store, tmp_path):
     again.write_text(exported)
     esc.ok("policy", "load", str(again))
     assert esc.ok("policy", "export").out == exported
+    # --json (every read command takes it): the same policy as one document, secrets kept
+    import json
+    import tomllib
+
+    raw = esc.ok("policy", "export", "--json").out
+    document, shown = json.loads(raw), esc.doc("policy", "show")
+    assert sorted(_leaks(raw)) == sorted(SECRETS)
+    assert document["version"] == shown["version"]
+    assert sorted(document["policy"]) == sorted(shown["policy"])
+    assert document["policy"]["timezone"] == tomllib.loads(exported)["timezone"]
 
 
 def test_failed_deliveries_never_print_a_secret(secret_store):

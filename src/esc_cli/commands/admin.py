@@ -192,12 +192,15 @@ def policy_show(ctx: typer.Context, json: Json = False) -> None:
 
 
 @policy_app.command("export", help="The current policy as TOML (secrets kept, so it reloads).")
-def policy_export(ctx: typer.Context) -> None:
+def policy_export(ctx: typer.Context, json: Json = False) -> None:
     import sys
 
     from esc_cli import services
 
-    _, text, _ = services.policy_current(ctx.obj)
+    version, text, policy = services.policy_current(ctx.obj)
+    if json:  # `policy show --json`'s shape, the secrets kept as the TOML keeps them
+        output(ctx, True).json({"version": version, "policy": policy.raw()})  # type: ignore[attr-defined]
+        return
     text = text if text.endswith("\n") else text + "\n"
     if ctx.obj.stdout_tty:  # exact to a file or pipe; never control bytes to a terminal
         from esc_cli.render.output import visible

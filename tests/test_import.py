@@ -462,3 +462,29 @@ def test_progress_bar_only_when_stderr_is_a_terminal(esc, tmp_path, monkeypatch)
     size = os.path.getsize(path)
     assert counted == [["importing", size, size]]
     assert "importing" in err.getvalue()  # the bar's line, drawn on the terminal
+
+
+def test_an_unresolved_case_is_never_imported_to_an_inactive_owner(esc, tmp_path):
+    # `assign` refuses an inactive owner and deactivating one unassigns their unresolved
+    # cases; an import handed them a new case all the same
+    esc.ok("owner", "add", "olaf", "--tier", "1")
+    esc.ok("owner", "deactivate", "olaf")
+    rows = tmp_path / "cases.csv"
+    rows.write_text("title,customer,priority,owner\nA,Acme,high,olaf\n")
+    result = esc("import", str(rows))
+    assert result.code == 2 and "line 2: owner 'olaf' is inactive" in result.err
+    # workers' path too: a big file with the one bad row at its end
+    big = tmp_path / "big.csv"
+    big.write_text("title,customer,priority,owner\n" + "Bigger title,Acme,low,\n" * 30_000
+                   + "C,Acme,high,olaf\n")
+    assert big.stat().st_size > 512 << 10
+    result = esc("import", str(big))
+    assert result.code == 2 and "line 30002: owner 'olaf' is inactive" in result.err
+    assert esc.doc("queue") == []
+    # a resolved case keeps who owned it then
+    done = tmp_path / "done.csv"
+    done.write_text("title,customer,priority,owner,state,opened_at,acknowledged_at,resolved_at\n"
+                    "D,Acme,high,olaf,resolved,2026-10-01T00:00:00Z,2026-10-01T01:00:00Z,"
+                    "2026-10-01T02:00:00Z\n")
+    esc.ok("import", str(done))
+    assert esc.doc("show", "1")["owner"] == "olaf"

@@ -31,6 +31,7 @@ from esc_cli.domain.model import (
     STATES,
     TEXT_MAX_BYTES,
     TITLE_MAX,
+    UNRESOLVED,
     YEARS,
     iso,
 )
@@ -70,7 +71,7 @@ def check_case(
 
     if type(raw) is dict and raw.keys() <= _PLAIN_FIELDS:
         record = _plain_case(raw, checker)
-        if record is not None:
+        if record is not None and _held_by_inactive(record, checker) is None:
             return record, []
     errors: list[str] = []
     values: dict = {}
@@ -172,9 +173,29 @@ def check_case(
         record = _record_from_events(values, set(raw), events, errors, checker)
     else:
         record = _record_from_fields(values, errors, checker)
+    if record is not None:
+        inactive = _held_by_inactive(record, checker)
+        if inactive is not None:
+            errors.append(inactive)
     if errors:
         return None, errors
     return record, []
+
+
+def _held_by_inactive(record: CaseRecord, checker: Checker) -> str | None:
+    """Why an unresolved case may not be the inactive owner's it names, or None: `assign`
+    refuses an inactive owner (exit 4) and deactivating one unassigns their unresolved
+    cases, so an import may not hand them one either. A resolved or closed case keeps
+    who owned it then."""
+    if record.owner is None or record.state not in UNRESOLVED:
+        return None
+    owner = checker.owners.get(record.owner)
+    if owner is None or owner.active:
+        return None
+    return (
+        f"owner {record.owner!r} is inactive, and the case is {record.state} "
+        f"(esc owner add {record.owner} reactivates them)"
+    )
 
 
 # Fields of a row that `_plain_case` can check; any other field (an id, events, a policy

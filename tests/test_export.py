@@ -245,3 +245,12 @@ def _file(tmp_path, name, text):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_export_takes_json_as_every_read_command_does(esc):
+    # SPEC 4: every read command takes --json; for export it is the default format said
+    esc.ok("open", "Printer", "-c", "acme", "-p", "high")
+    assert esc.ok("export", "--json").out == esc.ok("export").out
+    assert esc.ok("export", "--json", "--format", "json").out == esc.ok("export").out
+    clash = esc("export", "--json", "--format", "csv")
+    assert clash.code == 2 and clash.err.startswith("error: --json is --format json")

@@ -81,9 +81,11 @@ def register(app: typer.Typer) -> None:
             Optional[Path],
             typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout"),
         ] = None,
+        json: Json = False,
     ) -> None:
         import sys
 
+        from esc_cli.errors import UsageError
         from esc_cli.outfile import is_stdout
         from esc_cli.services import export as service
         from esc_cli.services.sources import Progress
@@ -91,9 +93,10 @@ def register(app: typer.Typer) -> None:
         env = ctx.obj
         fmt = format.lower()
         if fmt not in ("json", "csv"):
-            from esc_cli.errors import UsageError
-
             raise UsageError(f"unknown format '{format}' (use json or csv)")
+        # every read command takes --json (SPEC 4): here it is the default format, said
+        if json and fmt != "json":
+            raise UsageError("--json is --format json: give one format")
         if output_file is not None and is_stdout(output_file):
             # `--output /dev/stdout`: written as stdout is, so `>> file` appends and no
             # "exported ..." line lands in the document

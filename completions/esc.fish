@@ -15,7 +15,7 @@
 #   esc doctor --repair --json
 #   esc escalate ID -r/--reason --to --team --owner --force --json
 #   esc explain ID --json
-#   esc export -f/--format -o/--output
+#   esc export -f/--format -o/--output --json
 #   esc feedback ID --csat --comment --json
 #   esc import [FILE] --dry-run --json
 #   esc init --policy --json

@@ -280,13 +280,11 @@ def main(argv: list[str] | None = None) -> None:
             # Rich and Click exit 1 themselves on a broken pipe; a reader gone away
             # (`esc export | head`) is no error, whichever write it interrupted
             code = 0
-    except OSError as err:
-        if err is stdout.failure:
-            code = _output_failed(err)
-        else:
+    except Exception as err:
+        if err is stdout.failure:  # stdout cannot take the output (`> /dev/full`)
+            code = _output_failed(stdout.failure)
+        else:  # a bug: still one line, never a traceback
             code = _error(f"internal error: {type(err).__name__}: {err}", 1)
-    except Exception as err:  # a bug: still one line, never a traceback
-        code = _error(f"internal error: {type(err).__name__}: {err}", 1)
     # The work is done and its outcome decided: a Ctrl-C during interpreter shutdown
     # must not turn a committed command into a death by signal.
     # (An import defers Ctrl-C from its COMMIT on and leaves it deferred until here:

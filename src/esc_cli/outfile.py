@@ -41,6 +41,19 @@ def store_part(target: Path, store_path: object) -> str | None:
     return None
 
 
+def refuse_target(target: Path | str, store_path: object, instead: str) -> None:
+    """A usage error, naming `target` as the user gave it, when it is a directory or any
+    part of the SQLite store; `instead` says what to do (`export to another file`)."""
+    from esc_cli.errors import UsageError
+
+    path = Path(target)
+    if path.is_dir():
+        raise UsageError(f"{target} is a directory: --output takes a file name")
+    part = store_part(path, store_path)
+    if part is not None:
+        raise UsageError(f"{target} is {part}: {instead}")
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return os.path.samefile(a, b)

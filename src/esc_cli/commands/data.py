@@ -234,15 +234,10 @@ def _export_to_file(env, fmt: str, target: Path) -> dict:
     import os
 
     from esc_cli import outfile
-    from esc_cli.errors import UsageError
     from esc_cli.services import export as service
 
     target = target.expanduser()
-    if target.is_dir():
-        raise UsageError(f"{target} is a directory: --output takes a file name")
-    part = outfile.store_part(target, env.db_path)
-    if part is not None:
-        raise UsageError(f"{target} is {part}: export to another file")
+    outfile.refuse_target(target, env.db_path, "export to another file")
     if outfile.writes_in_place(target):
         fd = outfile.open_in_place(target)
         try:

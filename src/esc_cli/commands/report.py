@@ -67,15 +67,9 @@ def _check_output(env, output: str) -> str | None:
     None for `--output /dev/stdout`, written as stdout is (`>> file` appends)."""
     from pathlib import Path
 
-    from esc_cli.errors import UsageError
-    from esc_cli.outfile import is_stdout, store_part
+    from esc_cli.outfile import is_stdout, refuse_target
 
-    target = Path(output)
-    if is_stdout(target):
+    if is_stdout(Path(output)):
         return None
-    if target.is_dir():
-        raise UsageError(f"{output} is a directory: --output takes a file name")
-    part = store_part(target, env.db_path)
-    if part is not None:
-        raise UsageError(f"{output} is {part}: write the report to another file")
+    refuse_target(output, env.db_path, "write the report to another file")
     return output

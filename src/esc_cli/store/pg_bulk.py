@@ -23,6 +23,7 @@ from typing import NamedTuple
 from esc_cli.store import owner_times
 from esc_cli.store.cases import CASE_COLUMNS
 from esc_cli.store.migrations import SEARCHED_EVENT_KINDS
+from esc_cli.store.pg_search_sql import stemmed
 from esc_cli.store.two_readers import wait_interruptibly
 
 _EVENT_COLUMNS = (
@@ -174,8 +175,8 @@ def _split(words: str) -> tuple[str, str]:
     if _LONG.search(words):
         every = words.split()
         return (
-            " ".join(w for w in every if len(w) <= 64 and len(w) >= 3),
-            " ".join(w for w in every if len(w) > 64 or len(w) < 3),
+            " ".join(w for w in every if stemmed(w)),
+            " ".join(w for w in every if not stemmed(w)),
         )
     return _SHORT.sub("", words), " ".join(_SHORT.findall(words))
 

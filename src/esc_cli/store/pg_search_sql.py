@@ -12,6 +12,13 @@ same way."""
 
 from __future__ import annotations
 
+
+def stemmed(word: str) -> bool:
+    """Whether FTS5's porter stems `word`: only a word of 3 to 64 bytes (the rule the
+    SQL below spells out, and store/pg_bulk.py's expressions for ASCII words)."""
+    return 3 <= len(word.encode()) <= 64
+
+
 # The words of `w` (esc_words' output: runs of letters and digits, one space apart)
 # that FTS5 stems, and the others. Text that is all ASCII with no word past 64
 # characters, nearly all a support team writes, is cut by one regular expression of

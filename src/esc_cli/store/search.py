@@ -103,8 +103,10 @@ def _search_postgres(conn, terms: list[str], filters: dict, limit: int, now: int
     words = [(_unaccented(term.rstrip("*").strip('"')), term.endswith("*")) for term in terms]
     # FTS5's porter stems only words of 3 to 64 bytes, the documents' split too
     # (store/pg_search_sql.py): any other is kept as it is, lower-cased
+    from esc_cli.store.pg_search_sql import stemmed
+
     stems = [
-        row[0][0] if row[0] and 3 <= len(word.encode()) <= 64 else word.lower()
+        row[0][0] if row[0] and stemmed(word) else word.lower()
         for row, (word, _) in zip(
             conn.execute(
                 "SELECT ts_lexize('esc_stem', w) FROM unnest(CAST(? AS text[])) WITH ORDINALITY "

@@ -92,6 +92,18 @@ def test_into_an_existing_path_is_refused(tmp_path):
     assert runner("demo", "--into", str(tmp_path)).code == 2  # a directory exists too
 
 
+def test_into_a_path_whose_notification_log_exists_is_refused(tmp_path):
+    """The demo's sweep appends to PATH-notifications.jsonl and a failed demo removes
+    it: a file already there is not the demo's to add to or remove."""
+    runner = EscRunner(tmp_path / "never.db")
+    log = tmp_path / "desk-notifications.jsonl"
+    log.write_text("mine\n")
+    result = runner("demo", "--into", str(tmp_path / "desk.db"))
+    assert result.code == 2
+    assert result.err.startswith(f"error: {log} already exists") and result.err.count("error:") == 1
+    assert log.read_text() == "mine\n" and not (tmp_path / "desk.db").exists()
+
+
 def test_plain_output_in_a_pipe_and_a_fresh_temporary_directory(tmp_path, monkeypatch):
     import tempfile
 

@@ -130,6 +130,11 @@ def test_export_to_a_file_is_private_and_never_the_store(worked, tmp_path):
     assert result.out.startswith("exported 3 cases (") and str(target) in result.out
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
     json.loads(target.read_text())
+    one = tmp_path / "one.json"
+    worked.sql("DELETE FROM events WHERE case_id > 1", "DELETE FROM cases WHERE id > 1")
+    events = worked.rows("SELECT count(*) FROM events")[0][0]
+    assert events > 1
+    assert worked.ok("export", "-o", str(one)).out == f"exported 1 case ({events} events) to {one}\n"
     assert worked("export", "-o", str(tmp_path)).code == 2
     assert worked("export", "--format", "xml").code == 2
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

@@ -488,3 +488,24 @@ def test_an_unresolved_case_is_never_imported_to_an_inactive_owner(esc, tmp_path
                     "2026-10-01T02:00:00Z\n")
     esc.ok("import", str(done))
     assert esc.doc("show", "1")["owner"] == "olaf"
+
+
+@pytest.mark.parametrize("failure", [
+    OSError(5, "Input/output error", "/mnt/usb/cases.csv"),
+    OSError(24, "Too many open files"),
+])
+def test_a_file_the_system_refuses_is_one_line_and_exit_5(esc, tmp_path, monkeypatch, failure):
+    """An OSError no command foresaw (a failing disk, a full /tmp under `import -`'s spool,
+    no file handles left) is the machine's problem, not a bug: one line naming the file,
+    exit 5, never "internal error" and exit 1 (issue 20), and nothing written."""
+    from esc_cli.services import importing
+
+    def refuse(path):
+        raise failure
+
+    monkeypatch.setattr(importing, "open_source", refuse)
+    before = snapshot(esc.db)
+    result = esc("import", write(tmp_path, "cases.csv", "title,customer,priority\nA,G,low\n"))
+    where = f": {failure.filename}" if failure.filename else ""
+    assert (result.code, result.err) == (5, f"error: the system refused{where}: {failure.strerror}\n")
+    assert snapshot(esc.db) == before

@@ -283,6 +283,8 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as err:
         if err is stdout.failure:  # stdout cannot take the output (`> /dev/full`)
             code = _output_failed(stdout.failure)
+        elif isinstance(err, OSError):
+            code = _system_refused(err)
         else:  # a bug: still one line, never a traceback
             code = _error(f"internal error: {type(err).__name__}: {err}", 1)
     # The work is done and its outcome decided: a Ctrl-C during interpreter shutdown
@@ -435,6 +437,15 @@ def _output_failed(err: OSError) -> int:
     is no error: BrokenPipeError is caught before this.)"""
     _silence_stdout()  # what stayed buffered goes nowhere, not to a failing flush at exit
     return _error(f"cannot write the output: {err.strerror or err}", 5)
+
+
+def _system_refused(err: OSError) -> int:
+    """The system refused a file or resource no command foresaw: a full /tmp under
+    `import -`'s spool, an I/O error, out of file handles. One line naming the file, and
+    exit 5 as for the store's own I/O: the machine, not the input, has a problem (issue
+    20: no failure is "internal error", exit 1)."""
+    where = f": {err.filename}" if err.filename else ""
+    return _error(f"the system refused{where}: {err.strerror or err}", 5)
 
 
 def _silence_stdout() -> None:

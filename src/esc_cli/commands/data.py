@@ -115,8 +115,10 @@ def register(app: typer.Typer) -> None:
         counts = _export_to_file(env, fmt, output_file)
         from esc_cli.render.output import clean
 
-        detail = f" ({counts['events']} events)" if fmt == "json" else ""
-        sys.stdout.write(f"exported {counts['cases']} cases{detail} to {clean(str(output_file))}\n")
+        detail = f" ({_plural(counts['events'], 'event')})" if fmt == "json" else ""
+        sys.stdout.write(
+            f"exported {_plural(counts['cases'], 'case')}{detail} to {clean(str(output_file))}\n"
+        )
 
     @app.command(
         help="Load a sample support desk into a new store, its timeline moved to "

@@ -31,6 +31,14 @@ def demo_target(into: str | None) -> tuple[Path, Path | None]:
             f"{path} already exists: --into takes a path for a new store",
             hint="pick a path that does not exist, or leave --into out for a temporary one",
         )
+    log = notifications_file(path)
+    if log.exists() or log.is_symlink():
+        # the demo's sweep appends its notifications there, and a failed demo removes
+        # what it made: neither may happen to a file it did not make
+        raise UsageError(
+            f"{log} already exists: the demo writes its notifications beside its store",
+            hint="pick another path, or move that file away",
+        )
     if path.parent.exists() and not path.parent.is_dir():
         raise UsageError(f"{path.parent} is not a directory")
     try:
@@ -38,6 +46,11 @@ def demo_target(into: str | None) -> tuple[Path, Path | None]:
     except OSError as err:
         raise UsageError(f"cannot create {path.parent}: {err.strerror}") from None
     return path.absolute(), None
+
+
+def notifications_file(path: Path) -> Path:
+    """Where the sample policy's command channel appends the demo's notifications."""
+    return path.with_name(path.stem + "-notifications.jsonl")
 
 
 def _remove_demo(path: Path, directory: Path | None, notify_file: Path) -> None:
@@ -84,7 +97,7 @@ def demo(env, into: str | None, progress: Progress | None = None) -> dict:
     # the moved cases are written here for import to read, and removed with it
     staging = tempfile.TemporaryDirectory(prefix="esc-demo-sample-")
     sources = {"cases.json": Path(staging.name) / "cases.json"}
-    notify_file = path.with_name(path.stem + "-notifications.jsonl")
+    notify_file = notifications_file(path)
     problems: list[str] = []
 
     def sample_error(label: str, reasons: list[str]) -> None:

@@ -112,6 +112,15 @@ def test_text_without_words_exits_2(esc, text):
     assert result.err.startswith("error:") and "no words" in result.err
 
 
+@pytest.mark.parametrize("text", ["y" * 2100, "refund " + "y" * 2100, "y" * 2100 + "*"])
+def test_a_word_longer_than_any_index_holds_finds_nothing_on_either_store(esc, text):
+    """PostgreSQL's documents hold no word of 2,047 bytes or more, and its tsquery
+    refuses one (a store error echoing 2 KB back): no case can hold it, as on SQLite."""
+    _open(esc, "Refund request", "double charge")
+    result = esc("search", text, "--json")
+    assert (result.code, result.err, result.json()) == (0, "", [])
+
+
 def test_too_many_words_exit_2(esc):
     words = " ".join(f"w{i}" for i in range(40))
     result = esc("search", words)

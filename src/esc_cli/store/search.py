@@ -80,6 +80,8 @@ def search(conn: sqlite3.Connection, terms: list[str], filters: dict, limit: int
 
 
 _MARKS = re.compile("[\u0300-\u036f]")
+# PostgreSQL's longest lexeme in bytes: to_tsvector skips a word of 2,047 or more
+_LONGEST_LEXEME = 2046
 
 
 def _unaccented(word: str) -> str:
@@ -116,6 +118,10 @@ def _search_postgres(conn, terms: list[str], filters: dict, limit: int, now: int
             words,
         )
     ]
+    if any(len(stem.encode()) > _LONGEST_LEXEME for stem in stems):
+        # to_tsvector leaves such a word out of every document (and a tsquery refuses
+        # it): nothing can match all the words, as on SQLite when no case holds it
+        return []
     # the stems are letters and digits only (query_terms' words, stemmed): safe to quote
     each = [f"'{stem}'" + (":*" if prefix else "") for stem, (_, prefix) in zip(stems, words)]
     clauses, params = case_filters(filters, now)

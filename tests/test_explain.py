@@ -131,6 +131,35 @@ def test_pending_case_has_frozen_clocks_and_nothing_next(esc):
     assert "Next: nothing; its clocks are paused while it waits on the customer" in plain
 
 
+def test_a_stopped_clock_shows_no_pause_past_its_stop(esc):
+    """The resolution clock pauses while a case is resolved (a reopen moves its due time),
+    but once stopped that is its stop: a resolved case showed "paused since" its
+    resolution, "frozen until the case resumes"; one resolved straight from pending
+    showed its wait as never ending, and "met with 2h to spare" for a stop 2h past due."""
+    plain = str(esc.doc("open", "x", "--customer", "a", "--priority", "urgent",
+                        now="2026-11-02T00:00:00Z")["id"])
+    esc.ok("resolve", plain, "--resolution", "done", now="2026-11-02T02:00:00Z")
+    waited = str(esc.doc("open", "y", "--customer", "a", "--priority", "urgent",
+                         now="2026-11-02T00:00:00Z")["id"])
+    esc.ok("ack", waited, now="2026-11-02T00:05:00Z")
+    esc.ok("pending", waited, "--reason", "asked for logs", now="2026-11-02T01:00:00Z")
+    esc.ok("resolve", waited, "--resolution", "fixed", now="2026-11-02T06:00:00Z")
+
+    def resolution(case):
+        doc = esc.doc("explain", case, now="2026-11-02T07:00:00Z")
+        return next(c for c in doc["clocks"] if c["clock"] == "resolution")
+
+    assert resolution(plain)["paused"] == []
+    assert resolution(waited)["paused"] == [
+        {"from": "2026-11-02T01:00:00Z", "to": "2026-11-02T06:00:00Z"}]
+    assert resolution(waited)["status"] == "met"
+    text = esc.ok("explain", waited, now="2026-11-02T07:00:00Z").out
+    assert "frozen until" not in text and "to spare" not in text.split("resolution:")[1]
+    assert "resolution: target 4h on the 24x7 calendar (UTC) — met (pending not counted)" in text
+    assert "  paused    Mon 02 Nov 01:00–06:00 UTC (until it stopped)" in text
+    assert "frozen until" not in esc.ok("explain", plain, now="2026-11-02T07:00:00Z").out
+
+
 def test_plain_explanation_reads_well(esc):
     esc.tz = "Europe/Berlin"
     case = str(esc.doc("open", "VPN \x1b[31mdown", "--customer", "a", "--priority", "medium",

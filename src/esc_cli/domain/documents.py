@@ -115,9 +115,23 @@ def clock_document(trace, now: int, calendar=None, until: int | None = None) -> 
         "started_at": iso(trace.started_at),
         "stopped_at": iso(trace.stopped_at),
         "worked": [{"from": iso(a), "to": iso(b)} for a, b in worked],
-        "paused": [{"from": iso(a), "to": iso(b)} for a, b in trace.paused],
+        "paused": [{"from": iso(a), "to": iso(b)} for a, b in _pauses_while_it_ran(trace)],
         "warn_at": iso(trace.warn_at),
         "due_at": iso(trace.due_at),
         "state": trace.state,
         "status": trace.status(now),
     }
+
+
+def _pauses_while_it_ran(trace) -> tuple:
+    """The pauses explain shows: those before the clock stopped. The resolution clock
+    pauses while a case is resolved too (a reopen moves its due time by that time), but
+    once stopped that is its stop, not a pause: a resolved case showed "paused since"
+    its resolution, "frozen until the case resumes"; and one resolved straight from
+    pending showed its wait as never ending. That wait now ends where the clock stopped."""
+    stopped = trace.stopped_at
+    if stopped is None:
+        return trace.paused
+    return tuple(
+        (start, stopped if end is None else end) for start, end in trace.paused if start < stopped
+    )

@@ -137,6 +137,9 @@ def _clock_status(clock: dict, now: int):
     if status == "missed":
         return Text(f"missed by {duration(stopped - due)}" if stopped else "missed", style="red")  # type: ignore[operator]
     if status == "met":
+        if stopped and stopped > due:  # type: ignore[operator]
+            # resolved straight from pending past a due time its wait never moved
+            return Text("met (pending not counted)", style="green")
         return Text(f"met, {duration(due - stopped)} to spare" if stopped else "met", style="green")  # type: ignore[operator]
     if clock["state"] == "frozen":
         return Text("paused", style="magenta")

@@ -51,6 +51,10 @@ def _status_words(clock: dict, now: int) -> tuple[str, str]:
     if status == "missed":
         return (f"missed by {duration(stopped - due)}" if stopped and due else "missed"), "red"
     if status == "met":
+        if stopped and due and stopped > due:
+            # resolved straight from pending, past a due time its wait never moved:
+            # judged by the working time it ran (docs/sla.md), not by the wall clock
+            return "met (pending not counted)", "green"
         return (
             f"met with {duration(due - stopped)} to spare" if stopped and due else "met"
         ), "green"
@@ -131,10 +135,11 @@ def explain_lines(doc: dict, now: int, zone: str, with_plan: bool = True) -> lis
                     )
                 )
             else:
+                until_stop = clock["stopped_at"] is not None and pause["to"] == clock["stopped_at"]
                 lines.append(
                     (
                         f"  paused    {_span_text(start, end, zone)} "  # type: ignore[arg-type]
-                        f"(subtracted)",
+                        + ("(until it stopped)" if until_stop else "(subtracted)"),
                         "magenta",
                     )
                 )

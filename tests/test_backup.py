@@ -87,16 +87,16 @@ def test_a_directory_gets_a_timestamped_file(esc, tmp_path):
     assert again.code == 2  # same instant, same name: refused, not overwritten
 
 
-def test_targets_the_filesystem_refuses_exit_5_and_leave_nothing(esc, tmp_path):
-    # an I/O problem, as for export --output and report --output (docs/operations.md)
+def test_targets_the_filesystem_refuses_exit_2_and_leave_nothing(esc, tmp_path):
+    # a path to change, as for export --output and report --output (docs/operations.md)
     missing = esc("backup", str(tmp_path / "no" / "such" / "dir" / "x.db"))
-    assert missing.code == 5
+    assert missing.code == 2
     assert missing.err == (f"error: cannot write {tmp_path / 'no/such/dir/x.db'}: "
                            f"directory {tmp_path / 'no/such/dir'} does not exist\n")
     plain = tmp_path / "a.json"
     plain.write_text("keep")
     under_a_file = esc("backup", str(plain / "x.db"))
-    assert under_a_file.code == 5
+    assert under_a_file.code == 2
     assert under_a_file.err == f"error: cannot write {plain / 'x.db'}: {plain} is not a directory\n"
     assert plain.read_text() == "keep"
     assert esc("doctor").code == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -211,14 +212,14 @@ def test_export_to_dev_stdout_is_standard_output(worked, tmp_path):
     assert [row["id"] for row in csv.DictReader(io.StringIO(written))] == ["1", "2", "3"]
 
 
-def test_export_paths_the_filesystem_refuses_exit_5(worked, tmp_path):
+def test_export_paths_the_filesystem_refuses_exit_2(worked, tmp_path):
     plain = tmp_path / "a.json"
     plain.write_text("keep")
     under_a_file = worked("export", "-o", str(plain / "x.json"))
-    assert under_a_file.code == 5
+    assert under_a_file.code == 2
     assert under_a_file.err == f"error: cannot write {plain / 'x.json'}: {plain} is not a directory\n"
     missing = worked("export", "-o", str(tmp_path / "no" / "such" / "x.json"))
-    assert missing.code == 5
+    assert missing.code == 2
     assert missing.err == (f"error: cannot write {tmp_path / 'no' / 'such' / 'x.json'}: "
                            f"directory {tmp_path / 'no' / 'such'} does not exist\n")
     assert plain.read_text() == "keep" and not (tmp_path / "no").exists()
@@ -259,3 +260,17 @@ def test_export_takes_json_as_every_read_command_does(esc):
     assert esc.ok("export", "--json", "--format", "json").out == esc.ok("export").out
     clash = esc("export", "--json", "--format", "csv")
     assert clash.code == 2 and clash.err.startswith("error: --json is --format json")
+
+
+@pytest.mark.parametrize(("code", "exit_code"), [
+    (errno.EACCES, 2), (errno.EROFS, 2), (errno.ENAMETOOLONG, 2), (errno.EISDIR, 2),
+    (errno.ENOSPC, 5), (errno.EIO, 5), (errno.EDQUOT, 5),
+])
+def test_a_path_to_change_exits_2_and_a_machine_in_trouble_5(tmp_path, code, exit_code):
+    """One rule for every file esc is told to write (docs/operations.md): naming another
+    path fixes a 2; a 5 is the machine's (full, failing, over quota)."""
+    from esc_cli.outfile import cannot_write
+
+    error = cannot_write(tmp_path / "x.json", OSError(code, os.strerror(code)))
+    assert error.exit_code == exit_code
+    assert error.message == f"cannot write {tmp_path / 'x.json'}: {os.strerror(code)}"

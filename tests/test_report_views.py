@@ -150,17 +150,17 @@ def test_output_writes_a_file_and_nothing_to_stdout(esc, tmp_path):
     table = tmp_path / "report.txt"
     esc.ok("report", *WINDOW, "--output", str(table))
     assert table.read_text().startswith("figure\tvalue\tprevious\n")
-    # a directory the filesystem does not have is an I/O problem, as for export and backup
+    # a directory the filesystem does not have is a path to change, as for export and backup
     bad = esc("report", "--output", str(tmp_path / "missing" / "r.html"), "--format", "html")
-    assert bad.code == 5 and bad.err.startswith("error: cannot write")
+    assert bad.code == 2 and bad.err.startswith("error: cannot write")
     assert "directory" in bad.err and "does not exist" in bad.err
 
 
-def test_output_paths_the_filesystem_refuses_exit_5(esc, tmp_path):
+def test_output_paths_the_filesystem_refuses_exit_2(esc, tmp_path):
     plain = tmp_path / "a.json"
     plain.write_text("keep")
     under_a_file = esc("report", "--output", str(plain / "r.html"))
-    assert under_a_file.code == 5
+    assert under_a_file.code == 2
     assert under_a_file.err == f"error: cannot write {plain / 'r.html'}: {plain} is not a directory\n"
     assert plain.read_text() == "keep"
     folder = esc("report", "--output", str(tmp_path))

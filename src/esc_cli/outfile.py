@@ -1,10 +1,12 @@
 """Files the user names for esc to write (`export --output`, `report --output`,
 `backup`): never the store, and one rule for a path the filesystem refuses.
 
-The rule (docs/operations.md): what is wrong with the value itself (the store, a
-directory, an existing file without --force) exits 2; a path the filesystem will not
-let esc create or write (no such directory, not a directory, permission, read-only,
-full, I/O error) is an I/O problem and exits 5, as the store's own are (SPEC §5)."""
+The rule (docs/operations.md): a path the user must change is an invalid value, exit 2:
+what is wrong with the name itself (the store, a directory, an existing file without
+--force) and what the filesystem says is wrong with it (no such directory, not a
+directory, permission, read-only, a name too long). A path that is fine on a machine
+in trouble (full, an I/O error, over quota) is an I/O problem and exits 5, as the
+store's own are (SPEC §5)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import errno
 import os
 from pathlib import Path
 
-from esc_cli.errors import StoreError
+from esc_cli.errors import EscError, StoreError, UsageError
 
 # What SQLite keeps beside a database: writing over the WAL (or a hot journal) loses
 # transactions already committed, as surely as writing over the file itself.
@@ -44,7 +46,6 @@ def store_part(target: Path, store_path: object) -> str | None:
 def refuse_target(target: Path | str, store_path: object, instead: str) -> None:
     """A usage error, naming `target` as the user gave it, when it is a directory or any
     part of the SQLite store; `instead` says what to do (`export to another file`)."""
-    from esc_cli.errors import UsageError
 
     path = Path(target)
     if path.is_dir():
@@ -96,22 +97,41 @@ def is_stdout(target: Path) -> bool:
     return (out.st_dev, out.st_ino) == (named.st_dev, named.st_ino)
 
 
-def cannot_write(target: Path, err: OSError) -> StoreError:
-    """The error for a path the filesystem refused, naming what is wrong with it."""
+# What the filesystem says about the path itself: naming another one is the fix
+_BAD_PATH = frozenset(
+    (
+        errno.ENOENT,
+        errno.ENOTDIR,
+        errno.EISDIR,
+        errno.EACCES,
+        errno.EPERM,
+        errno.EROFS,
+        errno.ENAMETOOLONG,
+        errno.ELOOP,
+        errno.EEXIST,
+    )
+)
+
+
+def cannot_write(target: Path, err: OSError) -> EscError:
+    """The error for a path the filesystem refused, naming what is wrong with it: exit
+    2 when the path is the problem, 5 when the machine is (see the module's rule)."""
     reason = err.strerror or str(err)
     if err.errno in (errno.ENOENT, errno.ENOTDIR) and not Path(target).parent.is_dir():
         return no_directory(target)
+    if err.errno in _BAD_PATH:
+        return UsageError(f"cannot write {target}: {reason}")
     return StoreError(f"cannot write {target}: {reason}")
 
 
-def no_directory(target: Path) -> StoreError:
+def no_directory(target: Path) -> UsageError:
     """`target`'s directory is not there: a file where a directory should be (the
     nearest ancestor that exists is not a directory), or a directory that is missing."""
     parent = Path(target).parent
     while not parent.is_dir():
         if parent.exists() or parent.is_symlink():
-            return StoreError(f"cannot write {target}: {parent} is not a directory")
+            return UsageError(f"cannot write {target}: {parent} is not a directory")
         if parent == parent.parent:
             break
         parent = parent.parent
-    return StoreError(f"cannot write {target}: directory {Path(target).parent} does not exist")
+    return UsageError(f"cannot write {target}: directory {Path(target).parent} does not exist")

@@ -62,7 +62,7 @@ def test_json_export_is_one_document_with_policy_owners_and_cases(worked):
     assert [c["id"] for c in document["cases"]] == [1, 2, 3]
     first = document["cases"][0]
     assert first["title"] == 'Printer "on fire"' and first["policy_version"] == 1
-    assert [e["kind"] for e in first["events"]][:3] == ["opened", "acknowledged", "escalated"]
+    assert [e["kind"] for e in first["events"]][:4] == ["opened", "assigned", "acknowledged", "escalated"]
     shown = worked.doc("show", "1")
     shown.pop("clocks")
     assert first == shown

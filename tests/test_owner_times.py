@@ -254,3 +254,80 @@ def test_doctor_finds_a_wrong_missing_or_stray_row_and_repairs_it(esc):
     assert sorted(esc.rows(STORED)) == kept
     code, checks = _doctor(esc, now=now)
     assert code == 0 and checks["due_times"]["ok"]
+
+
+def _kept_owners(esc) -> None:
+    """An escalation that keeps the owner the case was opened with (bob works at tier 2),
+    one that names that owner again with --owner, and one taken 30 minutes later."""
+    at = "2026-12-07T09:00:00Z"
+    esc.ok("owner", "add", "bob", "--tier", "2", now=at)
+    esc.ok("owner", "add", "ann", "--tier", "1", now=at)
+    for title, owner, named in (("kept", "bob", None), ("named", "ann", "ann"), ("taken", None, None)):
+        case = esc.doc("open", title, "--customer", "C", "--priority", "low",
+                       *(["--owner", owner] if owner else []), now=at)["id"]
+        esc.ok("escalate", str(case), "--reason", "x", *(["--owner", named] if named else []),
+               now="2026-12-07T09:10:00Z")
+    esc.ok("assign", "3", "bob", now="2026-12-07T09:40:00Z")
+
+
+def _owner_figures(esc) -> tuple:
+    doc = esc.doc("report", "--since", "2026-12-07", "--until", "2026-12-08",
+                  now="2026-12-07T10:00:00Z")
+    return doc["time_to_owner"]["p50"], doc["time_to_owner"]["p90"], doc["unowned"]
+
+
+def test_an_escalation_keeping_the_owner_a_case_was_opened_with_is_owned_at_once(esc):
+    """`esc open --owner` wrote no `assigned` event, so the report counted an escalation
+    that kept that owner (or named it again) as unowned: p50 30m and 2 unowned here."""
+    _kept_owners(esc)
+    assert _owner_figures(esc) == (0, 1800, 0)
+    assert [tuple(row) for row in esc.rows(
+        "SELECT kind, field, from_value, to_value FROM events WHERE case_id = 1 ORDER BY id")] \
+        == [("opened", "state", None, "new"), ("assigned", "owner", None, "bob"),
+            ("escalated", "tier", "1", "2")]
+    assert esc.doc("doctor", now="2026-12-07T10:00:00Z")["ok"]
+
+
+def test_a_store_from_before_0028_counts_the_owner_its_cases_were_opened_with(esc):
+    """A case opened with --owner before schema 28 has no `assigned` event: its owner is
+    the one the first `assigned` event replaced, or with none its owner now. Migration
+    0028 records every wait again that way; doctor replays it the same way."""
+    from esc_cli.store.migrations import MIGRATIONS
+
+    _kept_owners(esc)
+    # as esc before 0028 wrote them: no `assigned` event at the opening, owned = 0
+    for case in (1, 2):
+        esc.sql(("UPDATE owner_times SET settled_at = NULL, owned = 0 WHERE case_id = ?",
+                 (case,)))
+    _forget_the_opening_assignments(esc)
+    assert _owner_figures(esc) == (1800, 1800, 2)
+    before = len([n for n, _ in MIGRATIONS if n < "0028"])
+    if esc.is_pg:
+        esc.sql("DELETE FROM esc_migrations WHERE name >= '0028'",
+                ("UPDATE esc_store SET version = ?", (before,)))
+    else:
+        esc.sql("DELETE FROM _sqlite_migrations WHERE name >= '0028'",
+                f"PRAGMA user_version = {before}")
+    assert _owner_figures(esc) == (0, 1800, 0)  # opening it upgrades it
+    doctor = esc.doc("doctor", now="2026-12-07T10:00:00Z")
+    assert {c["name"]: c["ok"] for c in doctor["checks"]}["due_times"]
+
+
+def _forget_the_opening_assignments(esc) -> None:
+    """Remove the `assigned` events written at the openings and re-chain the hashes, as
+    a store written before schema 28 holds them (for the tests only)."""
+    from esc_cli.domain.model import Event, event_hash
+
+    esc.sql("DELETE FROM events WHERE kind = 'assigned' AND at = "
+            f"{int(datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc).timestamp())}")
+    rows = esc.rows("SELECT id, case_id, at, actor, kind, field, from_value, to_value, reason "
+                    "FROM events ORDER BY case_id, id")
+    previous: dict[int, bytes] = {}
+    updates = []
+    for event_id, case_id, *fields in rows:
+        digest = event_hash(previous.get(case_id, b""), case_id, Event(*fields))
+        previous[case_id] = digest
+        updates.append(("UPDATE events SET hash = ? WHERE id = ?", (digest, event_id)))
+    counts = esc.rows("SELECT case_id, count(*) FROM events GROUP BY case_id")
+    updates += [("UPDATE cases SET event_count = ? WHERE id = ?", (n, c)) for c, n in counts]
+    esc.sql(*updates)

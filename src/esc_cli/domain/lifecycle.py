@@ -176,7 +176,12 @@ def open_case(
         check_capacity(
             owner, owner_load, False, "open it without --owner, then esc assign ID HANDLE --force"
         )
-    return case, [Event(now, actor, "opened", "state", None, "new", None)]
+    opened = [Event(now, actor, "opened", "state", None, "new", None)]
+    if owner is not None:
+        # the history says who owns the case, as an import's does (record_events.history):
+        # the report's time to owner and every replay read owners from `assigned` events
+        opened.append(Event(now, actor, "assigned", "owner", None, owner.handle, None))
+    return case, opened
 
 
 def acknowledge(case: Case, now: int, actor: str) -> Change:

@@ -4,9 +4,11 @@ instead of searching each escalation's neighbouring events (store/owner_times.py
 
 For each `escalated` event of a case, in order, one row (escalated_at, settled_at, owned):
 
-- owned at once: the case's latest `assigned` event at or before the escalation's
-  instant names someone (kept, named with --owner, or given by routing in the same
-  write): settled_at = escalated_at, owned = 1 (a delay of 0);
+- owned at once: the case's owner at the escalation's instant, once its write is done,
+  is someone (kept, named with --owner, or given by routing in the same write): the
+  latest `assigned` event at or before that instant names them, or, with none, the
+  case had them from its opening (`opening_owner`): settled_at = escalated_at, owned =
+  1 (a delay of 0);
 - else the first later event, after the escalation's instant, that is an `assigned` to
   someone (settled_at = its instant, owned = 1: the delay is the difference) or another
   tier move, a resolution or a close (settled_at = its instant, owned = 0: the case left
@@ -32,20 +34,35 @@ _ENDS = frozenset({"escalated", "deescalated", "resolved", "closed"})
 Wait = tuple[int, "int | None", int]  # (escalated_at, settled_at, owned)
 
 
-def waits(events: Iterable) -> list[Wait]:
-    """The rows for a case's whole history (Event-likes with at, kind and to_value, in
-    the order they were written)."""
+def opening_owner(events: Iterable, owner_now: str | None) -> str | None:
+    """The owner a case had before its first `assigned` event: the owner that event
+    replaced, or, when it has none, the owner it has now (nothing ever changed it).
+    `esc open --owner` wrote no `assigned` event before schema 28, so a case opened so
+    and escalated with its owner kept counted as unowned in the report."""
+    for event in events:
+        if event.kind == "assigned":
+            return event.from_value
+    return owner_now
+
+
+def waits(events: Iterable, owner_now: str | None = None) -> list[Wait]:
+    """The rows for a case's whole history (Event-likes with at, kind, from_value and
+    to_value, in the order they were written) and its owner now."""
+    events = list(events)
     history = [(e.at, e.kind, e.to_value) for e in events]
-    return waits_of(history)
+    return waits_of(history, opening_owner(events, owner_now))
 
 
-def waits_of(history: list[tuple[int, str, str | None]]) -> list[Wait]:
-    """waits() over (at, kind, to_value) tuples in written order."""
+def waits_of(
+    history: list[tuple[int, str, str | None]], opened_with: str | None = None
+) -> list[Wait]:
+    """waits() over (at, kind, to_value) tuples in written order, for a case whose owner
+    before its first `assigned` event was `opened_with`."""
     found: list[Wait] = []
     for index, (at, kind, _) in enumerate(history):
         if kind != "escalated":
             continue
-        owner = None
+        owner = opened_with
         for when, other, to_value in history:
             # the latest `assigned` at or before this instant, later writes at the same
             # instant included (routing assigns in the escalation's own write)

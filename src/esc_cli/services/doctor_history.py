@@ -68,13 +68,14 @@ def check_chains(conn, checks: list[Check], totals, progress) -> list[tuple[int,
             _compare_summary(case_id, [], facts, summaries)
 
     for case_id, chain in integrity.event_chains(conn):
-        _compare_waits(case_id, chain, waits.pop(case_id, []), summaries)
         while pending is not None and pending[0] < case_id:
             missing_history(pending[0], pending[2])
             pending = next(cases, None)
         if pending is None or pending[0] != case_id:
+            _compare_waits(case_id, chain, waits.pop(case_id, []), summaries, None)
             check.fail(case_id, f"{len(chain)} event(s) belong to a case that does not exist")
         else:
+            _compare_waits(case_id, chain, waits.pop(case_id, []), summaries, pending[4])
             written = pending[1] or 0
             if pending[2] is not None:
                 _compare_summary(case_id, [event for event, _ in chain], pending[2], summaries)
@@ -113,7 +114,7 @@ def check_chains(conn, checks: list[Check], totals, progress) -> list[tuple[int,
         missing_history(pending[0], pending[2])
         pending = next(cases, None)
     for case_id, rows in waits.items():  # rows of a case without a history
-        _compare_waits(case_id, [], rows, summaries)
+        _compare_waits(case_id, [], rows, summaries, None)
     damaged = len({c for c, _ in check.problems})
     check.summary = (
         "every case's history verifies"
@@ -123,13 +124,15 @@ def check_chains(conn, checks: list[Check], totals, progress) -> list[tuple[int,
     return summaries
 
 
-def _compare_waits(case_id: int, chain: list, stored: list, found: list) -> None:
+def _compare_waits(
+    case_id: int, chain: list, stored: list, found: list, owner_now: str | None
+) -> None:
     """A case's recorded waits for an owner (store/owner_times.py) against its history."""
     from esc_cli.domain.owner_waits import waits
 
     if not stored and not any(event.kind == "escalated" for event, _ in chain):
         return
-    expected = waits(event for event, _ in chain)
+    expected = waits((event for event, _ in chain), owner_now)
     if [tuple(row) for row in stored] != expected:
         found.append(
             (
@@ -320,14 +323,14 @@ def repair_due_times(store, checks: list[Check], broken: list[int]) -> None:
                 case = case_rows.get_case(conn, case_id)
             except NotFound:  # resolution cycles or waits of a case that does not exist
                 cycles.save(conn, case_id, ())
-                owner_times.replace(conn, case_id, None, [])
+                owner_times.replace(conn, case_id, None, None, [])
                 fixed.append(case_id)
                 continue
             events = case_rows.get_events(conn, case_id)
             settled = lifecycle.settle(case, events, pols.for_case(case))
             case_rows.update_case(conn, settled)
             cycles.save(conn, case_id, settled.resolution_cycles or ())
-            owner_times.replace(conn, case_id, settled.priority, events)
+            owner_times.replace(conn, case_id, settled.priority, settled.owner, events)
             fixed.append(case_id)
     remaining = [(c, p) for c, p in check.problems if c not in set(fixed)]
     check.problems = remaining

@@ -84,7 +84,7 @@ def _save(
     case_rows.update_case(conn, case, stored)
     case_rows.append_events(conn, case.id, new_events)  # type: ignore[arg-type]  # a stored case
     # how each escalation's wait for an owner ended, for esc report (store/owner_times.py)
-    owner_times.save(conn, case.id, case.priority, events, new_events)  # type: ignore[arg-type]  # a stored case
+    owner_times.save(conn, case.id, case.priority, case.owner, events, new_events)  # type: ignore[arg-type]  # a stored case
     created = []
     if any(e.kind in ("escalated", "warned", "breached") for e in new_events) or (
         decision is not None and decision.handle is None

@@ -20,6 +20,7 @@ from esc_cli.store.bulk_rows import counted_case_rows
 from esc_cli.store.cases import _SELECT_CASE, CASE_COLUMNS, _row_values, case_from_row
 
 _PRIORITY = CASE_COLUMNS.index("priority")
+_OWNER = CASE_COLUMNS.index("owner")
 
 _INSERT_CASE = (
     f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}) VALUES ({', '.join('?' for _ in CASE_COLUMNS)})"
@@ -208,7 +209,9 @@ def insert_cases(
     if not has_event_count(conn):
         conn.executemany(_INSERT_CASE, [_row_values(case) for case in cases])
         conn.executemany(_INSERT_EVENT, events)
-        owner_times.insert_new(conn, events, {case.id: case.priority for case in cases})
+        owner_times.insert_new(
+            conn, events, {case.id: (case.priority, case.owner) for case in cases}
+        )
     else:
         insert_counted(conn, counted_case_rows(cases, events), events, deferred)
     # histories with reopens: their earlier resolution cycles (a CSV row has none)
@@ -229,7 +232,9 @@ def insert_counted(
         pg_bulk.insert_counted(conn, case_rows, events)
         return
     # how each escalation's wait for an owner ended, for esc report (store/owner_times.py)
-    owner_times.insert_new(conn, events, {row[0]: row[_PRIORITY] for row in case_rows})
+    owner_times.insert_new(
+        conn, events, {row[0]: (row[_PRIORITY], row[_OWNER]) for row in case_rows}
+    )
     if deferred:
         # deferred_indexes has the triggers and indexes out of the way
         conn.executemany(_INSERT_EVENT, events)

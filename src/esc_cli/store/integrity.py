@@ -90,14 +90,15 @@ def case_facts(conn: sqlite3.Connection) -> Iterator[tuple]:
     escalations, reopened — then the stored SUMMARY_FIELDS, else None; and for a resolved
     or closed case whose resolution clock paused or was reopened, what replaying that
     clock needs — (priority, policy_version, opened_at, resolution_decided_at) — else
-    None)."""
+    None; and its owner now, which its escalations' waits start from when no event ever
+    changed it: owner_waits.opening_owner)."""
     from esc_cli.domain.summary import SUMMARY_FIELDS
 
     width = 7 + len(SUMMARY_FIELDS)
     for row in conn.execute(
         f"SELECT id, event_count, {UNRESOLVED_SQL}, opened_at, tier, escalations, reopened, "
         f"{', '.join(SUMMARY_FIELDS)}, CASE WHEN {_RAN_ONCE} THEN 1 ELSE 0 END, priority, "
-        "policy_version, resolution_decided_at FROM cases ORDER BY id"
+        "policy_version, resolution_decided_at, owner FROM cases ORDER BY id"
     ):
         resolved = not row[2]
         replay = resolved and not row[width]
@@ -106,6 +107,7 @@ def case_facts(conn: sqlite3.Connection) -> Iterator[tuple]:
             row[1],
             row[3:width] if resolved else None,
             (row[width + 1], row[width + 2], row[3], row[width + 3]) if replay else None,
+            row[width + 4],
         )
 
 

@@ -353,6 +353,16 @@ def _m027_pg_short_words(db) -> None:
     shorter than 3 bytes or longer than 64 as they are, as FTS5's porter does here."""
 
 
+def _m028_opening_owners(db) -> None:
+    """Every escalation's wait for an owner again (store/owner_times.fill), now counting
+    the owner a case was opened with: `esc open --owner` wrote no `assigned` event, so
+    an escalation that kept that owner counted as unowned in the report. Portable SQL,
+    on either store."""
+    from esc_cli.store.owner_times import fill
+
+    fill(db)
+
+
 MIGRATIONS = [
     ("0001_core", _m001_core),
     ("0002_fts", _m002_fts),
@@ -381,6 +391,7 @@ MIGRATIONS = [
     ("0025_search_rows_cut_once", _m025_search_rows_cut_once),
     ("0026_pg_events_kind_at", _m026_pg_events_kind_at),
     ("0027_pg_short_words", _m027_pg_short_words),
+    ("0028_opening_owners", _m028_opening_owners),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -48,17 +48,25 @@ _JOIN = {
 }
 
 # Every escalation's row (case_id, escalation, escalated_at, settled_at, owned) from the
-# event log, as the report found them before 0018:
-# the latest `assigned` at or before the escalation's instant, else the first later
-# event that ends the wait. Migration 0018 and the tests use it; doctor compares rows
-# with the domain's replay instead (it has each case's events in hand).
+# event log: the owner at the escalation's instant (the latest `assigned` at or before
+# it; with none, the owner the case was opened with: the first `assigned` event's
+# `from_value`, or with no `assigned` event at all its owner now, domain/owner_waits.
+# opening_owner), else the first later event that ends the wait. Migrations 0018 and
+# 0028 and the tests use it; doctor compares rows with the domain's replay instead (it
+# has each case's events in hand).
 SEARCHED = """SELECT x.case_id, ROW_NUMBER() OVER (PARTITION BY x.case_id ORDER BY x.id), x.at,
     CASE WHEN x.owner IS NOT NULL THEN x.at ELSE n.at END,
     CASE WHEN x.owner IS NOT NULL OR n.kind = 'assigned' THEN 1 ELSE 0 END
 FROM (
     SELECT e.case_id, e.id, e.at,
-        (SELECT a.to_value FROM events a WHERE a.case_id = e.case_id
-         AND a.kind = 'assigned' AND a.at <= e.at ORDER BY a.id DESC LIMIT 1) AS owner,
+        CASE WHEN EXISTS (SELECT 1 FROM events a WHERE a.case_id = e.case_id
+                          AND a.kind = 'assigned' AND a.at <= e.at)
+        THEN (SELECT a.to_value FROM events a WHERE a.case_id = e.case_id
+              AND a.kind = 'assigned' AND a.at <= e.at ORDER BY a.id DESC LIMIT 1)
+        WHEN EXISTS (SELECT 1 FROM events a WHERE a.case_id = e.case_id AND a.kind = 'assigned')
+        THEN (SELECT a.from_value FROM events a WHERE a.case_id = e.case_id
+              AND a.kind = 'assigned' ORDER BY a.id LIMIT 1)
+        ELSE (SELECT c.owner FROM cases c WHERE c.id = e.case_id) END AS owner,
         (SELECT n.id FROM events n WHERE n.case_id = e.case_id AND n.id > e.id
          AND n.at > e.at AND ((n.kind = 'assigned' AND n.to_value IS NOT NULL)
               OR n.kind IN ('escalated', 'deescalated', 'resolved', 'closed'))
@@ -116,7 +124,8 @@ def add_priority(db) -> None:
 
 
 def fill(conn) -> None:
-    """Every row again from the event log and the cases (benchmarks/generate.py)."""
+    """Every row again from the event log and the cases (benchmarks/generate.py, and
+    migration 0028: the owner a case was opened with counts from schema 28 on)."""
     conn.execute("DELETE FROM owner_times")
     conn.execute(BACKFILL)
     conn.execute(_PRIORITIES)
@@ -128,9 +137,9 @@ _INSERT = (
 )
 
 
-def save(conn, case_id: int, priority: str, events, new_events) -> None:
+def save(conn, case_id: int, priority: str, owner: str | None, events, new_events) -> None:
     """After a write of `new_events` to a case whose whole history is now `events` and
-    whose priority is now `priority`: its rows again, when the write could move them
+    whose priority and owner are now `priority` and `owner`: its rows again, when the write could move them
     (an escalation, an assignment, a de-escalation, a resolution, a close, or a new
     priority, on a case escalated at some point). The old rows go and the new go in
     without waiting for an answer (PostgreSQL: sent with the write's next statement),
@@ -141,7 +150,7 @@ def save(conn, case_id: int, priority: str, events, new_events) -> None:
         e.kind in MOVES or (e.kind == "changed" and e.field == "priority") for e in new_events
     ):
         return
-    rows = waits(events)
+    rows = waits(events, owner)
     if not rows:
         return  # never escalated: it has no rows
     send = getattr(conn, "later", conn.execute)
@@ -150,31 +159,37 @@ def save(conn, case_id: int, priority: str, events, new_events) -> None:
         send(_INSERT, (case_id, number, at, settled, owned, priority))
 
 
-def rows_for(event_rows, priorities: dict) -> list[tuple]:
+def rows_for(event_rows, cases: dict) -> list[tuple]:
     """owner_times rows for new cases from their event rows (case_id, at, actor, kind,
     field, from_value, to_value, ...), each case's in written order, and their
-    priorities {case id: priority}: an import's. Only the escalated cases' histories
-    are gathered (a fifth of a typical store's)."""
+    {case id: (priority, owner)}: an import's. Only the escalated cases' histories are
+    gathered (a fifth of a typical store's)."""
     from esc_cli.domain.owner_waits import waits_of
 
     escalated = {row[0] for row in event_rows if row[3] == "escalated"}
     if not escalated:
         return []
     histories: dict[int, list] = {}
+    opened_with: dict[int, str | None] = {}
     for row in event_rows:
-        if row[0] in escalated:
-            histories.setdefault(row[0], []).append((row[1], row[3], row[6]))
+        case_id = row[0]
+        if case_id in escalated:
+            histories.setdefault(case_id, []).append((row[1], row[3], row[6]))
+            if row[3] == "assigned" and case_id not in opened_with:
+                opened_with[case_id] = row[5]  # owner_waits.opening_owner
     return [
-        (case_id, number, at, settled, owned, priorities[case_id])
+        (case_id, number, at, settled, owned, cases[case_id][0])
         for case_id, history in histories.items()
-        for number, (at, settled, owned) in enumerate(waits_of(history), start=1)
+        for number, (at, settled, owned) in enumerate(
+            waits_of(history, opened_with.get(case_id, cases[case_id][1])), start=1
+        )
     ]
 
 
-def insert_new(conn, event_rows, priorities: dict) -> None:
+def insert_new(conn, event_rows, cases: dict) -> None:
     """New cases' rows (an import's batch: its events as event rows, its cases'
-    priorities by id)."""
-    rows = rows_for(event_rows, priorities)
+    (priority, owner) by id)."""
+    rows = rows_for(event_rows, cases)
     if rows:
         conn.executemany(_INSERT, rows)
 
@@ -191,7 +206,7 @@ def stored(conn) -> dict[int, list[tuple]]:
     return found
 
 
-def replace(conn, case_id: int, priority: str | None, events) -> None:
+def replace(conn, case_id: int, priority: str | None, owner: str | None, events) -> None:
     """Rewrite a case's rows from its history and priority (doctor --repair)."""
     from esc_cli.domain.owner_waits import waits
 
@@ -200,7 +215,7 @@ def replace(conn, case_id: int, priority: str | None, events) -> None:
         _INSERT,
         [
             (case_id, n, at, settled, owned, priority)
-            for n, (at, settled, owned) in enumerate(waits(events), 1)
+            for n, (at, settled, owned) in enumerate(waits(events, owner), 1)
         ],
     )
 

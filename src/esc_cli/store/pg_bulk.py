@@ -150,6 +150,7 @@ class Encoded(NamedTuple):
 _WORD_BREAK = re.compile(r"[^A-Za-z0-9]+")
 _TITLE = CASE_COLUMNS.index("title")
 _PRIORITY = CASE_COLUMNS.index("priority")
+_OWNER = CASE_COLUMNS.index("owner")
 _DESCRIPTION = CASE_COLUMNS.index("description")
 _SEARCHED = frozenset(SEARCHED_EVENT_KINDS)
 
@@ -242,7 +243,9 @@ def encode(case_rows: list[list], events: list[tuple]) -> Encoded:
             ),
         ):
             column.append(value)
-    waits = owner_times.rows_for(events, {case[0]: case[_PRIORITY] for case in case_rows})
+    waits = owner_times.rows_for(
+        events, {case[0]: (case[_PRIORITY], case[_OWNER]) for case in case_rows}
+    )
     return Encoded(
         copy_text(case_rows),
         events_text(events),

@@ -377,3 +377,11 @@ def test_terminal_outbox_reads_like_a_mail_log(esc, tmp_path, hook):
     assert lines[0].startswith(f"Mon 02 Nov 2026 10:12  #{case} warning to tier:1  n")
     assert lines[1] == ("    webhook:1  failed after 1 attempt, next try Mon 02 Nov 2026 10:13: "
                         "HTTP 500 Internal Server Error")
+
+
+def test_notify_list_of_a_case_that_does_not_exist_is_not_found(esc):
+    """As `show 99999`: exit 3, one line; a case with no notifications lists none."""
+    case = esc.doc("open", "Quiet", "--customer", "Acme", "--priority", "low")["id"]
+    assert esc.doc("notify", "list", "--case", str(case)) == []
+    result = esc("notify", "list", "--case", "99999")
+    assert (result.code, result.err) == (3, "error: no case #99999\n")

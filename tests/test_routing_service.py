@@ -254,6 +254,24 @@ def test_own_within_warns_once_when_an_escalation_waits_for_an_owner(team):
     assert (row["owner_due"], row["unowned_overdue"]) == (None, False)
 
 
+def test_overdue_lists_an_escalation_unowned_past_own_within(team):
+    """Issue 21: `overdue` flags an escalation unowned for longer than own_within, even
+    when none of its clocks is at risk (it was left out unless --within reached one)."""
+    team.load(policy(tier2='own_within = "30m"\n'))
+    case = team.doc("open", "Slow sync", "--customer", "Acme", "--priority", "low")["id"]
+    team.ok("escalate", str(case), "--reason", "specialist", now="2026-11-02T10:05:00Z")
+    assert team.doc("overdue", now="2026-11-02T10:30:00Z") == []
+    [row] = team.doc("overdue", now="2026-11-02T11:00:00Z")
+    assert (row["id"], row["clock"], row["clock_status"], row["clock_due"], row["overdue_by"],
+            row["due_in"], row["unowned_overdue"]) == (
+        case, "owner", "unowned", "2026-11-02T10:35:00Z", 1500, None, True)
+    assert team.doc("overdue", "--tier", "1", now="2026-11-02T11:00:00Z") == []
+    pipe = team.ok("overdue", now="2026-11-02T11:00:00Z").out.splitlines()
+    assert pipe[1].split("\t")[-6:-2] == ["owner", "unowned", "2026-11-02T10:35:00Z", "1500"]
+    team.ok("take", str(case), user="bob", now="2026-11-02T11:05:00Z")
+    assert team.doc("overdue", now="2026-11-02T11:10:00Z") == []
+
+
 def test_explain_plan_says_who_routing_would_pick_at_each_escalation(team):
     team.load(policy(tier2='assign = "round-robin"\n',
                      tier3='[tiers.3.oncall]\npeople = ["dana", "erin"]\nevery = "1w"\n'

@@ -159,6 +159,8 @@ def _clock_words(doc: dict, now: int) -> str:
         return f"{compact_duration(doc['overdue_by'])} over"
     if status == "at_risk":
         return f"{compact_duration(doc['due_in'])} left"
+    if status == "unowned":  # no owner past own_within (issue 21)
+        return f"{compact_duration(doc['overdue_by'])} unowned"
     return f"in {compact_duration(doc['due_in'])}"
 
 
@@ -197,13 +199,20 @@ def overdue_table(console, docs: list[dict], now: int, marked: frozenset = froze
 
     rows = []
     for d in docs:
-        style = {"breached": "bold red", "at_risk": "yellow"}.get(d["clock_status"], "")
+        style = {"breached": "bold red", "at_risk": "yellow", "unowned": "bold red"}.get(
+            d["clock_status"], ""
+        )
+        unowned = d.get("unowned_overdue")
         rows.append(
             [
                 Text(f"#{d['id']}"),
                 Text(d["priority"], style=PRIORITY_STYLE.get(d["priority"], "")),
                 Text(str(d["tier"])),
-                _text(d["owner"] or "-", "" if d["owner"] else "dim"),
+                # as the queue marks it: nobody took it within own_within
+                _text(
+                    d["owner"] or ("-!" if unowned else "-"),
+                    "" if d["owner"] else ("bold red" if unowned else "dim"),
+                ),
                 Text(d["clock"]),
                 Text(_clock_words(d, now), style=style),
                 _text(d["team"] or "-", "" if d["team"] else "dim"),

@@ -241,6 +241,10 @@ def outbox_list(env, pending_only: bool = False, case_id=None, limit: int = 0) -
     store = env.store()
     with store.read() as conn:
         rows = outbox.listing(conn, limit=limit or None, pending_only=pending_only, case_id=case)
+        if case is not None and not rows:
+            from esc_cli.store.cases import get_case
+
+            get_case(conn, case)  # a case that does not exist is exit 3, as for `show`
     for row in rows:
         row["created_at"] = iso(row["created_at"])
         for delivery in row["deliveries"]:

@@ -347,15 +347,27 @@ def overdue(
         rows = sweep_queries.overdue(
             conn, now, horizon, tier, team or None, None if documents else _OVERDUE_COLUMNS
         )
+        unowned = _unowned_past_own_within(
+            conn, pols.current, now, tier, team or None, None if documents else _OVERDUE_COLUMNS
+        )
         names = pols.tier_names()
     ranked = []
+    listed = set()
     for case in rows:
         worst = sweep_domain.worst_clock(case, now, horizon if within is not None else None)
         if worst is None:
             continue
         band, clock, due = worst
+        listed.add(case.id)
         ranked.append(((band, due, _PRIORITY_ORDER.get(case.priority, 9), case.id), case, worst))
-    ranked.sort(key=lambda item: item[0])
+    for case, due in unowned:
+        # an escalation nobody took within own_within is overdue too (issue 21), after
+        # the breached clocks and before those only at risk; a case listed for a
+        # clock keeps that row, flagged unowned_overdue as every row is
+        if case.id not in listed:
+            order = (_UNOWNED_BAND, due, _PRIORITY_ORDER.get(case.priority, 9), case.id)
+            ranked.append((order, case, (_UNOWNED_BAND, "owner", due)))
+    ranked.sort(key=lambda item: (_RANK[item[0][0]], *item[0][1:]))
     result = []
     pairs = []
     for _, case, (band, clock, due) in ranked:
@@ -373,7 +385,7 @@ def overdue(
                 "title": case.title,
             }
         document["clock"] = clock
-        document["clock_status"] = ("breached", "at_risk", "due_soon")[band]
+        document["clock_status"] = _STATUS[band]
         document["clock_due"] = iso(due)
         document["overdue_by"] = now - due if now >= due else None
         document["due_in"] = due - now if due > now else None
@@ -386,6 +398,30 @@ def overdue(
 
 
 _PRIORITY_ORDER = {"urgent": 0, "high": 1, "medium": 2, "low": 3}
+# worst_clock's bands (0 breached, 1 at risk, 2 due soon) and one for an escalation
+# unowned past own_within, ranked between breached and at risk
+_UNOWNED_BAND = 3
+_STATUS = ("breached", "at_risk", "due_soon", "unowned")
+_RANK = (0, 2, 3, 1)
+
+
+def _unowned_past_own_within(conn, policy, now: int, tier, team, columns) -> list[tuple]:
+    """(case, the instant it should have had an owner by) of the unowned cases past
+    their own_within; none when the policy sets no own_within (no read at all)."""
+    from esc_cli.domain.routing import owner_deadline
+
+    spans = [t.own_within for t in policy.tiers.values() if getattr(t, "own_within", None)]
+    spans += [t.own_within for t in getattr(policy, "teams", {}).values() if t.own_within]
+    if not spans:
+        return []
+    found = []
+    for case in sweep_queries.unowned_waiting(conn, now - min(spans), tier, team, columns):
+        due = owner_deadline(case, policy)
+        if due is not None and due <= now:
+            found.append((case, due))
+    return found
+
+
 # what worst_clock reads and the overdue table prints (documents=False)
 _OVERDUE_COLUMNS = (
     "id",

@@ -158,3 +158,32 @@ def overdue(
     return list(
         map(row._make, conn.execute(f"SELECT {', '.join(columns)} FROM cases {where}", params))
     )
+
+
+def unowned_waiting(
+    conn: sqlite3.Connection,
+    since: int,
+    tier: int | None,
+    team: str | None,
+    columns: tuple[str, ...] | None = None,
+) -> list:
+    """Unowned cases being worked (new, open) that arrived at their tier by `since`:
+    the candidates for an owner past own_within (routing.owner_deadline decides), for
+    `overdue` (issue 21). Read from the unresolved-by-owner index's NULL range."""
+    clauses = ["state IN ('new', 'open')", "owner IS NULL", "tier_since <= :since"]
+    params: dict = {"since": since}
+    if tier is not None:
+        clauses.append("tier = :tier")
+        params["tier"] = tier
+    if team is not None:
+        clauses.append("team = :team")
+        params["team"] = team
+    where = f"WHERE {' AND '.join(clauses)} ORDER BY tier_since, id"
+    if columns is None:
+        return [case_from_row(row) for row in conn.execute(f"{_SELECT_CASE} {where}", params)]
+    from collections import namedtuple
+
+    row = namedtuple("UnownedRow", columns)  # type: ignore[misc]  # the caller's columns
+    return list(
+        map(row._make, conn.execute(f"SELECT {', '.join(columns)} FROM cases {where}", params))
+    )

@@ -293,3 +293,141 @@ def test_fitted_widths_use_the_whole_line_and_never_more():
             assert all(w == n for w, n in zip(widths, natural) if w)
 
     check()
+
+
+# -- policy try -----------------------------------------------------------------------
+
+def _side(cases, response, resolution, breaches=(11, 75, 26), warnings=(13, 516, 51),
+          escalations=(37, 2), rules=None):
+    return {"cases": cases, "response_sla_met": response, "resolution_sla_met": resolution,
+            "breaches": dict(zip(("response", "update", "resolution"), breaches)),
+            "warnings": dict(zip(("response", "update", "resolution"), warnings)),
+            "escalations": {"breach": escalations[0], "stale": escalations[1]},
+            "rule_firings": rules or {}}
+
+
+def _entry(value, cases, old, new, **sides):
+    """A group (or all): `old`/`new` as (response met, resolution met)."""
+    current, candidate = _side(cases, *old, **sides), _side(cases, *new, **sides)
+    difference = {key: (None if current[key] is None or candidate[key] is None
+                        else candidate[key] - current[key])
+                  for key in ("response_sla_met", "resolution_sla_met")}
+    return {"value": value, "current": current, "candidate": candidate, "difference": difference}
+
+
+RULE = "billing-to-the-billing-team-on-invoice-words"
+
+
+def _try_doc(changes: int = 25) -> dict:
+    """policy try's document as the demo desk's gives it (widest figures: 100.0%, -100.0
+    points, 516 warnings, four-digit ids), with a rule name and titles longer than a line
+    of 80."""
+    all_ = _entry(None, 190, (0.926, 0.822), (0.770, 0.803))
+    old, new = all_["current"], all_["candidate"]
+    new["breaches"] = {"response": 34, "update": 75, "resolution": 29}
+    new["warnings"] = {"response": 47, "update": 516, "resolution": 53}
+    new["escalations"] = {"breach": 63, "stale": 3}
+    old["rule_firings"] = {RULE: 29, "outage": 1}
+    new["rule_firings"] = {RULE: 29, "outage": 4}
+    all_["difference"].update(
+        breaches={k: new["breaches"][k] - old["breaches"][k] for k in old["breaches"]},
+        warnings={k: new["warnings"][k] - old["warnings"][k] for k in old["warnings"]},
+        escalations={k: new["escalations"][k] - old["escalations"][k] for k in old["escalations"]},
+        rule_firings={RULE: 0, "outage": 3})
+    del all_["value"]
+    changed = []
+    for n in range(changes):
+        breached = n % 5 != 4
+        changed.append({
+            "case": 1260 + n, "title": LONG_TITLE if n % 2 else f"Need invoices in EUR {n}",
+            "clock": "resolution" if n % 3 else "response",
+            "current": "met" if breached else "breached",
+            "candidate": "breached" if breached else "met",
+            "current_due": f"2026-10-{10 + n % 20:02d}T13:22:00Z",
+            "candidate_due": f"2026-10-{9 + n % 20:02d}T21:22:00Z",
+            "decided_at": f"2026-10-{9 + n % 20:02d}T21:22:00Z"})
+    return {
+        "since": "2026-10-03T15:00:00Z", "until": "2026-11-02T15:00:00Z", "file": "try1.toml",
+        "current_policy_version": 1, "by": "category", "cases": 190, "all": all_,
+        "groups": [_entry("urgent", 15, (0.75, 0.667), (0.75, 0.462)),
+                   _entry("product-quality", 60, (1.0, 0.74), (0.0, 0.74)),
+                   _entry("low", 44, (1.0, None), (1.0, None))],
+        "changed": changed}
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_policy_try_cuts_no_figure_id_clock_outcome_or_time(width):
+    # at 80 columns case ids showed as `#12…`, clocks `respon…`, outcomes `m…`, due times
+    # `13:…`, the title had no room and `±0.0 pts` broke over two lines
+    from esc_cli.render import policy_try
+
+    doc = _try_doc()
+    text = render(policy_try.render, doc, width, None, now="2026-11-02T15:00:00Z")
+    lines = text.splitlines()
+    assert all(len(line) <= width for line in lines), text
+    words = text.split()
+    # every figure whole
+    for figure in ("92.6%", "77.0%", "82.2%", "80.3%", "-15.6", "-100.0", "100.0%", "0.0%",
+                   "-20.5", "±0.0", "516", "+23", "+3", "63", "+26"):
+        assert figure in words, (figure, text)
+    for line in lines:
+        # nothing but a name or a title is ever cut
+        if "…" in line and not line.startswith("… and"):
+            assert "Need invoices" in line or LONG_TITLE[:20] in line or RULE[:12] in line, line
+    shown = doc["changed"][:policy_try.SHOWN_CHANGES]
+    for change in shown:
+        assert f"#{change['case']}" in words, text
+    assert words.count("breached") >= len(shown) and "resolution" in words
+    for change in shown:
+        day = int(change["current_due"][8:10])
+        assert f"{day:02d} Oct 13:22" in text and f"{day - 1:02d} Oct 21:22" in text
+    assert "… and 5 more (--json lists them all)" in lines
+    if width >= 80:
+        assert f"rule {RULE}" in text                      # the rule's name whole
+        assert LONG_TITLE[:30] in text                     # a title keeps 30 characters
+    assert "product-quality" in words
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_policy_try_sla_rows_never_wrap(width):
+    from esc_cli.render import policy_try
+
+    text = render(policy_try.render, _try_doc(), width, None, now="2026-11-02T15:00:00Z")
+    lines = text.splitlines()
+    urgent = [line for line in lines if line.split()[:1] == ["urgent"]]
+    assert len(urgent) == 1, text
+    row = urgent[0].split()
+    if width >= 80:
+        # a row per group, its six figures on it
+        assert ["75.0%", "75.0%", "±0.0"] == row[2:5] and "66.7%" in row and "-20.5" in row
+    else:
+        # stacked: response on the group's line, resolution on the next
+        following = lines[lines.index(urgent[0]) + 1].split()
+        assert row[1:] == ["15", "response", "75.0%", "75.0%", "±0.0"], text
+        assert following == ["resolution", "66.7%", "46.2%", "-20.5"], text
+    # a difference in points says so in each cell where there is room, else in its heading
+    assert ("±0.0 pts" in text) == (width >= 120) and ("Δ pts" in text) == (width < 120)
+
+
+@pytest.mark.parametrize("width, lines_per_case", [(120, 1), (80, 2), (60, 3)])
+def test_policy_try_changes_take_more_lines_before_they_cut(width, lines_per_case):
+    from esc_cli.render import policy_try
+
+    doc = _try_doc(changes=2)
+    text = render(policy_try.render, doc, width, None, now="2026-11-02T15:00:00Z")
+    lines = text.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("Outcomes that change"))
+    block = lines[head + 2:]
+    assert len(block) == 2 * lines_per_case, text
+    first, second = block[:lines_per_case], block[lines_per_case:]
+    assert first[0].split()[:2] == ["#1260", "response"]
+    assert second[0].split()[:2] == ["#1261", "resolution"]
+    if lines_per_case == 1:
+        assert "Need invoices in EUR 0" in first[0]
+    else:
+        # the title has a line of its own, under the clock; a long one is cut there
+        assert first[-1].strip() == "Need invoices in EUR 0"
+        assert second[-1].strip().startswith(LONG_TITLE[:width - 10])
+    if lines_per_case == 3:
+        assert first[1].split() == ["due", "Sat", "10", "Oct", "13:22", "→",
+                                    "Fri", "09", "Oct", "21:22"]

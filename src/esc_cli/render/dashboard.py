@@ -17,6 +17,7 @@ from esc_cli.render.figures import (
     window_text,
 )
 from esc_cli.render.output import clean
+from esc_cli.render.tables import natural_width
 
 TILES = (
     ("opened", "Opened"),
@@ -89,7 +90,7 @@ def dashboard(console, document: dict, dimension: str | None, zone: str) -> None
     # its times stacked (p90 under p50) where side by side they would be cut
     for form in ("wide", "short heads", "stacked"):
         sla = _priority_table(document, form)
-        sla_width = _natural_width(console, sla)
+        sla_width = natural_width(console, sla)
         if sla_width <= width:
             break
     if sla_width + 4 + 24 <= width:
@@ -291,7 +292,7 @@ def _breakdown(console, document: dict, dimension: str | None, width: int) -> li
             table.add_row(
                 Text(clean(entry["value"])), *(fmt_figure(key, entry[key]) for key in columns)
             )
-        if _natural_width(console, table) <= width or len(columns) <= 3:
+        if natural_width(console, table) <= width or len(columns) <= 3:
             break
         columns.pop()
     parts: list = [table]
@@ -307,13 +308,6 @@ def _breakdown(console, document: dict, dimension: str | None, width: int) -> li
     if dropped:
         parts.append(Text(f"(on a wider terminal also: {', '.join(dropped)})", style="dim"))
     return parts
-
-
-def _natural_width(console, renderable) -> int:
-    """Width the renderable wants with no terminal edge to squeeze it."""
-    from rich.measure import Measurement
-
-    return Measurement.get(console, console.options.update_width(10_000), renderable).maximum
 
 
 def _stack(*renderables):

@@ -83,6 +83,13 @@ def fitted(
     return table
 
 
+def natural_width(console, renderable) -> int:
+    """Width the renderable wants with no terminal edge to squeeze it."""
+    from rich.measure import Measurement
+
+    return Measurement.get(console, console.options.update_width(10_000), renderable).maximum
+
+
 def compact_due(instant: int, now: int) -> str:
     """`16d over`, `in 2h 10m`, `due now`: a due time as the queue's due column says it."""
     delta = instant - now

@@ -134,12 +134,42 @@ def test_each_example_parses_as_the_command_it_illustrates(full, path):
         assert parsed[:len(path.split())] == path.split(), (example, parsed)
 
 
-def test_an_example_with_a_comment_fits_80_columns(full):
-    # a command that is long wraps, as it must; a comment is ours to keep short ("$ " and
-    # the help's margins leave 74 columns at 80)
-    long = [example for _, command in _walk(full) for example in _examples(command)
-            if "  # " in example and len(example) > 74]
-    assert not long, long
+def _help_in_process(argv: list[str], columns: int) -> str:
+    """`esc ARGV --help` as a terminal `columns` wide shows it (Rich reads COLUMNS)."""
+    import io
+    import sys
+
+    out = io.StringIO()
+    saved = sys.stdout, os.environ.get("COLUMNS")
+    sys.stdout, os.environ["COLUMNS"] = out, str(columns)
+    try:
+        app_module.main([*argv, "--help"])
+    except SystemExit as exit_:
+        assert not exit_.code, (argv, exit_.code)
+    finally:
+        sys.stdout = saved[0]
+        if saved[1] is None:
+            os.environ.pop("COLUMNS", None)
+        else:
+            os.environ["COLUMNS"] = saved[1]
+    return ANSI.sub("", out.getvalue())
+
+
+def test_every_example_is_one_line_of_the_help_at_80_columns(full):
+    # `open --help` at 80 columns broke `--category` / `technical` and `--json` onto lines
+    # of their own: a command broken mid-line is copied broken
+    broken = []
+    for path, command in _walk(full):
+        examples = _examples(command)
+        text = _help_in_process(list(path), 80)
+        lines = text.splitlines()
+        assert all(len(line) <= 80 for line in lines), (path, text)
+        shown = [line.strip() for line in lines]
+        tail = shown[shown.index("Examples:") + 1:]
+        if tail[:len(examples)] != [f"$ {example}" for example in examples]:
+            broken.append(" ".join(path) or "(root)")
+    assert not broken, (f"examples wrapped at 80 columns in the help of: {', '.join(broken)}; "
+                        "keep each within 74 characters (src/esc_cli/commands/help.py)")
 
 
 def test_a_wrong_example_would_be_caught(full):

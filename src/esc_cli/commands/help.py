@@ -31,6 +31,8 @@ def examples(*lines: str) -> str:
 
 # path: (panel, examples). Examples use ids and names from `esc demo`'s desk where
 # they can; '#42' is quoted because the shell, too, reads an unquoted # as a comment.
+# Each fits 74 characters, so that the help shows it on one line at 80 columns (its
+# margins and "$ " take 6): a command broken mid-line is copied broken.
 COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "": (
         None,
@@ -44,9 +46,9 @@ COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "open": (
         WORK,
         (
-            'esc open "Checkout returns 500" --customer Globex --priority urgent --category technical',
-            'esc open "Invoice in the wrong currency" -c Initech -p medium --category billing --owner carmen',
-            'esc open "App crashes on login" -c Acme -p high --tag mobile --tag vip --json',
+            'esc open "Checkout returns 500" --customer Globex --priority urgent',
+            'esc open "Wrong invoice currency" -c Initech -p medium --category billing',
+            'esc open "App crashes on login" -c Acme -p high --tag mobile --json',
         ),
     ),
     "ack": (
@@ -189,7 +191,7 @@ COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
         (
             "esc report",
             'esc report --since "last week" --by team',
-            "esc report --since 2026-10-01 --until 2026-10-31 --format html -o october.html",
+            "esc report --since 2026-10 --until 2026-10 --format html -o october.html",
         ),
     ),
     # -- policy, tiers and people
@@ -231,7 +233,8 @@ COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "owner add": (
         None,
         (
-            'esc owner add alice --name "Alice Archer" --email alice@example.com --tier 1 --team billing --capacity 12',
+            'esc owner add alice --name "Alice Archer" --email alice@example.com',
+            "esc owner add alice --tier 1 --team billing --capacity 12",
             "esc owner add bob --tier 2 --team technical --team network",
         ),
     ),

@@ -112,27 +112,54 @@ def test_overdue_fits(desk, width):
 def test_owner_list_fits_and_keeps_emails_whole(desk, width):
     from esc_cli.render import views
 
+    desk.ok("owner", "away", "carmen", "--until", "3d", now=NOW)
     rows = desk.doc("owner", "list")
     lines = table_lines(render(views.owner_list, rows, width), width, 6)
     bob = next(line for line in lines if line.startswith("bob "))
     assert "1/12" in bob  # load/capacity share a column on a terminal
+    carmen = next(line for line in lines if line.startswith("carmen "))
+    # away until Sun 22 Nov 12:00; where the date would be cut, `away` alone
+    assert carmen.rstrip().endswith("away to 22 Nov" if width >= 80 else "away"), carmen
     if width >= 80:
         # the name gives way before the email, which a person copies from here
         assert LONG_EMAIL in bob and "alice@support.example.com" in "\n".join(lines)
+    else:
+        # the teams leave before an address is cut (alice's was `alice@support.example.c…`
+        # at 60); only one longer than the room left is cut
+        assert all(f"{handle}@support.example.com" in "\n".join(lines)
+                   for handle in ("alice", "carmen", "dmitri", "emma", "farid"))
     if width >= 120:
         assert LONG_NAME in bob and "billing, network" in bob
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_tier_list_is_one_line_per_tier(desk, width):
+def test_tier_list_cuts_no_name(desk, width):
+    # at 80 columns the ladder showed `Senior ma…` and `billing, gene…`: one line per
+    # tier where every row fits whole, else a few lines per tier, nothing cut
     from esc_cli.render import views
 
     rows = desk.doc("tier", "list")
-    lines = table_lines(render(views.tier_list, rows, width), width, 4)
-    assert [line.split()[0] for line in lines[1:]] == ["1", "2", "3", "4"]
-    assert "alice, car" in lines[1]
-    if width >= 80:
-        assert "Specialist" in lines[2] and "4h" in lines[2]
+    text = render(views.tier_list, rows, width)
+    lines = [line.rstrip() for line in text.rstrip("\n").split("\n")]
+    assert all(len(line) <= width for line in lines) and "…" not in text, text
+    owners = "alice, carmen, dmitri, emma, farid"
+    if width >= 120:  # the widest row is 108 columns
+        lines = table_lines(text, width, 4)
+        assert [line.split()[0] for line in lines[1:]] == ["1", "2", "3", "4"]
+        assert owners in lines[1] and "Senior management" in lines[4]
+        return
+    assert [line for line in lines if not line.startswith("  ")] == [
+        "tier 1  Frontline  stale_after 4h",
+        "tier 2  Specialist  stale_after 4h",
+        "tier 3  Manager  stale_after 4h",
+        "tier 4  Senior management  stale_after none",
+    ]
+    first = lines.index("tier 1  Frontline  stale_after 4h")
+    assert lines[first + 1].split() == ["owners", *owners.split()]
+    assert lines[first + 2].split() == ["teams", "general"]
+    specialist = lines.index("tier 2  Specialist  stale_after 4h")
+    assert lines[specialist + 1:specialist + 3] == [
+        "  owners  bob", "  teams   billing, network, platform"]
 
 
 @pytest.mark.parametrize("width", WIDTHS)

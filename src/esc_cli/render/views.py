@@ -176,20 +176,53 @@ def tier_list(out: Output, rows: list[dict]) -> None:
         ]
         for r in rows
     ]
-    _table(
-        out,
-        headers,
-        data,
-        (
-            ("rules", 16),
-            ("teams", 14),
-            ("owners", 20),
-            ("name", 10),
-            ("rules", 8),
-            ("teams", 8),
-            ("owners", 12),
-        ),
-    )
+    if not out.tty:
+        out.tsv(headers, data)
+        return
+    from esc_cli.render.tables import GAP
+
+    console = out.console()
+    if sum(_natural_widths(headers, data)) + GAP * (len(headers) - 1) <= console.width:
+        _table(out, headers, data)
+    else:
+        # a ladder is a handful of rows whose every word counts (a tier's name, who is
+        # on it): where a row does not fit whole, each tier gets a few lines, its lists
+        # wrapping between names under their own column, rather than a cut
+        console.print(_tier_blocks(rows))
+
+
+def _tier_blocks(rows: list[dict]):
+    """Each tier as a headline (level, name, stale_after) and a line for each of its
+    lists: owners always, teams and rules where it has any."""
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
+
+    parts: list = []
+    for r in rows:
+        headline = Text(f"tier {r['level']}  ", style="bold")
+        headline.append(clean(r["name"]), style="bold")
+        headline.append(f"  stale_after {r['stale_after'] or 'none'}", style="dim")
+        details = Table.grid(padding=(0, 2))
+        details.add_column(no_wrap=True)
+        details.add_column(overflow="fold")
+        for label in ("owners", "teams", "rules"):
+            if r[label]:
+                details.add_row(label, _text(", ".join(r[label])))
+            elif label == "owners":
+                details.add_row(label, Text("none", style="dim"))
+        parts += [headline, Padding(details, (0, 0, 0, 2), expand=False)]
+    return Group(*parts)
+
+
+def _natural_widths(headers: list[str], rows: list[list]) -> list[int]:
+    from rich.cells import cell_len
+
+    return [
+        max(cell_len(clean("" if v is None else str(v))) for v in [h, *(row[i] for row in rows)])
+        for i, h in enumerate(headers)
+    ]
 
 
 def owner_list(out: Output, rows: list[dict]) -> None:
@@ -220,8 +253,12 @@ def owner_list(out: Output, rows: list[dict]) -> None:
         )
         return
     # on a terminal load and capacity share a column (`2/12`): the email stays whole at
-    # 80 columns, where a person copies it from. Away shows in the active column, as
-    # short as it can be said (`away to 08 Dec`, `away to 17:00` today).
+    # 80 columns, where a person copies it from, and at 60 where it can. Away shows in
+    # the active column, as short as it can be said (`away to 08 Dec`, `away to 17:00`
+    # today, `away` where even that would be cut).
+    from esc_cli.render.tables import widths_for
+
+    headers = ["handle", "name", "email", "tier", "teams", "load", "active"]
     terminal = [
         [
             r["handle"],
@@ -234,21 +271,24 @@ def owner_list(out: Output, rows: list[dict]) -> None:
         ]
         for r in rows
     ]
-    _table(
-        out,
-        ["handle", "name", "email", "tier", "teams", "load", "active"],
-        terminal,
-        (
-            ("teams", 10),
-            ("name", 10),
-            ("teams", 6),
-            ("name", 0),
-            ("email", 20),
-            ("handle", 8),
-            ("teams", 0),
-            ("email", 12),
-        ),
+    # the email goes last: the teams leave, then an away date, before an address is cut
+    stages = (
+        ("teams", 10),
+        ("name", 10),
+        ("teams", 6),
+        ("name", 0),
+        ("teams", 0),
+        ("active", len("active")),
+        ("email", 20),
+        ("handle", 8),
+        ("email", 12),
     )
+    natural = _natural_widths(headers, terminal)
+    if widths_for(out.console().width, headers, natural, stages)[-1] < natural[-1]:
+        terminal = [
+            [*row[:-1], "away" if row[-1].startswith("away") else row[-1]] for row in terminal
+        ]
+    _table(out, headers, terminal, stages)
 
 
 def _active_cell(row: dict, zone: str, now: int) -> str:

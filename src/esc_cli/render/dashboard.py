@@ -64,6 +64,7 @@ COLUMN_ORDER = (
     "time_to_owner",
     "unowned",
 )
+PRIORITY_FORMS = ("wide", "short heads", "stacked", "split", "split stacked")
 BREAKDOWN_ROWS = 20
 WIDE = 110
 
@@ -87,8 +88,9 @@ def dashboard(console, document: dict, dimension: str | None, zone: str) -> None
     parts.append(_tiles(document, width))
 
     # the table beside the backlog's ages where both fit whole, else above them; and
-    # its times stacked (p90 under p50) where side by side they would be cut
-    for form in ("wide", "short heads", "stacked"):
+    # its times stacked (p90 under p50), then in a table of their own, where side by
+    # side they would be cut
+    for form in PRIORITY_FORMS:
         sla = _priority_table(document, form)
         sla_width = natural_width(console, sla)
         if sla_width <= width:
@@ -139,8 +141,26 @@ def _tiles(document: dict, width: int):
 
 
 def _priority_table(document: dict, form: str):
-    """The table in one of three forms, each narrower than the one before: "wide",
-    "short heads" (resp./resol.), "stacked" (short heads, and p90 under p50)."""
+    """The table in one of five forms, each narrower than the one before: "wide",
+    "short heads" (resp./resol.), "stacked" (short heads, and p90 under p50), "split"
+    (the times in a table of their own under the counts and SLA), "split stacked" (that,
+    p90 under p50). Below 67 columns the stacked table still cut "100.0%" and "18h 5m"."""
+    if not form.startswith("split"):
+        return _priority_figures(document, form, counts=True, times=True)
+    from rich.console import Group
+    from rich.text import Text
+
+    pairs = "stacked" if form == "split stacked" else "wide"
+    return Group(
+        _priority_figures(document, "wide", counts=True, times=False),
+        Text(""),
+        _priority_figures(document, pairs, counts=False, times=True),
+    )
+
+
+def _priority_figures(document: dict, form: str, counts: bool, times: bool):
+    """A table per priority and for all: the counts and SLA shares, the times, or both
+    (the title goes on the table that has the counts)."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -151,7 +171,7 @@ def _priority_table(document: dict, form: str):
         show_edge=False,
         pad_edge=False,
         collapse_padding=narrow,
-        title="SLA and times by priority",
+        title="SLA and times by priority" if counts else None,
         title_justify="left",
         title_style="bold",
     )
@@ -161,14 +181,10 @@ def _priority_table(document: dict, form: str):
     # columns and at 80 Rich cut every figure ("2h 28m / 4h 2…")
     stacked = form == "stacked"
     pair_head = "\np50\np90" if stacked else "\np50 / p90"
-    for name in (
-        "opened",
-        "backlog",
-        *sla_names,
-        f"respond{pair_head}",
-        f"resolve{pair_head}",
-        f"owner{pair_head}",
-    ):
+    names = ["opened", "backlog", *sla_names] if counts else []
+    if times:
+        names += [f"respond{pair_head}", f"resolve{pair_head}", f"owner{pair_head}"]
+    for name in names:
         table.add_column(name, justify="right", no_wrap=True)
 
     def pair(figures: dict):
@@ -179,16 +195,21 @@ def _priority_table(document: dict, form: str):
         )
 
     def row(name, style, figures):
-        table.add_row(
-            Text(name, style=style),
-            str(figures["opened"]),
-            str(figures["backlog"]),
-            fmt_rate(figures["response_sla_met"]),
-            fmt_rate(figures["resolution_sla_met"]),
-            pair(figures["time_to_respond"]),
-            pair(figures["time_to_resolve"]),
-            pair(figures["time_to_owner"]),
-        )
+        cells: list = [Text(name, style=style)]
+        if counts:
+            cells += [
+                str(figures["opened"]),
+                str(figures["backlog"]),
+                fmt_rate(figures["response_sla_met"]),
+                fmt_rate(figures["resolution_sla_met"]),
+            ]
+        if times:
+            cells += [
+                pair(figures["time_to_respond"]),
+                pair(figures["time_to_resolve"]),
+                pair(figures["time_to_owner"]),
+            ]
+        table.add_row(*cells)
 
     for priority, figures in document["by_priority"].items():
         row(priority, PRIORITY_STYLE.get(priority, ""), figures)

@@ -123,13 +123,16 @@ def test_owner_list_fits_and_keeps_emails_whole(desk, width):
     if width >= 80:
         # the name gives way before the email, which a person copies from here
         assert LONG_EMAIL in bob and "alice@support.example.com" in "\n".join(lines)
+        assert "…" not in "\n".join(lines)
     else:
         # the teams leave before an address is cut (alice's was `alice@support.example.c…`
         # at 60); only one longer than the room left is cut
         assert all(f"{handle}@support.example.com" in "\n".join(lines)
                    for handle in ("alice", "carmen", "dmitri", "emma", "farid"))
     if width >= 120:
-        assert LONG_NAME in bob and "billing, network" in bob
+        # a team's name is not cut (`billing, network, pl…`): the names that fit, and
+        # how many more
+        assert LONG_NAME in bob and "billing +2" in bob
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -458,3 +461,18 @@ def test_policy_try_changes_take_more_lines_before_they_cut(width, lines_per_cas
     if lines_per_case == 3:
         assert first[1].split() == ["due", "Sat", "10", "Oct", "13:22", "→",
                                     "Fri", "09", "Oct", "21:22"]
+
+
+def test_a_list_of_names_keeps_whole_names_and_counts_the_rest():
+    from rich.text import Text
+
+    from esc_cli.render.tables import names_within
+
+    teams = Text("general, platform, network", style="bold")
+    assert names_within(teams, 26) is teams
+    assert names_within(teams, 20).plain == "general, platform +1"
+    assert names_within(teams, 19).plain == "general +2"
+    assert names_within(teams, 10).plain == "general +2"
+    assert names_within(teams, 10).style == "bold"
+    assert names_within(teams, 9) is teams          # not even one: the column cuts it
+    assert names_within(Text("platform-engineering"), 10).plain == "platform-engineering"

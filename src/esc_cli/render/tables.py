@@ -60,14 +60,19 @@ def fitted(
     right: tuple[str, ...] = ("id", "case"),
     row_styles: list[str] | None = None,
     width: int | None = None,
+    lists: tuple[str, ...] = (),
 ):
     """A Rich table of `rows` (lists of Text, one per header) fitted to `console.width`
     (or `width`, inside a panel); `row_styles`: a style per row (the wallboard marks new
-    breaches)."""
+    breaches); `lists`: columns of comma-separated names, which a narrow column shows as
+    the names that fit whole and how many more (`general +2`) rather than cut one."""
     from rich.table import Table
 
     natural = [max([len(h)] + [row[i].cell_len for row in rows]) for i, h in enumerate(headers)]
     widths = widths_for(width or console.width, headers, natural, stages)
+    for i, header in enumerate(headers):
+        if header in lists and 0 < widths[i] < natural[i]:
+            rows = [[*row[:i], names_within(row[i], widths[i]), *row[i + 1 :]] for row in rows]
     table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold")
     keep = [i for i, w in enumerate(widths) if w > 0]
     for i in keep:
@@ -81,6 +86,21 @@ def fitted(
     for index, row in enumerate(rows):
         table.add_row(*[row[i] for i in keep], style=row_styles[index] if row_styles else None)
     return table
+
+
+def names_within(cell, width: int):
+    """`general, platform, network` in 16 cells: `general +2`. A cell whose first name
+    alone does not fit stays as it is (the column cuts it)."""
+    from rich.cells import cell_len
+
+    names = cell.plain.split(", ")
+    if cell.cell_len <= width or len(names) < 2:
+        return cell
+    for shown in range(len(names) - 1, 0, -1):
+        text = f"{', '.join(names[:shown])} +{len(names) - shown}"
+        if cell_len(text) <= width:
+            return cell.__class__(text, style=cell.style)
+    return cell
 
 
 def natural_width(console, renderable) -> int:

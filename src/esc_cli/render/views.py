@@ -288,7 +288,7 @@ def owner_list(out: Output, rows: list[dict]) -> None:
         terminal = [
             [*row[:-1], "away" if row[-1].startswith("away") else row[-1]] for row in terminal
         ]
-    _table(out, headers, terminal, stages)
+    _table(out, headers, terminal, stages, lists=("teams",))
 
 
 def _active_cell(row: dict, zone: str, now: int) -> str:
@@ -319,8 +319,9 @@ def owner_written(out: Output, doc: dict, verb: str) -> None:
         out.line(clean(doc["handle"]))
 
 
-def _table(out: Output, headers: list[str], rows: list[list], stages=()) -> None:
-    """TSV in a pipe; on a terminal one line per row, fitted by `stages` (tables.fitted)."""
+def _table(out: Output, headers: list[str], rows: list[list], stages=(), lists=()) -> None:
+    """TSV in a pipe; on a terminal one line per row, fitted by `stages` (tables.fitted;
+    `lists`: its columns of names)."""
     if not out.tty:
         out.tsv(headers, rows)
         return
@@ -329,7 +330,14 @@ def _table(out: Output, headers: list[str], rows: list[list], stages=()) -> None
     console = out.console()
     cells = [[_text("" if v is None else v) for v in row] for row in rows]
     console.print(
-        fitted(console, headers, cells, stages, right=("level", "tier", "capacity", "load"))
+        fitted(
+            console,
+            headers,
+            cells,
+            stages,
+            right=("level", "tier", "capacity", "load"),
+            lists=lists,
+        )
     )
 
 

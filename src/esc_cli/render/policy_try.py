@@ -194,8 +194,8 @@ def terminal(console, doc: dict, zone: str, now: int) -> None:
     width = console.width
     for line in _heading_lines(doc, width):
         console.print(Text(line, style="bold"))
-    # no box around the tables (it took 9 of 80 columns from the SLA figures): a blank
-    # line sets each one apart
+    # no box around the tables (its rules and padding took 25 of 80 columns from the SLA
+    # figures): a blank line sets each one apart
     console.print()
     console.print(_sla(console, doc, width))
     console.print()

@@ -342,6 +342,10 @@ def test_owner_add_checks_values(esc):
     refused(esc, ("owner", "add", "bob", "--tier", "9"), 2)
     refused(esc, ("owner", "add", "bob", "--capacity", "-1"), 2)
     refused(esc, ("owner", "add", "two words"), 2)
+    # the email channel sends to it: not an address, or a header injected, is refused
+    for email in ("notanemail", "a@b\r\nBcc: evil@example.com", "a b@example.com", "@x"):
+        refused(esc, ("owner", "add", "bob", "--email", email), 2)
+    assert esc.doc("owner", "add", "bob", "--email", "bob@example.com")["email"] == "bob@example.com"
 
 
 # -- ids ------------------------------------------------------------------------------

@@ -85,6 +85,13 @@ def owner_add(env, handle: str, name, email, tier, teams, capacity) -> dict:
         raise UsageError(f"{handle!r} is not a valid handle (no spaces or control characters)")
     if is_esc_actor(handle):
         raise UsageError(f"{handle!r} is esc's own actor (the sweep, routing, trigger rules)")
+    if email is not None:
+        from esc_cli.domain.email_settings import is_address
+
+        # the email channel sends to it: a line break in it was a header to inject, and
+        # anything else not an address was dropped at sending time, silently
+        if not is_address(email):
+            raise UsageError(f"--email {email!r} is not an email address (name@example.com)")
     if capacity is not None and capacity < 0:
         raise UsageError("--capacity must be 0 or more")
     if capacity is not None and capacity > 2**62:  # past SQLite's integers

@@ -131,6 +131,60 @@ def test_window_errors_exit_2(esc):
     assert esc("report", "--format", "csv", "--json").code == 2
 
 
+# -- the years a bound may name: the range of --now ----------------------------------
+
+@pytest.mark.parametrize("since, until, refused", [
+    (None, "9999-12-31", "--until: 9999-12-31"),  # its end, 10000-01-01, overflowed
+    ("9999-12-30", "9999-12-31", "--until: 9999-12-31"),
+    ("0001-01-01", None, "--since: 0001-01-01"),  # read, and a trend of 740,000 days
+    ("1969-12-31", None, "--since: 1969-12-31"),
+    (None, "9000-01-01", "--until: 9000-01-01"),
+    (None, "9999-12", "--until: 9999-12"),
+    (None, "9999-W52", "--until: 9999-W52"),
+    (None, "9999-12-31T10:00", "--until: 9999-12-31T10:00"),
+    (None, "9999-12-31T23:00+00:00", "--until: 9999-12-31T23:00+00:00"),
+    ("19691231", None, "--since: 19691231"),
+])
+def test_a_bound_outside_the_years_of_now_is_refused(since, until, refused):
+    with pytest.raises(UsageError) as raised:
+        window(since, until)
+    assert raised.value.line() == f"{refused} is out of range (from 1970 to 9000)"
+
+
+def test_a_span_back_before_1970_is_refused():
+    with pytest.raises(UsageError) as raised:
+        window("7d", now=ts("1970-01-03T00:00:00Z"))
+    assert raised.value.line() == "--since: 7d is out of range (from 1970 to 9000)"
+
+
+def test_the_first_and_last_days_in_range_make_windows():
+    assert window("1970-01-01", "1970-01-01") == (0, 86400)
+    assert window("8999-12-31", "8999-12-31") == (ts("8999-12-31T00:00:00Z"),
+                                                  ts("9000-01-01T00:00:00Z"))
+
+
+@pytest.mark.parametrize("args, line", [
+    (("report", "--until", "9999-12-31"), "--until: 9999-12-31"),
+    (("report", "--since", "9999-12-30", "--until", "9999-12-31"), "--until: 9999-12-31"),
+    (("report", "--since", "0001-01-01"), "--since: 0001-01-01"),
+    (("report", "--json", "--until", "9999-W52"), "--until: 9999-W52"),
+    (("policy", "try", "POLICY", "--until", "9999-12-31"), "--until: 9999-12-31"),
+    (("policy", "try", "POLICY", "--since", "0001-01-01"), "--since: 0001-01-01"),
+    # the options that took the range first, with the same words
+    (("owner", "away", "alice", "--until", "9999-12-31"), "--until: 9999-12-31"),
+    (("oncall", "--at", "9999-12-31"), "--at: 9999-12-31"),
+])
+def test_every_time_option_refuses_the_same_years(esc, tmp_path, args, line):
+    from esc_cli.domain.policy import DEFAULT_POLICY_TOML
+
+    policy = tmp_path / "policy.toml"
+    policy.write_text(DEFAULT_POLICY_TOML)
+    esc.ok("owner", "add", "alice")
+    result = esc(*[str(policy) if a == "POLICY" else a for a in args])
+    assert (result.code, result.out) == (2, "")
+    assert result.err == f"error: {line} is out of range (from 1970 to 9000)\n"
+
+
 # -- percentiles ---------------------------------------------------------------------
 
 def test_nearest_rank_by_hand():

@@ -74,11 +74,9 @@ def parse_instant(text: str, zone: str, what: str = "--now") -> int:
         raise UsageError(
             f"{what}: '{text}' is not an ISO-8601 time (e.g. 2026-11-02T10:15)"
         ) from None
-    from esc_cli.domain.model import YEARS
+    from esc_cli.domain.model import check_year, local_to_utc
 
-    if not YEARS[0] <= parsed.year < YEARS[1]:
-        raise UsageError(f"{what}: {text} is out of range (from {YEARS[0]} to {YEARS[1]})")
-    from esc_cli.domain.model import local_to_utc
+    check_year(parsed.year, what, text)
 
     utc = local_to_utc(parsed, ZoneInfo(zone))
     if utc is None:

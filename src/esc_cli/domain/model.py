@@ -7,6 +7,7 @@ from dataclasses import field
 from datetime import datetime, timezone
 
 from esc_cli.domain.values import filled, value
+from esc_cli.errors import UsageError
 
 STATES = ("new", "open", "pending", "resolved", "closed")
 UNRESOLVED = ("new", "open", "pending")
@@ -48,6 +49,15 @@ def is_esc_actor(name: str) -> bool:
 # The years an instant may fall in: due times, close_after and report windows add up to
 # a century to an instant, and near the ends of the calendar that arithmetic overflows.
 YEARS = (1970, 9000)
+
+
+def check_year(year: int, what: str, text: str) -> None:
+    """Refuse a time typed on the command line (--now, --at, owner away --until, a
+    window's --since and --until) whose year is outside YEARS: every option that takes
+    a time shares this one rule, so none of them can reach an overflow that another
+    refuses."""
+    if not YEARS[0] <= year < YEARS[1]:
+        raise UsageError(f"{what}: {text} is out of range (from {YEARS[0]} to {YEARS[1]})")
 
 
 @value

@@ -10,6 +10,7 @@ import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from esc_cli.domain.model import check_year
 from esc_cli.domain.values import value
 from esc_cli.errors import UsageError
 
@@ -79,7 +80,7 @@ def local_date(instant: int, zone: str) -> date:
     return datetime.fromtimestamp(instant, ZoneInfo(zone)).date()
 
 
-def _period(text: str, now: int, zone: str) -> tuple[int, int] | None:
+def _period(text: str, now: int, zone: str, what: str) -> tuple[int, int] | None:
     """Named periods and calendar dates as [start, end) instants; None if `text` is not one."""
     today = local_date(now, zone)
     monday = today - timedelta(days=today.weekday())
@@ -98,6 +99,7 @@ def _period(text: str, now: int, zone: str) -> tuple[int, int] | None:
         return local_midnight(first, zone), local_midnight(after, zone)
     match = _MONTH.fullmatch(text)
     if match:
+        check_year(int(match[1]), what, text)
         try:
             first = date(int(match[1]), int(match[2]), 1)
         except ValueError:
@@ -105,6 +107,7 @@ def _period(text: str, now: int, zone: str) -> tuple[int, int] | None:
         return local_midnight(first, zone), local_midnight(_next_month(first), zone)
     match = _WEEK.fullmatch(text)
     if match:
+        check_year(int(match[1]), what, text)
         try:
             first = date.fromisocalendar(int(match[1]), int(match[2]), 1)
         except ValueError:
@@ -130,16 +133,18 @@ def parse_bound(text: str, *, now: int, zone: str, end: bool, what: str) -> int:
         raise UsageError(f"{what} must not be empty")
     if raw.lower() == "now":
         return now
-    period = _period(raw, now, zone)
+    period = _period(raw, now, zone, what)
     if period is not None:
         return period[1] if end else period[0]
     if _SPAN.fullmatch(raw.lower()):
         from esc_cli.domain.spans import parse_span
 
         try:
-            return now - parse_span(raw)
+            instant = now - parse_span(raw)
         except ValueError as err:
             raise UsageError(f"{what}: {err}") from None
+        check_year(local_date(instant, zone).year, what, raw)  # a century back from 1971
+        return instant
     return _parse_iso(raw, zone, end, what)
 
 
@@ -160,6 +165,7 @@ def _parse_iso(raw: str, zone: str, end: bool, what: str) -> int:
         except ValueError:
             pass  # not a real date: pendulum words the error
         else:
+            check_year(day.year, what, raw)
             return local_midnight(day + timedelta(days=1) if end else day, zone)
     import pendulum
 
@@ -171,6 +177,9 @@ def _parse_iso(raw: str, zone: str, end: bool, what: str) -> int:
         parsed = pendulum.parse(raw, exact=True, tz=None)
     except (ValueError, TypeError, OverflowError):  # pendulum's ParserError is a ValueError
         raise UsageError(f"{what}: cannot read '{raw}'", hint=hint) from None
+    if isinstance(parsed, (pendulum.DateTime, pendulum.Date)):
+        # the end of 9999-12-31, or any instant near it, is past what datetime holds
+        check_year(parsed.year, what, raw)
     if isinstance(parsed, pendulum.DateTime):
         moment = datetime(
             parsed.year,

@@ -233,6 +233,92 @@ def test_an_option_given_empty_is_exit_2_not_left_out(esc, args):
     assert stress.dump(esc.db) == before
 
 
+def _valued_options() -> list[tuple[str, str]]:
+    """(command path, option) for every option of every command that takes a value, the
+    global ones under `queue`: what the walk in commands.common.refuse_blank covers."""
+    from esc_cli.app import _click_command
+
+    found, stack = [], [("", _click_command(None))]
+    while stack:
+        path, command = stack.pop()
+        for param in command.params:
+            if param.param_type_name == "option" and not param.is_flag and not param.count:
+                name = next(o for o in param.opts if o.startswith("--"))
+                found.append((path or "queue", name))
+        stack.extend((f"{path} {sub}".strip(), child)
+                     for sub, child in getattr(command, "commands", {}).items())
+    return sorted(found)
+
+
+def test_every_option_given_blank_is_exit_2_naming_it(esc):
+    # `queue --priority ""` listed nothing, `overdue --team ""` ignored the filter,
+    # `queue --state ""` and `report --format ""` took their defaults, `export --output
+    # " "` wrote a file named " ": on every command, an option given "" or blanks is
+    # one line naming it and exit 2, before anything reads or writes the store
+    from esc_cli.commands.common import BLANK_MEANS_NONE
+
+    options = _valued_options()
+    reported = {("queue", "--priority"), ("search", "--priority"), ("overdue", "--team"),
+                ("queue", "--team"), ("queue", "--state"), ("search", "--state"),
+                ("report", "--format"), ("policy try", "--by"), ("queue", "--now")}
+    assert reported <= set(options)
+    before = stress.dump(esc.db)
+    checked = 0
+    for path, option in options:
+        if f"{path} {option}" in BLANK_MEANS_NONE:
+            continue
+        for blank in ("", " ", "\t"):
+            result = esc(*path.split(), option, blank)
+            assert (result.code, result.out, result.err) == (
+                2, "", f"error: {option} must not be empty\n"), (path, option, blank)
+            checked += 1
+        assert esc(*path.split(), f"{option}=").err == f"error: {option} must not be empty\n"
+    assert checked > 150  # the walk found the commands' options, not just a few
+    assert stress.dump(esc.db) == before
+
+
+def test_a_short_option_given_blank_is_named_by_its_long_name(esc):
+    for args in (("queue", "-p", ""), ("report", "-f", " "), ("open", "t", "-c", "")):
+        result = esc(*args)
+        long = {"-p": "--priority", "-f": "--format", "-c": "--customer"}[args[-2]]
+        assert (result.code, result.err) == (2, f"error: {long} must not be empty\n")
+
+
+def test_what_the_docs_say_a_blank_means_still_holds(esc):
+    # docs/agents.md: `open --team ""` and `set --team ""` mean no team; a blank --tag
+    # is dropped (tags are trimmed)
+    case = esc.doc("open", "t", "-c", "c", "-p", "high", "--team", "", "--tag", " ")
+    assert (case["team"], case["tags"]) == (None, [])
+    esc.ok("set", str(case["id"]), "--team", "billing")
+    assert esc.doc("set", str(case["id"]), "--team", " ", "--tag", "")["team"] is None
+
+
+def test_an_empty_variable_is_unset_and_a_blank_one_refused(esc, monkeypatch):
+    # ESC_NOW= in a crontab means no --now; ESC_DB=" " would be a store file named " "
+    from esc_cli.app import main
+
+    def run(*args):
+        import io
+        out, err, saved = io.StringIO(), io.StringIO(), (sys.stdout, sys.stderr)
+        sys.stdout, sys.stderr = out, err
+        try:
+            main(list(args))
+        except SystemExit as exit_:
+            return exit_.code, err.getvalue()
+        finally:
+            sys.stdout, sys.stderr = saved
+        return 0, err.getvalue()
+
+    for variable in ("ESC_NOW", "ESC_USER", "ESC_TZ", "ESC_DB"):
+        monkeypatch.setenv(variable, "")
+    assert run("--db", str(esc.db), "queue", "--json") == (0, "")
+    for variable in ("ESC_NOW", "ESC_USER", "ESC_TZ", "ESC_DB"):
+        monkeypatch.setenv(variable, " ")
+        assert run(*(() if variable == "ESC_DB" else ("--db", str(esc.db))), "queue") == (
+            2, f"error: {variable} is blank: give it a value or leave it empty\n")
+        monkeypatch.setenv(variable, "")
+
+
 def test_text_that_is_not_unicode_is_refused(esc):
     esc.ok("open", "t", "--customer", "c", "--priority", "high")
     before = stress.dump(esc.db)

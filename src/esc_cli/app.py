@@ -153,9 +153,9 @@ def _click_command(args: list[str] | None = None):
         _complete_with_globals_first()
     command = _COMMANDS.get(key)
     if command is None:
-        from esc_cli.commands.common import strict_integers
+        from esc_cli.commands.common import refuse_blank, strict_integers
 
-        command = strict_integers(_build(key))
+        command = refuse_blank(strict_integers(_build(key)))
         _COMMANDS[key] = command
     return command
 

@@ -130,12 +130,17 @@ class Env:
 
     @classmethod
     def build(cls, db: str | None, user: str | None, now: str | None, tz: str | None) -> "Env":
-        # An empty variable is unset (ESC_NOW= is no --now), but an empty option given
-        # on the command line is a mistake: `--now "$UNSET"` acting at the real clock
-        # wrote history no backfill could precede.
-        for option, value in (("--db", db), ("--as", user), ("--now", now), ("--tz", tz)):
+        # An empty variable is unset (ESC_NOW= is no --now) and an empty option never
+        # gets here (commands.common.refuse_blank); a variable of blanks is neither:
+        # ESC_DB=" " would be a store file named " ".
+        for variable, value in (
+            ("ESC_DB", db),
+            ("ESC_USER", user),
+            ("ESC_NOW", now),
+            ("ESC_TZ", tz),
+        ):
             if value is not None and not value.strip():
-                raise UsageError(f"{option} is empty: give it a value or leave it out")
+                raise UsageError(f"{variable} is blank: give it a value or leave it empty")
         zone = check_zone(tz) if tz else system_zone()
         if user is None:
             import getpass

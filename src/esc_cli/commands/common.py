@@ -117,3 +117,52 @@ def strict_integers(command):
                 param.type = exact
         stack.extend(getattr(current, "commands", {}).values())
     return command
+
+
+# Options whose empty value is documented to mean something (docs/agents.md): `open
+# --team ""` and `set --team ""` mean no team, and a tag that trimming leaves empty is
+# dropped, as tags are trimmed and folded.
+BLANK_MEANS_NONE = frozenset({"open --team", "set --team", "open --tag", "set --tag"})
+
+
+def refuse_blank(command):
+    """`command` (a click command or group, as Typer builds it) with every option that
+    takes a value refusing "" or blanks given on the command line: exit 2, naming the
+    option. Read as left out, an empty value answers another question than the one
+    asked: `--now "$UNSET"` acted at the real clock and wrote history no backfill could
+    precede, `queue --priority ""` listed nothing, `overdue --team ""` everything,
+    `report --format ""` took the default, `export --output " "` wrote a file named
+    " ". An empty environment variable (`ESC_NOW=`) is still "not given", as in a
+    crontab: click reads it as unset, so its source is never the command line. Done
+    once per built command, as strict_integers, so every option of every module is
+    covered, present and future."""
+    from typer._click.core import ParameterSource
+
+    from esc_cli.errors import UsageError
+
+    def refusing(param, name: str, process):
+        def process_value(ctx, value):
+            if ctx.get_parameter_source(param.name) is ParameterSource.COMMANDLINE:
+                given = value if isinstance(value, (list, tuple)) else (value,)
+                if any(isinstance(v, str) and not v.strip() for v in given):
+                    raise UsageError(f"{name} must not be empty")
+            return process(ctx, value)
+
+        process_value.refuses_blank = True  # type: ignore[attr-defined]  # a marker
+        return process_value
+
+    stack: list = [("", command)]
+    while stack:
+        path, current = stack.pop()
+        for param in current.params:
+            if param.param_type_name != "option" or param.is_flag or param.count:
+                continue
+            if getattr(param.process_value, "refuses_blank", False):
+                continue  # a command built once and reached again (an unknown name)
+            name = next((o for o in param.opts if o.startswith("--")), param.opts[0])
+            if f"{path} {name}".strip() in BLANK_MEANS_NONE:
+                continue
+            param.process_value = refusing(param, name, param.process_value)
+        for sub, child in getattr(current, "commands", {}).items():
+            stack.append((f"{path} {sub}".strip(), child))
+    return command

@@ -16,7 +16,6 @@ from esc_cli.store import people
 def open_case(
     env, *, title, customer, priority, category, description, channel, owner, tier, team, tags
 ) -> dict:
-    _refuse_empty(("--category", category), ("--channel", channel), ("--owner", owner))
     store = env.store()
     return store.retrying(
         lambda: _open_case(
@@ -113,18 +112,7 @@ def note(env, case_id, text: str, customer_visible: bool) -> dict:
     )
 
 
-def _refuse_empty(*options: tuple[str, str | None]) -> None:
-    """An option given as "" (or blanks) is a usage error, never read as left out: `open
-    --owner ""` opened the case unowned and `--category ""` as other, where `set
-    --category ""` and `escalate --team ""` exited 2."""
-    for option, value in options:
-        if value is not None and not value.strip():
-            raise UsageError(f"{option} must not be empty")
-
-
 def escalate(env, case_id, *, reason, to=None, team=None, owner=None, force=False) -> dict:
-    _refuse_empty(("--owner", owner))
-
     def move(conn, case, policy, pols):
         owner_record, load = _owner_and_load(conn, owner) if owner is not None else (None, 0)
         current_owner = people.get_owner(conn, case.owner) if case.owner else None

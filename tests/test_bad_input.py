@@ -293,6 +293,13 @@ def test_what_the_docs_say_a_blank_means_still_holds(esc):
     assert esc.doc("set", str(case["id"]), "--team", " ", "--tag", "")["team"] is None
 
 
+def test_state_that_names_no_state_is_refused(esc):
+    # `--state ,` split into nothing and listed the default states
+    for args in (("queue", "--state", ","), ("search", "x", "--state", ",,")):
+        result = esc(*args)
+        assert (result.code, result.err) == (2, f"error: --state {args[-1]!r} names no state\n")
+
+
 def test_an_empty_variable_is_unset_and_a_blank_one_refused(esc, monkeypatch):
     # ESC_NOW= in a crontab means no --now; ESC_DB=" " would be a store file named " "
     from esc_cli.app import main

@@ -72,6 +72,11 @@ def case_filters(
     """The filters `queue` and `search` share, with `--state` taken repeatable or
     comma-separated."""
     states = [s.lower() for item in (state or []) for s in item.split(",") if s]
+    for item in state or []:
+        if not item.replace(",", ""):  # `--state ,` would list the default states
+            from esc_cli.errors import UsageError
+
+            raise UsageError(f"--state {item!r} names no state")
     return {
         "tier": tier,
         "owner": owner,

@@ -3,11 +3,12 @@ categories, channels, states, sorts, formats, handles, tiers and other numbers, 
 (`--now`, `--since`, `--until`), spans (`--within`, `--stale-after`), zones (`--tz`), the
 acting user (`--as`) and free text (titles, notes, reasons, search terms).
 
-Each value comes from one of three pools: what a user means to type (`high`, `#7`,
+Each value comes from one of four pools: what a user means to type (`high`, `#7`,
 `2h`), that value slightly wrong (spaces around it, another script's digits, a sign,
-an underscore, letters swapped), and anything at all (control characters, bidi
-overrides, lone surrogates as a shell hands over bytes that are not UTF-8, 1 MiB and
-more). The property (tests/fuzzkit.py): exit code in {0, 2, 3, 4, 5}, one `error:` line
+an underscore, letters swapped), blank (a script's unset variable: exit 2, never the
+default), and anything at all (control characters, bidi overrides, lone surrogates as
+a shell hands over bytes that are not UTF-8, 1 MiB and more). Times include the ends
+of the calendar (`9999-12-31`, `0001-01-01`), which must be refused, not overflow. The property (tests/fuzzkit.py): exit code in {0, 2, 3, 4, 5}, one `error:` line
 on a failure, and the store byte for byte as it was."""
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ MEANT = {
     "sort": ["urgency", "due", "age", "id"],
     "by": ["tier", "priority", "category", "owner", "team", "customer"],
     "format": ["table", "json", "csv", "markdown", "html", "md"],
+    "try_by": ["priority", "tier", "team", "category"],
+    "try_format": ["table", "json", "markdown"],
     "export_format": ["json", "csv"],
     "handle": ["alice", "bob", "me", "carol"],
     "number": ["0", "1", "2", "3", "4", "5", "50", "-1", "9223372036854775807", "9223372036854775808"],
@@ -60,13 +63,22 @@ ANY_TEXT = st.text(st.one_of(
 HUGE = st.sampled_from([(1 << 20) + 1, 501, 10_000]).map(lambda n: "x" * n)
 
 
+# `--priority "$UNSET"`: a value a script's empty variable makes (exit 2, never a default)
+BLANK = st.sampled_from(["", " ", "\t"])
+
+
 def value(kind: str):
     meant = st.sampled_from(MEANT[kind])
-    return st.one_of(meant, meant, meant.flatmap(nearly), ANY_TEXT, HUGE if kind == "text" else ANY_TEXT)
+    return st.one_of(meant, meant, meant.flatmap(nearly), ANY_TEXT, BLANK,
+                     HUGE if kind == "text" else ANY_TEXT)
 
 
 def optional(flag: str, kind: str):
     return st.one_of(st.just([]), value(kind).map(lambda v: [flag, v]))
+
+
+# stands for the policy file _seed writes (policy try's argument)
+POLICY = "<policy.toml>"
 
 
 def command(*parts):
@@ -108,44 +120,67 @@ COMMANDS = st.one_of(
             optional("--sort", "sort"), optional("--limit", "number"), "--json"),
     command("overdue", optional("--within", "span"), optional("--tier", "number"),
             optional("--team", "text")),
-    command("search", value("text"), optional("--priority", "priority"), optional("--state", "state")),
+    command("search", value("text"), optional("--priority", "priority"), optional("--state", "state"),
+            optional("--tier", "number"), optional("--owner", "handle"), optional("--team", "text"),
+            optional("--category", "category"), optional("--limit", "number")),
     command("report", optional("--since", "time"), optional("--until", "time"),
             optional("--by", "by"), optional("--format", "format")),
+    command("policy", "try", POLICY, optional("--since", "time"), optional("--until", "time"),
+            optional("--by", "try_by"), optional("--format", "try_format")),
+    command("oncall", optional("--at", "time")),
+    command("owner", "away", value("handle"), "--until", value("time"), optional("--reason", "text")),
     command("tier", "add", value("number"), value("text"), optional("--stale-after", "span")),
     command("owner", "add", value("handle"), optional("--name", "text"), optional("--email", "text"),
             optional("--tier", "number"), optional("--team", "text"), optional("--capacity", "number")),
     command("owner", "deactivate", value("handle")),
     command("export", optional("--format", "export_format")),
-    command("notify", "list", optional("--limit", "number")),
+    command("notify", "list", optional("--limit", "number"), optional("--case", "id")),
 )
 
 
-def _seed(esc) -> None:
-    """Two cases and an owner, once per store, so ids and handles can name something."""
+def _seed(esc, tmp_path) -> None:
+    """Two cases and an owner, once per store, so ids and handles can name something; the
+    default policy in a file for policy try."""
     if not getattr(esc, "_fuzz_seeded", False):
+        from esc_cli.domain.policy import DEFAULT_POLICY_TOML
+
+        esc.policy_file = tmp_path / "policy.toml"
+        esc.policy_file.write_text(DEFAULT_POLICY_TOML)
         esc.ok("owner", "add", "alice", "--tier", "2", "--team", "billing")
         esc.ok("open", "First", "--customer", "Acme", "--priority", "high")
         esc.ok("open", "Second", "--customer", "Globex", "--priority", "low", "--owner", "alice")
         esc._fuzz_seeded = True
 
 
+def _blank_option(argv: list[str]) -> bool:
+    """Whether `argv` gives an option a blank value, other than one whose blank the docs
+    give a meaning (commands.common.BLANK_MEANS_NONE)."""
+    from esc_cli.commands.common import BLANK_MEANS_NONE
+
+    path = " ".join(argv[:2] if argv[0] in ("policy", "owner") else argv[:1])
+    return any(arg.startswith("--") and not nxt.strip() and f"{path} {arg}" not in BLANK_MEANS_NONE
+               for arg, nxt in zip(argv, argv[1:]))
+
+
 # Each test runs once per store backend (the `esc` fixture), with that backend's budget
 # (fuzzkit.budget); hypothesis drives the inner function.
 
-def test_fuzz_every_option_that_takes_text(esc, backend):
-    _seed(esc)
+def test_fuzz_every_option_that_takes_text(esc, backend, tmp_path):
+    _seed(esc, tmp_path)
 
     @budget(backend)
     @given(argv=COMMANDS)
     def run(argv):
-        run_checked(esc, *argv)
+        result = run_checked(esc, *[str(esc.policy_file) if a == POLICY else a for a in argv])
+        if _blank_option(argv):  # exit 2, for the blank or an earlier bad value
+            assert result.code == 2, (argv, result)
 
     run()
 
 
-def test_fuzz_global_options(esc, backend):
+def test_fuzz_global_options(esc, backend, tmp_path):
     """--now, --tz and --as: every command reads them first."""
-    _seed(esc)
+    _seed(esc, tmp_path)
 
     @budget(backend)
     @given(now=value("time"), zone=value("zone"), user=value("handle"),
@@ -180,8 +215,8 @@ EXACT = {  # kind -> (its valid values, argv with the value in it)
 }
 
 
-def test_fuzz_inexact_ids_and_values_are_refused(esc, backend):
-    _seed(esc)
+def test_fuzz_inexact_ids_and_values_are_refused(esc, backend, tmp_path):
+    _seed(esc, tmp_path)
 
     @budget(backend)
     @given(kind=st.sampled_from(sorted(EXACT)), data=st.data())

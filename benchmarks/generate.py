@@ -659,7 +659,8 @@ class Life:
                 snap = replace(snap, id=case_id, **texts)
                 new = [Event(*event_rows[i][1:8]) for i in members]
                 owner = self.owners.get(snap.owner) if snap.owner else None
-                for payload in notices.notifications_for(snap, new, owner.email if owner else None):
+                for payload in notices.notifications_for(snap, new, owner.email if owner else None,
+                                                         earlier=members[0]):
                     stored = {k: v for k, v in payload.items() if k != "recipient_label"}
                     note_rows.append((payload["id"], case_id, payload["kind"], payload["recipient_label"],
                                       parse_iso(payload["at"]), json.dumps(stored, ensure_ascii=False)))
@@ -682,9 +683,11 @@ class Life:
             event_rows.append((case.id, event.at, event.actor, event.kind, event.field,
                                event.from_value, event.to_value, event.reason, previous))
         note_rows = []
+        positions = {id(e): i for i, e in enumerate(events)}  # a batch's events are the life's
         for snap, new in batches:
             owner = self.owners.get(snap.owner) if snap.owner else None
-            for payload in notices.notifications_for(snap, new, owner.email if owner else None):
+            for payload in notices.notifications_for(snap, new, owner.email if owner else None,
+                                                     earlier=positions[id(new[0])]):
                 stored = {k: v for k, v in payload.items() if k != "recipient_label"}
                 note_rows.append((payload["id"], case.id, payload["kind"], payload["recipient_label"],
                                   parse_iso(payload["at"]), json.dumps(stored, ensure_ascii=False)))

@@ -319,6 +319,44 @@ def test_every_channel_gets_every_notification(esc, tmp_path, hook, script):
         ["command:2", "webhook:1"]] * 2
 
 
+# -- one notification per event -------------------------------------------------------------
+
+def test_each_escalation_at_the_same_instant_gets_its_own_notification(esc, new_store):
+    """Up, down and up again within one minute: two `escalated` events alike in every field
+    but their reason and place in the history, so two notifications, with ids that the same
+    history gives again in another store (stable: a receiver drops repeats by them)."""
+
+    def play(store) -> list[dict]:
+        case = open_urgent(store)
+        for verb, reason in (("escalate", "one"), ("deescalate", "back"), ("escalate", "two")):
+            store.ok(verb, case, "--reason", reason, now="2026-11-02T10:01:00Z")
+        store.ok("sweep", now="2026-11-02T10:01:00Z")
+        store.ok("sweep", now="2026-11-02T10:01:00Z")
+        return store.doc("notify", "list")
+
+    notes = play(esc)
+    assert [(n["kind"], n["recipient"], n["created_at"]) for n in notes] == [
+        ("escalation", "tier:2", "2026-11-02T10:01:00Z")] * 2
+    assert len({n["id"] for n in notes}) == 2
+    events = [e for e in esc.doc("show", "1")["events"] if e["kind"] == "escalated"]
+    assert [e["reason"] for e in events] == ["one", "two"]
+    assert [n["id"] for n in play(new_store())] == [n["id"] for n in notes]
+
+
+def test_notification_ids_follow_the_events_place_in_the_history():
+    from esc_cli.domain import notices
+    from esc_cli.domain.model import Case, Event
+
+    case = Case(id=7, title="T", customer="C", priority="urgent", category="other",
+                channel="other", opened_at=900, policy_version=1, tier=2)
+    up = Event(1000, "alice", "escalated", "tier", "1", "2", "again")
+    first = notices.notifications_for(case, [up], None, earlier=1)
+    assert notices.notifications_for(case, [up], None, earlier=1) == first
+    later = notices.notifications_for(case, [up], None, earlier=3)
+    assert first[0]["id"] != later[0]["id"]
+    assert first[0]["id"].startswith("n") and len(first[0]["id"]) == 21
+
+
 # -- the outbox without channels, and its listing ------------------------------------------------
 
 def test_without_channels_notifications_are_recorded_with_nothing_to_deliver(esc):

@@ -84,7 +84,7 @@ def test_two_clocks_breached_at_once_escalate_once_with_one_notification():
     assert [c for c, _ in plan.breach] == ["response", "resolution"]
     assert (plan.escalate_to, plan.escalate_reason) == (2, "response and resolution SLA breached")
     new = [e for e in events if e.actor == "sweep"]
-    notes = notices.notifications_for(case, new, None)
+    notes = notices.notifications_for(case, new, None, earlier=len(events) - len(new))
     assert [(n["kind"], n["clock"], n["from_tier"], n["to_tier"]) for n in notes] == [
         ("escalation", "response,resolution", 1, 2)]
     assert notes[0]["recipient_label"] == "tier:2"
@@ -195,7 +195,8 @@ def test_top_tier_breach_is_recorded_without_escalation():
     case, events = opened(tier=4)
     case, events, plan = run(case, events, at("2026-11-02T10:15:00"))
     assert plan.escalate_to is None and [c for c, _ in plan.breach] == ["response"]
-    notes = notices.notifications_for(case, [e for e in events if e.actor == "sweep"], None)
+    new = [e for e in events if e.actor == "sweep"]
+    notes = notices.notifications_for(case, new, None, earlier=len(events) - len(new))
     assert [n["kind"] for n in notes] == ["breach"]
 
 

@@ -29,8 +29,12 @@ def recipient_label(recipient: dict) -> str:
     return f"tier:{recipient.get('tier')}"
 
 
-def _stable_id(case_id: int | None, event: Event) -> str:
-    key = f"{case_id}|{event.at}|{event.kind}|{event.field}|{event.to_value}|{event.actor}"
+def _stable_id(case_id: int | None, event: Event, position: int) -> str:
+    # The event's place in its case's history (append-only: it never moves) tells apart
+    # two events alike in every other field, as up, down and up again in one minute are.
+    key = (
+        f"{case_id}|{position}|{event.at}|{event.kind}|{event.field}|{event.to_value}|{event.actor}"
+    )
     from esc_cli.domain.model import sha256  # here: reads never hash
 
     return "n" + sha256(key.encode()).hexdigest()[:20]
@@ -58,10 +62,17 @@ def _text(
 
 
 def notifications_for(
-    case: Case, new_events: list[Event], owner_email: str | None, on_call: str | None = None
+    case: Case,
+    new_events: list[Event],
+    owner_email: str | None,
+    on_call: str | None = None,
+    *,
+    earlier: int,
 ) -> list[dict]:
     """One notification per warning, per breach and per escalation; breaches that caused
-    the sweep's escalation ride on the escalation's notification."""
+    the sweep's escalation ride on the escalation's notification. `earlier`: how many
+    events the case had before `new_events` (their place in its history is in the id)."""
+    position = {id(e): earlier + i for i, e in enumerate(new_events)}
     escalations = [e for e in new_events if e.kind == "escalated"]
     breaches = [e for e in new_events if e.kind == "breached"]
     warnings = [e for e in new_events if e.kind == "warned"]
@@ -80,7 +91,7 @@ def notifications_for(
         reason: str | None,
     ) -> dict:
         return {
-            "id": _stable_id(case.id, event),
+            "id": _stable_id(case.id, event, position[id(event)]),
             "kind": kind,
             "at": iso(event.at),
             "case": case.id,
@@ -117,13 +128,14 @@ def notifications_for(
     return result
 
 
-def unowned(case: Case, event: Event, reason: str) -> dict:
+def unowned(case: Case, event: Event, reason: str, *, position: int) -> dict:
     """'Unowned escalation': routing found nobody to take the case; its tier or team
-    hears it once (the id is stable per event)."""
+    hears it once (the id is stable per event; `position`: the event's place in the
+    case's history)."""
     recipient, recipient_doc = recipient_of(case, None)
     label = " ".join(f"#{case.id} {case.title!r} ({case.priority}, {case.customer})".split())
     return {
-        "id": _stable_id(case.id, event) + "u",
+        "id": _stable_id(case.id, event, position) + "u",
         "kind": "unowned",
         "at": iso(event.at),
         "case": case.id,

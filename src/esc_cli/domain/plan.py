@@ -66,11 +66,12 @@ def upcoming(
             if routed:
                 new_events = new_events + routed
                 owner = routed_owner
+        earlier = len(history)
         history = history + new_events
         settled = lifecycle.settle(changed, history, policy)
         keeps = owner is not None and settled.owner == owner.handle
         email = owner.email if owner is not None and keeps else None
-        sent = notices.notifications_for(settled, new_events, email)
+        sent = notices.notifications_for(settled, new_events, email, earlier=earlier)
         steps.extend(_steps(case, settled, decision, at, sent, channels, new_events))
         if not keeps:
             owner = None

@@ -294,11 +294,12 @@ class Importer:
                 if case.priority != before:
                     case = replace(case, policy_version=current_id)
                     policy = current
+                earlier = len(events)
                 events = events + fired
                 if any(e.kind == "escalated" for e in fired):
                     owner = owners.get(case.owner) if case.owner else None
                     payloads = notices.notifications_for(
-                        case, fired, owner.email if owner else None
+                        case, fired, owner.email if owner else None, earlier=earlier
                     )
         case = lifecycle.settle(case, events, policy)
         if case.owner and case.state in UNRESOLVED:

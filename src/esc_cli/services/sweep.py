@@ -271,10 +271,22 @@ def _sweep_case(conn, env, pols, case, events, run: _Run, owners: dict) -> bool:
         settled = lifecycle.settle(changed, events + new_events, policy)
         new_owner = people.get_owner(conn, settled.owner) if settled.owner else None
         run.created.extend(
-            notices.notifications_for(settled, new_events, new_owner.email if new_owner else None)
+            notices.notifications_for(
+                settled,
+                new_events,
+                new_owner.email if new_owner else None,
+                earlier=len(events),
+            )
         )
         if decision is not None and decision.handle is None:
-            run.created.append(notices.unowned(settled, new_events[-1], decision.reason))
+            run.created.append(
+                notices.unowned(
+                    settled,
+                    new_events[-1],
+                    decision.reason,
+                    position=len(events) + len(new_events) - 1,
+                )
+            )
         if plan.escalate_to is not None:
             run.routed.append(routing.landing(case_id, case, settled, decision))
         return False

@@ -96,10 +96,16 @@ def _save(
             owner = on_call_for(conn, current, case, now)  # notifications name the on-call person
         channels = [c.name for c in current.channels]
         payloads = notices.notifications_for(
-            case, new_events, owner.email if owner else None, owner.handle if owner else None
+            case,
+            new_events,
+            owner.email if owner else None,
+            owner.handle if owner else None,
+            earlier=len(old_events),
         )
         if decision is not None and decision.handle is None:
-            payloads.append(notices.unowned(case, new_events[-1], decision.reason))
+            payloads.append(
+                notices.unowned(case, new_events[-1], decision.reason, position=len(events) - 1)
+            )
         for payload in payloads:
             if outbox.add(conn, payload, channels, now):
                 created.append(payload)

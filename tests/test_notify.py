@@ -199,6 +199,55 @@ def test_a_dead_channel_costs_one_attempt_per_run(esc, tmp_path, hook):
     assert [(d["state"], d["attempts"]) for d in deliveries(esc)] == [("failed", 1), ("pending", 0)]
 
 
+def test_webhook_url_with_userinfo_is_sent_with_basic_auth(esc, tmp_path, hook):
+    import base64
+
+    port = hook.url.split("/")[2].rpartition(":")[2]
+    # percent-encoded: "@", ":" and a space in the user and password
+    url = f"http://esc%40desk:p%3Ass%20w0rd@127.0.0.1:{port}/hooks/T0KEN"
+    load_channels(esc, tmp_path, [{"type": "webhook", "url": url}])
+    open_urgent(esc)
+    result = esc.ok("sweep", now="2026-11-02T10:12:00Z")
+    assert (result.out, result.err) == (
+        "sweep: 1 warned, 0 breached, 0 escalated, 0 closed, 1 notified (0 failed)\n", "")
+    [(path, headers, _)] = hook.requests
+    assert path == "/hooks/T0KEN"
+    assert headers["Authorization"] == "Basic " + base64.b64encode(b"esc@desk:p:ss w0rd").decode()
+    assert headers["Host"] == f"127.0.0.1:{port}"  # the userinfo is not part of the host
+    assert deliveries(esc)[0]["state"] == "delivered"
+    shown = esc.ok("policy", "show").out + esc.ok("notify", "list").out
+    assert "p%3Ass" not in shown and "esc%40desk" not in shown
+
+
+def test_webhook_userinfo_is_masked_in_a_failure(esc, tmp_path):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://esc:pa55word@127.0.0.1:{port}/hooks/T0KEN"
+    load_channels(esc, tmp_path, [{"type": "webhook", "url": url}])
+    open_urgent(esc)
+    result = esc.ok("sweep", now="2026-11-02T10:12:00Z")
+    [failed] = deliveries(esc)
+    # refused by 127.0.0.1, not a name lookup of "esc:pa55word@127.0.0.1"
+    assert failed["last_error"].startswith(f"cannot reach http://****@127.0.0.1:{port}/****: ")
+    assert "Name or service not known" not in failed["last_error"]
+    for text in (result.out, result.err, failed["last_error"],
+                 esc.ok("notify", "list").out, esc.ok("doctor").out):
+        assert "pa55word" not in text and "esc:" not in text
+
+
+def test_an_explicit_authorization_header_wins_over_the_userinfo(esc, tmp_path, hook):
+    port = hook.url.split("/")[2].rpartition(":")[2]
+    load_channels(esc, tmp_path, [{"type": "webhook", "url": f"http://u:pw@127.0.0.1:{port}/x",
+                                   "headers": {"authorization": "Bearer s3cr3t-t0ken"}}])
+    open_urgent(esc)
+    esc.ok("sweep", now="2026-11-02T10:12:00Z")
+    [(_, headers, _)] = hook.requests
+    assert headers["Authorization"] == "Bearer s3cr3t-t0ken"
+
+
 def test_webhook_timeout(esc, tmp_path, hook):
     load_channels(esc, tmp_path, [webhook(hook, timeout="1s")])
     open_urgent(esc)

@@ -202,8 +202,15 @@ def _post_webhook(channel, body: bytes) -> str | None:
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": f"esc/{__version__}",
     }
-    headers.update(channel.headers)
-    request = urllib.request.Request(channel.url, data=body, headers=headers, method="POST")
+    url, authorization = _without_userinfo(channel.url)
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    # an Authorization the policy sets itself wins: header names are case-insensitive
+    for name, header_value in channel.headers.items():
+        if name.lower() == "authorization":
+            headers.pop("Authorization", None)
+        headers[name] = header_value
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
         with _NoRedirect.opener().open(request, timeout=channel.timeout) as response:
             status = response.status
@@ -222,6 +229,25 @@ def _post_webhook(channel, body: bytes) -> str | None:
     if not 200 <= status < 300:
         return f"HTTP {status}"
     return None
+
+
+def _without_userinfo(url: str) -> tuple[str, str | None]:
+    """`http://user:pw@host/x` -> (`http://host/x`, the Basic credentials' header value).
+    urllib sends a URL's userinfo nowhere: left in, it is looked up as part of the host
+    name. The user and password are percent-decoded (RFC 3986) and sent as UTF-8 (RFC 7617)."""
+    import base64
+    from urllib.parse import unquote, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if not at:
+        return url, None
+    user, _, password = userinfo.partition(":")
+    pair = f"{unquote(user)}:{unquote(password)}".encode()
+    return (
+        urlunsplit(parts._replace(netloc=hostport)),
+        "Basic " + base64.b64encode(pair).decode("ascii"),
+    )
 
 
 # -- the outbox as a lead reads it ---------------------------------------------------------

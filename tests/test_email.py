@@ -38,6 +38,7 @@ class Mailbox:
         self.logins: list[tuple[str, str]] = []
         self.hang = False
         self.echo_password = False
+        self.refuse: set[str] = set()  # recipients refused at RCPT
         self.port = 0
         self.release: asyncio.Event | None = None
 
@@ -45,6 +46,12 @@ class Mailbox:
 class Handler:
     def __init__(self, box: Mailbox):
         self.box = box
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.box.refuse:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if self.box.hang:
@@ -267,6 +274,60 @@ def test_no_address_at_all_is_a_failed_delivery_that_says_why(esc, tmp_path, smt
                                              "(team:billing, tier:1, default)")
 
 
+def test_one_notification_without_an_address_does_not_hold_up_the_others(esc, tmp_path, smtp):
+    """No address for one recipient is that notification's problem, not the channel's: the
+    others go out in the same run, and `notify retry` tries each undelivered one once."""
+    box = smtp.start()
+    load_email(esc, tmp_path, port=box.port, to="recipient")
+    esc.ok("owner", "add", "nomail")
+    esc.ok("owner", "add", "good", "--email", "good@example.com")
+    esc.ok("open", "A", "--customer", "C", "--priority", "urgent", "--owner", "nomail",
+           now="2026-11-02T10:00:00Z")
+    esc.ok("open", "B", "--customer", "C", "--priority", "urgent", "--owner", "good",
+           now="2026-11-02T10:05:00Z")
+    first = esc.ok("sweep", now="2026-11-02T10:13:00Z")  # A warns (10:12): nobody to mail
+    assert first.out.endswith(" 1 notified (1 failed)\n")
+    assert first.err.startswith("sweep: email:1 failed for #1: owner nomail has no email address")
+
+    # 10:17: A's warning again (due 10:14), A's escalation (breached 10:15), B's warning
+    # (10:17): A's two fail alone, B's goes out in the same run
+    second = esc.doc("sweep", now="2026-11-02T10:17:00Z")
+    assert [(mail["X-Esc-Case"], rcpts) for _, rcpts, mail in box.messages] == [
+        ("2", ["good@example.com"])]
+    assert (second["failed"], second["not_tried"]) == (2, 0)
+    assert [(f["channel"], f["case"]) for f in second["failures"]] == [("email:1", 1),
+                                                                      ("email:1", 1)]
+    notes = esc.doc("notify", "list")
+    states = {(n["case"], n["kind"]): n["deliveries"][0]["state"] for n in notes}
+    assert states == {(1, "warning"): "failed", (1, "escalation"): "failed",
+                      (2, "warning"): "delivered"}
+
+    # notify retry tries each undelivered one once, in spite of the failures before it
+    retry = esc("notify", "retry", now="2026-11-02T10:17:00Z")
+    assert (retry.code, retry.out) == (0, "notify: 0 delivered, 2 failed\n")
+    assert len(retry.err.splitlines()) == 2
+    assert sorted(d["attempts"] for d in deliveries(esc)) == [1, 2, 3]
+    assert len(box.messages) == 1
+
+
+def test_a_refused_recipient_fails_that_mail_alone(esc, tmp_path, smtp):
+    box = smtp.start()
+    box.refuse = {"gone@example.com"}
+    load_email(esc, tmp_path, port=box.port, to="recipient")
+    esc.ok("owner", "add", "gone", "--email", "gone@example.com")
+    esc.ok("owner", "add", "good", "--email", "good@example.com")
+    esc.ok("open", "A", "--customer", "C", "--priority", "urgent", "--owner", "gone")
+    esc.ok("open", "B", "--customer", "C", "--priority", "urgent", "--owner", "good")
+    result = esc.ok("sweep", now="2026-11-02T10:12:00Z")
+
+    assert [rcpts for _, rcpts, _ in box.messages] == [["good@example.com"]]
+    assert result.out.endswith(" 2 notified (1 failed)\n")
+    [failed] = [d for d in deliveries(esc) if d["state"] == "failed"]
+    assert failed["last_error"] == (f"127.0.0.1:{box.port}: every recipient refused: "
+                                    "gone@example.com (SMTP 550 5.1.1 no such mailbox)")
+    assert failed["next_attempt_at"] == "2026-11-02T10:13:00Z"
+
+
 # -- refusals and hangs: retried later with the backoff ------------------------------------
 
 @pytest.mark.parametrize("answer", ["451 4.3.0 mailbox busy, try later",
@@ -281,7 +342,7 @@ def test_a_server_that_refuses_once_gets_it_on_a_later_sweep(esc, tmp_path, smtp
     assert box.messages == []
     assert first["failed"] == 1
     # backoff: 1 minute after the first failure
-    assert first["failures"] == [{"channel": "email:1",
+    assert first["failures"] == [{"channel": "email:1", "case": None,
                                   "error": f"127.0.0.1:{box.port}: SMTP {answer}",
                                   "next_attempt_at": "2026-11-02T10:13:00Z"}]
 
@@ -311,7 +372,8 @@ def test_a_server_that_never_greets_costs_one_timeout(esc, tmp_path, smtp):
     # three notifications, one channel that fails once in a run: one timeout (2s), not
     # three (6s); the bound leaves room for a loaded machine
     assert 1.9 <= elapsed < 2 + 3.5, elapsed
-    assert "3 notified (3 failed)" in result.out
+    # one tried and failed, two left for the next run: not counted as failures
+    assert "3 notified (1 failed, 2 not tried: email:1 down)" in result.out
     errors = {d["last_error"] for d in deliveries(esc) if d["attempts"]}
     assert errors == {f"127.0.0.1:{port}: timed out after 2s"}
 

@@ -194,9 +194,28 @@ def test_a_dead_channel_costs_one_attempt_per_run(esc, tmp_path, hook):
     hook.statuses = [500] * 10
     result = esc.ok("sweep", now="2026-11-02T10:12:00Z")  # two warnings, one attempt
     assert len(hook.requests) == 1
-    assert result.out.endswith("2 notified (2 failed)\n")
+    # the second was never tried: it is not counted as a failure, but said to be waiting
+    assert result.out.endswith("2 notified (1 failed, 1 not tried: webhook:1 down)\n")
     assert len(result.err.splitlines()) == 1  # one line per failing channel, not per notification
     assert [(d["state"], d["attempts"]) for d in deliveries(esc)] == [("failed", 1), ("pending", 0)]
+    # the one never tried is still due (the other backs off until 10:13): tried next run
+    doc = esc.doc("sweep", now="2026-11-02T10:12:30Z")
+    assert (doc["failed"], doc["not_tried"], len(doc["retried"])) == (1, 0, 1)
+    assert len(hook.requests) == 2
+
+
+def test_a_timeout_is_one_failure_and_what_waits_is_not_tried(esc, tmp_path, hook):
+    load_channels(esc, tmp_path, [webhook(hook, timeout="1s")])
+    for _ in range(3):
+        open_urgent(esc)
+    hook.hang = True
+    doc = esc.doc("sweep", now="2026-11-02T10:12:00Z")
+    hook.release.set()
+    assert len(hook.requests) == 1
+    assert (len(doc["notified"]), doc["failed"], doc["not_tried"]) == (3, 1, 2)
+    assert doc["failures"] == [{"channel": "webhook:1", "case": None,
+                                "error": "timed out after 1s",
+                                "next_attempt_at": "2026-11-02T10:13:00Z"}]
 
 
 def test_webhook_url_with_userinfo_is_sent_with_basic_auth(esc, tmp_path, hook):

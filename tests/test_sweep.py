@@ -79,7 +79,7 @@ def test_json_is_printed_even_when_nothing_happened(esc):
     doc = esc.doc("sweep")
     assert doc == {"now": "2026-11-02T10:00:00Z", "dry_run": False, "checked": 0, "warned": [],
                    "breached": [], "escalated": [], "closed": [], "routed": [], "notified": [],
-                   "retried": [], "failed": 0, "channels": 0, "failures": []}
+                   "retried": [], "failed": 0, "not_tried": 0, "channels": 0, "failures": []}
 
 
 def test_dry_run_reports_and_writes_nothing(esc):

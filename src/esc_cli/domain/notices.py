@@ -5,6 +5,11 @@ from __future__ import annotations
 from esc_cli.domain.model import Case, Event, iso
 
 
+class NotificationFailure(str):
+    """Why one notification could not go out on a channel that itself works (nobody to
+    address it to, its recipients refused): the channel goes on with the others."""
+
+
 def recipient_of(
     case: Case, owner_email: str | None, on_call: str | None = None
 ) -> tuple[str, dict]:

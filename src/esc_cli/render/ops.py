@@ -50,7 +50,8 @@ OVERDUE_SHRINK = (
 
 def summary_line(doc: dict) -> str:
     """`sweep: 2 warned, 1 breached, 1 escalated, 0 closed, 3 notified (1 failed)`, and
-    `; 2 retried` when notifications of earlier runs were sent again."""
+    `; 2 retried` when notifications of earlier runs were sent again. `failed` counts what
+    was tried and failed; what waited on a channel that went down is `not tried`."""
     counts = (
         f"{len(doc['warned'])} warned, {len(doc['breached'])} breached, "
         f"{len(doc['escalated'])} escalated, {len(doc['closed'])} closed, "
@@ -58,10 +59,18 @@ def summary_line(doc: dict) -> str:
     )
     if doc.get("dry_run"):
         return f"sweep --dry-run: {counts}; nothing written"
-    line = f"sweep: {counts} ({doc['failed']} failed)"
+    down = [f["channel"] for f in doc.get("failures", []) if f.get("case") is None]
+    line = f"sweep: {counts} ({doc['failed']} failed{_not_tried(doc.get('not_tried'), down)})"
     if doc.get("retried"):
         line += f"; {len(doc['retried'])} retried"
     return line
+
+
+def _not_tried(count: int | None, down: list[str]) -> str:
+    """`, 2 not tried: webhook:1 down` (nothing when everything due was tried)."""
+    if not count:
+        return ""
+    return f", {count} not tried" + (f": {', '.join(clean(c) for c in down)} down" if down else "")
 
 
 def _happened(doc: dict) -> bool:
@@ -70,19 +79,39 @@ def _happened(doc: dict) -> bool:
     )
 
 
+# A notification that fails alone (no address for its recipient) gets a line of its own,
+# up to this many per channel in one run; the rest are counted in one more line.
+FAILURE_LINES = 5
+
+
 def sweep_result(out: Output, doc: dict) -> None:
     """Cron manners: nothing at all when nothing happened, else one line (cron mails
-    it); delivery failures one line per channel on stderr."""
+    it); on stderr, one line per channel that failed and one per notification that
+    failed alone."""
     if out.as_json:
         out.json(doc)
         return
+    alone: dict[str, int] = {}
     for failure in doc.get("failures", []):
+        channel = clean(failure["channel"])
+        if failure.get("case") is not None:
+            alone[channel] = alone.get(channel, 0) + 1
+            if alone[channel] > FAILURE_LINES:
+                continue
+            channel += f" failed for #{failure['case']}"
+        else:
+            channel += " failed"
         retry_at = parse_iso(failure["next_attempt_at"])
         wait = f"next try in {duration(retry_at - out.env.now)}" if retry_at else "will retry"
         sys.stderr.write(
-            f"sweep: {clean(failure['channel'])} failed: {clean(failure['error'])} "
-            f"({wait}; esc notify retry sends now)\n"
+            f"sweep: {channel}: {clean(failure['error'])} ({wait}; esc notify retry sends now)\n"
         )
+    for channel, count in alone.items():
+        if count > FAILURE_LINES:
+            sys.stderr.write(
+                f"sweep: {channel} failed for {count - FAILURE_LINES} more notifications "
+                "(esc notify list --pending)\n"
+            )
     if doc.get("dry_run"):
         for line in _dry_run_lines(doc):
             out.line(line)
@@ -333,4 +362,7 @@ def retried(out: Output, doc: dict) -> None:
             else "no notification channel configured; nothing to deliver"
         )
         return
-    out.line(f"notify: {doc['delivered']} delivered, {doc['failed']} failed")
+    out.line(
+        f"notify: {doc['delivered']} delivered, {doc['failed']} failed"
+        + _not_tried(doc.get("not_tried"), doc.get("down", []))
+    )

@@ -16,17 +16,20 @@ from __future__ import annotations
 import os
 
 from esc_cli.domain.policy import MASK
+from esc_cli.domain.notices import NotificationFailure
 
 
 def send_notification(store, policy, channel, payload: dict, now: int) -> str | None:
     """Send `payload` (a notification as stored) through the email `channel`: None when the
-    server accepted it, else why not, one line, the password masked out."""
+    server accepted it, else why not, one line, the password masked out. A reason that is
+    this notification's alone (nobody to send it to, its recipients refused) is a
+    NotificationFailure: the channel goes on with the others."""
     from esc_cli.domain.email_settings import addresses
 
     settings = channel.email
     recipients, unresolved = addresses(settings, payload.get("recipient"))
     if not recipients:
-        return unresolved
+        return NotificationFailure(unresolved or "no address to send it to")
     password = None
     if settings.username is not None:
         password = os.environ.get(settings.password_env) or None
@@ -40,7 +43,7 @@ def send_notification(store, policy, channel, payload: dict, now: int) -> str | 
     )
     error = transmit(settings, channel.timeout, message, recipients, password)
     if error is not None and password:
-        error = error.replace(password, MASK)
+        error = type(error)(error.replace(password, MASK))  # still the same kind of failure
     return error
 
 
@@ -179,7 +182,8 @@ def transmit(
         refused = "; ".join(
             f"{addr} ({_reply(code, text)})" for addr, (code, text) in err.recipients.items()
         )
-        return f"{where}: every recipient refused: {refused}"
+        # the server is there and answering: it is these addresses it will not take
+        return NotificationFailure(f"{where}: every recipient refused: {refused}")
     except smtplib.SMTPResponseException as err:  # 4xx and 5xx answers, AUTH refusals
         return f"{where}: {_reply(err.smtp_code, err.smtp_error)}"
     except smtplib.SMTPNotSupportedError as err:

@@ -4,7 +4,9 @@ At-least-once: each (notification, channel) is claimed under the write lock with
 lease before it is sent and its outcome recorded after, so sweeps running at once
 never send the same thing twice, and a sender killed mid-send only delays a retry.
 A channel that fails once in a run is not tried again in that run: a dead webhook
-costs one timeout per sweep, not one per notification.
+costs one timeout per sweep, not one per notification. A failure that belongs to one
+notification alone (`NotificationFailure`: no address for its recipient) does not stop
+its channel: the others go out in the same run.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 from dataclasses import dataclass
 
 from esc_cli.domain.model import iso
-from esc_cli.domain.notices import recipient_label
+from esc_cli.domain.notices import NotificationFailure, recipient_label
 
 BACKOFF_FIRST = 60
 BACKOFF_MAX = 3600
@@ -22,6 +24,10 @@ BACKOFF_MAX = 3600
 # transactions around the send and a slow process start.
 LEASE_MARGIN = 60
 _ERROR_MAX = 500
+# `notify retry` remembers, per channel, what failed alone so as not to claim it again
+# in the same run (its backoff does not hold it back there); past this many the channel
+# waits for the next run rather than send ever longer queries.
+SKIPPED_MAX = 1000
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,17 @@ class Attempt:
     error: str | None
     attempts: int
     next_attempt_at: int | None
+    # the failure was the channel's (down, refused us): nothing more went to it in the run
+    channel_failed: bool = False
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What a delivery run did: every attempt in order, and how many deliveries that were
+    due it left untried because their channel failed in the run."""
+
+    attempts: list[Attempt]
+    not_tried: int = 0
 
 
 def backoff(attempts: int) -> int:
@@ -42,15 +59,17 @@ def backoff(attempts: int) -> int:
     return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
 
 
-def deliver(store, policy, now: int, ignore_backoff: bool = False) -> list[Attempt]:
+def deliver(store, policy, now: int, ignore_backoff: bool = False) -> Delivered:
     """Send every delivery that is due at `now` (all undelivered ones with
     `ignore_backoff`) to its channel; returns what was tried, in order."""
     from esc_cli.store import outbox
 
     channels = {c.name: c for c in policy.channels}
     if not channels:
-        return []
-    broken: set[str] = set()
+        return Delivered([])
+    broken: set[str] = set()  # channels done with for this run
+    # with ignore_backoff: what failed in this run, per channel, never claimed again in it
+    failed: dict[str, list[str]] = {}
     attempts: list[Attempt] = []
     with store.write() as conn:
         abandoned = [
@@ -68,7 +87,13 @@ def deliver(store, policy, now: int, ignore_backoff: bool = False) -> list[Attem
         lease = max(channels[name].timeout for name in live) + LEASE_MARGIN
         with store.write() as conn:
             claimed = outbox.claim(
-                conn, live, now, now + lease, ignore_backoff, (int(time.time()) + lease, holder)
+                conn,
+                live,
+                now,
+                now + lease,
+                ignore_backoff,
+                (int(time.time()) + lease, holder),
+                skip=failed,
             )
         if claimed is None:
             break
@@ -81,11 +106,17 @@ def deliver(store, policy, now: int, ignore_backoff: bool = False) -> list[Attem
             error = send_notification(store, policy, channel, payload, now)
         else:
             error = send(channel, payload_text.encode("utf-8"))
+        channel_failed = error is not None and not isinstance(error, NotificationFailure)
         if error is not None:
             from esc_cli.domain.policy import mask_text
 
             error = mask_text(error, policy.raw())[:_ERROR_MAX]
-            broken.add(channel_name)
+            if channel_failed:
+                broken.add(channel_name)
+            if ignore_backoff:
+                failed.setdefault(channel_name, []).append(note_id)
+                if len(failed[channel_name]) >= SKIPPED_MAX:
+                    broken.add(channel_name)
         tries += 1
         next_at = None if error is None else now + backoff(tries)
         with store.write() as conn:
@@ -101,9 +132,14 @@ def deliver(store, policy, now: int, ignore_backoff: bool = False) -> list[Attem
                 error,
                 tries,
                 next_at,
+                channel_failed,
             )
         )
-    return attempts
+    not_tried = 0
+    if broken:
+        with store.read() as conn:
+            not_tried = outbox.due_count(conn, sorted(broken), now, ignore_backoff, failed)
+    return Delivered(attempts, not_tried)
 
 
 # A claim is about a real process sending now, so its lease runs on the real clock:
@@ -293,16 +329,19 @@ def retry(env) -> dict:
     store = env.store()
     with store.read() as conn:
         policy = Policies(conn).current
-    attempts = deliver(store, policy, env.now, ignore_backoff=True)
-    return attempts_document(env.now, attempts, configured=bool(policy.channels))
+    done = deliver(store, policy, env.now, ignore_backoff=True)
+    return attempts_document(env.now, done, configured=bool(policy.channels))
 
 
-def attempts_document(now: int, attempts: list[Attempt], configured: bool) -> dict:
+def attempts_document(now: int, done: Delivered, configured: bool) -> dict:
+    attempts = done.attempts
     return {
         "now": iso(now),
         "channels": configured,
         "delivered": sum(1 for a in attempts if a.delivered),
         "failed": sum(1 for a in attempts if not a.delivered),
+        "not_tried": done.not_tried,
+        "down": [a.channel for a in attempts if a.channel_failed],
         "attempts": [
             {
                 "id": a.notification_id,

@@ -69,16 +69,18 @@ def sweep(
         finished, after, policy = _sweep_cases(store, env, parsed, after, run, revisit_guard, tick)
         if finished:
             break
+    from esc_cli.store import outbox
+
     states: dict[str, list[tuple[str, str]]] = {}
     earlier: list = []  # notifications written by earlier runs that this one re-sent
     failures: list[dict] = []
+    failed = not_tried = 0
     if not dry_run:
         from esc_cli.services import notify
-        from esc_cli.store import outbox
 
-        attempts = notify.deliver(store, policy, now)
+        done = notify.deliver(store, policy, now)
         known = {p["id"] for p in run.created}
-        for attempt in attempts:
+        for attempt in done.attempts:
             if attempt.notification_id not in known:
                 known.add(attempt.notification_id)
                 earlier.append(attempt)
@@ -86,7 +88,12 @@ def sweep(
         if ids:
             with store.read() as conn:
                 states = outbox.delivery_states(conn, ids)
-        failures = _failures(attempts)
+        failures = _failures(done.attempts)
+        # what this run tried and saw fail: a notification another sweep claimed is
+        # that sweep's to count, and one left waiting on a channel that went down was
+        # not tried at all
+        failed = len({a.notification_id for a in done.attempts if not a.delivered})
+        not_tried = done.not_tried
 
     def entry(note_id, case, kind, recipient) -> dict:
         found = states.get(note_id, [])
@@ -97,24 +104,10 @@ def sweep(
             "delivered": bool(found) and all(state == "delivered" for _, state in found),
         }
 
-    failed_channels = {failure["channel"] for failure in failures}
-
-    def left_over(note_id) -> bool:
-        # failed, or still pending because its channel failed earlier in this run. A
-        # pending one whose channel did not fail is another sweep's: claimed by it
-        # (FOR UPDATE SKIP LOCKED) but not yet marked `sending` when this run looked
-        return any(
-            state == "failed" or (state == "pending" and channel in failed_channels)
-            for channel, state in states.get(note_id, [])
-        )
-
     # `notified` holds what this run wrote, so sweeps running at once never count one
     # notification twice; re-sends of older ones are `retried`
     notified = [entry(p["id"], p["case"], p["kind"], p["recipient_label"]) for p in run.created]
     retried = [entry(a.notification_id, a.case, a.kind, a.recipient) for a in earlier]
-    failed = sum(1 for p in run.created if left_over(p["id"])) + sum(
-        1 for a in earlier if left_over(a.notification_id)
-    )
     return {
         "now": iso(now),
         "dry_run": dry_run,
@@ -127,6 +120,7 @@ def sweep(
         "notified": notified,
         "retried": retried,
         "failed": failed,
+        "not_tried": not_tried,
         "channels": len(policy.channels),
         "failures": failures,
     }
@@ -302,15 +296,18 @@ def _sweep_case(conn, env, pols, case, events, run: _Run, owners: dict) -> bool:
 
 
 def _failures(attempts) -> list[dict]:
-    """The last failure of each channel that failed in this run (one line each in the
-    cron mail, however many notifications were waiting on it)."""
-    last: dict = {}  # channel -> its notify.Attempt
-    for attempt in attempts:
-        if not attempt.delivered:
-            last[attempt.channel] = attempt
+    """Each failure of this run: the one that stopped a channel (`case` null; one line in
+    the cron mail however many notifications were waiting on it), and each notification
+    that failed alone on a channel that went on (its `case`)."""
     return [
-        {"channel": a.channel, "error": a.error, "next_attempt_at": iso(a.next_attempt_at)}
-        for a in last.values()
+        {
+            "channel": a.channel,
+            "case": None if a.channel_failed else a.case,
+            "error": a.error,
+            "next_attempt_at": iso(a.next_attempt_at),
+        }
+        for a in attempts
+        if not a.delivered
     ]
 
 

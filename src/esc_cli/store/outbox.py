@@ -58,6 +58,26 @@ def due_deliveries(conn: sqlite3.Connection, now: int | None, limit: int = 500) 
     return conn.execute(sql, params).fetchall()
 
 
+def _due(
+    channels: list[str], now: int, ignore_backoff: bool, skip: dict[str, list[str]] | None
+) -> tuple[str, list]:
+    """The WHERE clause (over `deliveries d`) of what is due on `channels` at `now`, less
+    the notification ids `skip` names per channel, and its parameters."""
+    marks = ", ".join("?" for _ in channels)
+    due = "d.next_attempt_at <= ?"
+    if ignore_backoff:
+        due = f"(d.state != 'sending' OR {due})"
+    sql = f"d.state != 'delivered' AND d.channel IN ({marks}) AND {due}"
+    params: list = [*channels, now]
+    for channel, ids in (skip or {}).items():
+        if ids and channel in channels:
+            sql += (
+                f" AND NOT (d.channel = ? AND d.notification_id IN ({', '.join('?' for _ in ids)}))"
+            )
+            params += [channel, *ids]
+    return sql, params
+
+
 def claim(
     conn: sqlite3.Connection,
     channels: list[str],
@@ -65,6 +85,7 @@ def claim(
     lease_until: int,
     ignore_backoff: bool = False,
     lease: tuple[int, str] | None = None,
+    skip: dict[str, list[str]] | None = None,
 ) -> tuple | None:
     """Take the next delivery that is due on one of `channels`: (notification_id, channel,
     attempts, payload), marked `sending` until `lease_until` so that a sweep running at
@@ -73,21 +94,18 @@ def claim(
 
     `ignore_backoff` (esc notify retry) also takes failed deliveries still waiting out
     their backoff, but never one another process holds a live lease on. `lease` is the
-    claim's (real-time end, holder) that `stranded` reads back."""
+    claim's (real-time end, holder) that `stranded` reads back. `skip`: notification ids
+    not to take, per channel (what this run tried already)."""
     if not channels:
         return None
-    marks = ", ".join("?" for _ in channels)
-    due = "d.next_attempt_at <= ?"
-    if ignore_backoff:
-        due = f"(d.state != 'sending' OR {due})"
+    where, params = _due(channels, now, ignore_backoff, skip)
     row = conn.execute(
         "SELECT d.notification_id, d.channel, d.attempts, n.payload FROM deliveries d "
-        "JOIN notifications n ON n.id = d.notification_id "
-        f"WHERE d.state != 'delivered' AND d.channel IN ({marks}) AND {due} "
+        f"JOIN notifications n ON n.id = d.notification_id WHERE {where} "
         "ORDER BY d.next_attempt_at, n.rowid, d.channel LIMIT 1"
         # PostgreSQL: a delivery another sweep is claiming is skipped, not waited for
         + (" FOR UPDATE OF d SKIP LOCKED" if getattr(conn, "claim", "") else ""),
-        [*channels, now],
+        params,
     ).fetchone()
     if row is None:
         return None
@@ -98,6 +116,20 @@ def claim(
         (lease_until, real_end, holder, row[0], row[1]),
     )
     return row
+
+
+def due_count(
+    conn: sqlite3.Connection,
+    channels: list[str],
+    now: int,
+    ignore_backoff: bool = False,
+    skip: dict[str, list[str]] | None = None,
+) -> int:
+    """How many deliveries `claim` would still find on `channels`."""
+    if not channels:
+        return 0
+    where, params = _due(channels, now, ignore_backoff, skip)
+    return conn.execute(f"SELECT count(*) FROM deliveries d WHERE {where}", params).fetchone()[0]
 
 
 def stranded(conn: sqlite3.Connection, channels: list[str]) -> list[tuple]:

@@ -107,6 +107,65 @@ def test_dry_run_reports_and_writes_nothing(esc):
         "sweep --dry-run: nothing to do (0 checked)\n")
 
 
+def test_dry_run_mentions_the_deliveries_due(esc, tmp_path):
+    """Nothing to sweep, but a delivery waiting for its retry: the dry run says so rather
+    than "nothing to do" (the real sweep would send it)."""
+    import tomllib
+
+    from esc_cli.domain.policy import DEFAULT_POLICY_TOML, dump_policy
+
+    policy = tomllib.loads(DEFAULT_POLICY_TOML)
+    policy["channels"] = [{"type": "command", "argv": ["/bin/false"]}]
+    (tmp_path / "policy.toml").write_text(dump_policy(policy))
+    esc.ok("policy", "load", str(tmp_path / "policy.toml"))
+    case = open_case(esc)
+    assert "(1 failed)" in sweep(esc, "2026-11-02T10:12:00Z").out  # next try at 10:13
+    assert sweep(esc, "2026-11-02T10:12:30Z", "--dry-run").out == (
+        "sweep --dry-run: nothing to do (0 checked)\n")
+    before = snapshot(esc.db)
+    dry = sweep(esc, "2026-11-02T10:13:00Z", "--dry-run")
+    assert dry.out == (f"would retry tier:1 about #{case} (warning)\n"
+                       "sweep --dry-run: 0 warned, 0 breached, 0 escalated, 0 closed, "
+                       "0 notified; 1 to retry; nothing written\n")
+    doc = esc.doc("sweep", "--dry-run", now="2026-11-02T10:13:00Z")
+    assert doc["retried"] == [{"case": int(case), "kind": "warning", "recipient": "tier:1",
+                               "delivered": False}]
+    assert snapshot(esc.db) == before
+    # and the sweep then does retry it
+    assert len(esc.doc("sweep", now="2026-11-02T10:13:00Z")["retried"]) == 1
+
+
+def test_dry_run_fits_an_80_column_terminal(esc, capsys):
+    """On a terminal the dry run's lines wrap at its width, continuation lines indented;
+    a pipe keeps one line per action (scripts grep it)."""
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from esc_cli.render import ops
+    from esc_cli.render.output import Output, parse_iso
+
+    for _ in range(2):
+        open_case(esc)
+    doc = esc.doc("sweep", "--dry-run", now="2026-11-02T14:30:00Z")
+    piped = sweep(esc, "2026-11-02T14:30:00Z", "--dry-run").out.splitlines()
+    assert max(len(line) for line in piped) > 100  # what a terminal got before
+    for width in (60, 80):
+        env = SimpleNamespace(now=parse_iso("2026-11-02T14:30:00Z"), tz="UTC",
+                              stdout_tty=True, no_color=True)
+        out = Output(env)
+        out._console = Console(width=width, file=io.StringIO(), no_color=True)
+        capsys.readouterr()
+        ops.sweep_result(out, doc)
+        lines = capsys.readouterr().out.splitlines()
+        assert all(len(line) <= width for line in lines), "\n".join(lines)
+        # every action starts a line, its continuation lines are indented
+        starts = [line for line in lines if not line.startswith(" ")]
+        assert [line.split()[:2] for line in starts] == [line.split()[:2] for line in piped]
+        assert " ".join(" ".join(lines).split()) == " ".join(" ".join(piped).split())
+
+
 def test_close_after_seven_days(esc):
     case = open_case(esc, "high")
     esc.ok("resolve", case, "--resolution", "rebooted", now="2026-11-02T11:00:00Z")

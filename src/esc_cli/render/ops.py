@@ -58,7 +58,8 @@ def summary_line(doc: dict) -> str:
         f"{len(doc['notified'])} notified"
     )
     if doc.get("dry_run"):
-        return f"sweep --dry-run: {counts}; nothing written"
+        due = f"; {len(doc['retried'])} to retry" if doc.get("retried") else ""
+        return f"sweep --dry-run: {counts}{due}; nothing written"
     down = [f["channel"] for f in doc.get("failures", []) if f.get("case") is None]
     line = f"sweep: {counts} ({doc['failed']} failed{_not_tried(doc.get('not_tried'), down)})"
     if doc.get("retried"):
@@ -113,14 +114,34 @@ def sweep_result(out: Output, doc: dict) -> None:
                 "(esc notify list --pending)\n"
             )
     if doc.get("dry_run"):
+        # a person reads a dry run at a terminal: fit its width there; a pipe keeps one
+        # line per action for grep
+        width = out.console().width if out.tty else 0
         for line in _dry_run_lines(doc):
-            out.line(line)
+            out.line(_fit(line, width))
         if not _happened(doc):
-            out.line(f"sweep --dry-run: nothing to do ({doc['checked']} checked)")
+            out.line(_fit(f"sweep --dry-run: nothing to do ({doc['checked']} checked)", width))
             return
-    elif not _happened(doc):
+        out.line(_fit(summary_line(doc), width))
+        return
+    if not _happened(doc):
         return
     out.line(summary_line(doc))
+
+
+def _fit(line: str, width: int) -> str:
+    """`line` wrapped at `width` (0: as it is), its continuation lines indented."""
+    if width <= 0 or len(line) <= width:
+        return line
+    import textwrap
+
+    return textwrap.fill(
+        line,
+        width=max(width, 20),
+        subsequent_indent="    ",
+        break_on_hyphens=False,
+        break_long_words=True,
+    )
 
 
 def _dry_run_lines(doc: dict) -> list[str]:
@@ -136,6 +157,10 @@ def _dry_run_lines(doc: dict) -> list[str]:
     lines += [
         f"would notify {clean(n['recipient'])} about #{n['case']} ({n['kind']})"
         for n in doc["notified"]
+    ]
+    lines += [
+        f"would retry {clean(n['recipient'])} about #{n['case']} ({n['kind']})"
+        for n in doc.get("retried", [])
     ]
     return lines
 

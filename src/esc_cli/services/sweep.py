@@ -75,7 +75,12 @@ def sweep(
     earlier: list = []  # notifications written by earlier runs that this one re-sent
     failures: list[dict] = []
     failed = not_tried = 0
-    if not dry_run:
+    channels = [c.name for c in policy.channels]
+    if dry_run:
+        # what the real run would send again: its channels' deliveries due now
+        with store.read() as conn:
+            due = outbox.due_notifications(conn, channels, now)
+    else:
         from esc_cli.services import notify
 
         done = notify.deliver(store, policy, now)
@@ -107,7 +112,10 @@ def sweep(
     # `notified` holds what this run wrote, so sweeps running at once never count one
     # notification twice; re-sends of older ones are `retried`
     notified = [entry(p["id"], p["case"], p["kind"], p["recipient_label"]) for p in run.created]
-    retried = [entry(a.notification_id, a.case, a.kind, a.recipient) for a in earlier]
+    if dry_run:
+        retried = [entry(*row) for row in due]
+    else:
+        retried = [entry(a.notification_id, a.case, a.kind, a.recipient) for a in earlier]
     return {
         "now": iso(now),
         "dry_run": dry_run,

@@ -132,6 +132,20 @@ def due_count(
     return conn.execute(f"SELECT count(*) FROM deliveries d WHERE {where}", params).fetchone()[0]
 
 
+def due_notifications(conn: sqlite3.Connection, channels: list[str], now: int) -> list[tuple]:
+    """(id, case, kind, recipient) of each notification with a delivery due at `now` on
+    one of `channels` (what a sweep would send again), in the order they were written."""
+    if not channels:
+        return []
+    where, params = _due(channels, now, False, None)
+    return conn.execute(
+        "SELECT n.id, n.case_id, n.kind, n.recipient FROM notifications n WHERE n.id IN "
+        f"(SELECT d.notification_id FROM deliveries d WHERE {where}) "
+        "ORDER BY n.created_at, n.rowid",
+        params,
+    ).fetchall()
+
+
 def stranded(conn: sqlite3.Connection, channels: list[str]) -> list[tuple]:
     """Claims in progress on `channels`: (notification_id, channel, lease_until,
     leased_by) for the caller to judge abandoned or not."""

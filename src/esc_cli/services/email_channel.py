@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import os
 
-from esc_cli.domain.policy import MASK
 from esc_cli.domain.notices import NotificationFailure
+from esc_cli.domain.policy import MASK
 
 
 def send_notification(store, policy, channel, payload: dict, now: int) -> str | None:

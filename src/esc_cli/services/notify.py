@@ -24,9 +24,9 @@ BACKOFF_MAX = 3600
 # transactions around the send and a slow process start.
 LEASE_MARGIN = 60
 _ERROR_MAX = 500
-# `notify retry` remembers, per channel, what failed alone so as not to claim it again
-# in the same run (its backoff does not hold it back there); past this many the channel
-# waits for the next run rather than send ever longer queries.
+# `notify retry` remembers, per channel, what failed in the run so as not to claim it
+# again (the backoff that keeps a sweep from doing so does not hold there); past this
+# many the channel waits for the next run rather than send ever longer queries.
 SKIPPED_MAX = 1000
 
 
@@ -278,6 +278,8 @@ def _without_userinfo(url: str) -> tuple[str, str | None]:
     userinfo, at, hostport = parts.netloc.rpartition("@")
     if not at:
         return url, None
+    if not userinfo:  # `http://@host/`: nothing to log in with
+        return urlunsplit(parts._replace(netloc=hostport)), None
     user, _, password = userinfo.partition(":")
     pair = f"{unquote(user)}:{unquote(password)}".encode()
     return (

@@ -356,18 +356,7 @@ def _changes(console, changes: list[dict], width: int, zone: str, now: int) -> l
     def when(text):
         return short_time(parse_iso(text), zone, now) if text else "–"
 
-    rows = [
-        [
-            f"#{c['case']}",
-            c["clock"],
-            c["current"],
-            c["candidate"],
-            when(c["current_due"]),
-            when(c["candidate_due"]),
-            clean(c["title"]),
-        ]
-        for c in changes
-    ]
+    rows = change_rows({"changed": changes}, None, when)
     natural = [
         max(cell_len(v) for v in [header, *(row[i] for row in rows)])
         for i, header in enumerate(CHANGE_HEADERS)

@@ -137,12 +137,7 @@ def overdue(
         "(warn_at <= :now OR due_at <= :horizon)",
     ]
     params: dict = {"now": now, "horizon": horizon}
-    if tier is not None:
-        clauses.append("tier = :tier")
-        params["tier"] = tier
-    if team is not None:
-        clauses.append("team = :team")
-        params["team"] = team
+    _narrow(clauses, params, tier, team)
     # The OR above defeats both partial indexes (the planner walks every unresolved
     # case); the candidates come from each index on its own. Without a horizon past
     # now, `due_at <= now` implies `warn_at <= now`, so one index is enough.
@@ -150,11 +145,27 @@ def overdue(
     if horizon > now:
         candidates += f" UNION ALL SELECT id FROM cases WHERE {clauses[0]} AND due_at <= :horizon"
     where = f"WHERE id IN ({candidates}) AND {' AND '.join(clauses)} ORDER BY due_at, id"
+    return _cases(conn, where, params, columns)
+
+
+def _narrow(clauses: list[str], params: dict, tier: int | None, team: str | None) -> None:
+    """`overdue`'s --tier and --team, as clauses."""
+    if tier is not None:
+        clauses.append("tier = :tier")
+        params["tier"] = tier
+    if team is not None:
+        clauses.append("team = :team")
+        params["team"] = team
+
+
+def _cases(conn, where: str, params: dict, columns: tuple[str, ...] | None) -> list:
+    """Whole Cases, or with `columns` only those, each row a named tuple (a listing of
+    thousands that needs no whole Case)."""
     if columns is None:
         return [case_from_row(row) for row in conn.execute(f"{_SELECT_CASE} {where}", params)]
     from collections import namedtuple
 
-    row = namedtuple("OverdueRow", columns)  # type: ignore[misc]  # the caller's columns
+    row = namedtuple("CaseRow", columns)  # type: ignore[misc]  # the caller's columns
     return list(
         map(row._make, conn.execute(f"SELECT {', '.join(columns)} FROM cases {where}", params))
     )
@@ -172,18 +183,5 @@ def unowned_waiting(
     `overdue` (issue 21). Read from the unresolved-by-owner index's NULL range."""
     clauses = ["state IN ('new', 'open')", "owner IS NULL", "tier_since <= :since"]
     params: dict = {"since": since}
-    if tier is not None:
-        clauses.append("tier = :tier")
-        params["tier"] = tier
-    if team is not None:
-        clauses.append("team = :team")
-        params["team"] = team
-    where = f"WHERE {' AND '.join(clauses)} ORDER BY tier_since, id"
-    if columns is None:
-        return [case_from_row(row) for row in conn.execute(f"{_SELECT_CASE} {where}", params)]
-    from collections import namedtuple
-
-    row = namedtuple("UnownedRow", columns)  # type: ignore[misc]  # the caller's columns
-    return list(
-        map(row._make, conn.execute(f"SELECT {', '.join(columns)} FROM cases {where}", params))
-    )
+    _narrow(clauses, params, tier, team)
+    return _cases(conn, f"WHERE {' AND '.join(clauses)} ORDER BY tier_since, id", params, columns)

@@ -165,15 +165,22 @@ OWNER_CLOCK = "owner"
 _OWNS: dict[int, tuple] = {}
 
 
+def own_within_spans(policy) -> list[int]:
+    """Every own_within the policy sets, its tiers' and its teams' (issue 21): the sweep's
+    warning, `queue`'s and `overdue`'s flags and `overdue`'s rows all start from them."""
+    spans = [t.own_within for t in policy.tiers.values() if getattr(t, "own_within", None)]
+    return spans + [
+        t.own_within for t in (getattr(policy, "teams", None) or {}).values() if t.own_within
+    ]
+
+
 def _owns_within(policy) -> bool:
     """Whether any tier or team of the policy sets own_within (remembered per policy:
     `policy try` asks for every sweep it replays)."""
     kept = _OWNS.get(id(policy))
     if kept is not None and kept[0] is policy:
         return kept[1]
-    owns = any(getattr(t, "own_within", None) for t in policy.tiers.values()) or any(
-        t.own_within for t in (getattr(policy, "teams", None) or {}).values()
-    )
+    owns = bool(own_within_spans(policy))
     if len(_OWNS) > 8:
         _OWNS.clear()
     _OWNS[id(policy)] = (policy, owns)

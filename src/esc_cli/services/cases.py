@@ -251,9 +251,9 @@ def flag_unowned(policy, pairs, now: int) -> None:
     of a queue or overdue list (issue 21)."""
     from esc_cli.domain.model import iso
 
-    timed = any(getattr(t, "own_within", None) for t in policy.tiers.values()) or any(
-        t.own_within for t in getattr(policy, "teams", {}).values()
-    )
+    from esc_cli.domain.sweep import own_within_spans
+
+    timed = bool(own_within_spans(policy))
     if timed:
         from esc_cli.domain.routing import owner_deadline
     for case, document in pairs:

@@ -427,8 +427,7 @@ def _unowned_past_own_within(conn, policy, now: int, tier, team, columns) -> lis
     their own_within; none when the policy sets no own_within (no read at all)."""
     from esc_cli.domain.routing import owner_deadline
 
-    spans = [t.own_within for t in policy.tiers.values() if getattr(t, "own_within", None)]
-    spans += [t.own_within for t in getattr(policy, "teams", {}).values() if t.own_within]
+    spans = sweep_domain.own_within_spans(policy)
     if not spans:
         return []
     found = []

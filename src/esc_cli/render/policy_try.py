@@ -347,20 +347,16 @@ def _sweep_table(rows: list[list[str]], label_width: int | None = None):
 def _changes(console, changes: list[dict], width: int, zone: str, now: int) -> list:
     """The cases whose outcome changes: one line each where the title keeps TITLE_FLOOR
     characters, else a block each with the title on a line of its own."""
-    from rich.cells import cell_len
     from rich.text import Text
 
     from esc_cli.render.output import parse_iso, short_time
-    from esc_cli.render.tables import GAP, fitted
+    from esc_cli.render.tables import GAP, column_widths, fitted
 
     def when(text):
         return short_time(parse_iso(text), zone, now) if text else "–"
 
     rows = change_rows({"changed": changes}, None, when)
-    natural = [
-        max(cell_len(v) for v in [header, *(row[i] for row in rows)])
-        for i, header in enumerate(CHANGE_HEADERS)
-    ]
+    natural = column_widths(CHANGE_HEADERS, rows)
     if sum(natural[:-1]) + GAP * (len(natural) - 1) + min(natural[-1], TITLE_FLOOR) <= width:
         cells = [
             [Text(v, style="bold" if i == 0 else "") for i, v in enumerate(row)] for row in rows

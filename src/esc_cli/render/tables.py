@@ -103,6 +103,19 @@ def names_within(cell, width: int):
     return cell
 
 
+def column_widths(headers: list[str], rows: list[list]) -> list[int]:
+    """Each column's width as printed on one line: its header's or its widest value's
+    (None empty, control characters removed, wide characters counted twice)."""
+    from rich.cells import cell_len
+
+    from esc_cli.text import clean
+
+    return [
+        max(cell_len(clean("" if v is None else str(v))) for v in [h, *(row[i] for row in rows)])
+        for i, h in enumerate(headers)
+    ]
+
+
 def natural_width(console, renderable) -> int:
     """Width the renderable wants with no terminal edge to squeeze it."""
     from rich.measure import Measurement

@@ -179,10 +179,10 @@ def tier_list(out: Output, rows: list[dict]) -> None:
     if not out.tty:
         out.tsv(headers, data)
         return
-    from esc_cli.render.tables import GAP
+    from esc_cli.render.tables import GAP, column_widths
 
     console = out.console()
-    if sum(_natural_widths(headers, data)) + GAP * (len(headers) - 1) <= console.width:
+    if sum(column_widths(headers, data)) + GAP * (len(headers) - 1) <= console.width:
         _table(out, headers, data)
     else:
         # a ladder is a handful of rows whose every word counts (a tier's name, who is
@@ -216,15 +216,6 @@ def _tier_blocks(rows: list[dict]):
     return Group(*parts)
 
 
-def _natural_widths(headers: list[str], rows: list[list]) -> list[int]:
-    from rich.cells import cell_len
-
-    return [
-        max(cell_len(clean("" if v is None else str(v))) for v in [h, *(row[i] for row in rows)])
-        for i, h in enumerate(headers)
-    ]
-
-
 def owner_list(out: Output, rows: list[dict]) -> None:
     if out.as_json:
         out.json(rows)
@@ -256,7 +247,7 @@ def owner_list(out: Output, rows: list[dict]) -> None:
     # 80 columns, where a person copies it from, and at 60 where it can. Away shows in
     # the active column, as short as it can be said (`away to 08 Dec`, `away to 17:00`
     # today, `away` where even that would be cut).
-    from esc_cli.render.tables import widths_for
+    from esc_cli.render.tables import column_widths, widths_for
 
     headers = ["handle", "name", "email", "tier", "teams", "load", "active"]
     terminal = [
@@ -283,7 +274,7 @@ def owner_list(out: Output, rows: list[dict]) -> None:
         ("handle", 8),
         ("email", 12),
     )
-    natural = _natural_widths(headers, terminal)
+    natural = column_widths(headers, terminal)
     if widths_for(out.console().width, headers, natural, stages)[-1] < natural[-1]:
         terminal = [
             [*row[:-1], "away" if row[-1].startswith("away") else row[-1]] for row in terminal

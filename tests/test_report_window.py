@@ -116,10 +116,16 @@ def test_days_are_clipped_to_the_window_and_include_empty_ones():
     ("", None, "must not be empty"),
     ("2026-11-04", "2026-11-01", "window is empty"),
     ("today", "2026-11-04T00:00", "window is empty"),
+    ("1970-01-01", "8999-12-31", "window is too long"),
+    ("2000-01-01", "2100-01-01", "window is too long"),
 ])
 def test_bad_windows_are_usage_errors(since, until, message):
     with pytest.raises(UsageError, match=message):
         window(since, until)
+
+
+def test_a_century_is_the_longest_window():
+    assert window("2000-01-01", "2099-12-31") == (ts("2000-01-01T00:00:00Z"), ts("2100-01-01T00:00:00Z"))
 
 
 def test_window_errors_exit_2(esc):

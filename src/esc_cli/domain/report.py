@@ -16,6 +16,10 @@ from esc_cli.errors import UsageError
 
 DAY = 86400
 DEFAULT_SPAN = 30 * DAY
+# The longest window a report or a policy try reads: a trend has one entry per day, so a
+# window of a few thousand years (which --since and --until's years allow) took ~27 s
+# and 3 GB; a century holds any team's whole history.
+LONGEST_WINDOW_DAYS = 36_525
 DIMENSIONS = ("tier", "priority", "category", "owner", "team", "customer")
 NONE_VALUE = "(none)"
 FORMATS = ("table", "json", "csv", "markdown", "html")
@@ -220,6 +224,11 @@ def parse_window(since: str | None, until: str | None, now: int, zone: str) -> W
     if start >= end:
         raise UsageError(
             f"the window is empty: --since {_iso(start)} is not before --until {_iso(end)}"
+        )
+    if end - start > LONGEST_WINDOW_DAYS * DAY:
+        raise UsageError(
+            f"the window is too long: --since {_iso(start)} to --until {_iso(end)} is more "
+            f"than {LONGEST_WINDOW_DAYS:,} days (100 years)"
         )
     return Window(start, end)
 

@@ -135,6 +135,27 @@ def test_owner_list_fits_and_keeps_emails_whole(desk, width):
         assert LONG_NAME in bob and "billing +2" in bob
 
 
+def test_owner_list_never_cuts_a_team_name(desk):
+    # between 62 and 79 columns `general` showed as `gener…` and `platform, network` as
+    # `platform,…`: a team shows whole, as the first one and how many more, or not at all
+    import re
+
+    from esc_cli.render import views
+
+    rows = desk.doc("owner", "list")
+    for width in range(60, 121):
+        text = render(views.owner_list, rows, width)
+        table_lines(text, width, 6)
+        cells = [re.split(r"\s{2,}", line.strip()) for line in text.splitlines()]
+        header = cells[0]
+        if "teams" not in header:
+            continue
+        column = header.index("teams") - len(header)  # counted from the right: load, active
+        for line in cells[1:]:
+            teams = line[column] if len(line) == len(header) else ""
+            assert "…" not in teams and re.fullmatch(r"(\w+(, \w+)*( \+\d)?)?", teams), (width, text)
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_tier_list_cuts_no_name(desk, width):
     # at 80 columns the ladder showed `Senior ma…` and `billing, gene…`: one line per

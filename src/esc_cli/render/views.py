@@ -247,6 +247,8 @@ def owner_list(out: Output, rows: list[dict]) -> None:
     # 80 columns, where a person copies it from, and at 60 where it can. Away shows in
     # the active column, as short as it can be said (`away to 08 Dec`, `away to 17:00`
     # today, `away` where even that would be cut).
+    from rich.cells import cell_len
+
     from esc_cli.render.tables import column_widths, widths_for
 
     headers = ["handle", "name", "email", "tier", "teams", "load", "active"]
@@ -262,11 +264,20 @@ def owner_list(out: Output, rows: list[dict]) -> None:
         ]
         for r in rows
     ]
-    # the email goes last: the teams leave, then an away date, before an address is cut
+    # the email goes last: the teams leave, then an away date, before an address is cut.
+    # A team's name is never cut: the column narrows to each owner's first team and how
+    # many more (`platform +1`), then leaves.
+    whole_teams = max(
+        [len("teams")]
+        + [
+            cell_len(r["teams"][0] + (f" +{len(r['teams']) - 1}" if len(r["teams"]) > 1 else ""))
+            for r in rows
+            if r["teams"]
+        ]
+    )
     stages = (
-        ("teams", 10),
+        ("teams", whole_teams),
         ("name", 10),
-        ("teams", 6),
         ("name", 0),
         ("teams", 0),
         ("active", len("active")),

@@ -346,6 +346,11 @@ def test_owner_add_checks_values(esc):
     for email in ("notanemail", "a@b\r\nBcc: evil@example.com", "a b@example.com", "@x"):
         refused(esc, ("owner", "add", "bob", "--email", email), 2)
     assert esc.doc("owner", "add", "bob", "--email", "bob@example.com")["email"] == "bob@example.com"
+    # `none` removes it (as tier add's --stale-after none); blank is refused with every
+    # blank option
+    refused(esc, ("owner", "add", "bob", "--email", ""), 2)
+    assert esc.doc("owner", "add", "bob", "--email", "None")["email"] is None
+    assert esc.doc("owner", "list")[0]["email"] is None
 
 
 # -- ids ------------------------------------------------------------------------------

@@ -102,7 +102,9 @@ def owner_add(
         str, typer.Argument(help="Handle, e.g. alice", autocompletion=complete_owner)
     ],
     name: Annotated[Optional[str], typer.Option()] = None,
-    email: Annotated[Optional[str], typer.Option()] = None,
+    email: Annotated[
+        Optional[str], typer.Option(help="Where the email channel writes (none: remove it)")
+    ] = None,
     tier: Annotated[
         Optional[int],
         typer.Option(help="Tier the owner works at (default: 1)", autocompletion=complete_tier),

@@ -85,7 +85,8 @@ def owner_add(env, handle: str, name, email, tier, teams, capacity) -> dict:
         raise UsageError(f"{handle!r} is not a valid handle (no spaces or control characters)")
     if is_esc_actor(handle):
         raise UsageError(f"{handle!r} is esc's own actor (the sweep, routing, trigger rules)")
-    if email is not None:
+    clear_email = email is not None and email.strip().lower() == "none"
+    if email is not None and not clear_email:
         from esc_cli.domain.email_settings import is_address
 
         # the email channel sends to it: a line break in it was a header to inject, and
@@ -106,7 +107,7 @@ def owner_add(env, handle: str, name, email, tier, teams, capacity) -> dict:
         owner = Owner(
             handle=handle,
             name=name if name is not None else base.name,
-            email=email if email is not None else base.email,
+            email=None if clear_email else email if email is not None else base.email,
             tier=tier if tier is not None else base.tier,
             teams=tuple(teams) if teams else base.teams,
             capacity=capacity if capacity is not None else base.capacity,

@@ -163,3 +163,28 @@ def test_doctor_names_every_damaged_case_and_only_those(tmp_path):
         assert f"#{case}" in chain["detail"]
     plain = _esc(db, "doctor")
     assert plain.returncode == 5 and "#2" in plain.stdout and "#11" in plain.stdout
+
+
+def test_a_store_in_a_directory_nothing_can_write_reads_and_refuses_writes(tmp_path, monkeypatch):
+    """A backup on read-only media: SQLite cannot make the -shm file a WAL store is read
+    through, so every command said "unable to open database file" and doctor "not an esc
+    store". (Root writes through mode bits, so the read-only directory is what esc asks
+    the system about, answered here.)"""
+    import esc_cli.store.db as db
+
+    store = EscRunner(tmp_path / "live.db")
+    store.ok("init")
+    store.ok("open", "Printer", "-c", "acme", "-p", "high")
+    media = tmp_path / "media"
+    media.mkdir()
+    store.ok("backup", str(media / "copy.db"))
+    real_access = os.access
+    monkeypatch.setattr(db.os, "access", lambda p, mode: (
+        False if Path(p) == media and mode & os.W_OK else real_access(p, mode)))
+    copy = EscRunner(media / "copy.db")
+    assert copy.doc("show", "1")["title"] == "Printer"
+    assert copy.doc("doctor")["ok"]
+    refused = copy("ack", "1")
+    assert refused.code == 5 and "is read-only" in refused.err
+    assert copy.doc("show", "1")["state"] == "new"
+    assert sorted(p.name for p in media.iterdir()) == ["copy.db"]

@@ -27,12 +27,27 @@ class SqliteConnection(sqlite3.Connection):
     claim = ""
 
 
+def _frozen(path: Path) -> bool:
+    """A store in a directory nothing can write (a read-only mount, a laptop's backup on
+    read-only media) and with no write-ahead log beside it: SQLite cannot create the
+    -shm file a WAL store is read through, so it said only "unable to open database
+    file" (and doctor "not an esc store"). Nothing can be writing to it either, so it is
+    read as it is (immutable): every read command works, a write says read-only."""
+    wal = Path(f"{path}-wal")
+    try:
+        return not os.access(path.parent, os.W_OK) and (not wal.exists() or not wal.stat().st_size)
+    except OSError:
+        return False
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     # isolation_level=None: we issue BEGIN IMMEDIATE ourselves (a deferred BEGIN fails
     # under concurrent writers where IMMEDIATE waits on the busy timeout).
+    frozen = _frozen(path)
     try:
         conn = sqlite3.connect(
-            str(path),
+            path.absolute().as_uri() + "?mode=ro&immutable=1" if frozen else str(path),
+            uri=frozen,
             isolation_level=None,
             timeout=BUSY_TIMEOUT_MS / 1000,
             check_same_thread=False,
@@ -206,6 +221,11 @@ class Store:
         text = str(err)
         if "not a database" in text or "file is encrypted" in text:
             return StoreError(f"{self.path} is not an esc store (not a SQLite database)")
+        if "readonly" in text:
+            return StoreError(
+                f"the store {self.path} is read-only: its file or its directory cannot be written",
+                hint="read commands work; copy it somewhere writable to change it",
+            )
         return StoreError(f"store error on {self.path}: {text}")
 
     # -- transactions --------------------------------------------------------

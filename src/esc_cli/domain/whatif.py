@@ -5,8 +5,10 @@ rules); what the sweep and the rules did follows from the policy, so they are re
 the policy's rules run where esc runs them (after an opening, a `set`, a feedback, a
 reopen), by `rules.apply_rules`; the sweep runs whenever `sweep.next_run_at` says it
 has work, doing what `sweep.plan`/`sweep.apply` decide; the clocks are
-`sla.trace_clocks` of the replayed history. No rule of esc is written twice here: this
-module only walks the history and keeps the few case fields those functions read.
+`sla.trace_clocks` of the replayed history. A person's tier move is redone by the
+command that made it (`lifecycle.escalate`, `lifecycle.deescalate`) on the replayed
+case, as the sweep may have moved the tier there. No rule of esc is written twice here:
+this module only walks the history and keeps the few case fields those functions read.
 The outcomes are added up over a window by `whatif_figures.py`.
 
 Nothing here reads the store or the clock: the service streams the histories in.
@@ -14,11 +16,12 @@ Nothing here reads the store or the clock: the service streams the histories in.
 
 from __future__ import annotations
 
+from esc_cli.domain import lifecycle, sweep
 from esc_cli.domain import rules as trigger_rules
-from esc_cli.domain import sweep
 from esc_cli.domain.model import SWEEP_ACTOR, Case, Event
 from esc_cli.domain.sla import RESPONSE_KINDS, Timeline, timeline, trace_clocks
 from esc_cli.domain.values import filled, value
+from esc_cli.errors import Conflict, UsageError
 
 _new_object = object.__new__
 
@@ -28,6 +31,8 @@ RULE_MOMENTS = ("opened", "changed", "feedback", "reopened")
 _CHANGED = ("priority", "category", "title", "customer", "channel", "team")
 # the kinds of event that set one of those fields, the tier or the owner
 _FIELD_MOVES = frozenset(("changed", "escalated", "deescalated", "assigned"))
+# what `esc escalate` writes after its tier move, with the same reason
+_SAME_COMMAND = frozenset((("changed", "team"), ("assigned", "owner")))
 
 
 @value
@@ -134,6 +139,76 @@ def _moved(case: Case, events: list[Event]) -> Case:
     return moved
 
 
+def _as_commanded(case: Case, batch: list[Event], policy) -> list[Event]:
+    """One instant's events with each person's tier move redone by the command that made
+    it (lifecycle.escalate / deescalate), on the case as replayed: a sweep that escalated
+    earlier under this policy leaves `esc escalate` one tier above where it left the case,
+    not at the tier written down. A command refused there (at the top, or a named tier
+    the case has reached) writes nothing, as the real command would not have.
+
+    What the event tells of the command: a tier named with --to, unless it is the next
+    tier (then it reads as the plain command: the two write the same event), or a tier
+    move with a team change (a plain --team moves no tier). Owners are kept as recorded
+    (who could own which tier is not replayed)."""
+    moved: list[Event] = []
+    index, length = 0, len(batch)
+    while index < length:
+        event = batch[index]
+        index += 1
+        kind = event.kind
+        if event.field != "tier" or kind not in ("escalated", "deescalated"):
+            moved.append(event)
+            continue
+        # the events `esc escalate` wrote after it: a team change, a new owner
+        own = index
+        while (
+            kind == "escalated"
+            and own < length
+            and (batch[own].kind, batch[own].field) in _SAME_COMMAND
+            and batch[own].actor == event.actor
+            and batch[own].reason == event.reason
+        ):
+            own += 1
+        rest, index = batch[index:own], own
+        recorded = int(event.to_value)  # type: ignore[arg-type]  # tier moves record both ends
+        step = recorded - int(event.from_value)  # type: ignore[arg-type]
+        team = next((e.to_value for e in rest if e.field == "team"), None)
+        # the reason is checked by the command, not part of what it decides
+        try:
+            if kind == "escalated":
+                named = step != 1 or team is not None
+                done, _ = lifecycle.escalate(
+                    case,
+                    policy,
+                    reason="replayed",
+                    to=recorded if named else None,
+                    team=team,
+                    owner=None,
+                    current_owner=None,
+                    now=event.at,
+                    actor=event.actor,
+                )
+            else:
+                named = step != -1
+                done, _ = lifecycle.deescalate(
+                    case,
+                    policy,
+                    reason="replayed",
+                    to=recorded if named else None,
+                    now=event.at,
+                    actor=event.actor,
+                )
+        except (Conflict, UsageError):
+            continue
+        moved.append(
+            Event(event.at, event.actor, kind, "tier", str(case.tier), str(done.tier), event.reason)
+        )
+        moved.extend(rest)
+        # another move at this instant (an import's, a script's) starts where this one ends
+        case = _moved(case, moved[-1 - len(rest) :])
+    return moved
+
+
 def replay(case: Case, events: list[Event], policy, until: int, skip: bool = True) -> Outcome:
     """The case's history under `policy`, the sweep run up to `until` (exclusive)."""
     return _replay(case, events, policy, until, skip)[0]
@@ -232,6 +307,8 @@ def _replay(
         elif stale_next:
             next_sweep = None
         batch = history[first:index]
+        if stale_next:
+            batch = _as_commanded(current, batch, policy)
         replayed.extend(batch)
         current = _moved(current, batch)
         if moment and policy.rules:

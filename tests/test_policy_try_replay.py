@@ -1,5 +1,6 @@
 """`esc policy try FILE` replays what people did as their commands would have acted on
-the case the candidate policy makes. Both stores.
+the case the candidate policy makes, and lists every resolution cycle whose outcome
+changes. Both stores.
 
 The replayed figures are held against real stores: one with the history under the
 current policy, one built with the same commands under FILE, each swept at every
@@ -155,3 +156,95 @@ def test_a_named_tier_above_the_replayed_one_is_reached(esc, new_store, tmp_path
     assert (current["escalations"], replayed["escalations"]) == (
         {"breach": 0, "stale": 0}, {"breach": 1, "stale": 0})
     assert current["tier"] == replayed["tier"] == 4
+
+
+# -- a reopened case: each cycle's outcome -------------------------------------------------
+
+def _resolve_in(hours: str):
+    def change(doc):
+        doc["priorities"]["urgent"]["resolve"] = hours
+    return change
+
+
+def test_a_reopened_case_lists_each_cycle_whose_outcome_changes(esc, tmp_path):
+    # Opened 00:00, resolved 05:00, reopened 10:00, resolved 11:00 (urgent, 24x7).
+    # Now (4h): cycle 1 breached at 04:00; cycle 2 breached as it began (its target was
+    # used up), at the reopen. FILE (5h): cycle 1 met at 05:00, exactly its due time;
+    # cycle 2 breached at the reopen all the same. The first cycle is listed, with its
+    # own due times (as they stood when it was resolved).
+    esc.ok("open", "Reopened", "--customer", "G", "--priority", "urgent",
+           now="2026-11-06T00:00:00Z")
+    esc.ok("ack", "1", now="2026-11-06T00:10:00Z")
+    esc.ok("resolve", "1", "--resolution", "ok", now="2026-11-06T05:00:00Z")
+    esc.ok("reopen", "1", "--reason", "x", now="2026-11-06T10:00:00Z")
+    esc.ok("resolve", "1", "--resolution", "ok", now="2026-11-06T11:00:00Z")
+    doc = esc.doc("policy", "try", _policy(tmp_path, "5h.toml", _resolve_in("5h")),
+                  "--since", "2026-11-06", "--until", "2026-11-06", now=NOW)
+    assert (doc["all"]["current"]["resolution_sla_met"],
+            doc["all"]["candidate"]["resolution_sla_met"]) == (0.0, 0.5)
+    assert doc["changed"] == [{
+        "case": 1, "title": "Reopened", "clock": "resolution", "current": "breached",
+        "candidate": "met", "current_due": "2026-11-06T04:00:00Z",
+        "candidate_due": "2026-11-06T05:00:00Z", "decided_at": "2026-11-06T04:00:00Z"}]
+
+
+def test_each_changed_cycle_is_listed_with_its_own_due_times(esc, tmp_path):
+    # Opened 00:00, resolved 03:00, reopened 10:00, resolved 11:30. Now (4h): cycle 1 met
+    # at 03:00 (due 04:00); cycle 2 due 04:00 + the 7h resolved = 11:00, breached then.
+    # FILE (2h): cycle 1 breached at 02:00 (due 02:00); cycle 2 breached at the reopen
+    # (target used up); FILE (6h): cycle 1 met, cycle 2 due 13:00, met at 11:30.
+    esc.ok("open", "Twice", "--customer", "G", "--priority", "urgent",
+           now="2026-11-06T00:00:00Z")
+    esc.ok("ack", "1", now="2026-11-06T00:10:00Z")
+    esc.ok("resolve", "1", "--resolution", "ok", now="2026-11-06T03:00:00Z")
+    esc.ok("reopen", "1", "--reason", "x", now="2026-11-06T10:00:00Z")
+    esc.ok("resolve", "1", "--resolution", "ok", now="2026-11-06T11:30:00Z")
+    window = ("--since", "2026-11-06", "--until", "2026-11-06")
+    tighter = esc.doc("policy", "try", _policy(tmp_path, "2h.toml", _resolve_in("2h")),
+                      *window, now=NOW)
+    assert tighter["changed"] == [{
+        "case": 1, "title": "Twice", "clock": "resolution", "current": "met",
+        "candidate": "breached", "current_due": "2026-11-06T04:00:00Z",
+        "candidate_due": "2026-11-06T02:00:00Z", "decided_at": "2026-11-06T02:00:00Z"}]
+    looser = esc.doc("policy", "try", _policy(tmp_path, "6h.toml", _resolve_in("6h")),
+                     *window, now=NOW)
+    assert (looser["all"]["current"]["resolution_sla_met"],
+            looser["all"]["candidate"]["resolution_sla_met"]) == (0.5, 1.0)
+    assert looser["changed"] == [{
+        "case": 1, "title": "Twice", "clock": "resolution", "current": "breached",
+        "candidate": "met", "current_due": "2026-11-06T11:00:00Z",
+        "candidate_due": "2026-11-06T13:00:00Z", "decided_at": "2026-11-06T11:00:00Z"}]
+    # a cycle is listed when both policies decide it in the window: from the reopen on,
+    # cycle 1 (decided at 02:00 or 03:00) is not
+    later = esc.doc("policy", "try", _policy(tmp_path, "2h.toml", _resolve_in("2h")),
+                    "--since", "2026-11-06T09:00:00Z", "--until", "2026-11-07T00:00:00Z",
+                    now=NOW)
+    assert later["changed"] == []
+
+
+def test_every_changed_cycle_is_listed_worst_first_with_its_pauses_in_its_due_times(
+        esc, tmp_path):
+    # Opened 00:00, ack 00:10, pending 01:00-02:00, resolved 05:30, reopened 10:00,
+    # resolved 10:30. Now (4h): cycle 1 due 05:00 (the pending hour added), breached then;
+    # cycle 2 breached at the reopen (used up), its due 05:00 + the 4h30 resolved = 09:30.
+    # FILE (5h): cycle 1 due 06:00, met at 05:30 (4h30 worked); cycle 2 due 10:30, met
+    # at 10:30 (the last 30 min). Both listed, the later past its due time first.
+    esc.ok("open", "Paused", "--customer", "G", "--priority", "urgent",
+           now="2026-11-06T00:00:00Z")
+    esc.ok("ack", "1", now="2026-11-06T00:10:00Z")
+    esc.ok("pending", "1", "--reason", "logs", now="2026-11-06T01:00:00Z")
+    esc.ok("resume", "1", now="2026-11-06T02:00:00Z")
+    esc.ok("resolve", "1", "--resolution", "ok", now="2026-11-06T05:30:00Z")
+    esc.ok("reopen", "1", "--reason", "x", now="2026-11-06T10:00:00Z")
+    esc.ok("resolve", "1", "--resolution", "ok", now="2026-11-06T10:30:00Z")
+    doc = esc.doc("policy", "try", _policy(tmp_path, "5h.toml", _resolve_in("5h")),
+                  "--since", "2026-11-06", "--until", "2026-11-06", now=NOW)
+    assert (doc["all"]["current"]["resolution_sla_met"],
+            doc["all"]["candidate"]["resolution_sla_met"]) == (0.0, 1.0)
+    entry = {"case": 1, "title": "Paused", "clock": "resolution", "current": "breached",
+             "candidate": "met"}
+    assert doc["changed"] == [
+        {**entry, "current_due": "2026-11-06T09:30:00Z", "candidate_due": "2026-11-06T10:30:00Z",
+         "decided_at": "2026-11-06T10:00:00Z"},
+        {**entry, "current_due": "2026-11-06T05:00:00Z", "candidate_due": "2026-11-06T06:00:00Z",
+         "decided_at": "2026-11-06T05:00:00Z"}]

@@ -155,6 +155,17 @@ def _trace(
     )
 
 
+def paused_working_time(calendar, pauses, by: int | None = None) -> int:
+    """How much later than its target the resolution clock falls due: each finished pause
+    (each finished by `by`: the due time as it stood then) moves it by the working time
+    it took."""
+    return sum(
+        calendar.working(start, end)
+        for start, end in pauses
+        if end is not None and (by is None or end <= by)
+    )
+
+
 def trace_clocks(
     policy,
     priority: str,
@@ -209,14 +220,10 @@ def trace_clocks(
         },
     )
 
-    # resolution: each finished pause moves the due time later by the working time it took
+    # resolution: due later by the working time of each finished pause
     pauses = line.pauses
     resolve = target.resolve
-    paused_work = (
-        sum(calendar.working(start, end) for start, end in pauses if end is not None)
-        if pauses
-        else 0
-    )
+    paused_work = paused_working_time(calendar, pauses) if pauses else 0
     resolve_due = add(opened_at, resolve + paused_work)
     resolve_warn = add(opened_at, int(round(resolve * warn_fraction)) + paused_work)
     if state in ("resolved", "closed"):

@@ -19,7 +19,13 @@ from __future__ import annotations
 from esc_cli.domain import lifecycle, sweep
 from esc_cli.domain import rules as trigger_rules
 from esc_cli.domain.model import SWEEP_ACTOR, Case, Event
-from esc_cli.domain.sla import RESPONSE_KINDS, Timeline, timeline, trace_clocks
+from esc_cli.domain.sla import (
+    RESPONSE_KINDS,
+    Timeline,
+    paused_working_time,
+    timeline,
+    trace_clocks,
+)
 from esc_cli.domain.values import filled, value
 from esc_cli.errors import Conflict, UsageError
 
@@ -53,6 +59,10 @@ class Outcome:
     # the resolution clock's cycles before the latest, (decided instant, met): each
     # counts once where it was decided, as in esc report (domain/cycles.py)
     earlier: tuple[tuple[int, bool], ...] = ()
+    # with `earlier`: the clock's pauses and the cycles' resolutions, kept (not worked
+    # out) for the due time of a cycle whose outcome changes (resolution_cycle)
+    pauses: tuple = ()
+    resolutions: tuple[int, ...] = ()
 
 
 def _no_owner(handle):
@@ -323,8 +333,9 @@ def _replay(
                 next_sweep = clocks = None
     run_sweep(until)
 
+    final = traced()
     outcome = _outcome(
-        current, traced(), tuple(warned), tuple(breached), tuple(escalated), tuple(fired)
+        current, final, tuple(warned), tuple(breached), tuple(escalated), tuple(fired), line
     )
     return outcome, replayed, current, workable, line
 
@@ -386,7 +397,13 @@ def _no_sweep_before(case: Case, policy, history: list[Event]) -> int:
 
 
 def _outcome(
-    case: Case, final: dict, warned: tuple, breached: tuple, escalated: tuple, fired: tuple
+    case: Case,
+    final: dict,
+    warned: tuple,
+    breached: tuple,
+    escalated: tuple,
+    fired: tuple,
+    line: Timeline | None,
 ) -> Outcome:
     response, resolution = final["response"], final["resolution"]
     if response.stopped_at is not None and response.stopped_at <= response.due_at:
@@ -400,6 +417,7 @@ def _outcome(
         resolution.due_at,
         resolution.stopped_at,
     )
+    earlier = resolution.earlier
     # (filled: Outcome's frozen __init__ sets its fields one by one, twice for each case)
     return filled(
         Outcome,
@@ -414,9 +432,27 @@ def _outcome(
             "breached": breached,
             "escalated": escalated,
             "fired": fired,
-            "earlier": resolution.earlier,
+            "earlier": earlier,
+            "pauses": resolution.paused if earlier else (),
+            "resolutions": line.resolutions if earlier and line is not None else (),
         },
     )
+
+
+def resolution_cycle(outcome: Outcome, cycle: int, policy, opened_at: int) -> tuple:
+    """The resolution clock's `cycle`th cycle (0 the first; the last is
+    `outcome.resolution`) as (decided instant, met, due, stopped): its due time as it
+    stood when the cycle ended, as `esc show` printed it then."""
+    if cycle == len(outcome.earlier):
+        return outcome.resolution
+    decided, met = outcome.earlier[cycle]
+    stopped = outcome.resolutions[cycle]
+    target = policy.priorities[outcome.priority]  # trace_clocks's, for every cycle
+    calendar = policy.calendar(target.calendar)
+    due = calendar.add(
+        opened_at, target.resolve + paused_working_time(calendar, outcome.pauses, stopped)
+    )
+    return decided, met, due, stopped
 
 
 # -- two policies that differ only in targets ---------------------------------------------
@@ -491,6 +527,12 @@ def replay_apart(
             candidate, final.priority, case.opened_at, replayed, line, update=False
         )
         return outcome, _outcome(
-            final, clocks, outcome.warned, outcome.breached, outcome.escalated, outcome.fired
+            final,
+            clocks,
+            outcome.warned,
+            outcome.breached,
+            outcome.escalated,
+            outcome.fired,
+            line,
         )
     return outcome, replay(case, events, candidate, until)

@@ -79,6 +79,18 @@ def verdict(outcome: Outcome, clock: str, since: int, until: int, now: int) -> s
     return "met" if met else "breached"
 
 
+def cycle_verdicts(outcome: Outcome, since: int, until: int, now: int) -> list[str | None]:
+    """`verdict` of each cycle of the resolution clock, the first first (one entry for a
+    case never reopened)."""
+    end = min(until, now + 1)
+    verdicts: list[str | None] = [
+        ("met" if met else "breached") if since <= decided < end else None
+        for decided, met in outcome.earlier
+    ]
+    verdicts.append(verdict(outcome, "resolution", since, until, now))
+    return verdicts
+
+
 def headline(figures: dict) -> dict:
     """The figures a person reads: met shares as fractions (None: nothing decided)."""
 

@@ -33,9 +33,10 @@ def _group(outcome, dimension: str):
     return getattr(outcome, dimension)
 
 
-def _lateness(outcome, clock: str, end: int) -> int:
-    """How late a breached clock stopped (or is, at the window's end, if it runs on)."""
-    _, met, due, stopped = getattr(outcome, clock)
+def _lateness(decided: tuple, end: int) -> int:
+    """How late a breached clock (`Outcome.response`, a resolution cycle) stopped (or is,
+    at the window's end, if it runs on)."""
+    _, met, due, stopped = decided
     return 0 if met or due is None else (stopped if stopped is not None else end) - due
 
 
@@ -133,29 +134,51 @@ class _Replay:
                 whatif_figures.count(figures, outcome, start, end, now)
             if then_outcome is now_outcome:
                 continue  # one replay for both: no outcome changes
-            for clock in ("response", "resolution"):
-                old = whatif_figures.verdict(now_outcome, clock, start, end, now)
-                new = whatif_figures.verdict(then_outcome, clock, start, end, now)
+            old = whatif_figures.verdict(now_outcome, "response", start, end, now)
+            new = whatif_figures.verdict(then_outcome, "response", start, end, now)
+            if old is not None and new is not None and old != new:
+                changed.append(self._change(case, "response", old, new, pair))
+            if not (now_outcome.earlier or then_outcome.earlier):
+                old = whatif_figures.verdict(now_outcome, "resolution", start, end, now)
+                new = whatif_figures.verdict(then_outcome, "resolution", start, end, now)
                 if old is not None and new is not None and old != new:
-                    changed.append(self._change(case, clock, old, new, pair))
+                    changed.append(self._change(case, "resolution", old, new, pair))
+                continue
+            # a reopened case: the nth cycle under one policy against the nth under the
+            # other (the same resolutions end them; one a rule's reopen adds is unpaired)
+            olds = whatif_figures.cycle_verdicts(now_outcome, start, end, now)
+            news = whatif_figures.cycle_verdicts(then_outcome, start, end, now)
+            for cycle, (old, new) in enumerate(zip(olds, news)):
+                if old is not None and new is not None and old != new:
+                    changed.append(self._change(case, "resolution", old, new, pair, cycle))
         if tick is not None:
             tick(replayed % 1000)
         return {"cases": replayed, "totals": totals, "groups": groups, "changed": changed}
 
-    def _change(self, case, clock: str, old: str, new: str, pair: dict) -> tuple:
+    def _change(
+        self, case, clock: str, old: str, new: str, pair: dict, cycle: int | None = None
+    ) -> tuple:
         """(sort key, entry): worst first, what the candidate breaches, latest first;
-        then what it rescues."""
-        decided_by = pair["candidate" if new == "breached" else "current"]
-        key = (new != "breached", -_lateness(decided_by, clock, self.horizon), case.id)
+        then what it rescues. `cycle`: which of a reopened case's resolution cycles."""
+        if cycle is None:
+            current, candidate = getattr(pair["current"], clock), getattr(pair["candidate"], clock)
+        else:
+            # due times worked out here only: few cases change, most were never reopened
+            current, candidate = (
+                self.whatif.resolution_cycle(pair[side], cycle, policy, case.opened_at)
+                for side, policy in (("current", self.current), ("candidate", self.candidate))
+            )
+        decided_by = candidate if new == "breached" else current
+        key = (new != "breached", -_lateness(decided_by, self.horizon), case.id, cycle or 0)
         return key, {
             "case": case.id,
             "title": case.title,
             "clock": clock,
             "current": old,
             "candidate": new,
-            "current_due": iso(getattr(pair["current"], clock)[2]),
-            "candidate_due": iso(getattr(pair["candidate"], clock)[2]),
-            "decided_at": iso(getattr(decided_by, clock)[0]),
+            "current_due": iso(current[2]),
+            "candidate_due": iso(candidate[2]),
+            "decided_at": iso(decided_by[0]),
         }
 
 

@@ -100,3 +100,39 @@ def test_an_escalation_with_a_team_names_its_tier():
     assert [m for m in moves if m[1] == "alice"] == [] and final.team is None
     moves, final = _replayed(*escalation(OPENED + 600))
     assert (600, "alice", "1", "2") in moves and final.team == "billing"
+
+
+def test_a_move_where_it_was_recorded_is_what_the_command_does():
+    # a move found at the tier it was recorded from is kept as written, without running
+    # the command again: on either ladder, that must be what the command does
+    from esc_cli.domain import lifecycle
+    from esc_cli.errors import Conflict, UsageError
+
+    doc = tomllib.loads(DEFAULT_POLICY_TOML)
+    doc["tiers"] = {"1": doc["tiers"]["1"], "2": {"name": "Top", "stale_after": "none"}}
+    for policy in (parse_policy(DEFAULT_POLICY_TOML), parse_policy(dump_policy(doc))):
+        for tier in range(1, 5):
+            case = Case(1, "Outage", "Acme", "urgent", "technical", "email", OPENED, 1,
+                        tier=tier, state="open")
+            for found in range(1, 5):
+                for recorded in set(range(1, 5)) - {found}:
+                    up = recorded > found
+                    named = recorded != found + (1 if up else -1)
+                    try:
+                        if up:
+                            done, _ = lifecycle.escalate(
+                                case, policy, reason="r", to=recorded if named else None,
+                                team=None, owner=None, current_owner=None, now=OPENED,
+                                actor="alice")
+                        else:
+                            done, _ = lifecycle.deescalate(
+                                case, policy, reason="r", to=recorded if named else None,
+                                now=OPENED, actor="alice")
+                        expected = [(str(tier), str(done.tier))]
+                    except (Conflict, UsageError):
+                        expected = []
+                    event = Event(OPENED, "alice", "escalated" if up else "deescalated", "tier",
+                                  str(found), str(recorded), "r")
+                    got = whatif._as_commanded(case, [event], policy)
+                    assert [(e.from_value, e.to_value) for e in got] == expected, (
+                        policy.top_tier, tier, found, recorded)

@@ -181,41 +181,55 @@ def _as_commanded(case: Case, batch: list[Event], policy) -> list[Event]:
             own += 1
         rest, index = batch[index:own], own
         recorded = int(event.to_value)  # type: ignore[arg-type]  # tier moves record both ends
-        step = recorded - int(event.from_value)  # type: ignore[arg-type]
-        team = next((e.to_value for e in rest if e.field == "team"), None)
-        # the reason is checked by the command, not part of what it decides
-        try:
-            if kind == "escalated":
-                named = step != 1 or team is not None
-                done, _ = lifecycle.escalate(
-                    case,
-                    policy,
-                    reason="replayed",
-                    to=recorded if named else None,
-                    team=team,
-                    owner=None,
-                    current_owner=None,
-                    now=event.at,
-                    actor=event.actor,
+        found = int(event.from_value)  # type: ignore[arg-type]
+        if found == case.tier and recorded <= policy.top_tier:
+            # where the command found the case, on a ladder that has its tier: it did what
+            # it wrote (most moves: the command is not run again)
+            moved.append(event)
+        else:
+            team = next((e.to_value for e in rest if e.field == "team"), None)
+            # the reason is checked by the command, not part of what it decides
+            try:
+                if kind == "escalated":
+                    named = recorded != found + 1 or team is not None
+                    done, _ = lifecycle.escalate(
+                        case,
+                        policy,
+                        reason="replayed",
+                        to=recorded if named else None,
+                        team=team,
+                        owner=None,
+                        current_owner=None,
+                        now=event.at,
+                        actor=event.actor,
+                    )
+                else:
+                    named = recorded != found - 1
+                    done, _ = lifecycle.deescalate(
+                        case,
+                        policy,
+                        reason="replayed",
+                        to=recorded if named else None,
+                        now=event.at,
+                        actor=event.actor,
+                    )
+            except (Conflict, UsageError):
+                continue
+            moved.append(
+                Event(
+                    event.at,
+                    event.actor,
+                    kind,
+                    "tier",
+                    str(case.tier),
+                    str(done.tier),
+                    event.reason,
                 )
-            else:
-                named = step != -1
-                done, _ = lifecycle.deescalate(
-                    case,
-                    policy,
-                    reason="replayed",
-                    to=recorded if named else None,
-                    now=event.at,
-                    actor=event.actor,
-                )
-        except (Conflict, UsageError):
-            continue
-        moved.append(
-            Event(event.at, event.actor, kind, "tier", str(case.tier), str(done.tier), event.reason)
-        )
+            )
         moved.extend(rest)
-        # another move at this instant (an import's, a script's) starts where this one ends
-        case = _moved(case, moved[-1 - len(rest) :])
+        if index < length:
+            # another move at this instant (an import's, a script's) starts where this one ends
+            case = _moved(case, moved[-1 - len(rest) :])
     return moved
 
 

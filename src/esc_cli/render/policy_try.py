@@ -70,7 +70,7 @@ def sweep_rows(doc: dict) -> list[list[str]]:
                 _signed(diff["breaches"][clock]),
             ]
         )
-    for clock in ("response", "update", "resolution"):
+    for clock in ("response", "update", "resolution", "owner"):
         rows.append(
             [
                 f"warnings: {clock}",

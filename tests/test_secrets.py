@@ -164,3 +164,29 @@ def test_a_bad_command_channel_never_prints_its_arguments(esc, tmp_path):
     path.write_text(_policy_text([channel]))
     result = esc("policy", "load", str(path))
     assert result.code == 2 and _leaks(result.err) == [], result.err
+
+
+@pytest.mark.parametrize("args", [
+    ("backup", "{uri}"),
+    ("export", "-o", "{uri}"),
+    ("import", "{uri}"),
+    ("policy", "load", "{uri}"),
+    ("report", "-o", "{uri}/r.html"),
+])
+def test_a_uri_given_where_a_file_goes_is_quoted_without_its_password(esc, args):
+    # issue 18: a URI is never printed with its password. Given as a file, it came back
+    # as a path (`cannot write postgresql:/esc:Sekr1t@...`)
+    uri = "postgresql://esc:UserSecret1@127.0.0.1:1/db?sslpassword=QuerySecret4"
+    result = esc(*[a.format(uri=uri) for a in args])
+    assert result.code in (2, 3, 5) and result.err.startswith("error:"), result
+    assert "UserSecret1" not in result.err and "QuerySecret4" not in result.err, result.err
+    assert "esc:***@" in result.err
+
+
+def test_hide_passwords_leaves_other_text_as_it_is():
+    from esc_cli.store.pg_location import hide_passwords
+
+    for text in ("cannot write /tmp/a@b:c/x", "case #3: owner bob@example.com", "no such file x"):
+        assert hide_passwords(text) == text
+    assert hide_passwords("postgres:/u:p#w?x@h/d?password=Q&sslmode=require") == (
+        "postgres:/u:***@h/d?password=***&sslmode=require")

@@ -228,8 +228,10 @@ def _outline(source: typer.Typer) -> typer.Typer:
 
 def _error(message: str, code: int) -> int:
     from esc_cli.render.output import clean
+    from esc_cli.store.pg_location import hide_passwords
 
-    sys.stderr.write(f"error: {clean(message)}\n")
+    # a URI given where a file goes is quoted back as a path, its password with it
+    sys.stderr.write(f"error: {clean(hide_passwords(message))}\n")
     return code
 
 

@@ -114,6 +114,21 @@ def mask(uri: str) -> str:
     return uri
 
 
+# A password as any message may quote a URI given where a file was expected (backup,
+# export -o, import, policy load): user:PASSWORD@ after a scheme (a path made of a URI
+# keeps one slash of its two), and ?password= or &sslpassword=.
+_QUOTED_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*:/{1,2}[^\s/@:?#]*:)[^\s/@]+@")
+_QUOTED_QUERY = re.compile(r"([?&](?:ssl)?password=)[^&\s'\"]*", re.IGNORECASE)
+
+
+def hide_passwords(text: str) -> str:
+    """`text` with every password a URI in it holds as ***: the last guard before a
+    message is printed (app._error)."""
+    if "@" not in text and "password" not in text.lower():
+        return text
+    return _QUOTED_QUERY.sub(r"\1***", _QUOTED_USERINFO.sub(r"\1***@", text))
+
+
 def _passwords(uri: str) -> list[str]:
     """Password texts that must never appear in a message, raw or percent-decoded."""
     from urllib.parse import unquote

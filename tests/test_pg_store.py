@@ -306,3 +306,34 @@ def test_an_older_postgres_store_upgrades_to_the_newest(pg_database, monkeypatch
     assert [c["id"] for c in esc.doc("search", "us*")] == [1]
     assert [c["id"] for c in esc.doc("search", "is")] == [1]
     assert all(check["ok"] for check in esc.doc("doctor", "--json")["checks"])
+
+
+def test_the_uri_s_options_and_pgoptions_reach_the_server(pg_database, monkeypatch):
+    # libpq conventions hold: a search_path in the URI's `options` (a schema of esc's own
+    # beside another app's tables) or in PGOPTIONS. esc's own options replaced them, so
+    # init refused the database for the other app's table in public.
+    import psycopg2
+
+    conn = psycopg2.connect(pg_database)
+    conn.autocommit = True
+    conn.cursor().execute("CREATE TABLE invoices (id int); CREATE SCHEMA desk")
+    separator = "&" if "?" in pg_database else "?"
+    in_desk = f"{pg_database}{separator}options=-csearch_path%3Ddesk"
+    EscRunner(in_desk).ok("init")
+    EscRunner(in_desk).ok("open", "Printer on fire", "-c", "acme", "-p", "high")
+    cur = conn.cursor()
+    cur.execute("SELECT count(*) FROM desk.cases")
+    assert cur.fetchone()[0] == 1
+    cur.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")
+    assert cur.fetchone()[0] == 1  # invoices alone
+    monkeypatch.setenv("PGOPTIONS", "-c search_path=desk")
+    assert EscRunner(pg_database).doc("show", "1")["title"] == "Printer on fire"
+    monkeypatch.delenv("PGOPTIONS")
+    assert EscRunner(pg_database)("show", "1").code == 5  # public: not an esc store
+    conn.close()
+
+
+def test_a_connection_value_libpq_cannot_read_is_a_usage_error(pg_database):
+    separator = "&" if "?" in pg_database else "?"
+    result = EscRunner(f"{pg_database}{separator}connect_timeout=abc")("queue")
+    assert result.code == 2 and "connect_timeout" in result.err, result

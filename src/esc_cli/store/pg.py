@@ -11,6 +11,7 @@ text (cached); docs/postgres.md lists them and why each is safe.
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 
 from esc_cli.errors import StoreError
@@ -217,18 +218,32 @@ def _register_casts(psycopg2) -> None:
 def connect(where: PgLocation) -> PgConnection:
     psycopg2 = _driver()
     _register_casts(psycopg2)
-    options: dict[str, object] = {
-        "application_name": "esc",
-        "options": f"-c lock_timeout={BUSY_TIMEOUT_MS} -c TimeZone=UTC -c jit=off",
-    }
-    if "connect_timeout" not in where.uri:
-        options["connect_timeout"] = 10
     try:
-        raw = psycopg2.connect(where.uri, **options)
+        raw = psycopg2.connect(where.uri, **_settings(psycopg2, where))
     except psycopg2.Error as err:
         raise connect_error(where, err) from None
     raw.autocommit = True
     return PgConnection(raw, where)
+
+
+def _settings(psycopg2, where: PgLocation) -> dict[str, object]:
+    """What esc adds to the URI's connection settings. A keyword given to connect()
+    replaces the URI's own and the PG* variable's, so the user's `options` (or
+    PGOPTIONS: a search_path for a schema of its own) come first and esc's three
+    settings after them (the later -c wins: esc's clocks need UTC and its lock wait);
+    a name and a connect timeout only where the user gave none."""
+    try:
+        given = psycopg2.extensions.parse_dsn(where.uri)
+    except psycopg2.Error as err:
+        raise connect_error(where, err) from None
+    ours = f"-c lock_timeout={BUSY_TIMEOUT_MS} -c TimeZone=UTC -c jit=off"
+    theirs = given.get("options", os.environ.get("PGOPTIONS", "")).strip()
+    settings: dict[str, object] = {"options": f"{theirs} {ours}" if theirs else ours}
+    if "application_name" not in given and not os.environ.get("PGAPPNAME"):
+        settings["application_name"] = "esc"
+    if "connect_timeout" not in given and not os.environ.get("PGCONNECT_TIMEOUT"):
+        settings["connect_timeout"] = 10
+    return settings
 
 
 # -- the store -------------------------------------------------------------------------

@@ -90,6 +90,7 @@ def connect_error(where: PgLocation, err) -> StoreError | UsageError:
         lower.startswith("invalid ")
         or 'missing "="' in lower
         or "invalid connection option" in lower
+        or "for connection option" in lower  # invalid integer value "abc" for ...
         or "invalid uri" in lower
     ):
         return UsageError(f"--db: the PostgreSQL URI is not valid: {_first_line(where, text)}")

@@ -238,6 +238,22 @@ def test_a_ladder_change_gets_cases_rescheduled_once(esc):
     assert esc.doc("sweep", now="2026-11-09T11:00:00Z")["closed"] == [{"case": int(case)}]
 
 
+def test_a_policy_change_never_delays_work_already_due(esc, tmp_path):
+    # warned at 10:12, breached at 10:15; the ladder (tier add) and the same policy
+    # loaded again at 11:00 set sweep_at to 11:00: doctor called it damage, and a cron
+    # catching up with --now 10:20 found nothing to do
+    case = open_case(esc)
+    esc.ok("tier", "add", "5", "Board", now="2026-11-02T11:00:00Z")
+    policy = tmp_path / "same.toml"
+    policy.write_text(esc.ok("policy", "export", now="2026-11-02T11:00:00Z").out)
+    esc.ok("policy", "load", str(policy), now="2026-11-02T11:00:00Z")
+    esc.ok("policy", "load", str(policy), "--recompute", now="2026-11-02T11:00:00Z")
+    assert esc("doctor", now="2026-11-02T11:00:00Z").code == 0
+    doc = esc.doc("sweep", now="2026-11-02T10:20:00Z")
+    assert doc["breached"] == [{"case": int(case), "clock": "response"}]
+    assert [(e["from"], e["to"]) for e in doc["escalated"]] == [(1, 2)]
+
+
 def test_store_problems_exit_5(bare_esc, backend, tmp_path):
     # a store never initialised: no file, or an empty database
     missing = run_process("--db", str(bare_esc.db), "sweep")

@@ -210,8 +210,12 @@ def highest_live_tier(conn: sqlite3.Connection) -> int:
 
 
 def requeue_for_sweep(conn: sqlite3.Connection, now: int) -> None:
+    """The next sweep at `now` looks at every case the ladder or close_after may move.
+    Never later than it was: a case whose work was due before `now` (a warning at
+    10:12, the policy loaded at 11:00) stays due then, for a sweep that catches up
+    with --now (and doctor, which holds a sweep_at past its work to be damage)."""
     conn.execute(
-        "UPDATE cases SET sweep_at = ? WHERE (state IN ('new', 'open') AND due_at <= ?) "
-        "OR state = 'resolved'",
-        (now, now),
+        "UPDATE cases SET sweep_at = ? WHERE ((state IN ('new', 'open') AND due_at <= ?) "
+        "OR state = 'resolved') AND (sweep_at IS NULL OR sweep_at > ?)",
+        (now, now, now),
     )

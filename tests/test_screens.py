@@ -348,11 +348,11 @@ def test_fitted_widths_use_the_whole_line_and_never_more():
 
 # -- policy try -----------------------------------------------------------------------
 
-def _side(cases, response, resolution, breaches=(11, 75, 26), warnings=(13, 516, 51),
+def _side(cases, response, resolution, breaches=(11, 75, 26), warnings=(13, 516, 51, 9),
           escalations=(37, 2), rules=None):
     return {"cases": cases, "response_sla_met": response, "resolution_sla_met": resolution,
             "breaches": dict(zip(("response", "update", "resolution"), breaches)),
-            "warnings": dict(zip(("response", "update", "resolution"), warnings)),
+            "warnings": dict(zip(("response", "update", "resolution", "owner"), warnings)),
             "escalations": {"breach": escalations[0], "stale": escalations[1]},
             "rule_firings": rules or {}}
 
@@ -376,7 +376,7 @@ def _try_doc(changes: int = 25) -> dict:
     all_ = _entry(None, 190, (0.926, 0.822), (0.770, 0.803))
     old, new = all_["current"], all_["candidate"]
     new["breaches"] = {"response": 34, "update": 75, "resolution": 29}
-    new["warnings"] = {"response": 47, "update": 516, "resolution": 53}
+    new["warnings"] = {"response": 47, "update": 516, "resolution": 53, "owner": 12}
     new["escalations"] = {"breach": 63, "stale": 3}
     old["rule_firings"] = {RULE: 29, "outage": 1}
     new["rule_firings"] = {RULE: 29, "outage": 4}

@@ -547,3 +547,19 @@ def test_search_syntax_is_text_not_a_query_language(esc):
             refused(result, 2)
     assert [d["id"] for d in esc.doc("search", "fire*")] in ([1], [])
     assert [d["id"] for d in esc.doc("search", '"fire')] == [1]
+
+
+@pytest.mark.parametrize("handle", ["ali\x1bce", "al ice", "bob\u202e", "x\ty"])
+def test_a_handle_that_cannot_name_anyone_exits_2(esc, handle):
+    # handles are exact (issue 20): `queue --owner $'ali\x1bce'` listed nothing, and
+    # `assign 1 $'ali\x1bce'` said "no owner 'alice'" (the control character cleaned from
+    # the message) while alice exists
+    esc.ok("owner", "add", "alice")
+    esc.ok("open", "Printer", "-c", "acme", "-p", "high", "--owner", "alice")
+    for command in (("queue", "--owner", handle), ("assign", "1", handle),
+                    ("search", "printer", "--owner", handle), ("owner", "deactivate", handle),
+                    ("escalate", "1", "--owner", handle, "--reason", "x")):
+        result = esc(*command)
+        assert result.code == 2, (command, result)
+        assert "is not a valid handle" in result.err and "\x1b" not in result.err
+    assert esc.doc("show", "1")["owner"] == "alice"

@@ -352,3 +352,20 @@ def test_its_sentences_fit_80_columns_without_wrapping(tmp_path):
     assert lines[-2:] == [
         "  (the sample's timeline was moved to end now: its cases age in real",
         "  time from here on, and a sweep picks up what falls due)"]
+
+
+def test_into_a_directory_esc_cannot_write_exits_2(tmp_path, monkeypatch):
+    # a read-only directory or mount (root ignores the mode bits: the refusal is faked
+    # where the demo asks): SQLite said only "unable to open database file", exit 5
+    import errno
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
+    target = tmp_path / "ro" / "desk.db"
+    result = EscRunner(tmp_path / "unused.db")("demo", "--into", str(target))
+    assert result.code == 2, result
+    assert result.err == f"error: cannot write {target}: Read-only file system\n"
+    assert not target.exists()

@@ -275,3 +275,37 @@ def test_a_path_to_change_exits_2_and_a_machine_in_trouble_5(code, exit_code):
     error = cannot_write(Path("/tmp/x.json"), OSError(code, os.strerror(code)))
     assert error.exit_code == exit_code
     assert error.message == f"cannot write /tmp/x.json: {os.strerror(code)}"
+
+
+def test_a_name_too_long_for_the_filesystem_exits_2(esc, tmp_path):
+    # the name was looked at (Path.exists) before the command's own check: exit 5, "the
+    # system refused"
+    long = str(tmp_path / ("n" * 300))
+    for command in (("export", "-o", f"{long}.json"), ("backup", f"{long}.db"),
+                    ("report", "-o", f"{long}.html")):
+        result = esc(*command)
+        assert result.code == 2 and result.err.startswith("error: "), (command, result)
+        assert "name too long" in result.err.lower()
+
+
+def test_export_to_a_file_with_json_says_so_in_json(esc, tmp_path):
+    esc.ok("open", "Printer", "-c", "acme", "-p", "high")
+    target = tmp_path / "out.json"
+    said = json.loads(esc.ok("export", "-o", str(target), "--json").out)
+    assert said == {"file": str(target), "format": "json", "cases": 1, "events": 1,
+                    "owners": 0, "policy_versions": 1}
+    assert json.loads(target.read_text())["cases"][0]["title"] == "Printer"
+
+
+def test_a_carriage_return_in_a_csv_export_is_quoted_and_reimports(esc, new_store, tmp_path):
+    # Python's csv writer quotes only its own line end's characters: a lone CR went out
+    # bare, and the import read it as the end of the row
+    esc.ok("open", "Printer\rjam", "-c", "Acme\r", "-p", "low")
+    target = tmp_path / "cr.csv"
+    esc.ok("export", "-f", "csv", "-o", str(target))
+    rows = list(csv.reader(io.StringIO(target.read_bytes().decode(), newline="")))
+    assert len(rows) == 2 and rows[1][1] == "Printer\rjam"
+    fresh = new_store()
+    fresh.ok("import", str(target))
+    assert fresh.doc("show", "1")["title"] == "Printer\rjam"
+    assert fresh.doc("show", "1")["customer"] == "Acme\r"

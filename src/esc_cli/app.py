@@ -446,7 +446,13 @@ def _system_refused(err: OSError) -> int:
     `import -`'s spool, an I/O error, out of file handles. One line naming the file, and
     exit 5 as for the store's own I/O: the machine, not the input, has a problem (issue
     20: no failure is "internal error", exit 1)."""
+    import errno
+
     where = f": {err.filename}" if err.filename else ""
+    if err.errno == errno.ENAMETOOLONG:
+        # a name the user typed (export -o, backup, report -o), looked at before any
+        # command's own check: the path is the problem, as outfile says for the others
+        return _error(f"cannot use{where}: {err.strerror or err}", 2)
     return _error(f"the system refused{where}: {err.strerror or err}", 5)
 
 

@@ -55,3 +55,21 @@ def json_escape(text: str) -> str:
     """JSON escapes C0 itself but passes C1 controls and bidi overrides through raw, which
     a terminal may act on; \\uXXXX keeps the value exactly as stored."""
     return JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+class CsvWriter:
+    """csv.writer for esc's CSV (export, report): "\n" line ends, and a row holding a
+    carriage return written with every field quoted. Python's writer quotes a field only
+    for the characters of its own line end, so a lone CR went out bare and a reader (esc
+    import among them) took it for the end of the row."""
+
+    def __init__(self, out):
+        import csv
+
+        self._plain = csv.writer(out, lineterminator="\n")
+        self._quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def writerow(self, row) -> None:
+        cells = list(row)
+        carriage = any(isinstance(cell, str) and "\r" in cell for cell in cells)
+        (self._quoted if carriage else self._plain).writerow(cells)

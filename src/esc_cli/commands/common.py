@@ -130,6 +130,24 @@ def strict_integers(command):
 BLANK_MEANS_NONE = frozenset({"open --team", "set --team", "open --tag", "set --tag"})
 
 
+# Parameters that name an owner: a handle is exact (issue 20), so one with a space or a
+# control character cannot name anyone. Read as given, `queue --owner $'ali\x1bce'`
+# listed nothing and `assign 7 $'ali\x1bce'` said "no owner 'alice'" (the control
+# character cleaned from the message) while alice exists.
+HANDLE_PARAMETERS = frozenset({"owner", "handle"})
+
+
+def _exact_handles(name: str, given) -> None:
+    from esc_cli.domain.owner_records import valid_handle
+    from esc_cli.errors import UsageError
+
+    for value in given:
+        if isinstance(value, str) and not valid_handle(value):
+            raise UsageError(
+                f"{name}: {value!r} is not a valid handle (no spaces or control characters)"
+            )
+
+
 def refuse_blank(command):
     """`command` (a click command or group, as Typer builds it) with every option that
     takes a value refusing "" or blanks given on the command line: exit 2, naming the
@@ -146,11 +164,15 @@ def refuse_blank(command):
     from esc_cli.errors import UsageError
 
     def refusing(param, name: str, process):
+        handle = param.name in HANDLE_PARAMETERS
+
         def process_value(ctx, value):
             if ctx.get_parameter_source(param.name) is ParameterSource.COMMANDLINE:
                 given = value if isinstance(value, (list, tuple)) else (value,)
                 if any(isinstance(v, str) and not v.strip() for v in given):
                     raise UsageError(f"{name} must not be empty")
+                if handle:
+                    _exact_handles(name, given)
             return process(ctx, value)
 
         process_value.refuses_blank = True  # type: ignore[attr-defined]  # a marker
@@ -160,11 +182,15 @@ def refuse_blank(command):
     while stack:
         path, current = stack.pop()
         for param in current.params:
-            if param.param_type_name != "option" or param.is_flag or param.count:
+            if param.param_type_name == "argument" and param.name in HANDLE_PARAMETERS:
+                pass  # a handle given as an argument (assign CASE OWNER) is checked too
+            elif param.param_type_name != "option" or param.is_flag or param.count:
                 continue
             if getattr(param.process_value, "refuses_blank", False):
                 continue  # a command built once and reached again (an unknown name)
             name = next((o for o in param.opts if o.startswith("--")), param.opts[0])
+            if param.param_type_name == "argument":
+                name = param.name.upper()
             if f"{path} {name}".strip() in BLANK_MEANS_NONE:
                 continue
             param.process_value = refusing(param, name, param.process_value)

@@ -113,6 +113,13 @@ def register(app: typer.Typer) -> None:
             service.export(env, fmt, sys.stdout, _progress(env))
             return
         counts = _export_to_file(env, fmt, output_file)
+        if json:
+            # the document went to FILE; --json makes what is said of it one JSON
+            # document too, as backup --json does
+            from esc_cli.render.output import Output
+
+            Output(env, as_json=True).json({"file": str(output_file), "format": fmt, **counts})
+            return
         from esc_cli.render.output import clean
 
         detail = f" ({_plural(counts['events'], 'event')})" if fmt == "json" else ""

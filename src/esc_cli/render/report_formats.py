@@ -141,10 +141,10 @@ def _formula_safe(value) -> str:
 
 
 def to_csv(document: dict) -> str:
-    import csv
+    from esc_cli.text import CsvWriter
 
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = CsvWriter(buffer)
     writer.writerow(("value",) + FLAT)
     for value, figures in breakdown_rows(document):
         writer.writerow([_formula_safe(value)] + [_raw(v) for v in flat(figures)])

@@ -45,6 +45,18 @@ def demo_target(into: str | None) -> tuple[Path, Path | None]:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise UsageError(f"cannot create {path.parent}: {err.strerror}") from None
+    try:
+        # a directory esc cannot write (read-only, a read-only mount) is the path's
+        # fault, exit 2 as for export -o and backup; SQLite would only say "unable to
+        # open database file" once the store was half made
+        import tempfile
+
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as err:
+        from esc_cli import outfile
+
+        raise outfile.cannot_write(path, err) from None
     return path.absolute(), None
 
 

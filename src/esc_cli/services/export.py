@@ -6,7 +6,6 @@ and writes as it goes, so a million cases never sit in memory as one string.
 
 from __future__ import annotations
 
-import csv
 import json
 
 from esc_cli.errors import UsageError
@@ -64,7 +63,9 @@ def export(env, fmt: str, out, progress: Progress | None = None) -> dict:
         progress.start("exporting", total)
         try:
             if fmt == "csv":
-                writer = csv.writer(out, lineterminator="\n")
+                from esc_cli.text import CsvWriter
+
+                writer = CsvWriter(out)
                 writer.writerow(CSV_COLUMNS)
                 for page in bulk.iter_case_pages(conn):
                     for case, _ in page:

@@ -142,7 +142,8 @@ HEADLINE = {
     # p50 rank ceil(.5*4)=2 -> 1200, p90 rank ceil(.9*4)=4 -> 7200
     "time_to_respond": {"p50": 1200, "p90": 7200},
     # #2 3h = 10800; #9 24h = 86400; #3 Nov 3 08:00 -> Nov 6 10:00 = 74h less 24h pending
-    # and 24h resolved = 26h = 93600; #1 4d = 345600. p50 rank 2, p90 rank 4.
+    # = 50h = 180000 (the 24h it sat resolved before the reopen count: SPEC leaves out
+    # pending time only); #1 4d = 345600. p50 rank 2, p90 rank 4.
     "time_to_resolve": {"p50": 86400, "p90": 345600},
     # escalations in the window: #2 (Nov 2 00:30) was resolved at 03:00 with no owner
     # (neither timed nor unowned); #5 (Nov 6 09:00) still has none at the window's end
@@ -182,7 +183,7 @@ BY_PRIORITY = {
         "resolution_sla_met": 1.0,  # #3 met twice, #9 met (#1 decided before the window)
         # [1200, 1800, 7200]: rank ceil(1.5)=2 -> 1800, ceil(2.7)=3 -> 7200
         "time_to_respond": {"p50": 1800, "p90": 7200},
-        "time_to_resolve": {"p50": 93600, "p90": 345600},  # [86400, 93600, 345600]
+        "time_to_resolve": {"p50": 180000, "p90": 345600},  # [86400, 180000, 345600]
         "time_to_owner": {"p50": None, "p90": None}, "unowned": 1,  # #5
     },
     "medium": {  # #6 only: opened, in the backlog, nothing else yet
@@ -209,7 +210,7 @@ BY_TIER = [
      # #3 met twice, #9 met, #4 missed (#1 decided before the window)
      "resolution_sla_met": 3 / 4,
      "time_to_respond": {"p50": 1200, "p90": 1800},  # [1200, 1800]: ranks 1 and 2
-     "time_to_resolve": {"p50": 93600, "p90": 345600},
+     "time_to_resolve": {"p50": 180000, "p90": 345600},
      "time_to_owner": {"p50": None, "p90": None}, "unowned": 0},
     {"value": 2,  # #2 #5, both escalated
      "opened": 2, "resolved": 1, "backlog": 1, "escalation_rate": 1.0, "fcr_rate": 0.0,
@@ -375,11 +376,11 @@ def test_markdown_holds_the_same_numbers(reported):
         "| Time to owner p50 / p90 | – / – | – / – | – |",
         "| Unowned escalations | 1 | 0 | ▲ 1 |",
         # SLA by priority: opened, backlog, response, resolution, respond, resolve, owner
-        "| high | 3 | 2 | 66.7% | 100.0% | 30m / 2h | 1d 2h / 4d | – / – |",
+        "| high | 3 | 2 | 66.7% | 100.0% | 30m / 2h | 2d 2h / 4d | – / – |",
         "| **all** | 6 | 4 | 60.0% | 80.0% | 20m / 2h | 1d / 4d | – / – |",
         "| 3-7d | 2 | ████████████████████ |",
         "| 2026-11-06 | 1 | 1 | 1 |",
-        "| 1 | 4 | 3 | 3 | 0.0% | 33.3% | 66.7% | 5.00 | 66.7% | 75.0% | 20m / 30m | 1d 2h / 4d "
+        "| 1 | 4 | 3 | 3 | 0.0% | 33.3% | 66.7% | 5.00 | 66.7% | 75.0% | 20m / 30m | 2d 2h / 4d "
         "| – / – | 0 |",
     ]
     for row in expected_rows:
@@ -416,3 +417,41 @@ def test_report_output_never_writes_over_the_sqlite_store(esc, tmp_path, monkeyp
     assert store.read_bytes() == before
     assert not (tmp_path / f"{store.name}-journal").exists()
     assert esc("doctor").code == 0
+
+
+def test_migration_0029_counts_the_time_a_reopened_case_sat_resolved(esc):
+    """Stores before schema 29 left the time a reopened case sat resolved out of its time
+    to resolve; 0029 stores it again from the events, as every write now settles it."""
+    from esc_cli.store.migrations import MIGRATIONS
+
+    H = 3600
+    case = esc.doc("open", "flaky sync", "--customer", "Globex", "--priority", "high",
+                   now="2026-11-03T08:00:00Z")["id"]
+    for command, at, *extra in (
+        ("ack", "2026-11-03T08:20:00Z"),
+        ("pending", "2026-11-03T09:00:00Z", "--reason", "logs"),
+        ("resume", "2026-11-04T09:00:00Z"),
+        ("resolve", "2026-11-04T10:00:00Z", "--resolution", "patched"),
+        ("reopen", "2026-11-05T10:00:00Z", "--reason", "back"),
+        ("resolve", "2026-11-06T10:00:00Z", "--resolution", "fixed"),
+    ):
+        esc.ok(command, str(case), *extra, now=at)
+    plain = esc.doc("open", "plain", "--customer", "Initech", "--priority", "high",
+                    now="2026-11-04T08:00:00Z")["id"]
+    esc.ok("resolve", str(plain), "--resolution", "done", now="2026-11-04T12:00:00Z")
+    expected = {case: 50 * H, plain: 4 * H}  # 74h less 24h pending; 4h
+    assert dict(esc.rows("SELECT id, resolve_secs FROM cases")) == expected
+    # as schema 28 stored it: the 24h resolved left out too
+    before = len([n for n, _ in MIGRATIONS if n < "0029"])
+    esc.sql(("UPDATE cases SET resolve_secs = ? WHERE id = ?", (26 * H, case)))
+    if esc.is_pg:
+        esc.sql("DELETE FROM esc_migrations WHERE name >= '0029'",
+                ("UPDATE esc_store SET version = ?", (before,)))
+    else:
+        esc.sql("DELETE FROM _sqlite_migrations WHERE name >= '0029'",
+                f"PRAGMA user_version = {before}")
+    report = esc.doc("report", "--since", "2026-11-03", "--until", "2026-11-06",
+                     now="2026-11-10T00:00:00Z")  # opening the store upgrades it
+    assert report["time_to_resolve"] == {"p50": 4 * H, "p90": 50 * H}
+    assert dict(esc.rows("SELECT id, resolve_secs FROM cases")) == expected
+    assert esc.doc("doctor", now="2026-11-10T00:00:00Z")["ok"]

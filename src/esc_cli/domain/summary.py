@@ -5,7 +5,9 @@ aggregates columns instead of replaying events.
 - resolution_at: the instant of the case's latest resolution (it stays after a reopen:
   "resolved in a window" means the latest resolution falls in it).
 - resolve_secs: wall-clock seconds from opened_at to that resolution, less the time
-  spent pending, and for a reopened case the time it sat resolved before a reopen.
+  spent pending (SPEC: "from opened_at, in wall-clock seconds with pending time
+  excluded"): a reopened case counts the time it sat resolved before the reopen, as a
+  customer waited through it (until schema 29 that was left out too).
 - fcr: 1 when that resolution is a first-contact resolution: the case is at tier 1,
   never escalated, never reopened, and not de-escalated since (the tier then was 1).
 - feedback_at / feedback_score: the case's latest CSAT feedback and its score.
@@ -22,8 +24,6 @@ from esc_cli.domain.model import Event
 
 SUMMARY_FIELDS = ("resolution_at", "resolve_secs", "fcr", "feedback_at", "feedback_score")
 
-_ACTIVE = ("new", "open")
-_LEFT_PAUSE = ("pending", "resolved")
 _SQL_INTEGER = re.compile(r"\s*([+-]?\d+)")
 
 
@@ -60,26 +60,18 @@ def summarise(
     if final is None:
         return result
     stop = events[final]
-    earlier = events[:final]
     # A pause is entered at one instant and left at another, so the time paused is the
-    # sum of the instants pauses were left less the sum of those they were entered.
-    # Only a case left resolved by a reopen counts its earlier resolutions as pauses.
-    reopened_before = any(
-        e.field == "state" and e.from_value == "resolved" and e.to_value in _ACTIVE for e in earlier
-    )
+    # sum of the instants pending was left less the sum of those it was entered; a
+    # resolution straight from pending leaves it (migration 0029 sums the same in SQL).
     paused = 0
-    for e in earlier:
+    for e in events[: final + 1]:
         if e.field != "state":
             continue
-        if e.from_value in _LEFT_PAUSE and e.to_value in _ACTIVE:
+        if e.from_value == "pending":
             paused += e.at
-        elif e.from_value in _ACTIVE and (
-            e.to_value == "pending" or (reopened_before and e.to_value == "resolved")
-        ):
+        elif e.to_value == "pending":
             paused -= e.at
     secs = stop.at - opened_at - paused
-    if stop.from_value == "pending":
-        secs -= stop.at  # still paused when resolved: that pause ends at the resolution
     result["resolution_at"] = stop.at
     result["resolve_secs"] = secs
     result["fcr"] = int(

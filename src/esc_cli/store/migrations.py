@@ -363,6 +363,24 @@ def _m028_opening_owners(db) -> None:
     fill(db)
 
 
+def _m029_time_to_resolve(db) -> None:
+    """A reopened case's time to resolve counts the time it sat resolved before the reopen
+    (domain/summary.py); only pending time is left out, as SPEC defines it. Only reopened
+    cases change (for the others the two rules agree): each one's stored resolve_secs from
+    its events up to its latest resolution, as summarise() sums them. Portable SQL, on
+    either store."""
+    db.execute(
+        """UPDATE cases SET resolve_secs = resolution_at - opened_at - coalesce((
+            SELECT sum(CASE WHEN e.from_value = 'pending' THEN e.at
+                            WHEN e.to_value = 'pending' THEN -e.at ELSE 0 END)
+            FROM events e
+            WHERE e.case_id = cases.id AND e.field = 'state' AND e.id <= (
+                SELECT max(f.id) FROM events f WHERE f.case_id = cases.id AND f.kind = 'resolved')
+        ), 0)
+        WHERE reopened > 0 AND resolution_at IS NOT NULL"""
+    )
+
+
 MIGRATIONS = [
     ("0001_core", _m001_core),
     ("0002_fts", _m002_fts),
@@ -392,6 +410,7 @@ MIGRATIONS = [
     ("0026_pg_events_kind_at", _m026_pg_events_kind_at),
     ("0027_pg_short_words", _m027_pg_short_words),
     ("0028_opening_owners", _m028_opening_owners),
+    ("0029_time_to_resolve", _m029_time_to_resolve),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

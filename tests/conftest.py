@@ -249,6 +249,7 @@ PG_MODULES = {
     "test_owner_times",
     "test_report_pair",
     "test_policy_try_replay",
+    "test_import_audit",
 }
 # Tests that fail on PostgreSQL for a product gap still open, by test id: a strict xfail,
 # so the run goes red the day it passes (then remove the entry).

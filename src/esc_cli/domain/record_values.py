@@ -39,7 +39,8 @@ CASE_FIELDS = (
     "policy_version",
     "events",
 )
-# Fields esc computes: accepted (so an export re-imports) and recomputed.
+# Fields esc computes: accepted (so an export, or the case objects `show`, `queue` and
+# `overdue --json` print, re-import) and recomputed.
 DERIVED_FIELDS = (
     "tier_name",
     "respond_by",
@@ -52,6 +53,14 @@ DERIVED_FIELDS = (
     "due_at",
     "due_clock",
     "clocks",
+    # queue and overdue (issue 21's unowned deadline; overdue's worst clock)
+    "owner_due",
+    "unowned_overdue",
+    "clock",
+    "clock_status",
+    "clock_due",
+    "overdue_by",
+    "due_in",
 )
 REQUIRED_CASE_FIELDS = ("title", "customer", "priority")
 OWNER_FIELDS = ("handle", "name", "email", "tier", "teams", "capacity", "active")

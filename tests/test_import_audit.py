@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.test_import import write
+from tests.test_import import errors, snapshot, write
 
 
 def _worked(esc) -> None:
@@ -33,3 +33,74 @@ def test_queue_overdue_and_show_json_import(esc, new_store, tmp_path):
         documents = documents if isinstance(documents, list) else [documents]
         got = target.doc("queue", "--limit", "0")
         assert sorted(d["id"] for d in got) == sorted(d["id"] for d in documents)
+
+
+# -- 2: a JSON file's values are exact ------------------------------------------------
+
+CASE = {"title": "Printer", "customer": "Globex", "priority": "high"}
+LOOSE = [
+    ({"id": "7"}, 'id must be a whole number in JSON, got "7"'),
+    ({"id": 8.0}, "id must be a whole number in JSON, got 8.0"),
+    ({"tier": "2"}, 'tier must be a whole number in JSON, got "2"'),
+    ({"csat": True}, "csat must be a whole number in JSON, got true"),
+    ({"title": 12345}, "title must be text in JSON, got 12345"),
+    ({"priority": 1}, "priority must be text in JSON, got 1"),
+    ({"tags": "a;b"}, 'tags must be a list of text in JSON, got "a;b"'),
+]
+
+
+def test_json_values_of_the_wrong_type_are_refused(esc, tmp_path):
+    rows = [dict(CASE, **extra) for extra, _ in LOOSE]
+    path = write(tmp_path, "loose.json", json.dumps(rows))
+    before = snapshot(esc.db)
+    result = esc("import", path)
+    assert result.code == 2
+    lines = errors(result)
+    for position, (_, reason) in enumerate(LOOSE, start=1):
+        assert f"error: record {position}: {reason}" in lines
+    assert lines[-1] == f"error: {len(LOOSE)} bad rows in {path}; nothing imported"
+    assert snapshot(esc.db) == before
+    owners = write(tmp_path, "owners.json", '[{"handle": "al", "tier": "1", "active": "no"}]')
+    result = esc("import", owners)
+    assert result.code == 2
+    assert ('error: record 1: tier must be a whole number in JSON, got "1"; '
+            'active must be true or false in JSON, got "no"') in errors(result)
+
+
+def test_csv_text_still_reads_as_numbers(esc, tmp_path):
+    path = write(tmp_path, "c.csv", "id,title,customer,priority,tier\n7,Printer,Globex,high,2\n")
+    esc.ok("import", path)
+    assert esc.doc("show", "7")["tier"] == 2
+
+
+def test_nan_and_infinity_are_not_json(esc, tmp_path):
+    text = ("[" + json.dumps(CASE) + ",\n"
+            + '{"title": "x", "customer": "c", "priority": "low", "description": NaN},\n'
+            + '{"title": "x", "customer": "c", "priority": "low", "csat": -Infinity}]')
+    path = write(tmp_path, "nan.json", text)
+    before = snapshot(esc.db)
+    result = esc("import", path)
+    assert result.code == 2
+    assert errors(result) == [
+        "error: record 2: holds NaN, which is not JSON (a number must be finite)",
+        "error: record 3: holds -Infinity, which is not JSON (a number must be finite)",
+        f"error: 2 bad rows in {path}; nothing imported",
+    ]
+    assert snapshot(esc.db) == before
+
+
+def test_what_is_not_an_export_is_refused(esc, tmp_path):
+    cases = [
+        ("{}", "document: not an esc export: it has none of policy, owners, cases"),
+        ('{"format": "other", "cases": []}', 'document: format "other" is not "esc-export"'),
+        ('{"format": "esc-export", "version": 99, "cases": []}',
+         "document: version 99 is newer than this esc reads (1): upgrade esc"),
+        ('{"version": "1", "cases": []}', 'document: version must be a whole number, got "1"'),
+    ]
+    before = snapshot(esc.db)
+    for text, reason in cases:
+        result = esc("import", write(tmp_path, "doc.json", text))
+        assert result.code == 2, text
+        assert any(line.startswith(f"error: {reason}") for line in errors(result)), result.err
+        assert "Traceback" not in result.err
+    assert snapshot(esc.db) == before

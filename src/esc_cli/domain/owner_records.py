@@ -9,6 +9,7 @@ from esc_cli.domain.model import Owner, is_esc_actor
 from esc_cli.domain.record_values import (
     DERIVED_OWNER_FIELDS,
     OWNER_FIELDS,
+    OWNER_TYPES,
     RowError,
     _blank,
     _boolean,
@@ -16,6 +17,8 @@ from esc_cli.domain.record_values import (
     _list,
     _string,
     _unknown,
+    json_repr,
+    mistyped,
 )
 
 
@@ -25,12 +28,17 @@ def valid_handle(handle: str) -> bool:
     return bool(handle) and all(ch.isprintable() and not ch.isspace() for ch in handle)
 
 
-def check_owner(raw: dict, policy) -> tuple[Owner | None, list[str]]:
+def check_owner(raw: dict, policy, typed: bool = False) -> tuple[Owner | None, list[str]]:
+    """The row as an Owner, or None and every reason it is bad; `typed` (a JSON file)
+    holds each value to its JSON type."""
+    wrong = mistyped(raw, OWNER_TYPES) if typed else {}
     errors: list[str] = []
     for key in _unknown(raw, OWNER_FIELDS + DERIVED_OWNER_FIELDS):
         errors.append(f"unknown field '{key}'")
     handle = raw.get("handle")
-    if _blank(handle):
+    if "handle" in wrong:
+        errors.append(wrong.pop("handle"))
+    elif _blank(handle):
         errors.append("handle is missing" if "handle" not in raw else "handle is empty")
     elif not isinstance(handle, str) or not valid_handle(handle):
         errors.append(f"handle {handle!r} is not valid (text without spaces or control characters)")
@@ -46,6 +54,9 @@ def check_owner(raw: dict, policy) -> tuple[Owner | None, list[str]]:
         ("active", lambda v: _boolean(v, "active")),
     ):
         value = raw.get(name)
+        if name in wrong:
+            errors.append(wrong[name])
+            continue
         if _blank(value):
             continue
         try:
@@ -82,10 +93,13 @@ def check_policy_version(raw, position: int) -> tuple[tuple[int, int, str, str] 
         f"unknown field '{k}'" for k in _unknown(raw, ("version", "created_at", "actor", "toml"))
     ]
     version = raw.get("version", position)
-    try:
-        version = _integer(version, "version", 1)
-    except RowError as err:
-        errors.append(str(err))
+    if type(version) is not int:  # what esc export writes; "2" or 2.0 is not exact
+        errors.append(f"version must be a whole number, got {json_repr(version)}")
+    else:
+        try:
+            version = _integer(version, "version", 1)
+        except RowError as err:
+            errors.append(str(err))
     created = raw.get("created_at")
     instant = 0
     if isinstance(created, str):

@@ -43,6 +43,7 @@ from esc_cli.domain.record_values import DERIVED_OWNER_FIELDS as DERIVED_OWNER_F
 from esc_cli.domain.record_values import OWNER_FIELDS as OWNER_FIELDS
 from esc_cli.domain.record_values import (
     CASE_FIELDS,
+    CASE_TYPES,
     DERIVED_FIELDS,
     MAX_ID,
     REQUIRED_CASE_FIELDS,
@@ -56,6 +57,7 @@ from esc_cli.domain.record_values import (
     _list,
     _string,
     _unknown,
+    mistyped,
     parse_time,
 )
 from esc_cli.domain.record_events import _check_events, _record_from_events
@@ -69,16 +71,17 @@ def check_case(
     """The row as a CaseRecord, or None and every reason it is bad."""
     from esc_cli.domain.policy import normalise_priority
 
-    if type(raw) is dict and raw.keys() <= _PLAIN_FIELDS:
+    wrong = mistyped(raw, CASE_TYPES) if checker.typed else {}
+    if not wrong and type(raw) is dict and raw.keys() <= _PLAIN_FIELDS:
         record = _plain_case(raw, checker)
         if record is not None and _held_by_inactive(record, checker) is None:
             return record, []
-    errors: list[str] = []
+    errors: list[str] = list(wrong.values())
     values: dict = {}
 
     def take(name, convert):
         value = raw.get(name)
-        if _blank(value):
+        if _blank(value) or name in wrong:
             return None
         try:
             return convert(value)

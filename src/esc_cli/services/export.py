@@ -12,6 +12,7 @@ from esc_cli.errors import UsageError
 from esc_cli.services.sources import Progress
 
 EXPORT_FORMAT = "esc-export"
+EXPORT_VERSION = 1  # import refuses a document of a later version
 CSV_COLUMNS = (
     "id",
     "title",
@@ -92,7 +93,9 @@ def export(env, fmt: str, out, progress: Progress | None = None) -> dict:
             out.write(
                 '{"format": '
                 + dumps(EXPORT_FORMAT)
-                + ', "version": 1, "exported_at": '
+                + ', "version": '
+                + dumps(EXPORT_VERSION)
+                + ', "exported_at": '
                 + dumps(iso(env.now))
                 + ",\n"
             )

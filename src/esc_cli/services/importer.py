@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from esc_cli.domain.record_values import json_repr
 from esc_cli.domain.values import replace
 from esc_cli.errors import UsageError
 from esc_cli.services.sources import DOCUMENT_KEYS, Progress, Record, _json_record
@@ -88,7 +89,7 @@ class Importer:
             if record.problem:
                 self.reject(record.label, [record.problem])
                 continue
-            owner, reasons = check_owner(record.fields, self.policy)  # type: ignore[arg-type]  # no problem: fields
+            owner, reasons = check_owner(record.fields, self.policy, self.typed)  # type: ignore[arg-type]  # no problem: fields
             if owner is not None and owner.handle in seen:
                 reasons = [f"duplicate handle {owner.handle!r} (also {seen[owner.handle]})"]
             if reasons:
@@ -103,7 +104,13 @@ class Importer:
         owners = dict(self.owners)
         owners.update({o.handle: o for o in self.new_owners})
         versions = frozenset(v[0] for v in self.versions) if self.restore_policy else frozenset()
-        return Checker(self.policy, owners, self.env.tz, self.env.now, versions)
+        return Checker(self.policy, owners, self.env.tz, self.env.now, versions, self.typed)
+
+    @property
+    def typed(self) -> bool:
+        from esc_cli.services.sources import JsonSource
+
+        return isinstance(self.source, JsonSource)
 
     def check_cases(self, records: Iterator[Record], allow_events: bool) -> None:
         for case in self.checked_stream(records, allow_events):
@@ -153,6 +160,15 @@ class Importer:
         flush()
 
     def check_keys(self, keys: list[str]) -> None:
+        if not {"policy", "owners", "cases"} & set(keys):
+            # `{}` or `{"format": ...}` alone: importing "nothing" would hide a wrong file
+            self.reject(
+                "document",
+                [
+                    "not an esc export: it has none of policy, owners, cases "
+                    "(a list of cases or owners is a JSON array)"
+                ],
+            )
         seen: set[str] = set()
         for key in keys:
             if key not in DOCUMENT_KEYS:
@@ -162,6 +178,26 @@ class Importer:
             elif key in seen:
                 self.reject("document", [f'"{key}" appears twice'])
             seen.add(key)
+
+    def check_format(self, parts: dict) -> None:
+        """An export names itself (`format`, `version`): another program's document, or
+        a newer esc's, is refused rather than read as something it is not."""
+        from esc_cli.services.export import EXPORT_FORMAT as FORMAT
+        from esc_cli.services.export import EXPORT_VERSION as VERSION
+
+        if "format" in parts and parts["format"] != FORMAT:
+            self.reject("document", [f'format {json_repr(parts["format"])} is not "{FORMAT}"'])
+        if "version" in parts:
+            version = parts["version"]
+            if type(version) is not int or version < 1:
+                self.reject(
+                    "document", [f"version must be a whole number, got {json_repr(version)}"]
+                )
+            elif version > VERSION:
+                self.reject(
+                    "document",
+                    [f"version {version} is newer than this esc reads ({VERSION}): upgrade esc"],
+                )
 
     def check_document_parts(self, parts: dict) -> None:
         from esc_cli.domain.policy import parse_policy

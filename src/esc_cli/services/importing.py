@@ -211,6 +211,7 @@ def _check(importer: Importer, source, progress: Progress) -> None:
                 if not importer.bad:
                     importer.check_cases(value, True)
             importer.check_keys(parts["keys"])
+            importer.check_format(parts)
         finally:
             progress.stop()
     else:
@@ -220,6 +221,7 @@ def _check(importer: Importer, source, progress: Progress) -> None:
         finally:
             progress.stop()
         importer.check_keys(parts["keys"])
+        importer.check_format(parts)
         importer.check_document_parts(parts)
         if importer.bad:
             return

@@ -233,11 +233,17 @@ class JsonStream:
         self.path = path
         self.progress = progress
         self.decoder = codecs.getincrementaldecoder("utf-8")("strict")
-        self.parser = json.JSONDecoder()
+        # NaN and Infinity are Python's extension, not JSON: noted here, refused in value()
+        self.constant: str | None = None
+        self.parser = json.JSONDecoder(parse_constant=self._constant)
         self.buffer = ""
         self.pos = 0
         self.eof = False
         self.first = True
+
+    def _constant(self, name: str) -> float:
+        self.constant = self.constant or name
+        return 0.0
 
     def _fill(self) -> bool:
         if self.eof:
@@ -296,6 +302,12 @@ class JsonStream:
             if end == len(self.buffer) and self._fill():
                 continue  # a number or literal may go on in the next chunk
             start, self.pos = self.pos, end
+            if self.constant is not None:
+                constant = f"holds {self.constant}, which is not JSON (a number must be finite)"
+                self.constant = None
+                if record:
+                    return Unreadable(constant)
+                raise UsageError(f"{self.path}: {where} {constant}")
             # only an escape can make a surrogate (the decoder refuses encoded ones), so
             # the value is searched only when its text has one
             if self.escapes.search(self.buffer, start, end):

@@ -104,3 +104,59 @@ def test_what_is_not_an_export_is_refused(esc, tmp_path):
         assert any(line.startswith(f"error: {reason}") for line in errors(result)), result.err
         assert "Traceback" not in result.err
     assert snapshot(esc.db) == before
+
+
+# -- 3: restored events hold values the commands could have written ------------------
+
+
+def _resolved_case(esc) -> dict:
+    esc.ok("open", "Printer", "--customer", "Globex", "--priority", "high",
+           now="2026-10-30T09:00:00Z")
+    esc.ok("resolve", "1", "--resolution", "fixed", now="2026-10-30T10:00:00Z")
+    esc.ok("feedback", "1", "--csat", "4", now="2026-10-30T11:00:00Z")
+    case = esc.doc("show", "1")
+    for key in ("clocks",):
+        case.pop(key)
+    return case
+
+
+def _event(at, kind, field, old, new):
+    return {"at": at, "actor": "t", "kind": kind, "field": field, "from": old, "to": new,
+            "reason": None}
+
+
+def test_restored_event_values_are_checked(esc, new_store, tmp_path):
+    case = _resolved_case(esc)
+    feedback = case["events"][-1]
+    assert feedback["kind"] == "feedback"
+    bad = []
+    for value in ("9", "abc", "-7"):
+        bad.append(dict(feedback, to=value))
+    opened = case["events"][0]
+    early = [opened, _event("2026-10-30T09:10:00Z", "feedback", "csat", None, "3")]
+    priority = [opened, _event("2026-10-30T09:10:00Z", "changed", "priority", "high", "p9")]
+    tier = [opened, _event("2026-10-30T09:10:00Z", "escalated", "tier", "1", "9")]
+    rows = [dict(case, id=1 + i, csat=None, events=case["events"][:-1] + [event])
+            for i, event in enumerate(bad)]
+    rows += [dict(case, id=10 + i, csat=None, state=None, resolved_at=None,
+                  acknowledged_at=None, events=events)
+             for i, events in enumerate((early, priority, tier))]
+    path = write(tmp_path, "events.json", json.dumps(rows))
+    target = new_store()
+    before = snapshot(target.db)
+    result = target("import", path)
+    assert result.code == 2
+    lines = errors(result)
+    last = len(case["events"])
+    for position, value in enumerate(("9", "abc", "-7"), start=1):
+        assert any(line.startswith(f"error: record {position}: events[{last}]: feedback sets "
+                                   f"csat to 1..5") and repr(value) in line for line in lines)
+    assert ("error: record 4: events[2]: feedback is only given when resolved or closed, "
+            "but the case is new there") in lines
+    assert any(line.startswith("error: record 5: events[2]: priority 'high' -> 'p9'")
+               for line in lines)
+    assert "error: record 6: events[2]: tier '9' is not on the ladder (1..4)" in lines
+    assert snapshot(target.db) == before
+    # what the commands wrote still restores
+    target.ok("import", write(tmp_path, "good.json", json.dumps([case])))
+    assert target.doc("report", "--since", "2026-10-01")["csat_avg"] == 4.0

@@ -6,7 +6,9 @@ an imported record becomes (`case_of`). Pure, as records.py is."""
 from __future__ import annotations
 
 from esc_cli.domain.model import (
+    CHANNELS,
     EVENT_KINDS,
+    STATES,
     Case,
     Event,
     case_with_defaults,
@@ -89,7 +91,61 @@ def _check_events(value, checker: Checker, errors: list[str]) -> tuple[Event, ..
             )
             return None
         state = event.to_value
+    problems = _value_problems(events, checker)
+    if problems:
+        errors.extend(problems)
+        return None
     return tuple(events)
+
+
+_CSAT = ("1", "2", "3", "4", "5")
+
+
+def _value_problems(events: list[Event], checker: Checker) -> list[str]:
+    """What in restored events no command could have written: the report and the rules
+    read these values (a CSAT of 9 would be averaged, a priority `p9` matched), so they
+    are held to the commands' checks, with the state each event happened in."""
+    from esc_cli.domain.policy import PRIORITIES
+
+    problems = []
+    state = None
+    for index, event in enumerate(events, start=1):
+        where = f"events[{index}]"
+        field, old, new = event.field, event.from_value, event.to_value
+        if event.kind == "feedback":
+            if field != "csat" or new not in _CSAT or (old is not None and old not in _CSAT):
+                problems.append(
+                    f"{where}: feedback sets csat to 1..5 (from the earlier score or null), "
+                    f"got field {field!r} from {old!r} to {new!r}"
+                )
+            elif state not in ("resolved", "closed"):
+                problems.append(
+                    f"{where}: feedback is only given when resolved or closed, but the case is {state} there"
+                )
+        elif field == "priority" and (new not in PRIORITIES or old not in PRIORITIES):
+            problems.append(
+                f"{where}: priority {old!r} -> {new!r} is not a move between "
+                f"{', '.join(PRIORITIES)}"
+            )
+        elif field == "tier":
+            for value in (old, new):
+                if value is None and event.kind != "opened":
+                    problems.append(f"{where}: a tier change names both tiers")
+                    break
+                if value is not None and not (
+                    value.isascii() and value.isdigit() and int(value) in checker.policy.tiers
+                ):
+                    problems.append(
+                        f"{where}: tier {value!r} is not on the ladder (1..{checker.policy.top_tier})"
+                    )
+                    break
+        elif field == "channel" and new not in CHANNELS:
+            problems.append(f"{where}: channel {new!r} is not one of {', '.join(CHANNELS)}")
+        elif field == "state" and new is not None and new not in STATES:
+            problems.append(f"{where}: state {new!r} is not one of {', '.join(STATES)}")
+        if field == "state" and new is not None:
+            state = new
+    return problems
 
 
 def _last_value(events, field: str, default):

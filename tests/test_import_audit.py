@@ -4,6 +4,7 @@ imports again, and an import file's values are held to the commands' rules."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from tests.test_import import errors, snapshot, write
 
@@ -160,3 +161,44 @@ def test_restored_event_values_are_checked(esc, new_store, tmp_path):
     # what the commands wrote still restores
     target.ok("import", write(tmp_path, "good.json", json.dumps([case])))
     assert target.doc("report", "--since", "2026-10-01")["csat_avg"] == 4.0
+
+
+# -- 4: a CSV export of a reopened case with a CSAT imports again ---------------------
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+
+
+def test_reopened_case_with_csat_round_trips_through_csv(esc, new_store, tmp_path):
+    _resolved_case(esc)
+    esc.ok("reopen", "1", "--reason", "still broken", now="2026-10-30T12:00:00Z")
+    out = tmp_path / "r.csv"
+    esc.ok("export", "--format", "csv", "--output", str(out))
+    target = new_store()
+    result = target("import", str(out))
+    assert result.code == 0, result.err
+    assert target.doc("show", "1")["csat"] is None  # the JSON export keeps it (below)
+    document = tmp_path / "r.json"
+    esc.ok("export", "--output", str(document))
+    restored = new_store()
+    restored.ok("import", str(document))
+    assert restored.doc("show", "1")["csat"] == 4
+
+
+def test_sample_data_round_trips_csv_twice(new_store, tmp_path):
+    def fresh():
+        store = new_store(now="2026-11-02T15:00:00Z")
+        store.ok("policy", "load", str(SAMPLE / "policy.toml"))
+        store.ok("import", str(SAMPLE / "owners.csv"))
+        return store
+
+    first = fresh()
+    first.ok("import", str(SAMPLE / "cases.json"))
+    source = first
+    for round_ in (1, 2):
+        out = tmp_path / f"round{round_}.csv"
+        source.ok("export", "--format", "csv", "--output", str(out))
+        source = fresh()
+        result = source("import", str(out))
+        assert result.code == 0, result.err
+    assert source.doc("report", "--since", "2026-08-01")["opened"] == first.doc(
+        "report", "--since", "2026-08-01")["opened"]

@@ -71,6 +71,11 @@ def export(env, fmt: str, out, progress: Progress | None = None) -> dict:
                 for page in bulk.iter_case_pages(conn):
                     for case, _ in page:
                         doc = case_document(case, names, env.now)
+                        if doc["state"] not in ("resolved", "closed"):
+                            # a reopened case's score: a row has no history to say when
+                            # it was given, and a csat on an open row is refused on import
+                            # (the JSON export keeps it, with its feedback event)
+                            doc["csat"] = None
                         writer.writerow([_csv_cell(doc[c]) for c in CSV_COLUMNS])
                     counts["cases"] += len(page)
                     progress.advance(len(page))

@@ -202,3 +202,27 @@ def test_sample_data_round_trips_csv_twice(new_store, tmp_path):
         assert result.code == 0, result.err
     assert source.doc("report", "--since", "2026-08-01")["opened"] == first.doc(
         "report", "--since", "2026-08-01")["opened"]
+
+
+# -- 5: importing an owner as inactive does what `esc owner deactivate` does ----------
+
+
+def test_importing_an_inactive_owner_unassigns_their_open_cases(esc, new_store, tmp_path):
+    _worked(esc)
+    esc.ok("open", "Done", "--customer", "Globex", "--priority", "low", "--owner", "bob",
+           now="2026-10-31T10:00:00Z")
+    esc.ok("resolve", "3", "--resolution", "ok", now="2026-10-31T11:00:00Z")
+    esc.ok("import", write(tmp_path, "o.csv", "handle,active\nbob,false\n"))
+    case = esc.doc("show", "1")
+    assert case["owner"] is None
+    assert case["events"][-1] == {"at": "2026-11-02T10:00:00Z", "actor": "alice",
+                                  "kind": "assigned", "field": "owner", "from": "bob",
+                                  "to": None, "reason": "bob deactivated"}
+    assert esc.doc("show", "3")["owner"] == "bob"  # a resolved case keeps who owned it
+    assert esc.ok("doctor").code == 0
+    out = tmp_path / "x.json"
+    esc.ok("export", "--output", str(out))
+    restored = new_store()
+    result = restored("import", str(out))
+    assert result.code == 0, result.err
+    assert restored.doc("show", "1")["events"] == case["events"]

@@ -239,10 +239,15 @@ class Importer:
     # -- writing ------------------------------------------------------------------
 
     def write_owners(self) -> None:
+        from esc_cli.services.people import unassign_unresolved
         from esc_cli.store import bulk
 
         bulk.upsert_owners(self.conn, self.new_owners)
         self.summary["owners"] = len(self.new_owners)
+        for owner in self.new_owners:
+            if not owner.active and owner.handle in self.owners:
+                # as `esc owner deactivate` does: an inactive owner keeps no open case
+                unassign_unresolved(self.conn, self.env, self.pols, owner.handle)
 
     def write_policy(self) -> None:
         from esc_cli.services.policies import Policies

@@ -132,26 +132,34 @@ def owner_deactivate(env, handle: str) -> dict:
     store = env.store()
     with store.write() as conn:
         owner = lifecycle.require_owner(people.get_owner(conn, handle), handle)
-        pols = Policies(conn)
-        for case_id in people.unresolved_case_ids(conn, handle):
-            case = case_rows.get_case(conn, case_id)
-            if case.last_event_at > env.now:
-                raise Conflict(f"case #{case_id} has history later than now; cannot unassign")
-            events = case_rows.get_events(conn, case_id)
-            changed, new_events = lifecycle.unassign(
-                case, env.now, env.user, f"{handle} deactivated"
-            )
-            _save(
-                conn,
-                env,
-                pols,
-                changed,
-                events,
-                new_events,
-                pols.for_case(changed),
-                False,
-                stored=case,
-            )
+        unassign_unresolved(conn, env, Policies(conn), handle)
         owner = replace(owner, active=False)
         people.save_owner(conn, owner)
         return owner_document(owner, 0)
+
+
+def unassign_unresolved(conn, env, pols: Policies, handle: str) -> int:
+    """What deactivating `handle` does to their cases (SPEC §1): each unresolved one is
+    unassigned, in the caller's transaction; `esc import` of an owner with active=false
+    does it too, so no inactive owner keeps a case an export could not restore. Returns
+    how many."""
+    count = 0
+    for case_id in people.unresolved_case_ids(conn, handle):
+        case = case_rows.get_case(conn, case_id)
+        if case.last_event_at > env.now:
+            raise Conflict(f"case #{case_id} has history later than now; cannot unassign")
+        events = case_rows.get_events(conn, case_id)
+        changed, new_events = lifecycle.unassign(case, env.now, env.user, f"{handle} deactivated")
+        _save(
+            conn,
+            env,
+            pols,
+            changed,
+            events,
+            new_events,
+            pols.for_case(changed),
+            False,
+            stored=case,
+        )
+        count += 1
+    return count

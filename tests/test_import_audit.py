@@ -226,3 +226,26 @@ def test_importing_an_inactive_owner_unassigns_their_open_cases(esc, new_store, 
     result = restored("import", str(out))
     assert result.code == 0, result.err
     assert restored.doc("show", "1")["events"] == case["events"]
+
+
+# -- 6: input without line ends is refused in bounded time and memory ----------------
+
+
+def test_a_file_without_line_ends_is_refused(esc, tmp_path):
+    zero = tmp_path / "z.csv"
+    zero.symlink_to("/dev/zero")
+    result = esc("import", "--dry-run", str(zero))
+    assert result.code == 2
+    assert errors(result) == [f"error: {zero}: line 1: longer than 16 MiB (is it a CSV file?)"]
+    long = tmp_path / "long.csv"
+    long.write_bytes(b"title,customer,priority\n" + b"a" * (17 * 1024 * 1024))
+    result = esc("import", str(long))
+    assert errors(result) == [f"error: {long}: line 2: longer than 16 MiB (is it a CSV file?)"]
+
+
+def test_a_json_value_that_never_ends_is_refused(esc, tmp_path):
+    path = tmp_path / "j.json"
+    path.write_bytes(b'[{"title": "' + b"a" * (65 * 1024 * 1024))
+    result = esc("import", str(path))
+    assert result.code == 2
+    assert errors(result) == [f"error: {path}: record 1 is larger than 64 MiB (or never ends)"]

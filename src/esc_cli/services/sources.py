@@ -60,15 +60,37 @@ def _open(path: Path):
 _LONE_CR = re.compile(rb"(?<=\r)(?!\n)")
 
 
-def _lines(handle) -> Iterator[bytes]:
+# The longest physical line a CSV may have: room for a row of several 1 MiB text fields
+# (4 bytes a character at worst), and a bound on what one line holds in memory, so a
+# file without line ends (/dev/zero, a binary file named .csv) is refused, not read whole.
+MAX_LINE_BYTES = 16 * 1024 * 1024
+# The largest single JSON value (one case with its events, or a document's owners):
+# the parser retries a value from its start as each chunk arrives, so time grows with
+# its square and the bound keeps a value that never ends from taking minutes.
+MAX_JSON_VALUE = 64 * 1024 * 1024
+
+
+def _lines(handle, path: Path | None = None) -> Iterator[bytes]:
     """The lines of a binary file, each with its ending, ended by LF, CRLF or a lone CR
     (old Mac files): csv wants lines as `newline=''` would give them, and a file read by
     LF alone hands it a CR-only file as one line it cannot parse."""
-    for raw in handle:
+    number = 0
+    while True:
+        raw = handle.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > MAX_LINE_BYTES:
+            raise UsageError(
+                f"{path or 'the file'}: line {number}: longer than "
+                f"{MAX_LINE_BYTES // (1024 * 1024)} MiB (is it a CSV file?)"
+            )
         # a CR anywhere but in a final CRLF or as the last byte: more than one line
         end = len(raw) - 2 if raw.endswith(b"\r\n") else len(raw) - 1
         if raw.find(b"\r", 0, end) != -1:
-            yield from (part for part in _LONE_CR.split(raw) if part)
+            parts = [part for part in _LONE_CR.split(raw) if part]
+            number += len(parts) - 1
+            yield from parts
         else:
             yield raw
 
@@ -82,7 +104,7 @@ class CsvSource:
     def __init__(self, path: Path):
         self.path = path
         with _open(path) as handle:
-            first = next(_lines(handle), b"")
+            first = next(_lines(handle, path), b"")
         if first.startswith(codecs.BOM_UTF8):
             first = first[len(codecs.BOM_UTF8) :]
         try:
@@ -122,7 +144,7 @@ class CsvSource:
 
         def lines(handle):
             number = 0
-            for raw in _lines(handle):
+            for raw in _lines(handle, self.path):
                 number += 1
                 progress.advance(len(raw))
                 if number == 1 and raw.startswith(codecs.BOM_UTF8):
@@ -290,6 +312,11 @@ class JsonStream:
             try:
                 value, end = self.parser.raw_decode(self.buffer, self.pos)
             except json.JSONDecodeError as err:
+                if len(self.buffer) - self.pos > MAX_JSON_VALUE:
+                    raise UsageError(
+                        f"{self.path}: {where} is larger than "
+                        f"{MAX_JSON_VALUE // (1024 * 1024)} MiB (or never ends)"
+                    ) from None
                 if self._fill():
                     continue
                 raise UsageError(f"{self.path}: {where} is not valid JSON ({err.msg})") from None

@@ -52,7 +52,7 @@ def _real(store, case: str) -> dict:
     escalations, the case's tier and team, and the report's SLA met shares."""
     shown = store.doc("show", case, now=NOW)
     figures = {
-        "warnings": {"response": 0, "update": 0, "resolution": 0},
+        "warnings": {"response": 0, "update": 0, "resolution": 0, "owner": 0},
         "breaches": {"response": 0, "update": 0, "resolution": 0},
         "escalations": {"breach": 0, "stale": 0},
     }

@@ -81,3 +81,47 @@ def test_writes_and_a_sweep_leave_the_same_store(pg_fresh, tmp_path):
         a, b = lite("sweep", "--json", now=when), pg("sweep", "--json", now=when)
         assert (b.code, b.out) == (a.code, a.out), when
     assert pg.ok("export").out == lite.ok("export").out
+
+
+# Words in any script, as FTS5 cuts and folds them (migration 0030 on PostgreSQL): ①, ½,
+# ², Ⅻ are words (and count towards a case's length, hence the order of `refund`), ǅ
+# folds to ǆ and a final ς to σ, capitals outside ASCII are found whatever the database's
+# LC_CTYPE (C here), and only Latin letters lose their marks (ё, й, ά keep theirs).
+SCRIPTS = [
+    ("2026-03-01T00:00:00Z", "refund", "a short one"),
+    ("2026-03-01T00:01:00Z", "refund ① ② ③ ④", "a longer one"),
+    ("2026-03-01T00:02:00Z", "Invoice x² ½ price, step ①, Chapter Ⅻ, ǅemo", "ⅲ and ¾"),
+    ("2026-03-01T00:03:00Z", "Ошибка входа в Личный кабинет", "Łukasz reports Øystein's Ærø sync"),
+    ("2026-03-01T00:04:00Z", "Η ΟΔΥΣΣΕΥΣ ΤΟΥ ΟΜΗΡΟΥ", "ο Οδυσσευς και η Πηνελοπη, Καλημέρα ΆΝΘΡΩΠΕ"),
+    ("2026-03-01T00:05:00Z", "ZAŻÓŁĆ GĘŚLĄ JAŹŃ", "ŁÓDŹ, Świętokrzyskie, Ćma; Ёлка и ёжик"),
+    ("2026-03-01T00:06:00Z", "Ꭰ ꭰ Ǡ ẞ µ ſ ﬁ Ⓐ", "cafe\u0301 Crème brûlée refund"),
+]
+SCRIPT_SEARCHES = [
+    "refund", "½", "x²", "Ⅻ", "ⅻ", "ǆemo", "ǅEMO", "①", "② ③", "refund ①", "¾ ⅲ",
+    "ошибка", "Ошибка", "ЛИЧНЫЙ", "личныи", "łukasz", "ŁUKASZ", "lukasz", "ærø", "øystein",
+    "ΟΔΥΣΣΕΥΣ", "οδυσσευς", "οδυσσευσ", "πηνελοπη", "ομηρου", "καλημέρα", "καλημερα",
+    "ανθρωπε", "άνθρωπε", "zażółć", "ZAŻÓŁĆ", "zazołc", "zazolc", "łódź", "lodz", "ёлка",
+    "елка", "ЁЖИК", "Ꭰ", "ꭰ", "ǡ", "ß", "μ", "st", "ﬁ", "fi", "ⓐ", "cafe", "café", "creme",
+    "οδυσ*", "ОШИБ*", "łu*", "ref*", "x*", "2", "ǆ*",
+]
+
+
+def test_search_finds_the_same_cases_in_the_same_order_in_any_script(pg_fresh, tmp_path):
+    lite = EscRunner(tmp_path / "esc.db", now=NOW)
+    pg = EscRunner(pg_fresh(), now=NOW)
+    for runner in (lite, pg):
+        runner.ok("init")
+        for at, title, description in SCRIPTS:
+            runner.ok("open", title, "-c", "Acme", "-p", "low", "-d", description, now=at)
+    found = {}
+    for words in SCRIPT_SEARCHES:
+        a, b = lite("search", "--json", "--", words), pg("search", "--json", "--", words)
+        assert (b.code, b.out, b.err) == (a.code, a.out, a.err), words
+        found[words] = [case["id"] for case in a.json()] if a.code == 0 else a.code
+    # what FTS5 finds, so the comparison above is not of two empty answers
+    assert found["refund"] == [1, 2, 7] and found["½"] == found["Ⅻ"] == found["ǆemo"] == [3]
+    assert found["ошибка"] == found["ЛИЧНЫЙ"] == found["łukasz"] == [4] and found["lukasz"] == []
+    assert found["ΟΔΥΣΣΕΥΣ"] == found["οδυσσευς"] == [5] and found["καλημερα"] == []
+    assert found["zazołc"] == [6] and found["елка"] == [] and found["Ꭰ"] == found["ꭰ"] == [7]
+    assert found["ⓐ"] == 2  # a symbol, not a word, to FTS5: no words to look for
+    assert all(check["ok"] for check in pg.doc("doctor")["checks"])

@@ -381,6 +381,11 @@ def _m029_time_to_resolve(db) -> None:
     )
 
 
+def _m030_pg_fts5_words(db) -> None:
+    """PostgreSQL only (pg_migrations._pg_fts5_words): its documents now hold words as
+    FTS5 cuts and folds them here. Nothing to do here."""
+
+
 MIGRATIONS = [
     ("0001_core", _m001_core),
     ("0002_fts", _m002_fts),
@@ -411,6 +416,7 @@ MIGRATIONS = [
     ("0027_pg_short_words", _m027_pg_short_words),
     ("0028_opening_owners", _m028_opening_owners),
     ("0029_time_to_resolve", _m029_time_to_resolve),
+    ("0030_pg_fts5_words", _m030_pg_fts5_words),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

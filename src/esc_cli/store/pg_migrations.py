@@ -13,7 +13,14 @@ from esc_cli.store.migrations import (
     _m001_core,
 )
 from esc_cli.store.migrations_report import HORIZON
-from esc_cli.store.pg_search_sql import SPLIT_FUNCTIONS, index_cases, index_split, search_row
+from esc_cli.store.pg_search_sql import (
+    SPLIT_FUNCTIONS,
+    index_cases,
+    index_split,
+    index_texts,
+    search_row,
+    word_functions,
+)
 from esc_cli.store.pg_search_sql import cut_documents as _cut_documents
 from esc_cli.store.pg_search_sql import document as _document
 from esc_cli.store.sql_script import run_script
@@ -371,19 +378,8 @@ def _pg_index_texts(db) -> None:
     event order) rather than read back from the rows just copied (esc_index_cases):
     the batch's events are then never read, so an import into an empty store defers
     events_case with the other indexes (store/pg_bulk.py). The document and the token
-    count are esc_search_row's, from the same three texts."""
-    db.execute(
-        f"""CREATE OR REPLACE FUNCTION esc_index_texts(ids BIGINT[], titles TEXT[],
-                                          descriptions TEXT[], notes TEXT[])
-            RETURNS void LANGUAGE sql AS $$
-            INSERT INTO case_search (id, document, tokens)
-            SELECT w.id,
-                {_document("esc_words(w.title)", "esc_words(w.description)", "esc_words(w.notes)")},
-                esc_token_count(w.title) + esc_token_count(w.description)
-                + esc_token_count(w.notes)
-            FROM unnest(ids, titles, descriptions, notes)
-                AS w(id, title, description, notes) $$"""
-    )
+    count are esc_search_row's, from the same three texts (pg_search_sql.index_texts)."""
+    db.execute(index_texts())
 
 
 def _pg_search_rows_cut_once(db) -> None:
@@ -426,6 +422,17 @@ def _pg_short_words(db) -> None:
     db.execute("SELECT esc_index_cases(array_agg(id)) FROM cases")
 
 
+def _pg_fts5_words(db) -> None:
+    """Words cut and folded as FTS5 cuts and folds them on SQLite, whatever the database's
+    LC_CTYPE (pg_search_sql.word_functions): the functions that make documents are made
+    again, each text cut once, and every case is indexed again."""
+    kinds = ", ".join(f"'{kind}'" for kind in SEARCHED_EVENT_KINDS)
+    for statement in (*word_functions(db), search_row(kinds), index_cases(kinds), index_texts()):
+        db.execute(statement)
+    _pg_search_rows_cut_once(db)
+    db.execute("SELECT esc_index_cases(array_agg(id)) FROM cases")
+
+
 PG_BODIES = {
     "0001_core": _pg_core,
     "0002_fts": _pg_search,
@@ -446,6 +453,7 @@ PG_BODIES = {
     "0025_search_rows_cut_once": _pg_search_rows_cut_once,
     "0026_pg_events_kind_at": _pg_drop_events_kind_at,
     "0027_pg_short_words": _pg_short_words,
+    "0030_pg_fts5_words": _pg_fts5_words,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from functools import cache
 from pathlib import Path
 
 from esc_cli.errors import UsageError
@@ -17,19 +18,38 @@ RANK_WINDOW = 2000
 # than a hit in the notes written while working it.
 TITLE_WEIGHT, DESCRIPTION_WEIGHT, NOTES_WEIGHT = 5.0, 2.0, 1.0
 
-# Letters and digits are token characters to FTS5's unicode61 tokenizer whatever the
-# Unicode version, so each such run is exactly one token: never a phrase, which the
-# detail=none index cannot answer.
-_WORD = re.compile(r"([^\W_]+)(\*?)")
+
+@cache
+def _words():
+    """A query's words as FTS5 cuts them (runs of the characters its `unicode61`
+    tokenizer counts as part of a word: store/fts5_chars.py, read from FTS5 itself),
+    each with its `*`, and the table that folds a word as FTS5 folds it. A word is then
+    exactly one FTS5 token, never a phrase (which the detail=none index cannot
+    answer), and folds to what both stores index: Python's \\w and lower() missed ①, ½
+    and ², left ς where FTS5 has σ (PostgreSQL's documents hold σ too, migration 0030),
+    and lower-cased Cherokee capitals, which FTS5 keeps as they are."""
+    from esc_cli.store.fts5_chars import DROPPED, FOLD_FROM, FOLD_TO
+    from esc_cli.store.pg_search_sql import WORD_CLASS
+
+    table: dict[int, str | None] = {c: chr(c + 32) for c in range(ord("A"), ord("Z") + 1)}
+    table.update({ord(c): f for c, f in zip(FOLD_FROM, FOLD_TO)})
+    table.update({ord(c): None for c in DROPPED})
+    return re.compile(f"([{WORD_CLASS}]+)(\\*?)"), table
 
 
 def query_terms(text: str) -> list[str]:
-    """The FTS5 terms for what a person typed: each word quoted, so FTS5 syntax in it
-    (AND, NOT, NEAR, quotes, colons, parentheses) is only text; `word*` keeps its star
-    and matches as a prefix. Every term must match (AND)."""
+    """The FTS5 terms for what a person typed: each word folded and quoted, so FTS5
+    syntax in it (AND, NOT, NEAR, quotes, colons, parentheses) is only text; `word*`
+    keeps its star and matches as a prefix. Every term must match (AND). A word of
+    combining marks alone folds to nothing, and FTS5 indexes nothing for it: it is left
+    out, as a mark between words always was."""
+    pattern, fold = _words()
     terms: list[str] = []
-    for word, star in _WORD.findall(text or ""):
-        term = f'"{word.lower()}"' + ("*" if star else "")
+    for word, star in pattern.findall(text or ""):
+        folded = word.translate(fold)
+        if not folded:
+            continue
+        term = f'"{folded}"' + ("*" if star else "")
         if term not in terms:
             terms.append(term)
     if not terms:
@@ -79,21 +99,6 @@ def search(conn: sqlite3.Connection, terms: list[str], filters: dict, limit: int
     return [case_from_row(row) for row in conn.execute(sql, params)]
 
 
-_MARKS = re.compile("[\u0300-\u036f]")
-# PostgreSQL's longest lexeme in bytes: to_tsvector skips a word of 2,047 or more
-_LONGEST_LEXEME = 2046
-
-
-def _unaccented(word: str) -> str:
-    """A query word as esc_words indexes text (migration 0016): combining marks removed
-    once decomposed, then composed again."""
-    if word.isascii():
-        return word
-    import unicodedata
-
-    return unicodedata.normalize("NFC", _MARKS.sub("", unicodedata.normalize("NFD", word)))
-
-
 def _search_postgres(conn, terms: list[str], filters: dict, limit: int, now: int) -> list:
     """`search` on PostgreSQL's case_search (migration 0002 there): the same matches,
     found through the GIN index, ranked by FTS5's bm25 computed here with FTS5's own
@@ -102,32 +107,29 @@ def _search_postgres(conn, terms: list[str], filters: dict, limit: int, now: int
     backends order the same cases the same way; newer cases first on a tie."""
     from math import log
 
-    words = [(_unaccented(term.rstrip("*").strip('"')), term.endswith("*")) for term in terms]
-    # FTS5's porter stems only words of 3 to 64 bytes, the documents' split too
-    # (store/pg_search_sql.py): any other is kept as it is, lower-cased
-    from esc_cli.store.pg_search_sql import stemmed
+    from esc_cli.store.pg_search_sql import query_lexemes
 
-    stems = [
-        row[0][0] if row[0] and stemmed(word) else word.lower()
-        for row, (word, _) in zip(
-            conn.execute(
-                "SELECT ts_lexize('esc_stem', w) FROM unnest(CAST(? AS text[])) WITH ORDINALITY "
-                "AS t(w, n) ORDER BY n",
-                ([word for word, _ in words],),
-            ).fetchall(),
-            words,
-        )
-    ]
-    if any(len(stem.encode()) > _LONGEST_LEXEME for stem in stems):
-        # to_tsvector leaves such a word out of every document (and a tsquery refuses
-        # it): nothing can match all the words, as on SQLite when no case holds it
+    words = [(term.rstrip("*").strip('"'), term.endswith("*")) for term in terms]
+    # each word as the documents hold it: cut, folded and stemmed by the same functions
+    # on the server (store/pg_search_sql.py), so both sides agree on any database
+    found = conn.execute(query_lexemes(), ([word for word, _ in words],)).fetchall()
+    if any(not lexemes for (lexemes,) in found):
+        # to_tsvector leaves a word of 2,047 bytes or more out of every document (and a
+        # tsquery refuses it): nothing can match all the words, as on SQLite when no
+        # case holds it
         return []
-    # the stems are letters and digits only (query_terms' words, stemmed): safe to quote
-    each = [f"'{stem}'" + (":*" if prefix else "") for stem, (_, prefix) in zip(stems, words)]
+    # one lexeme a word, but for a word the server's parser cuts in two (a database
+    # whose LC_CTYPE is not C: docs/postgres.md): each must match
+    stems, prefixes = [], []
+    for (lexemes,), (_, prefix) in zip(found, words):
+        stems += lexemes
+        prefixes += [prefix] * len(lexemes)
+    # the stems are word characters only (esc_words' output): safe to quote
+    each = [f"'{stem}'" + (":*" if prefix else "") for stem, prefix in zip(stems, prefixes)]
     clauses, params = case_filters(filters, now)
     params["query"] = " & ".join(each)
     freq = []
-    for i, (stem, (_, prefix)) in enumerate(zip(stems, words)):
+    for i, (stem, prefix) in enumerate(zip(stems, prefixes)):
         params[f"t{i}"] = stem
         test = f"starts_with(u.lexeme, :t{i})" if prefix else f"u.lexeme = :t{i}"
         freq.append(

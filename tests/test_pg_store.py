@@ -289,6 +289,7 @@ def test_an_older_postgres_store_upgrades_to_the_newest(pg_database, monkeypatch
     # functions made by migrations after `version` did not exist in such a store
     if version < 27:
         conn.execute("DROP FUNCTION esc_stemmed(text), esc_kept(text)")
+    conn.execute("DROP FUNCTION esc_heads(text, text, text), esc_head(text, bigint)")  # 0029's
     conn.execute("COMMIT")
     conn.close()
     esc = EscRunner(pg_database)

@@ -333,6 +333,56 @@ def test_numbers_symbols_and_titlecase_are_words_that_count_as_on_sqlite(esc):
     assert _ids(esc, "①") == [longer, odd]
 
 
+def _distinct_words(count: int, seed: int, letters: str = "abcdefghijklmnopqrstuvwxyz") -> list[str]:
+    import random
+
+    rng, seen = random.Random(seed), set()
+    while len(seen) < count:
+        seen.add("".join(rng.choice(letters) for _ in range(8)))
+    return sorted(seen, key=lambda w: rng.random())
+
+
+def test_a_case_with_megabytes_of_notes_is_written_and_searched(esc):
+    # PostgreSQL refused the 7th note ("string is too long for tsvector", exit 5): a
+    # tsvector holds at most 1 MB. A case whose words pass 500,000 bytes keeps its first
+    # 500,000 bytes of them in its PostgreSQL document (docs/postgres.md); SQLite keeps all
+    case = _open(esc, "Huge notes")
+    words = _distinct_words(8 * 13_000, 18)
+    notes = [" ".join(words[i * 13_000:(i + 1) * 13_000]) for i in range(8)]
+    assert len(notes[0]) > 116_000
+    for note in notes:
+        esc.ok("note", str(case), note)
+    assert _ids(esc, words[0]) == [case] and _ids(esc, words[40_000]) == [case]
+    assert _ids(esc, words[-1]) == ([] if esc.is_pg else [case])
+    assert all(check["ok"] for check in esc.doc("doctor")["checks"])
+
+
+def test_an_import_of_megabyte_texts_is_indexed_on_every_path(esc, tmp_path):
+    # one all-ASCII case with a 1,000,000-byte description (the import cut its words
+    # itself, esc_index_split, and failed), one not all ASCII (the server cuts it,
+    # esc_index_texts) and a small one: doctor holds each document to esc_search_row's
+    import json
+
+    ascii_words = _distinct_words(111_000, 1)
+    other_words = _distinct_words(70_000, 2, "abcdefghijklmnopqrstuvwxyzéøß")
+    description = " ".join(ascii_words)
+    description += " " + "y" * (1_000_000 - len(description) - 1)
+    cases = [{"title": "Huge import", "customer": "A", "priority": "low",
+              "description": description, "opened_at": "2026-11-01T00:00:00Z"},
+             {"title": "Énorme", "customer": "A", "priority": "low",
+              "description": " ".join(other_words), "opened_at": "2026-11-01T00:01:00Z"},
+             {"title": "Refund ① small", "customer": "A", "priority": "low",
+              "opened_at": "2026-11-01T00:02:00Z"}]
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(cases), encoding="utf-8")
+    assert len(description) == 1_000_000
+    assert esc.doc("import", str(path))["cases"] == 3
+    assert _ids(esc, ascii_words[0]) == [1] and _ids(esc, other_words[0]) == [2]
+    assert _ids(esc, "refund", "①") == [3] and _ids(esc, "énorme") == [2]
+    assert _ids(esc, ascii_words[-1]) == ([] if esc.is_pg else [1])
+    assert all(check["ok"] for check in esc.doc("doctor")["checks"])
+
+
 def test_a_postgresql_store_from_before_0030_folds_its_words_after_upgrade(pg_store):
     from esc_cli.store import pg, pg_location, pg_migrations
 
@@ -351,3 +401,35 @@ def test_a_postgresql_store_from_before_0030_folds_its_words_after_upgrade(pg_st
     assert _ids(esc, "ошибка") == [case] and _ids(esc, "½") == [case]  # the command upgraded it
     assert esc.rows("SELECT count(*) FROM esc_migrations WHERE name = '0030_pg_fts5_words'") == [(1,)]
     assert esc("doctor").code == 0
+
+
+def test_a_document_of_the_most_words_the_bound_allows_fits_postgresql(pg_store):
+    # the costliest words per byte (every distinct word of 1 to 4 characters, in ASCII,
+    # Cyrillic and Han) up to pg_search_sql.HUGE bytes, in one text and in all three: the
+    # document fits tsvector's 1 MB; past the bound it holds the first HUGE bytes of words
+    import itertools
+    import string
+
+    from esc_cli.store.pg_search_sql import HUGE, document
+
+    alphabet = string.ascii_lowercase + string.digits
+    words = ["".join(p) for n in (1, 2, 3) for p in itertools.product(alphabet, repeat=n)]
+    words += [chr(c) for c in range(0x430, 0x450)] + [chr(c) for c in range(0x4E00, 0x9FA0)]
+    words += ["".join(p) for p in itertools.product(alphabet, repeat=4)]
+    text, size = [], -1
+    for word in words:
+        if size + 1 + len(word.encode()) > HUGE:
+            break
+        text.append(word)
+        size += 1 + len(word.encode())
+    at_bound = " ".join(text)
+    assert len(at_bound.encode()) > HUGE - 5
+    esc = EscRunner(pg_store)
+    sql = (f"SELECT CAST({document('w.t', 'w.d', 'w.n')} AS text) FROM (SELECT "
+           "esc_words(CAST(? AS text)) t, esc_words(CAST(? AS text)) d, esc_words(CAST(? AS text)) n) w")
+    whole = esc.rows(sql, (at_bound, "", ""))[0][0]
+    assert whole == esc.rows(sql, ("", at_bound, ""))[0][0].replace("B", "A")
+    assert esc.rows(sql, (at_bound[:HUGE // 3], at_bound[HUGE // 3:2 * HUGE // 3],
+                          at_bound[2 * HUGE // 3:]))[0][0]
+    assert esc.rows(sql, (at_bound + " more words", "more", "words"))[0][0] == whole
+    assert whole.count(" ") > 100_000  # lexemes, each with its position (16383 at most)

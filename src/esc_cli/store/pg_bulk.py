@@ -23,7 +23,7 @@ from typing import NamedTuple
 from esc_cli.store import owner_times
 from esc_cli.store.cases import CASE_COLUMNS
 from esc_cli.store.migrations import SEARCHED_EVENT_KINDS
-from esc_cli.store.pg_search_sql import stemmed
+from esc_cli.store.pg_search_sql import HUGE, stemmed
 from esc_cli.store.two_readers import wait_interruptibly
 
 _EVENT_COLUMNS = (
@@ -223,25 +223,28 @@ def encode(case_rows: list[list], events: list[tuple]) -> Encoded:
     for case in case_rows:
         case_id = case[0]
         found = notes.get(case_id)
-        title, description = case[_TITLE] or "", case[_DESCRIPTION] or ""
-        note = " ".join(found) if found else ""
-        if not (title.isascii() and description.isascii() and note.isascii()):
-            for column, value in zip(whole, (case_id, title, description, note)):
-                column.append(value)
-            continue
-        title, title_words = _cut(title)
-        description, description_words = _cut(description)
-        note, note_words = _cut(note)
-        for column, value in zip(
-            cut,
-            (
-                case_id,
-                *_split(title),
-                *_split(description),
-                *_split(note),
-                title_words + description_words + note_words,
-            ),
-        ):
+        texts = (case[_TITLE] or "", case[_DESCRIPTION] or "", " ".join(found) if found else "")
+        if all(text.isascii() for text in texts):
+            (title, title_words), (description, description_words), (note, note_words) = map(
+                _cut, texts
+            )
+            # a huge case's document keeps only its first HUGE bytes of words, which the
+            # server's document expression picks: it goes with the texts (esc_index_texts).
+            # In ASCII a character is a byte, as octet_length counts them there.
+            if len(title) + len(description) + len(note) <= HUGE:
+                for column, value in zip(
+                    cut,
+                    (
+                        case_id,
+                        *_split(title),
+                        *_split(description),
+                        *_split(note),
+                        title_words + description_words + note_words,
+                    ),
+                ):
+                    column.append(value)
+                continue
+        for column, value in zip(whole, (case_id, *texts)):
             column.append(value)
     waits = owner_times.rows_for(
         events, {case[0]: (case[_PRIORITY], case[_OWNER]) for case in case_rows}

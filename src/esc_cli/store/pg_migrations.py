@@ -14,6 +14,7 @@ from esc_cli.store.migrations import (
 )
 from esc_cli.store.migrations_report import HORIZON
 from esc_cli.store.pg_search_sql import (
+    HEAD_FUNCTIONS,
     SPLIT_FUNCTIONS,
     index_cases,
     index_split,
@@ -424,8 +425,9 @@ def _pg_short_words(db) -> None:
 
 def _pg_fts5_words(db) -> None:
     """Words cut and folded as FTS5 cuts and folds them on SQLite, whatever the database's
-    LC_CTYPE (pg_search_sql.word_functions): the functions that make documents are made
-    again, each text cut once, and every case is indexed again."""
+    LC_CTYPE (pg_search_sql.word_functions), and a document that fits for a case of any
+    size (pg_search_sql.HUGE): the functions that make documents are made again, each
+    text cut once, and every case is indexed again."""
     kinds = ", ".join(f"'{kind}'" for kind in SEARCHED_EVENT_KINDS)
     for statement in (*word_functions(db), search_row(kinds), index_cases(kinds), index_texts()):
         db.execute(statement)
@@ -474,8 +476,8 @@ def migrate_postgres(conn, current: int) -> int:
     if current < SCHEMA_VERSION:
         # every body that makes a search document makes it with the current expression
         # (pg_search_sql.document), which calls these: an older store upgrading runs
-        # 0014-0025's bodies before 0027 would have made them
-        for statement in SPLIT_FUNCTIONS:
+        # 0014-0025's bodies before 0027 and 0029 would have made them
+        for statement in (*SPLIT_FUNCTIONS, *HEAD_FUNCTIONS):
             db.execute(statement)
     for name, fn in MIGRATIONS[current:]:
         PG_BODIES.get(name, fn)(db)

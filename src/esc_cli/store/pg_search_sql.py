@@ -11,7 +11,7 @@ now split: those of 3 to 64 bytes go through the stemmer ('esc'), the others thr
 same way.
 
 Migration 0030 cuts and folds words from FTS5's own tables (store/fts5_chars.py;
-`word_functions`)."""
+`word_functions`) and bounds a huge case's document (HUGE)."""
 
 from __future__ import annotations
 
@@ -56,6 +56,33 @@ def _part(words: str, weight: str) -> str:
     return f"setweight({_lexemes(words)}, '{weight}')"
 
 
+# A tsvector's lexemes and positions must fit in 1 MB (2^20 - 1 bytes): to_tsvector
+# refused a case whose notes had grown past ~500 KB of distinct words ("string is too
+# long for tsvector", exit 5), where FTS5 takes any text. Words (esc_words' output) of
+# HUGE bytes or fewer always fit: a distinct lexeme costs its bytes padded to even, a
+# position count and a position, at most twice its word and the space after it (a
+# lexeme is never longer than its word), a repeat one 2-byte position; only the 36
+# one-character words cost more (6 bytes for 2). A case with more words keeps its first
+# HUGE bytes of them (whole words: the title's, then the description's, then the
+# notes'; esc_heads) in its document, whichever function makes it; its token count is
+# still of every word. Below the bound the document is made as before, with no extra
+# work but the sum of three lengths.
+HUGE = 500_000
+HEAD_FUNCTIONS = (
+    """CREATE OR REPLACE FUNCTION esc_head(w text, budget bigint) RETURNS text
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+        SELECT coalesce(string_agg(x, ' ' ORDER BY i), '') FROM (
+            SELECT x, i, sum(octet_length(x) + 1) OVER (ORDER BY i) AS upto
+            FROM regexp_split_to_table(w, ' ') WITH ORDINALITY AS s(x, i) WHERE x <> '') k
+        WHERE upto <= budget + 1 $$""",
+    f"""CREATE OR REPLACE FUNCTION esc_heads(t text, d text, n text) RETURNS text[]
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+        SELECT ARRAY[a.t, b.d, esc_head(n, {HUGE} - octet_length(a.t) - octet_length(b.d))]
+        FROM (SELECT esc_head(t, {HUGE}) AS t) a,
+            LATERAL (SELECT esc_head(d, {HUGE} - octet_length(a.t)) AS d) b $$""",
+)
+
+
 def _whole(title: str, description: str, notes: str) -> str:
     return (
         f"{_part(title, 'A')}\n                || {_part(description, 'B')}"
@@ -65,11 +92,18 @@ def _whole(title: str, description: str, notes: str) -> str:
 
 def document(title: str, description: str, notes: str) -> str:
     """A case's search document from the words of its three texts: title, description
-    and notes weighted A, B and C. Every function that writes case_search or checks
-    it (esc_search_row, esc_index_cases, esc_index_texts, esc_search_rows) makes it with
-    this expression, each text's words a column cut once; esc_index_split makes the same
-    from words split by the import."""
-    return _whole(title, description, notes)
+    and notes weighted A, B and C (only their first HUGE bytes for a huge case). Every
+    function that writes case_search or checks it (esc_search_row, esc_index_cases,
+    esc_index_texts, esc_search_rows) makes it with this expression, each text's words
+    a column cut once; esc_index_split makes the same from words split by the import,
+    which sends it no huge case."""
+    heads = _whole("h.w[1]", "h.w[2]", "h.w[3]")
+    return (
+        f"CASE WHEN octet_length({title}) + octet_length({description}) "
+        f"+ octet_length({notes}) <= {HUGE}\n                THEN {_whole(title, description, notes)}"
+        f"\n                ELSE (SELECT {heads} FROM (SELECT esc_heads({title}, "
+        f"{description}, {notes}) AS w) h) END"
+    )
 
 
 def query_lexemes() -> str:
@@ -151,7 +185,7 @@ def index_split() -> str:
 
 def index_texts() -> str:
     """esc_index_texts: an import's search documents for new cases whose texts are not
-    all ASCII, from the texts it sends: esc_search_row's documents and
+    all ASCII (or are huge), from the texts it sends: esc_search_row's documents and
     token counts, each text cut once."""
     return f"""CREATE OR REPLACE FUNCTION esc_index_texts(ids BIGINT[], titles TEXT[],
                                           descriptions TEXT[], notes TEXT[])

@@ -271,7 +271,7 @@ def test_a_password_in_the_uri_is_never_printed(pg_database):
     assert failing.code == 5 and f"{user}:***@" in failing.err
 
 
-@pytest.mark.parametrize("version", [2, 14, 22, 26, 28])
+@pytest.mark.parametrize("version", [2, 14, 22, 26, 28, 29])
 def test_an_older_postgres_store_upgrades_to_the_newest(pg_database, monkeypatch, version):
     # an older store runs every later migration's body on upgrade, in order: one that
     # calls a function a later migration makes (0027's esc_stemmed, in the search
@@ -289,7 +289,7 @@ def test_an_older_postgres_store_upgrades_to_the_newest(pg_database, monkeypatch
     # functions made by migrations after `version` did not exist in such a store
     if version < 27:
         conn.execute("DROP FUNCTION esc_stemmed(text), esc_kept(text)")
-    conn.execute("DROP FUNCTION esc_heads(text, text, text), esc_head(text, bigint)")  # 0029's
+    conn.execute("DROP FUNCTION esc_heads(text, text, text), esc_head(text, bigint)")  # 0030's
     conn.execute("COMMIT")
     conn.close()
     esc = EscRunner(pg_database)

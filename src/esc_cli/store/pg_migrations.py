@@ -476,7 +476,7 @@ def migrate_postgres(conn, current: int) -> int:
     if current < SCHEMA_VERSION:
         # every body that makes a search document makes it with the current expression
         # (pg_search_sql.document), which calls these: an older store upgrading runs
-        # 0014-0025's bodies before 0027 and 0029 would have made them
+        # 0014-0025's bodies before 0027 and 0030 would have made them
         for statement in (*SPLIT_FUNCTIONS, *HEAD_FUNCTIONS):
             db.execute(statement)
     for name, fn in MIGRATIONS[current:]:

@@ -249,3 +249,14 @@ def test_a_json_value_that_never_ends_is_refused(esc, tmp_path):
     result = esc("import", str(path))
     assert result.code == 2
     assert errors(result) == [f"error: {path}: record 1 is larger than 64 MiB (or never ends)"]
+
+
+def test_no_case_is_opened_past_the_largest_id_an_import_takes(esc, tmp_path):
+    # an import may use id 2^62, the largest it accepts; `open` then gave 2^62 + 1, and
+    # the store's own export no longer imported
+    source = tmp_path / "big.csv"
+    source.write_text("id,title,customer,priority\n4611686018427387904,big,B,high\n")
+    esc.ok("import", str(source))
+    refused = esc("open", "next", "-c", "C", "-p", "low")
+    assert refused.code == 4 and "no case id is left" in refused.err, refused
+    assert [c["id"] for c in esc.doc("queue")] == [4611686018427387904]

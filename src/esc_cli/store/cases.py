@@ -9,7 +9,8 @@ from operator import attrgetter
 
 from esc_cli.domain.model import Case, Event, case_with_defaults, event_hash
 from esc_cli.domain.values import filled
-from esc_cli.errors import NotFound
+from esc_cli.domain.record_values import MAX_ID
+from esc_cli.errors import Conflict, NotFound
 
 CASE_COLUMNS = tuple(f.name for f in fields(Case) if f.name not in ("extra", "resolution_cycles"))
 _SELECT_CASE = f"SELECT {', '.join(CASE_COLUMNS)} FROM cases"
@@ -190,7 +191,12 @@ def next_case_id(conn: sqlite3.Connection) -> int:
         from esc_cli.store.pg_migrations import LOCK_KEY
 
         conn.execute("SELECT pg_advisory_xact_lock(?)", (LOCK_KEY + 1,))
-    return (conn.execute("SELECT max(id) FROM cases").fetchone()[0] or 0) + 1
+    next_id = (conn.execute("SELECT max(id) FROM cases").fetchone()[0] or 0) + 1
+    if next_id > MAX_ID:
+        # an import may take the largest id it accepts (2^62); one past it made a store
+        # whose own export no longer imports
+        raise Conflict(f"no case id is left: case ids stop at {MAX_ID:,}")
+    return next_id
 
 
 def unresolved_ids(conn: sqlite3.Connection) -> list[int]:

@@ -260,3 +260,11 @@ def test_no_case_is_opened_past_the_largest_id_an_import_takes(esc, tmp_path):
     refused = esc("open", "next", "-c", "C", "-p", "low")
     assert refused.code == 4 and "no case id is left" in refused.err, refused
     assert [c["id"] for c in esc.doc("queue")] == [4611686018427387904]
+
+
+def test_an_import_numbers_no_case_past_the_largest_id(esc, tmp_path):
+    source = tmp_path / "big.csv"
+    source.write_text("id,title,customer,priority\n4611686018427387904,big,B,high\n,next,B,high\n")
+    refused = esc("import", str(source))
+    assert refused.code == 2 and "numbered past" in refused.err, refused
+    assert esc.doc("queue") == []

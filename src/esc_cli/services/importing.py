@@ -14,7 +14,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
-from esc_cli.errors import EscError
+from esc_cli.errors import EscError, UsageError
 from esc_cli.services.importer import ErrorSink, Importer
 from esc_cli.services.sources import CsvSource, JsonSource, Progress, open_source
 
@@ -139,6 +139,7 @@ def _import(
             if import_workers.wanted(importer, source) and import_workers.write(
                 importer, source, progress, importer.defer_indexes()
             ):
+                _ids_within_bounds(importer)
                 guard.armed = True  # type: ignore[union-attr]  # a write has its guard
                 return importer.summary
             good = importer.checked_stream(
@@ -147,6 +148,7 @@ def _import(
             importer.write_cases(case for case in good if not importer.bad)
             if importer.bad:
                 raise importer.refusal()
+            _ids_within_bounds(importer)
             guard.armed = True  # type: ignore[union-attr]
             return importer.summary
         elif source.kind == "cases":
@@ -156,9 +158,21 @@ def _import(
             importer.write_policy()
             importer.write_owners()
             importer.write_cases(importer.checked(lambda: source.records(progress, "cases"), True))
+        _ids_within_bounds(importer)
         if guard is not None:
             guard.armed = True
         return importer.summary
+
+
+def _ids_within_bounds(importer: Importer) -> None:
+    """Rows without an id are numbered after the highest: past the largest id an import
+    accepts (2^62) the store's own export would no longer import. The whole import
+    rolls back, as for any bad row."""
+    from esc_cli.domain.record_values import MAX_ID
+    from esc_cli.store import bulk
+
+    if bulk.max_case_id(importer.conn) > MAX_ID:
+        raise UsageError(f"the file's cases without an id would be numbered past {MAX_ID:,}")
 
 
 def _one_pass(source) -> bool:

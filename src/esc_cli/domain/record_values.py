@@ -169,24 +169,17 @@ OWNER_TYPES = {
 }
 
 
+# the Python type json gives each; `type(v) is` because a bool is an int to isinstance
+_PYTHON_TYPES = {_WHOLE: int, _TEXT: str, _LIST: list, _BOOL: bool}
+
+
 def mistyped(raw: dict, types: dict[str, str]) -> dict[str, str]:
     """{field: why} for each field of a JSON object whose value is not of its JSON type."""
-    found = {}
-    for name, wanted in types.items():
-        value = raw.get(name)
-        if value is None:
-            continue
-        if wanted == _WHOLE:
-            good = type(value) is int
-        elif wanted == _TEXT:
-            good = type(value) is str
-        elif wanted == _BOOL:
-            good = type(value) is bool
-        else:
-            good = type(value) is list
-        if not good:
-            found[name] = f"{name} must be {wanted} in JSON, got {json_repr(value)}"
-    return found
+    return {
+        name: f"{name} must be {wanted} in JSON, got {json_repr(raw[name])}"
+        for name, wanted in types.items()
+        if raw.get(name) is not None and type(raw[name]) is not _PYTHON_TYPES[wanted]
+    }
 
 
 def json_repr(value) -> str:

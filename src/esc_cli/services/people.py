@@ -138,12 +138,10 @@ def owner_deactivate(env, handle: str) -> dict:
         return owner_document(owner, 0)
 
 
-def unassign_unresolved(conn, env, pols: Policies, handle: str) -> int:
+def unassign_unresolved(conn, env, pols: Policies, handle: str) -> None:
     """What deactivating `handle` does to their cases (SPEC §1): each unresolved one is
     unassigned, in the caller's transaction; `esc import` of an owner with active=false
-    does it too, so no inactive owner keeps a case an export could not restore. Returns
-    how many."""
-    count = 0
+    does it too, so no inactive owner keeps a case an export could not restore."""
     for case_id in people.unresolved_case_ids(conn, handle):
         case = case_rows.get_case(conn, case_id)
         if case.last_event_at > env.now:
@@ -161,5 +159,3 @@ def unassign_unresolved(conn, env, pols: Policies, handle: str) -> int:
             False,
             stored=case,
         )
-        count += 1
-    return count
